@@ -1,0 +1,168 @@
+//! The adapter contract: how the runtime talks to a queuing backend.
+//!
+//! Two sides: [`Adapter`] is the enqueue side every backend implements; [`Backend`] is the side a
+//! [`Worker`](crate::Worker) drains, for backends that store jobs (memory, SQLite, Postgres, Redis).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Error;
+use crate::payload::JobData;
+use crate::runtime::Runtime;
+
+/// A boxed, sendable future, the return type of the adapter traits' methods.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What an adapter can do. Asking for something it cannot do is an [`Error::NotSupported`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Jobs can be scheduled for later (`wait`, `wait_until`).
+    pub scheduling: bool,
+    /// Priorities order jobs within a queue.
+    pub priorities: bool,
+    /// Jobs survive a restart of the process.
+    pub durable: bool,
+    /// `enqueue_all` is one round trip, not one per job.
+    pub bulk: bool,
+}
+
+/// The enqueue side of a backend.
+///
+/// Guarantees: when `enqueue` returns `Ok`, the job is stored (durably, for a durable adapter) and
+/// will be performed at least once, or end in the dead set with its error. A job whose
+/// `scheduled_at` is set must not run before that time; an adapter without scheduling returns
+/// [`Error::NotSupported`] for it.
+pub trait Adapter: Send + Sync + fmt::Debug + 'static {
+    /// The adapter's name in logs, e.g. `Memory` (`Enqueued X to Memory(default)`).
+    fn name(&self) -> &str;
+
+    /// What this adapter can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Stores one job; returns the backend's id for it (the `provider_job_id`), if it has one.
+    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>>;
+
+    /// Stores many jobs, in one round trip where the backend allows; returns their provider ids
+    /// in order. Either all are stored or the call fails.
+    fn enqueue_all<'a>(
+        &'a self,
+        runtime: &'a Runtime,
+        jobs: &'a [JobData],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+        Box::pin(async move {
+            let mut ids = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                ids.push(self.enqueue(runtime, job).await?);
+            }
+            Ok(ids)
+        })
+    }
+
+    /// The worker side of this adapter, if workers can drain it.
+    fn backend(&self) -> Option<&dyn Backend> {
+        None
+    }
+}
+
+/// Identifies one claim of one job: the backend's job id and the claim's fencing token.
+///
+/// Every write about a run (heartbeat, complete, fail, release) carries the ticket, and the
+/// backend applies it only while the token is still the job's current one, so a worker whose
+/// lease expired cannot overwrite what happened after.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ticket {
+    /// The backend's id of the job (its provider job id).
+    pub id: String,
+    /// The fencing token of this claim; a new claim of the same job gets a new token.
+    pub token: i64,
+}
+
+/// A job handed to a worker by [`Backend::claim`].
+#[derive(Clone, Debug)]
+pub struct ClaimedJob {
+    /// Identifies this claim.
+    pub ticket: Ticket,
+    /// The stored payload (Active Job's serialized hash as JSON), possibly undecodable.
+    pub payload: String,
+    /// How many times the backend has handed this job out, this claim included.
+    pub attempt: u32,
+}
+
+/// What to claim: [`Backend::claim`]'s parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimParams<'a> {
+    /// Queues to take jobs from, in order of precedence; `"*"` means every queue.
+    pub queues: &'a [String],
+    /// At most this many jobs.
+    pub limit: usize,
+    /// How long the claim holds without a heartbeat before the job may be rescued.
+    pub lease: Duration,
+    /// The claiming worker's id, for inspection tools.
+    pub worker_id: &'a str,
+}
+
+/// One failed run, for [`Backend::fail`].
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The claim that failed.
+    pub ticket: Ticket,
+    /// The error, as recorded in the job's history.
+    pub error: ErrorRecord,
+    /// Run again after this delay (measured on the backend's clock), or `None`: move to dead.
+    pub retry_in: Option<Duration>,
+    /// The payload to store for the next run (`executions` counted up); `None` keeps the stored one.
+    pub payload: Option<String>,
+}
+
+/// An error as kept in a job's history and in the dead set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorRecord {
+    /// The error's class, e.g. `my_app::SmtpError`, `panic`, `ActiveJob::DeserializationError`.
+    pub class: String,
+    /// The error's message.
+    pub message: String,
+    /// Which attempt failed.
+    pub attempt: u32,
+    /// When it failed.
+    pub at: DateTime<Utc>,
+}
+
+/// The side of a backend that workers drain.
+///
+/// Guarantees, proven for each adapter by the conformance suite:
+/// * `claim` hands each ready job to one claimant only, in queue-precedence then priority (lower
+///   first) then FIFO order, never before its scheduled time, with a fresh fencing token;
+/// * `complete`, `fail`, `release` and `heartbeat` apply only to tickets whose token is still
+///   current, and return how many did;
+/// * `rescue_expired` makes jobs whose lease ran out (no heartbeat) claimable again;
+/// * `release` hands jobs back without spending an attempt.
+pub trait Backend: Send + Sync {
+    /// Claims up to `params.limit` due jobs from `params.queues`.
+    fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>>;
+
+    /// Marks runs as done.
+    fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Records failed runs: each is scheduled again or moved to the dead set.
+    fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Hands claimed jobs back, ready to run, without counting the attempt.
+    fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Extends the leases of running jobs by `lease` from now.
+    fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Makes jobs whose lease expired claimable again; returns how many.
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>>;
+
+    /// Waits until jobs may be ready on `queues`, or `timeout` passes. Backends with wake-ups
+    /// (notifications, blocking pops) return early; the default just sleeps.
+    fn wait_for_jobs<'a>(&'a self, queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {
+        let _ = queues;
+        Box::pin(tokio::time::sleep(timeout))
+    }
+}

@@ -1,0 +1,106 @@
+//! `JobContext`: what a running job knows about itself.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Error;
+use crate::payload::JobData;
+use crate::runtime::Runtime;
+use crate::state::State;
+
+/// The execution context of a running job: its id, attempt, queue, times, a stop signal, and the
+/// runtime it runs in (for state and for enqueueing follow-up jobs).
+///
+/// Take it as a job parameter, `ctx: &JobContext` or `ctx: JobContext`; it is injected, never
+/// serialized.
+#[derive(Clone, Debug)]
+pub struct JobContext {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    data: JobData,
+    stop: CancellationToken,
+    runtime: Runtime,
+}
+
+impl JobContext {
+    pub(crate) fn new(data: JobData, stop: CancellationToken, runtime: Runtime) -> Self {
+        JobContext { inner: Arc::new(Inner { data, stop, runtime }) }
+    }
+
+    /// The job's id (a UUID, kept across retries).
+    pub fn job_id(&self) -> &str {
+        &self.inner.data.job_id
+    }
+
+    /// The backend's id for this job, if it gave one.
+    pub fn provider_job_id(&self) -> Option<&str> {
+        self.inner.data.provider_job_id.as_deref()
+    }
+
+    /// The job's registered name.
+    pub fn job_class(&self) -> &str {
+        &self.inner.data.job_class
+    }
+
+    /// How many times the job has been performed, this run included (1 on the first run).
+    pub fn executions(&self) -> u32 {
+        self.inner.data.executions
+    }
+
+    /// Per `retry_on` declaration, how many times it has matched so far.
+    pub fn exception_executions(&self) -> &BTreeMap<String, u32> {
+        &self.inner.data.exception_executions
+    }
+
+    /// The queue the job was taken from.
+    pub fn queue(&self) -> &str {
+        &self.inner.data.queue_name
+    }
+
+    /// The job's priority.
+    pub fn priority(&self) -> Option<i32> {
+        self.inner.data.priority
+    }
+
+    /// When the job was enqueued.
+    pub fn enqueued_at(&self) -> Option<DateTime<Utc>> {
+        self.inner.data.enqueued_at
+    }
+
+    /// When the job was scheduled to run, if it was scheduled.
+    pub fn scheduled_at(&self) -> Option<DateTime<Utc>> {
+        self.inner.data.scheduled_at
+    }
+
+    /// The job's payload as it is being performed.
+    pub fn data(&self) -> &JobData {
+        &self.inner.data
+    }
+
+    /// True once the worker asks running jobs to stop (shutdown past its grace period).
+    pub fn is_stopping(&self) -> bool {
+        self.inner.stop.is_cancelled()
+    }
+
+    /// Completes when the worker asks running jobs to stop. A job that returns an error after
+    /// this is handed back to the queue without spending an attempt.
+    pub async fn stopped(&self) {
+        self.inner.stop.cancelled().await
+    }
+
+    /// Application state of type `T`, as added with `Runtime::builder().state(..)`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<State<T>, Error> {
+        self.inner.runtime.state::<T>()
+    }
+
+    /// The runtime running this job.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+}

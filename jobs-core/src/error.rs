@@ -1,0 +1,192 @@
+//! The framework's error type, and the job's own failure type.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// A boxed error, the currency in which jobs report their failures.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Errors of the jobs framework itself (enqueueing, decoding, adapters).
+///
+/// The job's own failure is a [`JobError`]; it reaches this type only as [`Error::Job`], when a
+/// call such as the inline adapter's enqueue runs the job in place.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The adapter cannot do what was asked (for example, the inline adapter and scheduled jobs).
+    #[error("{adapter} adapter does not support {feature}")]
+    NotSupported {
+        /// The adapter's name, e.g. `Inline`.
+        adapter: String,
+        /// What was asked of it, with a hint at what to use instead.
+        feature: String,
+    },
+    /// An argument could not be turned into JSON at enqueue time.
+    #[error("cannot serialize argument `{argument}` of {job}: {message}")]
+    Serialization {
+        /// The job class.
+        job: String,
+        /// The parameter name (or position) of the argument.
+        argument: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The payload's arguments could not be turned back into the job's parameters.
+    #[error("cannot deserialize arguments of {job}: {message}")]
+    Deserialization {
+        /// The job class.
+        job: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A payload names a job class that nobody registered in this process.
+    #[error(
+        "unknown job class `{0}`: no job with that name is registered in this process \
+         (declare it with #[job] or register it with Registry::register)"
+    )]
+    UnknownJob(String),
+    /// Two job types were registered under one name.
+    #[error("job name `{0}` is registered twice: give one of them `#[job(name = \"...\")]`")]
+    DuplicateJob(String),
+    /// A payload is not a valid Active Job serialized hash.
+    #[error("invalid job payload: {0}")]
+    InvalidPayload(String),
+    /// No runtime is installed and none is in scope.
+    #[error(
+        "no jobs runtime is installed: call Runtime::install() at start-up, \
+         or run the code inside Runtime::scope()"
+    )]
+    NoRuntime,
+    /// A job asked for application state that was never added to the runtime.
+    #[error(
+        "application state `{0}` is not installed on the runtime: \
+         add it with Runtime::builder().state(...)"
+    )]
+    MissingState(&'static str),
+    /// The runtime or worker was configured with invalid values.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The backend failed (connection lost, query error, ...).
+    #[error("{adapter} adapter error: {source}")]
+    Adapter {
+        /// The adapter's name.
+        adapter: String,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// A job run in place (perform_now, inline adapter, test helpers) failed.
+    #[error("{0}")]
+    Job(JobError),
+}
+
+impl Error {
+    /// Wraps a backend error for the named adapter.
+    pub fn adapter(adapter: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Adapter { adapter: adapter.into(), source: source.into() }
+    }
+
+    /// An [`Error::NotSupported`] for the named adapter.
+    pub fn not_supported(adapter: impl Into<String>, feature: impl Into<String>) -> Self {
+        Error::NotSupported { adapter: adapter.into(), feature: feature.into() }
+    }
+
+    /// The error class recorded when this error fails a job, in Active Job's naming.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Error::Deserialization { .. } => "ActiveJob::DeserializationError",
+            Error::UnknownJob(_) => "jobs::UnknownJob",
+            Error::InvalidPayload(_) => "jobs::InvalidPayload",
+            Error::MissingState(_) => "jobs::MissingState",
+            Error::Serialization { .. } => "ActiveJob::SerializationError",
+            _ => "jobs::Error",
+        }
+    }
+}
+
+/// Why a job failed: its own error, a panic, or a framework error met while running it.
+///
+/// Keeps the error's class (its Rust type name) and the error itself, so that handlers can match
+/// on it with [`JobError::downcast_ref`].
+pub struct JobError {
+    class: Cow<'static, str>,
+    source: BoxError,
+}
+
+impl JobError {
+    /// A job error of the given class.
+    pub fn new(class: impl Into<Cow<'static, str>>, source: impl Into<BoxError>) -> Self {
+        JobError { class: class.into(), source: source.into() }
+    }
+
+    /// A job error whose class is the Rust type name of `E`.
+    pub fn from_error<E: Into<BoxError> + 'static>(error: E) -> Self {
+        JobError::new(std::any::type_name::<E>(), error)
+    }
+
+    /// The job panicked with this message.
+    pub fn panic(message: impl Into<String>) -> Self {
+        JobError::new("panic", Message(format!("job panicked: {}", message.into())))
+    }
+
+    /// The job's class, e.g. `my_app::SmtpError` or `panic`.
+    pub fn class(&self) -> &str {
+        &self.class
+    }
+
+    /// The error's message.
+    pub fn message(&self) -> String {
+        self.source.to_string()
+    }
+
+    /// The underlying error.
+    pub fn source_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.source
+    }
+
+    /// The underlying error as a `T`, if it is one.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.source.downcast_ref::<T>()
+    }
+
+    /// True when this failure is the framework error `e` matching the predicate.
+    pub fn framework(&self) -> Option<&Error> {
+        self.source.downcast_ref::<Error>()
+    }
+}
+
+impl From<Error> for JobError {
+    fn from(error: Error) -> Self {
+        JobError::new(error.class(), error)
+    }
+}
+
+impl fmt::Debug for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobError").field("class", &self.class).field("message", &self.message()).finish()
+    }
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.class, self.source)
+    }
+}
+
+impl std::error::Error for JobError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// A plain message used as an error.
+#[derive(Debug)]
+pub(crate) struct Message(pub(crate) String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Message {}

@@ -1,0 +1,116 @@
+//! The `Job` trait: what every job type provides to the runtime.
+
+use std::future::Future;
+
+use serde_json::Value;
+
+use crate::context::JobContext;
+use crate::error::{BoxError, Error, JobError};
+
+/// A background job: a named, serializable unit of work.
+///
+/// `#[job]` implements this trait for you; it can also be written by hand. The
+/// `#[job(queue = "mailers")] async fn greet(name: String, smtp: State<Smtp>) -> Result<(), SmtpError>`
+/// expands to roughly this:
+///
+/// ```
+/// use jobs_core::{ArgumentsReader, Error, Job, JobContext, State, to_argument};
+/// use serde_json::Value;
+///
+/// # #[derive(Debug)] struct SmtpError; impl std::fmt::Display for SmtpError { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("smtp") } }
+/// # impl std::error::Error for SmtpError {}
+/// struct Smtp;
+/// impl Smtp { async fn send(&self, _to: &str) -> Result<(), SmtpError> { Ok(()) } }
+///
+/// async fn greet(name: String, smtp: State<Smtp>) -> Result<(), SmtpError> {
+///     smtp.send(&name).await
+/// }
+///
+/// /// The job struct: one public field per serialized parameter.
+/// pub struct Greet {
+///     pub name: String,
+/// }
+///
+/// impl Job for Greet {
+///     const NAME: &'static str = "Greet";
+///     const QUEUE: &'static str = "mailers";
+///     type Output = Result<(), SmtpError>;
+///
+///     fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+///         Ok(vec![to_argument(Self::NAME, "name", &self.name)?])
+///     }
+///
+///     fn from_arguments(arguments: Vec<Value>) -> Result<Self, Error> {
+///         let mut reader = ArgumentsReader::new(Self::NAME, arguments, 1)?;
+///         Ok(Greet { name: reader.next("name")? })
+///     }
+///
+///     async fn perform(self, ctx: JobContext) -> Result<Self::Output, Error> {
+///         let smtp = State::<Smtp>::from_context(&ctx)?;
+///         Ok(greet(self.name, smtp).await)
+///     }
+/// }
+///
+/// // What `#[job]` also adds: registration with the worker's registry ...
+/// jobs_core::__private::inventory::submit! { jobs_core::JobRegistration::of::<Greet>() }
+/// // ... and `Greet::perform_later(name)`, `Greet::perform_now(name)`, `Greet::set()`
+/// // (see `ConfiguredJob`), through `FromArgs`:
+/// impl jobs_core::FromArgs<(String,)> for Greet {
+///     fn from_args((name,): (String,)) -> Self { Greet { name } }
+/// }
+/// ```
+pub trait Job: Sized + Send + 'static {
+    /// The stable wire name (`job_class` in the payload).
+    const NAME: &'static str;
+    /// The queue jobs of this class go to unless told otherwise.
+    const QUEUE: &'static str = "default";
+    /// The default priority (lower runs first); `None` leaves it to the backend.
+    const PRIORITY: Option<i32> = None;
+    /// Whether arguments may appear in logs, spans and events.
+    const LOG_ARGUMENTS: bool = true;
+
+    /// What the job returns: `()` or a `Result`; an `Err` is a failed run.
+    type Output: JobResult + Send + 'static;
+
+    /// The job's arguments as JSON values, one per serialized parameter, in order.
+    fn to_arguments(&self) -> Result<Vec<Value>, Error>;
+
+    /// Builds the job back from its payload's arguments.
+    fn from_arguments(arguments: Vec<Value>) -> Result<Self, Error>;
+
+    /// Runs the job. An `Err` here is a framework failure met before the job's own code ran
+    /// (missing state, for example); the job's own outcome is the `Output`.
+    fn perform(self, ctx: JobContext) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+}
+
+/// Builds a job from its serialized parameters as a tuple, in declaration order.
+///
+/// This is what lets `Greet::set().wait(..).perform_later(name)` take the parameters one by one.
+pub trait FromArgs<Args>: Job {
+    /// Builds the job.
+    fn from_args(args: Args) -> Self;
+}
+
+/// What a job function may return: `()` or `Result<T, E>` with an error convertible to
+/// [`BoxError`].
+#[diagnostic::on_unimplemented(
+    message = "a job must return `()` or `Result<T, E>`, not `{Self}`",
+    label = "this return type does not tell whether the job succeeded",
+    note = "`E` must convert into `Box<dyn std::error::Error + Send + Sync>` (any std error, `String`, `anyhow::Error`)"
+)]
+pub trait JobResult {
+    /// `Ok(())` for success, or the failure.
+    fn into_job_result(self) -> Result<(), JobError>;
+}
+
+impl JobResult for () {
+    fn into_job_result(self) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
+impl<T, E: Into<BoxError> + 'static> JobResult for Result<T, E> {
+    fn into_job_result(self) -> Result<(), JobError> {
+        self.map(|_| ()).map_err(JobError::from_error)
+    }
+}

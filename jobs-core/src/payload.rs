@@ -1,0 +1,179 @@
+//! The wire format: Active Job's serialized hash.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// A job as it travels and is stored: Active Job's serialized hash, key for key.
+///
+/// ```
+/// # use jobs_core::JobData;
+/// let json = r#"{"job_class":"HelloJob","job_id":"0e5b5b4e-0c46-4b8f-9d34-7c1b1c6c4d1a",
+///   "provider_job_id":null,"queue_name":"default","priority":null,"arguments":["world"],
+///   "executions":0,"exception_executions":{},"locale":"en","timezone":"UTC",
+///   "enqueued_at":"2024-01-02T03:04:05.123456789Z","scheduled_at":null}"#;
+/// let data = JobData::from_json(json).unwrap();
+/// assert_eq!(data.job_class, "HelloJob");
+/// assert_eq!(data.to_json().unwrap().replace(['\n', ' '], ""), json.replace(['\n', ' '], ""));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobData {
+    /// The job's registered name (`HelloJob`).
+    pub job_class: String,
+    /// The job's id, a UUID string; kept across retries.
+    pub job_id: String,
+    /// The id the backend gave the job, if any.
+    #[serde(default)]
+    pub provider_job_id: Option<String>,
+    /// The queue the job goes to.
+    #[serde(default = "default_queue")]
+    pub queue_name: String,
+    /// Priority within the queue; lower runs first.
+    #[serde(default)]
+    pub priority: Option<i32>,
+    /// One JSON value per serialized parameter, in order.
+    #[serde(default)]
+    pub arguments: Vec<Value>,
+    /// How many times the job has been performed (counting the run in progress).
+    #[serde(default)]
+    pub executions: u32,
+    /// Per `retry_on` declaration, how many times it has matched.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub exception_executions: BTreeMap<String, u32>,
+    /// The locale the job was enqueued with.
+    #[serde(default = "default_locale", deserialize_with = "null_as_locale")]
+    pub locale: String,
+    /// The time zone the job was enqueued with.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// When the job was enqueued.
+    #[serde(default, with = "time_format")]
+    pub enqueued_at: Option<DateTime<Utc>>,
+    /// When the job is due, for scheduled jobs.
+    #[serde(default, with = "time_format")]
+    pub scheduled_at: Option<DateTime<Utc>>,
+}
+
+fn default_queue() -> String {
+    "default".to_owned()
+}
+
+fn default_locale() -> String {
+    "en".to_owned()
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+fn null_as_locale<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_else(default_locale))
+}
+
+impl JobData {
+    /// Parses a payload; unknown keys are ignored and Active Job's older forms are accepted.
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidPayload(e.to_string()))
+    }
+
+    /// Writes the payload in the current Active Job form.
+    pub fn to_json(&self) -> Result<String, Error> {
+        serde_json::to_string(self).map_err(|e| Error::InvalidPayload(e.to_string()))
+    }
+
+    /// When the job may run: its scheduled time, or its enqueue time.
+    pub fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.scheduled_at.or(self.enqueued_at)
+    }
+}
+
+/// Formats a time as Active Job does: ISO 8601, UTC, nine fractional digits.
+pub fn format_time(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// Parses an ISO 8601 time with or without fractional seconds, in any offset.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::InvalidPayload(format!("invalid time `{text}`: {e}")))
+}
+
+mod time_format {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::format_time(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => super::parse_time(&text).map(Some).map_err(serde::de::Error::custom),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn sample() -> JobData {
+        let at = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap() + chrono::Duration::nanoseconds(123_456_789);
+        JobData {
+            job_class: "SendWelcomeEmail".into(),
+            job_id: "5b5f3c61-52c4-4b8a-9f38-3f1c0bbf6d1e".into(),
+            provider_job_id: None,
+            queue_name: "mailers".into(),
+            priority: Some(10),
+            arguments: vec![Value::from("bob@example.com"), Value::from(3)],
+            executions: 0,
+            exception_executions: BTreeMap::new(),
+            locale: "en".into(),
+            timezone: Some("UTC".into()),
+            enqueued_at: Some(at),
+            scheduled_at: Some(at + chrono::Duration::seconds(60)),
+        }
+    }
+
+    #[test]
+    fn serializes_byte_for_byte_like_active_job() {
+        let json = sample().to_json().unwrap();
+        assert_eq!(
+            json,
+            r#"{"job_class":"SendWelcomeEmail","job_id":"5b5f3c61-52c4-4b8a-9f38-3f1c0bbf6d1e","provider_job_id":null,"queue_name":"mailers","priority":10,"arguments":["bob@example.com",3],"executions":0,"exception_executions":{},"locale":"en","timezone":"UTC","enqueued_at":"2024-05-06T07:08:09.123456789Z","scheduled_at":"2024-05-06T07:09:09.123456789Z"}"#
+        );
+        assert_eq!(JobData::from_json(&json).unwrap(), sample());
+    }
+
+    #[test]
+    fn reads_older_active_job_forms() {
+        // Rails 6.1: no scheduled_at, whole seconds, null timezone, extra keys.
+        let json = r#"{"job_class":"HelloJob","job_id":"x","provider_job_id":null,"queue_name":"default",
+            "priority":null,"arguments":[],"executions":0,"exception_executions":{},"locale":"en",
+            "timezone":null,"enqueued_at":"2021-03-04T05:06:07Z","something_new":1}"#;
+        let data = JobData::from_json(json).unwrap();
+        assert_eq!(data.scheduled_at, None);
+        assert_eq!(data.timezone, None);
+        assert_eq!(data.enqueued_at, Some(Utc.with_ymd_and_hms(2021, 3, 4, 5, 6, 7).unwrap()));
+    }
+
+    #[test]
+    fn rejects_garbage_with_a_clear_error() {
+        let err = JobData::from_json("{\"job_class\": 3}").unwrap_err();
+        assert!(err.to_string().starts_with("invalid job payload"), "{err}");
+    }
+}

@@ -1,0 +1,137 @@
+//! The registry: which job classes this process knows, by wire name.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use crate::context::JobContext;
+use crate::error::{Error, JobError};
+use crate::job::{Job, JobResult};
+
+type PerformFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'static>>;
+
+/// A job class as the registry keeps it: its name and how to decode and perform it.
+///
+/// `#[job]` submits one per job with `inventory`; [`Registry::register`] is the explicit path.
+#[derive(Clone, Copy, Debug)]
+pub struct JobRegistration {
+    name: &'static str,
+    queue: &'static str,
+    log_arguments: bool,
+    type_id: fn() -> TypeId,
+    perform: fn(Vec<Value>, JobContext) -> PerformFuture,
+}
+
+impl JobRegistration {
+    /// The registration of job type `J`.
+    pub const fn of<J: Job>() -> Self {
+        JobRegistration {
+            name: J::NAME,
+            queue: J::QUEUE,
+            log_arguments: J::LOG_ARGUMENTS,
+            type_id: TypeId::of::<J>,
+            perform: perform_erased::<J>,
+        }
+    }
+
+    /// The job's wire name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The job's default queue.
+    pub fn queue(&self) -> &'static str {
+        self.queue
+    }
+
+    /// Whether the job's arguments may be logged.
+    pub fn log_arguments(&self) -> bool {
+        self.log_arguments
+    }
+
+    /// Decodes the arguments and performs the job; decoding errors are failures of the job.
+    pub(crate) fn perform(&self, arguments: Vec<Value>, ctx: JobContext) -> PerformFuture {
+        (self.perform)(arguments, ctx)
+    }
+}
+
+fn perform_erased<J: Job>(arguments: Vec<Value>, ctx: JobContext) -> PerformFuture {
+    Box::pin(async move {
+        let job = J::from_arguments(arguments)?;
+        J::perform(job, ctx).await?.into_job_result()
+    })
+}
+
+inventory::collect!(JobRegistration);
+
+/// The job classes a runtime can decode and perform, by wire name.
+///
+/// ```
+/// # use jobs_core::{Registry, Job, Error, JobContext};
+/// # struct Noop;
+/// # impl Job for Noop {
+/// #     const NAME: &'static str = "Noop";
+/// #     type Output = ();
+/// #     fn to_arguments(&self) -> Result<Vec<serde_json::Value>, Error> { Ok(vec![]) }
+/// #     fn from_arguments(_: Vec<serde_json::Value>) -> Result<Self, Error> { Ok(Noop) }
+/// #     async fn perform(self, _: JobContext) -> Result<(), Error> { Ok(()) }
+/// # }
+/// let mut registry = Registry::new();
+/// registry.register::<Noop>().unwrap();
+/// assert!(registry.get("Noop").is_some());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    jobs: HashMap<&'static str, JobRegistration>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// Every job declared with `#[job]` anywhere in the program.
+    pub fn from_inventory() -> Result<Self, Error> {
+        let mut registry = Registry::new();
+        for registration in inventory::iter::<JobRegistration> {
+            registry.add(*registration)?;
+        }
+        Ok(registry)
+    }
+
+    /// Registers job type `J` explicitly. Registering the same type twice is harmless; two
+    /// different types under one name are an [`Error::DuplicateJob`].
+    pub fn register<J: Job>(&mut self) -> Result<&mut Self, Error> {
+        self.add(JobRegistration::of::<J>())?;
+        Ok(self)
+    }
+
+    /// Adds a registration.
+    pub fn add(&mut self, registration: JobRegistration) -> Result<(), Error> {
+        match self.jobs.get(registration.name) {
+            Some(existing) if (existing.type_id)() != (registration.type_id)() => {
+                Err(Error::DuplicateJob(registration.name.to_owned()))
+            }
+            _ => {
+                self.jobs.insert(registration.name, registration);
+                Ok(())
+            }
+        }
+    }
+
+    /// Looks a job class up by wire name.
+    pub fn get(&self, name: &str) -> Option<&JobRegistration> {
+        self.jobs.get(name)
+    }
+
+    /// The registered names, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.jobs.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+}

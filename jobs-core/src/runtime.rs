@@ -1,0 +1,194 @@
+//! The runtime: the adapter, the registry and the application state, installed once.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+
+use crate::adapter::Adapter;
+use crate::adapters::MemoryAdapter;
+use crate::clock::{Clock, SystemClock};
+use crate::enqueue::{Enqueued, PendingJob};
+use crate::error::Error;
+use crate::job::Job;
+use crate::registry::{JobRegistration, Registry};
+use crate::state::{State, StateMap};
+
+static GLOBAL: RwLock<Option<Runtime>> = RwLock::new(None);
+
+tokio::task_local! {
+    static SCOPED: Runtime;
+}
+
+/// The jobs runtime: which adapter jobs go to, which job classes exist, and the state jobs get.
+///
+/// Build one at start-up and [`install`](Runtime::install) it, then call `perform_later` from
+/// anywhere; or keep the handle and call [`Runtime::perform_later`] on it (tests, several backends
+/// in one application). Tests scope their own runtime with [`Runtime::scope`], which other tests
+/// running in parallel do not see.
+///
+/// ```
+/// # use jobs_core::{Runtime, adapters::MemoryAdapter};
+/// struct Mailer { from: String }
+///
+/// let runtime = Runtime::builder()
+///     .adapter(MemoryAdapter::new())
+///     .state(Mailer { from: "hello@example.com".into() })
+///     .build()
+///     .unwrap();
+/// runtime.install();
+/// assert_eq!(runtime.adapter().name(), "Memory");
+/// ```
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    adapter: Arc<dyn Adapter>,
+    registry: Registry,
+    state: StateMap,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("adapter", &self.inner.adapter.name())
+            .field("jobs", &self.inner.registry.names())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Starts building a runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// Makes this the process-wide runtime used by `perform_later` outside any scope.
+    pub fn install(&self) {
+        *GLOBAL.write().unwrap_or_else(|e| e.into_inner()) = Some(self.clone());
+    }
+
+    /// The runtime in effect: the innermost [`scope`](Runtime::scope), else the installed one.
+    pub fn current() -> Result<Runtime, Error> {
+        if let Ok(runtime) = SCOPED.try_with(Runtime::clone) {
+            return Ok(runtime);
+        }
+        GLOBAL.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or(Error::NoRuntime)
+    }
+
+    /// Runs `future` with this runtime as the current one (for this task only).
+    pub async fn scope<F: Future>(&self, future: F) -> F::Output {
+        SCOPED.scope(self.clone(), future).await
+    }
+
+    /// The adapter jobs are enqueued to.
+    pub fn adapter(&self) -> &Arc<dyn Adapter> {
+        &self.inner.adapter
+    }
+
+    /// The job classes this runtime can perform.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// Application state of type `T`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<State<T>, Error> {
+        self.inner.state.get::<T>()
+    }
+
+    /// The runtime's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The current time on the runtime's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Enqueues `job` on this runtime's adapter with its default queue and priority.
+    pub async fn perform_later<J: Job>(&self, job: J) -> Result<Enqueued, Error> {
+        PendingJob::new(job).enqueue_on(self).await
+    }
+
+    /// Performs `job` right here, with no queue; returns what the job returned.
+    pub async fn perform_now<J: Job>(&self, job: J) -> Result<J::Output, Error> {
+        crate::execution::perform_now(self, job, Default::default()).await
+    }
+
+    /// Enqueues many jobs, of one or several classes, in one adapter call.
+    pub async fn perform_all_later(&self, jobs: impl IntoIterator<Item = PendingJob>) -> Result<Vec<Enqueued>, Error> {
+        crate::enqueue::enqueue_all(self, jobs.into_iter().collect()).await
+    }
+}
+
+/// Builds a [`Runtime`].
+#[derive(Default)]
+pub struct RuntimeBuilder {
+    adapter: Option<Arc<dyn Adapter>>,
+    registry: Option<Registry>,
+    extra: Vec<JobRegistration>,
+    state: StateMap,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl RuntimeBuilder {
+    /// The adapter jobs go to (default: a new [`MemoryAdapter`]).
+    pub fn adapter(self, adapter: impl Adapter) -> Self {
+        self.shared_adapter(Arc::new(adapter))
+    }
+
+    /// The adapter, already shared.
+    pub fn shared_adapter(mut self, adapter: Arc<dyn Adapter>) -> Self {
+        self.adapter = Some(adapter);
+        self
+    }
+
+    /// Application state for jobs that take a `State<T>`; one value per type.
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(Arc::new(value));
+        self
+    }
+
+    /// Application state, already shared.
+    pub fn shared_state<T: Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// Uses exactly this registry instead of every `#[job]` in the program.
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Registers one more job type (for jobs that implement [`Job`] by hand).
+    pub fn register<J: Job>(mut self) -> Self {
+        self.extra.push(JobRegistration::of::<J>());
+        self
+    }
+
+    /// The clock for enqueue times and schedules (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Builds the runtime; fails if two job types share a name.
+    pub fn build(self) -> Result<Runtime, Error> {
+        let mut registry = match self.registry {
+            Some(registry) => registry,
+            None => Registry::from_inventory()?,
+        };
+        for registration in self.extra {
+            registry.add(registration)?;
+        }
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let adapter = self.adapter.unwrap_or_else(|| Arc::new(MemoryAdapter::with_clock(clock.clone())));
+        Ok(Runtime { inner: Arc::new(Inner { adapter, registry, state: self.state, clock }) })
+    }
+}

@@ -1,0 +1,76 @@
+//! Application state injected into jobs: `State<T>`.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::context::JobContext;
+use crate::error::Error;
+
+/// Application state handed to a job (a database pool, an SMTP client, ...).
+///
+/// Added once to the runtime with `Runtime::builder().state(value)`, it is never serialized: a
+/// job parameter of type `State<T>` is filled from the runtime when the job runs.
+pub struct State<T: ?Sized>(Arc<T>);
+
+impl<T: Send + Sync + 'static> State<T> {
+    /// Wraps a value.
+    pub fn new(value: T) -> Self {
+        State(Arc::new(value))
+    }
+
+    /// Fetches the state of type `T` from the job's runtime.
+    pub fn from_context(ctx: &JobContext) -> Result<Self, Error> {
+        ctx.state::<T>()
+    }
+
+    /// The shared value.
+    pub fn into_inner(self) -> Arc<T> {
+        self.0
+    }
+}
+
+impl<T: ?Sized> Clone for State<T> {
+    fn clone(&self) -> Self {
+        State(self.0.clone())
+    }
+}
+
+impl<T: ?Sized> Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for State<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("State").field(&&*self.0).finish()
+    }
+}
+
+/// Values of any type, one per type, shared with jobs.
+#[derive(Clone, Default)]
+pub(crate) struct StateMap(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl StateMap {
+    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
+        self.0.insert(TypeId::of::<T>(), value);
+    }
+
+    pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Result<State<T>, Error> {
+        self.0
+            .get(&TypeId::of::<T>())
+            .and_then(|v| v.clone().downcast::<T>().ok())
+            .map(State)
+            .ok_or(Error::MissingState(std::any::type_name::<T>()))
+    }
+}
+
+impl fmt::Debug for StateMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StateMap({} values)", self.0.len())
+    }
+}

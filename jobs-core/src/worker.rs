@@ -1,0 +1,459 @@
+//! The worker: claims jobs from a backend and performs them with bounded concurrency.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
+use crate::error::{Error, JobError};
+use crate::execution::{Executed, execute_payload};
+use crate::retry::RetryPolicy;
+use crate::runtime::Runtime;
+
+/// Builds a [`Worker`].
+#[derive(Debug, Default)]
+pub struct WorkerBuilder {
+    runtime: Option<Runtime>,
+    settings: Settings,
+}
+
+#[derive(Debug, Clone)]
+struct Settings {
+    queues: Vec<String>,
+    concurrency: usize,
+    grace: Duration,
+    stop_timeout: Duration,
+    lease: Duration,
+    poll_interval: Duration,
+    retry: RetryPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            queues: vec!["default".to_owned()],
+            concurrency: 10,
+            grace: Duration::from_secs(25),
+            stop_timeout: Duration::from_secs(5),
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl WorkerBuilder {
+    /// The runtime whose adapter, registry and state the worker uses (default: the current one).
+    pub fn runtime(mut self, runtime: &Runtime) -> Self {
+        self.runtime = Some(runtime.clone());
+        self
+    }
+
+    /// Queues to work, in order of precedence; `"*"` works every queue (default: `default`).
+    pub fn queues<I, S>(mut self, queues: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings.queues = queues.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How many jobs run at once (default 10).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.settings.concurrency = concurrency;
+        self
+    }
+
+    /// On shutdown, how long running jobs may take to finish before they are asked to stop
+    /// (default 25 s, as Sidekiq).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.settings.grace = grace;
+        self
+    }
+
+    /// After asking jobs to stop, how long to wait before abandoning them; abandoned jobs are
+    /// handed back to the queue without spending an attempt (default 5 s).
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.stop_timeout = timeout;
+        self
+    }
+
+    /// How long a claim holds without a heartbeat (default 60 s); heartbeats renew it every
+    /// third of that.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.settings.lease = lease;
+        self
+    }
+
+    /// How often to look for jobs when the backend has no wake-ups (default 1 s).
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.settings.poll_interval = interval;
+        self
+    }
+
+    /// What to do with failures the job did not handle (default: 25 retries on Sidekiq's curve).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.settings.retry = policy;
+        self
+    }
+
+    /// Builds the worker; fails if no runtime is given or current, if its adapter cannot be
+    /// drained by a worker, or if the settings are out of range.
+    pub fn build(self) -> Result<Worker, Error> {
+        let runtime = match self.runtime {
+            Some(runtime) => runtime,
+            None => Runtime::current()?,
+        };
+        let adapter = runtime.adapter().clone();
+        if adapter.backend().is_none() {
+            return Err(Error::not_supported(adapter.name(), "workers (it performs jobs itself)"));
+        }
+        let settings = self.settings;
+        if settings.concurrency == 0 {
+            return Err(Error::Config("worker concurrency must be at least 1".into()));
+        }
+        if settings.queues.is_empty() {
+            return Err(Error::Config("a worker needs at least one queue".into()));
+        }
+        if settings.lease < Duration::from_millis(30) {
+            return Err(Error::Config("the lease must be at least 30ms".into()));
+        }
+        let id = format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        Ok(Worker { runtime, adapter, id, settings })
+    }
+}
+
+/// Claims jobs from the runtime's adapter and performs them, `concurrency` at a time.
+///
+/// ```no_run
+/// # use jobs_core::Worker;
+/// # async fn demo() -> Result<(), jobs_core::Error> {
+/// Worker::builder().queues(["mailers", "default"]).concurrency(5).build()?.run().await
+/// # }
+/// ```
+///
+/// Shutdown happens in phases: stop claiming; let running jobs finish within the grace period;
+/// then signal them to stop ([`JobContext::stopped`](crate::JobContext::stopped)) and, after the
+/// stop timeout, hand the jobs still running back to the queue without spending an attempt.
+/// A panicking job is a failed job; it never takes the worker down.
+#[derive(Debug)]
+pub struct Worker {
+    runtime: Runtime,
+    adapter: Arc<dyn Adapter>,
+    id: String,
+    settings: Settings,
+}
+
+/// A worker running in the background, from [`Worker::start`].
+#[derive(Debug)]
+pub struct WorkerHandle {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), Error>>,
+}
+
+impl WorkerHandle {
+    /// Shuts the worker down gracefully and waits until it has.
+    pub async fn shutdown(self) -> Result<(), Error> {
+        self.shutdown.cancel();
+        self.task.await.map_err(|e| Error::Config(format!("worker task failed: {e}")))?
+    }
+}
+
+enum Report {
+    Complete(Ticket),
+    Fail(Failure),
+    Release(Ticket),
+}
+
+impl Worker {
+    /// Starts building a worker.
+    pub fn builder() -> WorkerBuilder {
+        WorkerBuilder::default()
+    }
+
+    /// This worker's id (process id and a random part).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run(self) -> Result<(), Error> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Runs in the background; stop it with [`WorkerHandle::shutdown`].
+    pub fn start(self) -> WorkerHandle {
+        let shutdown = CancellationToken::new();
+        let token = shutdown.clone();
+        let task = tokio::spawn(async move { self.run_until(token.cancelled_owned()).await });
+        WorkerHandle { shutdown, task }
+    }
+
+    /// Runs until `signal` completes, then shuts down gracefully.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> Result<(), Error> {
+        let quiet = CancellationToken::new();
+        let stop = CancellationToken::new();
+        let running: Arc<Mutex<HashMap<String, Ticket>>> = Arc::default();
+        let (reports, inbox) = mpsc::unbounded_channel();
+
+        let flusher = tokio::spawn(flush_reports(self.adapter.clone(), inbox));
+        let heartbeat = tokio::spawn(heartbeat(self.adapter.clone(), running.clone(), self.settings.lease));
+
+        let mut tasks = {
+            let claiming = self.claim_loop(&quiet, &stop, &running, &reports);
+            tokio::pin!(claiming);
+            tokio::pin!(signal);
+            tokio::select! {
+                tasks = &mut claiming => tasks,
+                () = &mut signal => {
+                    quiet.cancel();
+                    claiming.await
+                }
+            }
+        };
+
+        tracing::info!(target: "jobs", worker = %self.id, running = tasks.len(), "Worker shutting down");
+        if tokio::time::timeout(self.settings.grace, join_all(&mut tasks)).await.is_err() {
+            tracing::warn!(target: "jobs", running = tasks.len(), "Grace period over: asking running jobs to stop");
+            stop.cancel();
+            if tokio::time::timeout(self.settings.stop_timeout, join_all(&mut tasks)).await.is_err() {
+                tasks.abort_all();
+                join_all(&mut tasks).await;
+            }
+        }
+        let abandoned: Vec<Ticket> = running.lock().unwrap().drain().map(|(_, t)| t).collect();
+        for ticket in abandoned {
+            let _ = reports.send(Report::Release(ticket));
+        }
+        drop(reports);
+        heartbeat.abort();
+        let _ = flusher.await;
+        tracing::info!(target: "jobs", worker = %self.id, "Worker stopped");
+        Ok(())
+    }
+
+    async fn claim_loop(
+        &self,
+        quiet: &CancellationToken,
+        stop: &CancellationToken,
+        running: &Arc<Mutex<HashMap<String, Ticket>>>,
+        reports: &mpsc::UnboundedSender<Report>,
+    ) -> JoinSet<()> {
+        let backend = self.adapter.backend().expect("checked at build");
+        let slots = Arc::new(Semaphore::new(self.settings.concurrency));
+        let mut tasks = JoinSet::new();
+        let mut error_backoff = Duration::from_millis(100);
+        loop {
+            while tasks.try_join_next().is_some() {}
+            let first = tokio::select! {
+                permit = slots.clone().acquire_owned() => permit.expect("semaphore never closed"),
+                () = quiet.cancelled() => return tasks,
+            };
+            let mut permits = vec![first];
+            while let Ok(permit) = slots.clone().try_acquire_owned() {
+                permits.push(permit);
+            }
+            let params = ClaimParams {
+                queues: &self.settings.queues,
+                limit: permits.len(),
+                lease: self.settings.lease,
+                worker_id: &self.id,
+            };
+            let claimed = match backend.claim(params).await {
+                Ok(claimed) => {
+                    error_backoff = Duration::from_millis(100);
+                    claimed
+                }
+                Err(error) => {
+                    tracing::error!(target: "jobs", %error, "Claiming jobs failed; retrying in {error_backoff:?}");
+                    drop(permits);
+                    tokio::select! {
+                        () = tokio::time::sleep(error_backoff) => {},
+                        () = quiet.cancelled() => return tasks,
+                    }
+                    error_backoff = (error_backoff * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            };
+            if claimed.is_empty() {
+                drop(permits);
+                tokio::select! {
+                    () = backend.wait_for_jobs(&self.settings.queues, self.settings.poll_interval) => {},
+                    () = quiet.cancelled() => return tasks,
+                }
+                continue;
+            }
+            let mut guard = running.lock().unwrap();
+            for job in &claimed {
+                guard.insert(job.ticket.id.clone(), job.ticket.clone());
+            }
+            drop(guard);
+            for (job, permit) in claimed.into_iter().zip(permits) {
+                let job_run = JobRun {
+                    runtime: self.runtime.clone(),
+                    adapter: self.adapter.clone(),
+                    running: running.clone(),
+                    reports: reports.clone(),
+                    retry: self.settings.retry,
+                    stop: stop.child_token(),
+                };
+                tasks.spawn(async move {
+                    job_run.run(job).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+}
+
+struct JobRun {
+    runtime: Runtime,
+    adapter: Arc<dyn Adapter>,
+    running: Arc<Mutex<HashMap<String, Ticket>>>,
+    reports: mpsc::UnboundedSender<Report>,
+    retry: RetryPolicy,
+    stop: CancellationToken,
+}
+
+impl JobRun {
+    async fn run(self, job: ClaimedJob) {
+        let executed = execute_payload(&self.runtime, self.adapter.name(), &job.payload, self.stop.clone()).await;
+        if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
+            return; // already handed back at shutdown
+        }
+        let report = match executed.result {
+            Ok(()) => Report::Complete(job.ticket),
+            Err(_) if self.stop.is_cancelled() => Report::Release(job.ticket),
+            Err(ref error) => Report::Fail(self.failure(&job, &executed, error)),
+        };
+        let _ = self.reports.send(report);
+    }
+
+    fn failure(&self, job: &ClaimedJob, executed: &Executed, error: &JobError) -> Failure {
+        let attempt = executed.data.as_ref().map_or(job.attempt, |d| d.executions.max(job.attempt));
+        let retry_in = self.retry.retry_in(attempt);
+        let now = self.runtime.now();
+        let payload = executed.data.as_ref().and_then(|data| {
+            let mut data = data.clone();
+            if let Some(delay) = retry_in {
+                data.scheduled_at = chrono::Duration::from_std(delay).ok().map(|d| now + d);
+            }
+            data.to_json().ok()
+        });
+        let class = executed.data.as_ref().map_or("(undecodable payload)", |d| d.job_class.as_str());
+        match retry_in {
+            Some(delay) => tracing::info!(
+                target: "jobs", provider_job_id = %job.ticket.id,
+                "Retrying {class} in {} seconds, due to a {}", delay.as_secs(), error.class()
+            ),
+            None => tracing::error!(
+                target: "jobs", provider_job_id = %job.ticket.id,
+                "Stopped retrying {class} after {attempt} attempts, moving it to the dead set: {error}"
+            ),
+        }
+        Failure {
+            ticket: job.ticket.clone(),
+            error: ErrorRecord { class: error.class().to_owned(), message: error.message(), attempt, at: now },
+            retry_in,
+            payload,
+        }
+    }
+}
+
+async fn join_all(tasks: &mut JoinSet<()>) {
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Writes completions, failures and releases in batches.
+async fn flush_reports(adapter: Arc<dyn Adapter>, mut inbox: mpsc::UnboundedReceiver<Report>) {
+    let backend = adapter.backend().expect("checked at build");
+    let mut batch = Vec::with_capacity(1024);
+    while inbox.recv_many(&mut batch, 1024).await > 0 {
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        let mut released = Vec::new();
+        for report in batch.drain(..) {
+            match report {
+                Report::Complete(ticket) => done.push(ticket),
+                Report::Fail(failure) => failed.push(failure),
+                Report::Release(ticket) => released.push(ticket),
+            }
+        }
+        with_retries("complete", || backend.complete(&done), done.is_empty()).await;
+        with_retries("fail", || backend.fail(&failed), failed.is_empty()).await;
+        with_retries("release", || backend.release(&released), released.is_empty()).await;
+    }
+}
+
+async fn with_retries<'a, F, Fut>(what: &str, call: F, skip: bool)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<usize, Error>> + 'a,
+{
+    if skip {
+        return;
+    }
+    let mut delay = Duration::from_millis(50);
+    for attempt in 1..=8 {
+        match call().await {
+            Ok(_) => return,
+            Err(error) if attempt < 8 => {
+                tracing::warn!(target: "jobs", %error, "Could not {what} jobs; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => {
+                tracing::error!(target: "jobs", %error, "Could not {what} jobs; their leases will expire and they will run again");
+            }
+        }
+    }
+}
+
+/// Renews the leases of running jobs, and rescues expired ones left by dead workers.
+async fn heartbeat(adapter: Arc<dyn Adapter>, running: Arc<Mutex<HashMap<String, Ticket>>>, lease: Duration) {
+    let backend: &dyn Backend = adapter.backend().expect("checked at build");
+    let mut ticks = tokio::time::interval(lease / 3);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let tickets: Vec<Ticket> = running.lock().unwrap().values().cloned().collect();
+        if !tickets.is_empty()
+            && let Err(error) = backend.heartbeat(&tickets, lease).await
+        {
+            tracing::warn!(target: "jobs", %error, "Heartbeat failed");
+        }
+        match backend.rescue_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(target: "jobs", "Rescued {n} jobs whose worker stopped heartbeating"),
+            Err(error) => tracing::warn!(target: "jobs", %error, "Rescuing expired jobs failed"),
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
