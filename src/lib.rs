@@ -56,3 +56,8 @@ pub mod prelude {
         ConfiguredJob, Enqueued, Job, JobContext, PendingJob, Runtime, State, Worker, perform_all_later,
     };
 }
+
+/// The README's code, compiled as doc tests so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

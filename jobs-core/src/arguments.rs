@@ -20,7 +20,7 @@ pub trait JobArgument: Serialize + DeserializeOwned + Send + 'static {}
 impl<T: Serialize + DeserializeOwned + Send + 'static> JobArgument for T {}
 
 /// Serializes one argument of `job` (the parameter is named for error messages).
-pub fn to_argument<T: Serialize + ?Sized>(job: &str, argument: &str, value: &T) -> Result<Value, Error> {
+pub fn to_argument<T: JobArgument>(job: &str, argument: &str, value: &T) -> Result<Value, Error> {
     serde_json::to_value(value).map_err(|e| Error::Serialization {
         job: job.to_owned(),
         argument: argument.to_owned(),
@@ -57,7 +57,7 @@ impl ArgumentsReader {
     }
 
     /// Decodes the next argument, named `argument` in error messages.
-    pub fn next<T: DeserializeOwned>(&mut self, argument: &str) -> Result<T, Error> {
+    pub fn next<T: JobArgument>(&mut self, argument: &str) -> Result<T, Error> {
         let position = self.position;
         self.position += 1;
         let value = self.arguments.next().ok_or_else(|| Error::Deserialization {

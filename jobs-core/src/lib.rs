@@ -44,7 +44,4 @@ pub mod __private {
 
     pub use crate::arguments::{ArgumentsReader, JobArgument, to_argument};
     pub use crate::registry::JobRegistration;
-
-    /// Checks, at the argument's span, that its type can be a job argument.
-    pub const fn assert_argument<T: JobArgument>() {}
 }

@@ -56,9 +56,6 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
          [`{struct_ident}::perform_later`] or [`{struct_ident}::set`]."
     );
 
-    let checks = types.iter().map(|ty| {
-        quote_spanned! {ty.span()=> #krate::__private::assert_argument::<#ty>(); }
-    });
     let serialize = job.arguments().map(|p| {
         let (ident, ty) = (&p.ident, &p.ty);
         let label = ident.to_string();
@@ -99,10 +96,6 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
                 pub #fields: #types,
             )*
         }
-
-        const _: () = {
-            #(#checks)*
-        };
 
         impl #struct_ident {
             /// Enqueues the job on the current runtime, with its default queue and priority, to

@@ -1,0 +1,6 @@
+use jobs::prelude::*;
+
+#[job]
+struct NotAFunction;
+
+fn main() {}
