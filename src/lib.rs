@@ -26,6 +26,10 @@
 //! | [`adapters::InlineAdapter`] | no | scripts, tests: runs at enqueue |
 //! | [`adapters::MemoryAdapter`] | no | development, one process |
 //! | [`adapters::TestAdapter`] | no | tests: records, asserts, performs on demand |
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
 
 pub use jobs_core::*;
 
@@ -46,6 +50,12 @@ pub use jobs_core::*;
 /// registered with the worker's registry, with `Welcome::perform_later(address)`,
 /// `Welcome::perform_now(address)` and `Welcome::set()` (see [`ConfiguredJob`]). Parameters of
 /// type [`State<T>`] and [`JobContext`] are injected when the job runs, not serialized.
+///
+/// Serialized parameters travel in Active Job's encodings: types with one of their own
+/// ([`RichArgument`]: `chrono` times and dates, durations, decimals, records as [`Global<T>`],
+/// [`Keywords<T>`], [`CustomSerializer`]s, and `Option`/`Vec`/maps of them) use it, every other
+/// serde type its JSON. A [`Global<T>`] parameter is loaded with [`GlobalId::locate`] before the
+/// function runs.
 pub use jobs_macros::job;
 
 /// The names most programs need: `use jobs::prelude::*;`.
@@ -53,7 +63,8 @@ pub mod prelude {
     pub use crate::job;
     pub use jobs_core::adapters::{InlineAdapter, MemoryAdapter, TestAdapter};
     pub use jobs_core::{
-        ConfiguredJob, Enqueued, Job, JobContext, PendingJob, Runtime, State, Worker, perform_all_later,
+        ConfiguredJob, Enqueued, Global, GlobalId, Job, JobContext, PendingJob, Runtime, State, Worker,
+        perform_all_later,
     };
 }
 

@@ -170,7 +170,7 @@ impl PendingJob {
             default_queue: J::QUEUE,
             default_priority: J::PRIORITY,
             log_arguments: J::LOG_ARGUMENTS,
-            arguments: job.to_arguments(),
+            arguments: crate::global_id::encoding_for(options.runtime.as_ref(), || job.to_arguments()),
             options,
         }
     }
@@ -246,6 +246,7 @@ pub(crate) async fn enqueue_all(runtime: &Runtime, jobs: Vec<PendingJob>) -> Res
     let mut log_arguments = Vec::with_capacity(jobs.len());
     for job in jobs {
         let (data, log) = job.into_data(runtime)?;
+        crate::limits::check_payload_size(&data, runtime.max_payload_size())?;
         if data.scheduled_at.is_some() && !adapter.capabilities().scheduling {
             return Err(Error::not_supported(
                 adapter.name(),

@@ -39,6 +39,19 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A job's payload is bigger than the runtime's limit (`RuntimeBuilder::max_payload_size`).
+    #[error(
+        "payload of {job} is {size} bytes, over the limit of {limit} bytes: pass ids and load the data \
+         in the job, or raise the limit with Runtime::builder().max_payload_size(..)"
+    )]
+    PayloadTooLarge {
+        /// The job class.
+        job: String,
+        /// The payload's size in bytes, as JSON.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// A payload names a job class that nobody registered in this process.
     #[error(
         "unknown job class `{0}`: no job with that name is registered in this process \

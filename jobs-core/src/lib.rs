@@ -13,8 +13,10 @@ mod context;
 mod enqueue;
 mod error;
 mod execution;
+mod global_id;
 mod instrument;
 mod job;
+mod limits;
 mod payload;
 mod registry;
 mod retry;
@@ -23,12 +25,16 @@ mod state;
 mod worker;
 
 pub use adapter::{Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
-pub use arguments::{ArgumentsReader, JobArgument, to_argument};
+pub use arguments::{
+    ArgumentsReader, CustomSerializer, JobArgument, Keywords, RichArgument, serializers, to_argument, to_rich_argument,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::JobContext;
 pub use enqueue::{ConfiguredJob, EnqueueOptions, Enqueued, MAX_ARGUMENTS, PendingJob, perform_all_later};
 pub use error::{BoxError, Error, JobError};
+pub use global_id::{Global, GlobalId};
 pub use job::{FromArgs, Job, JobResult};
+pub use limits::{DEFAULT_MAX_PAYLOAD_SIZE, MAX_ARGUMENT_DEPTH};
 pub use payload::{JobData, format_time, parse_time};
 pub use registry::{JobRegistration, Registry};
 pub use retry::{Backoff, RetryPolicy};
@@ -42,6 +48,8 @@ pub mod __private {
     pub use inventory;
     pub use serde_json::Value;
 
-    pub use crate::arguments::{ArgumentsReader, JobArgument, to_argument};
+    pub use crate::arguments::{
+        ArgumentsReader, Codec, JobArgument, Locate, Locator, ViaLocate, ViaNoLocate, ViaRich, ViaSerde, to_argument,
+    };
     pub use crate::registry::JobRegistration;
 }

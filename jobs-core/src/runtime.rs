@@ -50,6 +50,8 @@ struct Inner {
     registry: Registry,
     state: StateMap,
     clock: Arc<dyn Clock>,
+    app_name: Option<String>,
+    max_payload_size: usize,
 }
 
 impl fmt::Debug for Runtime {
@@ -105,6 +107,16 @@ impl Runtime {
         &self.inner.clock
     }
 
+    /// The application's name in global ids (`gid://APP/Model/ID`), if set.
+    pub fn app_name(&self) -> Option<&str> {
+        self.inner.app_name.as_deref()
+    }
+
+    /// The largest payload, in bytes of JSON, that enqueue accepts.
+    pub fn max_payload_size(&self) -> usize {
+        self.inner.max_payload_size
+    }
+
     /// The current time on the runtime's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
@@ -134,6 +146,8 @@ pub struct RuntimeBuilder {
     extra: Vec<JobRegistration>,
     state: StateMap,
     clock: Option<Arc<dyn Clock>>,
+    app_name: Option<String>,
+    max_payload_size: Option<usize>,
 }
 
 impl RuntimeBuilder {
@@ -178,7 +192,24 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Builds the runtime; fails if two job types share a name.
+    /// The application's name in global ids, `gid://APP/Model/ID` (Rails' `GlobalID.app`): needed
+    /// to pass records as `Global<T>`, and checked against the global ids of payloads. Letters,
+    /// digits and hyphens.
+    pub fn app_name(mut self, name: impl Into<String>) -> Self {
+        self.app_name = Some(name.into());
+        self
+    }
+
+    /// The largest payload, in bytes of JSON, that enqueue accepts (default
+    /// [`DEFAULT_MAX_PAYLOAD_SIZE`](crate::DEFAULT_MAX_PAYLOAD_SIZE), 512 KiB); a bigger one fails
+    /// with [`Error::PayloadTooLarge`].
+    pub fn max_payload_size(mut self, bytes: usize) -> Self {
+        self.max_payload_size = Some(bytes);
+        self
+    }
+
+    /// Builds the runtime; fails if two job types share a name, or if the app name is not a
+    /// valid host name.
     pub fn build(self) -> Result<Runtime, Error> {
         let mut registry = match self.registry {
             Some(registry) => registry,
@@ -187,8 +218,17 @@ impl RuntimeBuilder {
         for registration in self.extra {
             registry.add(registration)?;
         }
+        if let Some(name) = &self.app_name {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                return Err(Error::Config(format!(
+                    "app name `{name}` cannot be used in global ids: use letters, digits and hyphens"
+                )));
+            }
+        }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let adapter = self.adapter.unwrap_or_else(|| Arc::new(MemoryAdapter::with_clock(clock.clone())));
-        Ok(Runtime { inner: Arc::new(Inner { adapter, registry, state: self.state, clock }) })
+        let max_payload_size = self.max_payload_size.unwrap_or(crate::limits::DEFAULT_MAX_PAYLOAD_SIZE);
+        let (app_name, state) = (self.app_name, self.state);
+        Ok(Runtime { inner: Arc::new(Inner { adapter, registry, state, clock, app_name, max_payload_size }) })
     }
 }
