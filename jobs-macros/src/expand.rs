@@ -59,14 +59,28 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
     let serialize = job.arguments().map(|p| {
         let (ident, ty) = (&p.ident, &p.ty);
         let label = ident.to_string();
+        // The field spanned like the type, so that a type error points at the type alone.
+        let mut field = ident.clone();
+        field.set_span(ty.span());
+        // Active Job's own encoding where the type has one (times, records, ...), serde otherwise.
         quote_spanned! {ty.span()=>
-            #krate::__private::to_argument::<#ty>(<Self as #krate::Job>::NAME, #label, &self.#ident)?
+            {
+                #[allow(unused_imports)]
+                use #krate::__private::{ViaRich as _, ViaSerde as _};
+                (&&#krate::__private::Codec::<#ty>::new()).encode(<Self as #krate::Job>::NAME, #label, &self.#field)?
+            }
         }
     });
     let deserialize = job.arguments().map(|p| {
         let (ident, ty) = (&p.ident, &p.ty);
         let label = ident.to_string();
-        quote_spanned! {ty.span()=> #ident: reader.next::<#ty>(#label)? }
+        quote_spanned! {ty.span()=>
+            #ident: {
+                #[allow(unused_imports)]
+                use #krate::__private::{ViaRich as _, ViaSerde as _};
+                (&&#krate::__private::Codec::<#ty>::new()).decode(&mut reader, #label)?
+            }
+        }
     });
     let injections = job.params.iter().filter_map(|p| {
         let (ident, ty) = (&p.ident, &p.ty);
@@ -74,6 +88,18 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
             ParamKind::State => Some(quote_spanned! {ty.span()=>
                 let #ident = <#ty>::from_context(&__jobs_ctx)?;
             }),
+            // Records (`Global<T>`, and options and vecs of them) are loaded here; nothing else is.
+            ParamKind::Argument => {
+                let label = ident.to_string();
+                Some(quote_spanned! {ty.span()=>
+                    let #ident = {
+                        #[allow(unused_imports)]
+                        use #krate::__private::{ViaLocate as _, ViaNoLocate as _};
+                        (&&#krate::__private::Locator::<#ty>::new()).locate(#ident, &__jobs_ctx, #label)
+                    }
+                    .await?;
+                })
+            }
             _ => None,
         }
     });
