@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub use dispatch::{Codec, Locate, Locator, ViaLocate, ViaNoLocate, ViaRich, ViaSerde};
+pub use dispatch::{Codec, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, ViaRich, ViaSerde};
 pub use keywords::Keywords;
 pub use rich::{CustomSerializer, RichArgument};
 

@@ -82,7 +82,7 @@ pub trait GlobalId: Sized + Send + 'static {
 /// let argument = Global::new(user);          // or `user.into()`; or, without loading it:
 /// let argument = Global::<User>::from_id(42);
 /// ```
-pub struct Global<T: GlobalId> {
+pub struct Global<T> {
     id: String,
     app: Option<String>,
     record: Option<T>,

@@ -49,7 +49,8 @@ pub mod __private {
     pub use serde_json::Value;
 
     pub use crate::arguments::{
-        ArgumentsReader, Codec, JobArgument, Locate, Locator, ViaLocate, ViaNoLocate, ViaRich, ViaSerde, to_argument,
+        ArgumentsReader, Codec, JobArgument, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, ViaRich, ViaSerde,
+        to_argument,
     };
     pub use crate::registry::JobRegistration;
 }

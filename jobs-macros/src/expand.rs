@@ -62,12 +62,12 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
         // The field spanned like the type, so that a type error points at the type alone.
         let mut field = ident.clone();
         field.set_span(ty.span());
-        // Active Job's own encoding where the type has one (times, records, ...), serde otherwise.
+        // Records, then Active Job's own encoding where the type has one (times, ...), serde otherwise.
         quote_spanned! {ty.span()=>
             {
                 #[allow(unused_imports)]
-                use #krate::__private::{ViaRich as _, ViaSerde as _};
-                (&&#krate::__private::Codec::<#ty>::new()).encode(<Self as #krate::Job>::NAME, #label, &self.#field)?
+                use #krate::__private::{ViaRecord as _, ViaRich as _, ViaSerde as _};
+                (&&&#krate::__private::Codec::<#ty>::new()).encode(<Self as #krate::Job>::NAME, #label, &self.#field)?
             }
         }
     });
@@ -77,8 +77,8 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
         quote_spanned! {ty.span()=>
             #ident: {
                 #[allow(unused_imports)]
-                use #krate::__private::{ViaRich as _, ViaSerde as _};
-                (&&#krate::__private::Codec::<#ty>::new()).decode(&mut reader, #label)?
+                use #krate::__private::{ViaRecord as _, ViaRich as _, ViaSerde as _};
+                (&&&#krate::__private::Codec::<#ty>::new()).decode(&mut reader, #label)?
             }
         }
     });

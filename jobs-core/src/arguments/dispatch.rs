@@ -1,6 +1,7 @@
-//! How `#[job]` picks an encoding per parameter type without specialization: method resolution
-//! tries `&&Codec<T>` first, which only [`RichArgument`] types match, then falls back to
-//! `&Codec<T>`, the serde path, whose [`JobArgument`] bound reports a wrong type on the parameter.
+//! How `#[job]` picks an encoding per parameter type without specialization: method resolution on
+//! `&&&Codec<T>` tries records first (`Global<T>`), then `&&Codec<T>`, which only
+//! [`RichArgument`] types match, then falls back to `&Codec<T>`, the serde path, whose
+//! [`JobArgument`] bound reports a wrong type on the parameter.
 //! The same trick loads records ([`Locate`]) and leaves every other argument as it is.
 
 use std::future::{Future, Ready, ready};
@@ -13,6 +14,7 @@ use super::{ArgumentsReader, JobArgument, to_argument, to_rich_argument};
 use crate::adapter::BoxFuture;
 use crate::context::JobContext;
 use crate::error::Error;
+use crate::global_id::{Global, GlobalId};
 
 /// Selects how arguments of type `T` are encoded and decoded.
 pub struct Codec<T>(PhantomData<fn() -> T>);
@@ -30,7 +32,35 @@ impl<T> Default for Codec<T> {
     }
 }
 
-/// Encoding through [`RichArgument`], picked first.
+/// Encoding of records ([`Global<T>`]), picked first: for any `T`, so that a `Global` of a type
+/// that is no record is reported as exactly that.
+pub trait ViaRecord<T> {
+    /// Encodes `value`, argument `argument` of `job`.
+    fn encode(&self, job: &str, argument: &str, value: &Global<T>) -> Result<Value, Error>
+    where
+        T: GlobalId;
+    /// Decodes the reader's next argument.
+    fn decode(&self, reader: &mut ArgumentsReader, argument: &str) -> Result<Global<T>, Error>
+    where
+        T: GlobalId;
+}
+
+impl<T> ViaRecord<T> for &&Codec<Global<T>> {
+    fn encode(&self, job: &str, argument: &str, value: &Global<T>) -> Result<Value, Error>
+    where
+        T: GlobalId,
+    {
+        to_rich_argument(job, argument, value)
+    }
+    fn decode(&self, reader: &mut ArgumentsReader, argument: &str) -> Result<Global<T>, Error>
+    where
+        T: GlobalId,
+    {
+        reader.next_rich(argument)
+    }
+}
+
+/// Encoding through [`RichArgument`], picked next.
 pub trait ViaRich<T> {
     /// Encodes `value`, argument `argument` of `job`.
     fn encode(&self, job: &str, argument: &str, value: &T) -> Result<Value, Error>;

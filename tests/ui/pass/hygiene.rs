@@ -20,6 +20,25 @@ async fn deliver(to: String, copies: u8, tags: std::vec::Vec<String>, mailer: St
     let _ = (to, copies, tags, mailer, ctx.job_id());
 }
 
+#[derive(Debug)]
+struct Account;
+
+impl GlobalId for Account {
+    const MODEL: &'static str = "Account";
+    fn model_id(&self) -> std::string::String {
+        "1".into()
+    }
+    async fn locate(_: &str, _: &JobContext) -> std::result::Result<std::option::Option<Self>, jobs::BoxError> {
+        std::result::Result::Ok(std::option::Option::Some(Account))
+    }
+}
+
+/// Rich types and records expand hygienically too.
+#[job]
+async fn rich(at: chrono::DateTime<chrono::Utc>, every: std::time::Duration, account: Global<Account>) {
+    let _ = (at, every, account);
+}
+
 #[job(crate = "::jobs")]
 async fn no_arguments() -> std::result::Result<(), std::io::Error> {
     Ok(())
