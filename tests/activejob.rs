@@ -171,7 +171,7 @@ fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
 #[test]
 fn primitives_decode() {
     let job: Primitives = decode("primitives");
-    assert_eq!((job.name.as_str(), job.count, job.ratio, job.flag, job.nothing), ("world", 42, 3.14, true, None));
+    assert_eq!((job.name.as_str(), job.count, job.ratio, job.flag, job.nothing), ("world", 42, 2.5, true, None));
     assert_eq!(job.list, vec![json!(1), json!("two"), json!([3.5, null])]);
 }
 
@@ -279,15 +279,14 @@ async fn payloads_from_rust_keep_active_job_forms() {
     assert_eq!(payloads["durations"].arguments[0]["value"], json!(3600));
     // Every payload decodes again in Rust.
     assert_eq!(Durations::from_arguments(payloads["durations"].arguments.clone()).unwrap().fraction.as_millis(), 1500);
-    assert_eq!(Times::from_arguments(payloads["times"].arguments.clone()).unwrap().date_time.offset().local_minus_utc(), 7200);
+    assert_eq!(
+        Times::from_arguments(payloads["times"].arguments.clone()).unwrap().date_time.offset().local_minus_utc(),
+        7200
+    );
 }
 
 fn ruby_with_active_job() -> bool {
-    Command::new("ruby")
-        .args(["-e", "require 'active_job'"])
-        .output()
-        .map(|out| out.status.success())
-        .unwrap_or(false)
+    Command::new("ruby").args(["-e", "require 'active_job'"]).output().map(|out| out.status.success()).unwrap_or(false)
 }
 
 #[tokio::test]

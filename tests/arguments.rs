@@ -210,7 +210,10 @@ async fn records_travel_as_global_ids_and_are_loaded_fresh() {
     runtime.scope(SendWelcome::perform_later(stale.into(), Some(Global::from_id(7)))).await.unwrap();
 
     let data = adapter.enqueued_jobs().pop().unwrap();
-    assert_eq!(data.arguments, vec![json!({"_aj_globalid": "gid://shop/User/7"}), json!({"_aj_globalid": "gid://shop/User/7"})]);
+    assert_eq!(
+        data.arguments,
+        vec![json!({"_aj_globalid": "gid://shop/User/7"}), json!({"_aj_globalid": "gid://shop/User/7"})]
+    );
 
     runtime.scope(adapter.perform_enqueued_jobs(JobFilter::any())).await.unwrap();
     let received = runtime.state::<Received>().unwrap().all();
@@ -320,13 +323,16 @@ async fn reserved_keys_fail_at_enqueue_naming_the_key_and_the_argument() {
     let job = StoreStruct { sneaky: Sneaky { id: "1".into() } };
     let err = runtime.perform_later(job).await.unwrap_err();
     assert!(
-        err.to_string().starts_with("cannot serialize argument `sneaky` of StoreStruct: `_aj_globalid` is a reserved key"),
+        err.to_string()
+            .starts_with("cannot serialize argument `sneaky` of StoreStruct: `_aj_globalid` is a reserved key"),
         "{err}"
     );
 
     let job = StoreTimes { at: [("_aj_serialized".to_owned(), Utc::now())].into() };
     let err = runtime.perform_later(job).await.unwrap_err();
-    assert!(err.to_string().starts_with("cannot serialize argument `at` of StoreTimes: `_aj_serialized` is a reserved key"));
+    assert!(
+        err.to_string().starts_with("cannot serialize argument `at` of StoreTimes: `_aj_serialized` is a reserved key")
+    );
     assert!(matches!(err, Error::Serialization { .. }));
     assert!(adapter.enqueued_jobs().is_empty());
 }
