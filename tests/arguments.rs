@@ -207,17 +207,20 @@ async fn records_travel_as_global_ids_and_are_loaded_fresh() {
     let adapter = TestAdapter::new();
     let runtime = runtime(&adapter);
     let stale = User { id: 7, email: "old@example.com".into() };
-    runtime.scope(SendWelcome::perform_later(stale.into(), Some(Global::from_id(7)))).await.unwrap();
+    runtime.scope(SendWelcome::perform_later(stale.clone().into(), Some(Global::from_id(7)))).await.unwrap();
+    // The runtime's own methods use its app name, in a scope or not.
+    runtime.perform_later(SendWelcome { user: Global::from_id(7), cc: None }).await.unwrap();
+    runtime.perform_now(SendWelcome { user: stale.into(), cc: None }).await.unwrap();
 
-    let data = adapter.enqueued_jobs().pop().unwrap();
-    assert_eq!(
-        data.arguments,
-        vec![json!({"_aj_globalid": "gid://shop/User/7"}), json!({"_aj_globalid": "gid://shop/User/7"})]
-    );
+    let enqueued = adapter.enqueued_jobs();
+    let gid = json!({"_aj_globalid": "gid://shop/User/7"});
+    assert_eq!(enqueued[0].arguments, vec![gid.clone(), gid.clone()]);
+    assert_eq!(enqueued[1].arguments, vec![gid, Value::Null]);
 
     runtime.scope(adapter.perform_enqueued_jobs(JobFilter::any())).await.unwrap();
     let received = runtime.state::<Received>().unwrap().all();
-    assert_eq!(received, vec!["ada@example.com Some(\"ada@example.com\")"]);
+    // perform_now hands the job the record it was given; performed jobs load it fresh.
+    assert_eq!(received, ["old@example.com None", "ada@example.com Some(\"ada@example.com\")", "ada@example.com None"]);
 }
 
 #[tokio::test]

@@ -124,12 +124,14 @@ impl Runtime {
 
     /// Enqueues `job` on this runtime's adapter with its default queue and priority.
     pub async fn perform_later<J: Job>(&self, job: J) -> Result<Enqueued, Error> {
-        PendingJob::new(job).enqueue_on(self).await
+        // Encoded for this runtime (its app name in global ids), even when it is not the current one.
+        crate::global_id::encoding_for(Some(self), || PendingJob::new(job)).enqueue_on(self).await
     }
 
-    /// Performs `job` right here, with no queue; returns what the job returned.
+    /// Performs `job` right here, with no queue, with this runtime as the current one; returns
+    /// what the job returned.
     pub async fn perform_now<J: Job>(&self, job: J) -> Result<J::Output, Error> {
-        crate::execution::perform_now(self, job, Default::default()).await
+        self.scope(crate::execution::perform_now(self, job, Default::default())).await
     }
 
     /// Enqueues many jobs, of one or several classes, in one adapter call.
