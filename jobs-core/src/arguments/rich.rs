@@ -29,6 +29,10 @@ use crate::payload::format_time;
 /// Decoding is lenient: a time also reads from a plain ISO 8601 string, a duration from a number
 /// of seconds, a decimal from a string, as older producers write them.
 ///
+/// Fields of your own serde structs keep their serde form (a `DateTime` field is an ISO 8601
+/// string, which Rails reads as a `String`); Rails' encodings inside hashes still decode into
+/// them.
+///
 /// ```
 /// use jobs_core::RichArgument;
 /// use chrono::{TimeZone, Utc};
