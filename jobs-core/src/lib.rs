@@ -8,15 +8,19 @@
 mod adapter;
 pub mod adapters;
 mod arguments;
+mod callbacks;
 mod clock;
 mod context;
+mod declarations;
 mod enqueue;
 mod error;
+mod events;
 mod execution;
 mod instrument;
 mod job;
 mod payload;
 mod registry;
+mod rescue;
 mod retry;
 mod runtime;
 mod state;
@@ -24,10 +28,16 @@ mod worker;
 
 pub use adapter::{Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
 pub use arguments::{ArgumentsReader, JobArgument, to_argument};
+pub use callbacks::Middleware;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::JobContext;
+pub use declarations::{
+    AroundEnqueueFn, AroundPerformFn, CallbackResult, Declarations, EnqueueCallbackFn, ErrorHandler, ErrorHandlerFn,
+    Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,
+};
 pub use enqueue::{ConfiguredJob, EnqueueOptions, Enqueued, MAX_ARGUMENTS, PendingJob, perform_all_later};
-pub use error::{BoxError, Error, JobError};
+pub use error::{BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
+pub use events::{Event, EventKind, Outcome, Subscriber};
 pub use job::{FromArgs, Job, JobResult};
 pub use payload::{JobData, format_time, parse_time};
 pub use registry::{JobRegistration, Registry};
@@ -41,6 +51,8 @@ pub use worker::{Worker, WorkerBuilder, WorkerHandle, shutdown_signal};
 pub mod __private {
     pub use inventory;
     pub use serde_json::Value;
+
+    pub use crate::adapter::BoxFuture;
 
     pub use crate::arguments::{ArgumentsReader, JobArgument, to_argument};
     pub use crate::registry::JobRegistration;
