@@ -22,11 +22,11 @@ pub(crate) fn items(krate: &Path, attrs: &JobAttrs) -> TokenStream {
     let handlers = attrs.handlers.iter().map(|h| handler(krate, h));
     let after_discard = attrs.callbacks("after_discard").iter().map(|p| error_handler(krate, p));
     let enqueue = |key: &str| {
-        let list = attrs.callbacks(key).iter().map(|p| named(p, enqueue_callback(krate, p)));
+        let list = attrs.callbacks(key).iter().map(|p| named(p, callback(krate, p, true)));
         quote!(&[#(#list),*])
     };
     let perform = |key: &str| {
-        let list = attrs.callbacks(key).iter().map(|p| named(p, perform_callback(krate, p)));
+        let list = attrs.callbacks(key).iter().map(|p| named(p, callback(krate, p, false)));
         quote!(&[#(#list),*])
     };
     let around_enqueue = attrs.callbacks("around_enqueue").iter().map(|p| named(p, around(krate, p, true)));
@@ -83,28 +83,21 @@ fn error_handler(krate: &Path, f: &Path) -> TokenStream {
     }
 }
 
-fn enqueue_callback(krate: &Path, f: &Path) -> TokenStream {
+/// A `before_*` / `after_*` callback on `&JobData` (enqueue) or `&JobContext` (perform).
+fn callback(krate: &Path, f: &Path, enqueue: bool) -> TokenStream {
+    let (subject, alias) = if enqueue {
+        (quote!(#krate::JobData), quote!(#krate::EnqueueCallbackFn))
+    } else {
+        (quote!(#krate::JobContext), quote!(#krate::PerformCallbackFn))
+    };
     quote_spanned! {span_of(f)=>
         {
             fn __jobs_callback<'a>(
-                job: &'a #krate::JobData,
+                subject: &'a #subject,
             ) -> #krate::BoxFuture<'a, ::core::result::Result<(), #krate::Halt>> {
-                ::std::boxed::Box::pin(async move { #krate::CallbackResult::into_flow(#f(job).await) })
+                ::std::boxed::Box::pin(async move { #krate::CallbackResult::into_flow(#f(subject).await) })
             }
-            __jobs_callback as #krate::EnqueueCallbackFn
-        }
-    }
-}
-
-fn perform_callback(krate: &Path, f: &Path) -> TokenStream {
-    quote_spanned! {span_of(f)=>
-        {
-            fn __jobs_callback<'a>(
-                ctx: &'a #krate::JobContext,
-            ) -> #krate::BoxFuture<'a, ::core::result::Result<(), #krate::Halt>> {
-                ::std::boxed::Box::pin(async move { #krate::CallbackResult::into_flow(#f(ctx).await) })
-            }
-            __jobs_callback as #krate::PerformCallbackFn
+            __jobs_callback as #alias
         }
     }
 }
