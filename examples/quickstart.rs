@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
 
     println!("Performing now, without a queue:");
-    BillCustomer::perform_now(1, vec![100]).await??;
+    BillCustomer::perform_now(1, vec![100]).await?;
 
     println!("Running a worker until every job is done:");
     let worker = Worker::builder()

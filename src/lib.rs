@@ -35,27 +35,88 @@ pub use jobs_core::*;
 
 /// The `#[job]` attribute: turns an `async fn` into a background job.
 ///
-/// See the crate's README for the full list of keys; in short:
-///
 /// ```no_run
 /// use jobs::prelude::*;
+/// use jobs::{DeserializationError, Halt, JobError};
 ///
-/// #[job(queue = "mailers", priority = 10, name = "WelcomeMailJob", log_arguments = false)]
-/// async fn welcome(address: String, ctx: &JobContext) {
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("smtp server busy")]
+/// struct SmtpBusy;
+///
+/// #[job(
+///     queue = "mailers",
+///     priority = 10,
+///     name = "WelcomeMailJob",
+///     timeout = "30s",
+///     retry_on(SmtpBusy, attempts = 5, wait = polynomially_longer, with = give_up),
+///     discard_on(DeserializationError),
+///     before_perform = check_opt_in,
+/// )]
+/// async fn welcome(address: String, ctx: &JobContext) -> Result<(), SmtpBusy> {
 ///     println!("attempt {} for {address}", ctx.executions());
+///     Ok(())
+/// }
+///
+/// async fn give_up(ctx: &JobContext, error: &JobError) {
+///     eprintln!("giving up on {}: {error}", ctx.job_id());
+/// }
+///
+/// async fn check_opt_in(ctx: &JobContext) -> Result<(), Halt> {
+///     if ctx.data().arguments[0] == "nobody@example.com" { Err(Halt::because("opted out")) } else { Ok(()) }
 /// }
 /// ```
 ///
 /// generates a `pub struct Welcome { pub address: String }` that implements [`Job`] and is
 /// registered with the worker's registry, with `Welcome::perform_later(address)`,
 /// `Welcome::perform_now(address)` and `Welcome::set()` (see [`ConfiguredJob`]). Parameters of
-/// type [`State<T>`] and [`JobContext`] are injected when the job runs, not serialized.
+/// type [`State<T>`] and [`JobContext`] (by value or `&`) are injected when the job runs, not
+/// serialized. The function stays as written. See [`Job`] for the equivalent code without `#[job]`.
 ///
 /// Serialized parameters travel in Active Job's encodings: types with one of their own
 /// ([`RichArgument`]: `chrono` times and dates, durations, decimals, records as [`Global<T>`],
 /// [`Keywords<T>`], [`CustomSerializer`]s, and `Option`/`Vec`/maps of them) use it, every other
 /// serde type its JSON. A [`Global<T>`] parameter is loaded with [`GlobalId::locate`] before the
 /// function runs.
+///
+/// # Keys
+///
+/// | key | value | meaning |
+/// |---|---|---|
+/// | `queue` | `"name"` | default queue (default `"default"`) |
+/// | `priority` | integer | default priority; lower runs first |
+/// | `name` | `"Name"` | stable wire name (`job_class`); default the struct name |
+/// | `log_arguments` | `false` | keep arguments out of logs, spans and events |
+/// | `timeout` | `"30s"`, `"500ms"`, `"5m"` | a run taking longer fails with [`TimeoutError`] |
+/// | `retry_on(E, ..)` | see below | retry when the job fails with an `E` |
+/// | `discard_on(E, with = f)` | | drop the job when it fails with an `E` (`f` is optional) |
+/// | `rescue_from(E, with = f)` | | `f` handles the error; `Ok` swallows it, `Err` raises another |
+/// | `after_discard` | `f` or `[f, g]` | called when a job is discarded |
+/// | `before_enqueue`, `after_enqueue` | `f` or `[f, g]` | `async fn(&JobData) -> ()` or `Result<(), Halt>` |
+/// | `around_enqueue` | `f` or `[f, g]` | `async fn(&JobData, NextEnqueue<'_>) -> Result<(), Error>` |
+/// | `before_perform`, `after_perform` | `f` or `[f, g]` | `async fn(&JobContext) -> ()` or `Result<(), Halt>` |
+/// | `around_perform` | `f` or `[f, g]` | `async fn(&JobContext, NextPerform<'_>) -> Result<(), JobError>` |
+/// | `crate` | `"::path::to::jobs"` | where the jobs crate is, for crates that re-export it |
+///
+/// `retry_on(E, attempts = N | unlimited, wait = .., jitter = 0.15, queue = "..", priority = N,
+/// with = handler)`: `E` is an error type, matched anywhere in the error's source chain
+/// (a panic is a [`PanicError`], a timeout a [`TimeoutError`], undecodable arguments a
+/// [`DeserializationError`]), or `matches = predicate` with `fn(&JobError) -> bool`. `attempts`
+/// counts runs (default 5); `wait` is a duration (default `"3s"`, plus `rand × d × jitter`),
+/// `polynomially_longer` (`n⁴ + 2 s` plus jitter), `exponential` (`2ⁿ s` plus jitter), or a
+/// `fn(u32) -> Duration` (no jitter), where `n` counts this declaration's matches (kept in the
+/// payload's `exception_executions`). A retry is a new enqueue with the same job id. When attempts
+/// run out, `with` is called (`async fn(&JobContext, &JobError)` returning `()` or a `Result`);
+/// without it `after_discard` runs and the error goes on to the worker's retry policy.
+///
+/// Precedence, as in Rails: when a job fails, the error handlers are tried from the **last**
+/// declared to the first, and the first that matches handles the error. Callbacks run in the order
+/// declared, inside global [`Middleware`]: `before_*`, then `around_*` (outermost first), the job,
+/// then `after_*` (after a successful perform only). A `before_*` that returns `Err(Halt)` halts:
+/// an enqueue returns [`Error::Halted`] naming the callback; a perform is skipped and recorded,
+/// not retried. Bulk enqueues ([`perform_all_later`]) skip enqueue callbacks, as Rails does.
+///
+/// Mistakes are compile errors that point at the offending token and name the valid keys; all
+/// are reported in one compile.
 pub use jobs_macros::job;
 
 /// The names most programs need: `use jobs::prelude::*;`.

@@ -8,7 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, TimeZone, Utc};
 use jobs::adapters::{JobFilter, TestAdapter};
 use jobs::prelude::*;
-use jobs::{Adapter, BoxError, CustomSerializer, Error, JobData, Keywords, ManualClock};
+use jobs::{
+    Adapter, BoxError, CustomSerializer, DeserializationError, Error, JobData, JobError, Keywords, ManualClock,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -236,14 +238,42 @@ async fn a_deleted_record_is_a_deserialization_error() {
         failure.message(),
         "cannot deserialize arguments of SendWelcome: argument `user`: record not found: gid://shop/User/8"
     );
-    assert!(matches!(failure.framework(), Some(Error::Deserialization { .. })));
+    // What `discard_on(DeserializationError)` matches.
+    let deserialization = failure.downcast_ref::<DeserializationError>().unwrap();
+    assert_eq!(deserialization.message, "argument `user`: record not found: gid://shop/User/8");
 
     // perform_now reports it the same way, before the job's code runs.
     let err = runtime.scope(SendWelcome::perform_now(Global::from_id(9), None)).await.unwrap_err();
-    assert_eq!(err.class(), "ActiveJob::DeserializationError");
+    let Error::Job(failure) = err else { panic!("expected a job failure, got {err:?}") };
+    assert_eq!(failure.class(), "ActiveJob::DeserializationError");
     assert_eq!(
-        err.to_string(),
+        failure.message(),
         "cannot deserialize arguments of SendWelcome: argument `user`: record not found: gid://shop/User/9"
+    );
+}
+
+#[job(discard_on(DeserializationError, with = note_discard))]
+async fn send_receipt(user: Global<User>, received: State<Received>) {
+    received.push(format!("receipt for {}", user.email));
+}
+
+async fn note_discard(ctx: &JobContext, error: &JobError) {
+    ctx.state::<Received>().unwrap().push(format!("discarded: {}", error.message()));
+}
+
+#[tokio::test]
+async fn discard_on_drops_jobs_whose_record_is_gone() {
+    let adapter = TestAdapter::new();
+    let runtime = runtime(&adapter);
+    runtime.perform_later(SendReceipt { user: Global::from_id(7) }).await.unwrap();
+    runtime.perform_later(SendReceipt { user: Global::from_id(8) }).await.unwrap();
+    assert_eq!(runtime.scope(adapter.perform_enqueued_jobs(JobFilter::any())).await.unwrap(), 2);
+    assert_eq!(
+        runtime.state::<Received>().unwrap().all(),
+        [
+            "receipt for ada@example.com",
+            "discarded: cannot deserialize arguments of SendReceipt: argument `user`: record not found: gid://shop/User/8"
+        ]
     );
 }
 

@@ -1,23 +1,12 @@
 //! The worker on the memory adapter: queues, priorities, schedules, retries, panics, shutdown.
 
-use std::sync::Mutex;
+mod common;
+
 use std::time::Duration;
 
+use common::{Log, eventually, log, runtime, worker};
+use jobs::ManualClock;
 use jobs::prelude::*;
-use jobs::{Backoff, ManualClock, RetryPolicy};
-
-/// What the jobs of a test did, in order.
-#[derive(Default)]
-struct Log(Mutex<Vec<String>>);
-
-impl Log {
-    fn push(&self, line: impl Into<String>) {
-        self.0.lock().unwrap().push(line.into());
-    }
-    fn lines(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 #[job]
 async fn record(label: String, log: State<Log>) {
@@ -47,40 +36,6 @@ async fn slow(label: String, log: State<Log>, ctx: JobContext) -> Result<(), Str
         }
     }
 }
-
-fn runtime(memory: &MemoryAdapter) -> Runtime {
-    Runtime::builder().adapter(memory.clone()).state(Log::default()).build().unwrap()
-}
-
-fn log(runtime: &Runtime) -> jobs::State<Log> {
-    runtime.state::<Log>().unwrap()
-}
-
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
-fn worker(runtime: &Runtime, queues: &[&str], concurrency: usize) -> WorkerHandle {
-    Worker::builder()
-        .runtime(runtime)
-        .queues(queues.iter().copied())
-        .concurrency(concurrency)
-        .poll_interval(Duration::from_millis(20))
-        .retry_policy(RetryPolicy::retries(3).backoff(Backoff::Fixed(Duration::ZERO)))
-        .shutdown_grace(Duration::from_millis(200))
-        .stop_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
-        .start()
-}
-
-use jobs::WorkerHandle;
 
 #[tokio::test]
 async fn performs_only_the_queues_it_listens_to() {
@@ -167,7 +122,7 @@ async fn a_panicking_job_is_a_failed_job_and_the_worker_goes_on() {
     assert_eq!(data.job_class, "Explode");
     assert_eq!(data.executions, 4, "one run and three retries");
     assert_eq!(errors.len(), 4);
-    assert_eq!(errors[0].class, "panic");
+    assert_eq!(errors[0].class, "jobs::PanicError");
     assert!(errors[0].message.contains("boom"), "{:?}", errors[0]);
 }
 

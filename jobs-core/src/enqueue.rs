@@ -6,8 +6,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::callbacks;
+use crate::declarations::Declarations;
 use crate::error::Error;
-use crate::job::{FromArgs, Job};
+use crate::job::{FromArgs, Job, JobResult};
 use crate::payload::JobData;
 use crate::runtime::Runtime;
 
@@ -94,8 +96,9 @@ impl<J: Job, Args> ConfiguredJob<J, Args> {
         self.build(job).enqueue().await
     }
 
-    /// Performs an already built job here and now with these options.
-    pub async fn perform(self, job: J) -> Result<J::Output, Error> {
+    /// Performs an already built job here and now with these options; returns the job's value,
+    /// or [`Error::Job`] with its error if the run failed.
+    pub async fn perform(self, job: J) -> Result<<J::Output as JobResult>::Value, Error> {
         let runtime = runtime_of(&self.options)?;
         crate::execution::perform_now(&runtime, job, self.options).await
     }
@@ -115,9 +118,10 @@ macro_rules! positional {
                 self.enqueue(J::from_args(($($arg,)*))).await
             }
 
-            /// Performs the job here and now with these arguments; returns what it returned.
+            /// Performs the job here and now with these arguments, callbacks and error handling
+            /// included; returns the job's value, or [`Error::Job`] with its error.
             #[allow(clippy::too_many_arguments)]
-            pub async fn perform_now(self, $($arg: $ty),*) -> Result<J::Output, Error> {
+            pub async fn perform_now(self, $($arg: $ty),*) -> Result<<J::Output as JobResult>::Value, Error> {
                 self.perform(J::from_args(($($arg,)*))).await
             }
         }
@@ -148,6 +152,7 @@ pub struct PendingJob {
     default_queue: &'static str,
     default_priority: Option<i32>,
     log_arguments: bool,
+    declarations: &'static Declarations,
     arguments: Result<Vec<Value>, Error>,
     options: EnqueueOptions,
 }
@@ -170,6 +175,7 @@ impl PendingJob {
             default_queue: J::QUEUE,
             default_priority: J::PRIORITY,
             log_arguments: J::LOG_ARGUMENTS,
+            declarations: J::DECLARATIONS,
             arguments: crate::global_id::encoding_for(options.runtime.as_ref(), || job.to_arguments()),
             options,
         }
@@ -187,6 +193,10 @@ impl PendingJob {
     }
 
     pub(crate) fn into_data(self, runtime: &Runtime) -> Result<(JobData, bool), Error> {
+        Ok(self.into_parts(runtime)?.0)
+    }
+
+    fn into_parts(self, runtime: &Runtime) -> Result<((JobData, bool), &'static Declarations), Error> {
         let now = runtime.now();
         let scheduled_at = match self.options.when {
             None => None,
@@ -209,7 +219,7 @@ impl PendingJob {
             enqueued_at: Some(now),
             scheduled_at,
         };
-        Ok((data, self.log_arguments))
+        Ok(((data, self.log_arguments), self.declarations))
     }
 }
 
@@ -241,11 +251,22 @@ pub async fn perform_all_later(jobs: impl IntoIterator<Item = PendingJob>) -> Re
 }
 
 pub(crate) async fn enqueue_all(runtime: &Runtime, jobs: Vec<PendingJob>) -> Result<Vec<Enqueued>, Error> {
+    let span = match jobs.as_slice() {
+        [job] => {
+            tracing::info_span!(target: "jobs", "enqueue", job_class = job.class, adapter = runtime.adapter().name())
+        }
+        _ => tracing::info_span!(target: "jobs", "enqueue_all", jobs = jobs.len(), adapter = runtime.adapter().name()),
+    };
+    tracing::Instrument::instrument(enqueue_in_span(runtime, jobs), span).await
+}
+
+async fn enqueue_in_span(runtime: &Runtime, jobs: Vec<PendingJob>) -> Result<Vec<Enqueued>, Error> {
     let adapter = runtime.adapter();
     let mut datas = Vec::with_capacity(jobs.len());
     let mut log_arguments = Vec::with_capacity(jobs.len());
+    let mut declarations = None;
     for job in jobs {
-        let (data, log) = job.into_data(runtime)?;
+        let ((data, log), declared) = job.into_parts(runtime)?;
         crate::limits::check_payload_size(&data, runtime.max_payload_size())?;
         if data.scheduled_at.is_some() && !adapter.capabilities().scheduling {
             return Err(Error::not_supported(
@@ -255,21 +276,48 @@ pub(crate) async fn enqueue_all(runtime: &Runtime, jobs: Vec<PendingJob>) -> Res
         }
         datas.push(data);
         log_arguments.push(log);
+        declarations = Some(declared);
     }
-    let ids = if datas.len() == 1 {
-        vec![adapter.enqueue(runtime, &datas[0]).await?]
-    } else {
-        adapter.enqueue_all(runtime, &datas).await?
-    };
+    if let [data] = datas.as_mut_slice() {
+        // One job: its enqueue callbacks run around the adapter call. Bulk enqueues skip them, as
+        // Rails' perform_all_later does.
+        let declarations = declarations.expect("one job");
+        let middleware = runtime.middleware();
+        data.provider_job_id = if middleware.is_empty() && is_empty(declarations) {
+            adapter.enqueue(runtime, data).await?
+        } else {
+            let provider = std::sync::Mutex::new(None);
+            let snapshot = data.clone();
+            callbacks::enqueue(
+                middleware,
+                declarations,
+                &snapshot,
+                Box::new(|| {
+                    Box::pin(async {
+                        *provider.lock().unwrap_or_else(|e| e.into_inner()) =
+                            adapter.enqueue(runtime, &snapshot).await?;
+                        Ok(())
+                    })
+                }),
+            )
+            .await?;
+            provider.into_inner().unwrap_or_else(|e| e.into_inner())
+        };
+    } else if !datas.is_empty() {
+        let ids = adapter.enqueue_all(runtime, &datas).await?;
+        for (data, id) in datas.iter_mut().zip(ids) {
+            data.provider_job_id = id;
+        }
+        crate::instrument::enqueued_all(runtime, adapter.name(), datas.len());
+    }
     let handles = datas
         .into_iter()
-        .zip(ids)
         .zip(log_arguments)
-        .map(|((data, provider_job_id), log)| {
-            crate::instrument::enqueued(adapter.name(), &data, provider_job_id.as_deref(), log);
+        .map(|(data, log)| {
+            crate::instrument::enqueued(runtime, adapter.name(), &data, log);
             Enqueued {
                 job_id: data.job_id,
-                provider_job_id,
+                provider_job_id: data.provider_job_id,
                 job_class: data.job_class,
                 queue: data.queue_name,
                 scheduled_at: data.scheduled_at,
@@ -277,6 +325,12 @@ pub(crate) async fn enqueue_all(runtime: &Runtime, jobs: Vec<PendingJob>) -> Res
         })
         .collect();
     Ok(handles)
+}
+
+fn is_empty(declarations: &Declarations) -> bool {
+    declarations.before_enqueue.is_empty()
+        && declarations.around_enqueue.is_empty()
+        && declarations.after_enqueue.is_empty()
 }
 
 pub(crate) fn runtime_of(options: &EnqueueOptions) -> Result<Runtime, Error> {

@@ -91,6 +91,16 @@ pub enum Error {
     /// A job run in place (perform_now, inline adapter, test helpers) failed.
     #[error("{0}")]
     Job(JobError),
+    /// A `before_enqueue` or `before_perform` callback halted the job.
+    #[error("{job} was halted by callback `{callback}`{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Halted {
+        /// The job class.
+        job: String,
+        /// The callback that halted it.
+        callback: String,
+        /// Why, if the callback said.
+        reason: Option<String>,
+    },
 }
 
 impl Error {
@@ -139,7 +149,24 @@ impl JobError {
 
     /// The job panicked with this message.
     pub fn panic(message: impl Into<String>) -> Self {
-        JobError::new("panic", Message(format!("job panicked: {}", message.into())))
+        JobError::new("jobs::PanicError", PanicError { message: message.into() })
+    }
+
+    /// The job ran longer than its timeout.
+    pub fn timeout(after: std::time::Duration) -> Self {
+        JobError::new("jobs::TimeoutError", TimeoutError { after })
+    }
+
+    /// True if the error, or any error in its `source()` chain, is a `T`.
+    pub fn is<T: std::error::Error + 'static>(&self) -> bool {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
+        while let Some(error) = current {
+            if error.is::<T>() {
+                return true;
+            }
+            current = error.source();
+        }
+        false
     }
 
     /// The job's class, e.g. `my_app::SmtpError` or `panic`.
@@ -162,16 +189,56 @@ impl JobError {
         self.source.downcast_ref::<T>()
     }
 
-    /// True when this failure is the framework error `e` matching the predicate.
+    /// The framework error behind this failure, if it is one (missing state, unknown class, ...).
     pub fn framework(&self) -> Option<&Error> {
         self.source.downcast_ref::<Error>()
+    }
+
+    /// The framework error behind this failure, or the failure itself.
+    pub fn into_framework(self) -> Result<Error, JobError> {
+        match self.source.downcast::<Error>() {
+            Ok(error) => Ok(*error),
+            Err(source) => Err(JobError { class: self.class, source }),
+        }
     }
 }
 
 impl From<Error> for JobError {
     fn from(error: Error) -> Self {
-        JobError::new(error.class(), error)
+        match error {
+            Error::Deserialization { job, message } => {
+                JobError::new("ActiveJob::DeserializationError", DeserializationError { job, message })
+            }
+            error => JobError::new(error.class(), error),
+        }
     }
+}
+
+/// A job's arguments could not be decoded (a record gone, a type changed); match it with
+/// `discard_on(DeserializationError)` or `retry_on(DeserializationError, ..)`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot deserialize arguments of {job}: {message}")]
+pub struct DeserializationError {
+    /// The job class.
+    pub job: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// A job panicked; the panic is a failure of that job, never of the worker.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job panicked: {message}")]
+pub struct PanicError {
+    /// The panic's message.
+    pub message: String,
+}
+
+/// A job ran longer than its `#[job(timeout = ..)]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job timed out after {after:?}")]
+pub struct TimeoutError {
+    /// The timeout that was exceeded.
+    pub after: std::time::Duration,
 }
 
 impl fmt::Debug for JobError {
@@ -191,15 +258,3 @@ impl std::error::Error for JobError {
         Some(&*self.source)
     }
 }
-
-/// A plain message used as an error.
-#[derive(Debug)]
-pub(crate) struct Message(pub(crate) String);
-
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Message {}

@@ -1,80 +1,187 @@
-//! Executing a job: decode, look up, inject, perform, and catch what goes wrong.
+//! Executing a job: decode, callbacks, perform, error handling, instrumentation.
+//!
+//! One pipeline for every path (worker, test adapter, inline adapter, `perform_now`), so a job
+//! behaves the same wherever it runs.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use futures_util::FutureExt;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
+use crate::adapter::BoxFuture;
+use crate::callbacks;
 use crate::context::JobContext;
 use crate::enqueue::{EnqueueOptions, PendingJob};
 use crate::error::{Error, JobError};
+use crate::events::Outcome;
 use crate::instrument;
-use crate::job::Job;
+use crate::job::{Job, JobResult};
 use crate::payload::JobData;
+use crate::rescue::{self, Scene};
 use crate::runtime::Runtime;
 
-/// `perform_now`: runs the job in the caller, no queue, and returns what it returned.
+/// What came of running one job.
+#[derive(Debug)]
+pub(crate) struct Executed {
+    /// The payload as performed (`executions` and `exception_executions` counted up), if decodable.
+    pub(crate) data: Option<JobData>,
+    /// How it ended.
+    pub(crate) outcome: Outcome,
+    /// The error, for every outcome but `Performed` and `Halted`.
+    pub(crate) error: Option<JobError>,
+    /// The halting callback and its reason, for `Halted`.
+    pub(crate) halted: Option<(String, Option<String>)>,
+}
+
+/// `perform_now`: runs the job in the caller, no queue, with callbacks and error handling.
 pub(crate) async fn perform_now<J: Job>(
     runtime: &Runtime,
     job: J,
     options: EnqueueOptions,
-) -> Result<J::Output, Error> {
-    let (mut data, log_arguments) = PendingJob::with_options(&job, options).into_data(runtime)?;
-    data.executions += 1;
-    let started = Instant::now();
-    instrument::perform_start("Inline", &data, log_arguments);
-    let ctx = JobContext::new(data.clone(), CancellationToken::new(), runtime.clone());
-    let output = J::perform(job, ctx).await?;
-    instrument::performed("Inline", &data, started.elapsed(), None);
-    Ok(output)
-}
-
-/// What came of running one stored job.
-#[derive(Debug)]
-pub(crate) struct Executed {
-    /// The payload as performed (`executions` counted up), if it could be decoded.
-    pub(crate) data: Option<JobData>,
-    /// The outcome.
-    pub(crate) result: Result<(), JobError>,
-}
-
-/// Decodes a stored payload and performs it.
-pub(crate) async fn execute_payload(
-    runtime: &Runtime,
-    adapter: &str,
-    payload: &str,
-    stop: CancellationToken,
-) -> Executed {
-    match JobData::from_json(payload) {
-        Ok(data) => execute(runtime, adapter, data, stop).await,
-        Err(error) => {
-            tracing::error!(target: "jobs", "Failed to decode a job payload from {adapter}: {error}");
-            Executed { data: None, result: Err(error.into()) }
+) -> Result<<J::Output as JobResult>::Value, Error> {
+    let (data, _) = PendingJob::with_options(&job, options).into_data(runtime)?;
+    let (executed, value) = perform_job::<J>(runtime, "Inline", data, Some(job), CancellationToken::new()).await;
+    match (value, executed.outcome) {
+        (Some(value), _) => Ok(value),
+        (None, Outcome::Halted) => {
+            let (callback, reason) = executed.halted.unwrap_or_default();
+            Err(Error::Halted { job: J::NAME.to_owned(), callback, reason })
+        }
+        (None, _) => {
+            let error = executed.error.unwrap_or_else(|| JobError::panic("job produced no value"));
+            Err(error.into_framework().unwrap_or_else(Error::Job))
         }
     }
 }
 
-/// Performs a decoded payload: registry look-up, argument decoding, the job itself; panics are
-/// caught and become errors of the job.
-pub(crate) async fn execute(runtime: &Runtime, adapter: &str, mut data: JobData, stop: CancellationToken) -> Executed {
+/// Decodes a stored payload, looks its class up and performs it; `provider_job_id` is the
+/// backend's id of the job.
+pub(crate) async fn execute_payload(
+    runtime: &Runtime,
+    payload: &str,
+    provider_job_id: &str,
+    stop: CancellationToken,
+) -> Executed {
+    match JobData::from_json(payload) {
+        Ok(mut data) => {
+            data.provider_job_id = Some(provider_job_id.to_owned());
+            execute(runtime, data, stop).await
+        }
+        Err(error) => {
+            tracing::error!(target: "jobs", "Failed to decode a job payload from {}: {error}", runtime.adapter().name());
+            Executed { data: None, outcome: Outcome::Failed, error: Some(error.into()), halted: None }
+        }
+    }
+}
+
+/// Performs a decoded payload through its class's registration.
+pub(crate) async fn execute(runtime: &Runtime, mut data: JobData, stop: CancellationToken) -> Executed {
+    match runtime.registry().get(&data.job_class).copied() {
+        Some(registration) => registration.execute(runtime.clone(), data, stop).await,
+        None => {
+            data.executions += 1;
+            let error = JobError::from(Error::UnknownJob(data.job_class.clone()));
+            let adapter = runtime.adapter().name();
+            instrument::performed(runtime, adapter, &data, false, Default::default(), Outcome::Failed, Some(&error));
+            Executed { data: Some(data), outcome: Outcome::Failed, error: Some(error), halted: None }
+        }
+    }
+}
+
+/// The type-erased entry point a registration stores for job type `J`.
+pub(crate) fn execute_erased<J: Job>(
+    runtime: Runtime,
+    data: JobData,
+    stop: CancellationToken,
+) -> BoxFuture<'static, Executed> {
+    Box::pin(async move {
+        let adapter = runtime.adapter().name().to_owned();
+        perform_job::<J>(&runtime, &adapter, data, None, stop).await.0
+    })
+}
+
+/// The pipeline: decode (unless given the job), `before_perform`, `around_perform` around the
+/// job (with its timeout, panics caught), `after_perform`, then error handling for failures.
+async fn perform_job<J: Job>(
+    runtime: &Runtime,
+    adapter: &str,
+    mut data: JobData,
+    job: Option<J>,
+    stop: CancellationToken,
+) -> (Executed, Option<<J::Output as JobResult>::Value>) {
     data.executions += 1;
-    let Some(registration) = runtime.registry().get(&data.job_class).copied() else {
-        let error = JobError::from(Error::UnknownJob(data.job_class.clone()));
-        instrument::performed(adapter, &data, std::time::Duration::ZERO, Some(&error));
-        return Executed { data: Some(data), result: Err(error) };
-    };
-    let log_arguments = registration.log_arguments();
-    instrument::perform_start(adapter, &data, log_arguments);
+    let log_arguments = J::LOG_ARGUMENTS;
+    let declarations = J::DECLARATIONS;
+    let middleware = runtime.middleware();
+    let span = tracing::info_span!(
+        target: "jobs",
+        "perform",
+        job_class = %data.job_class,
+        job_id = %data.job_id,
+        queue = %data.queue_name,
+        attempt = data.executions,
+        outcome = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    instrument::perform_start(runtime, adapter, &data, log_arguments);
     let started = Instant::now();
     let ctx = JobContext::new(data.clone(), stop, runtime.clone());
-    let future = registration.perform(data.arguments.clone(), ctx);
-    let result = match AssertUnwindSafe(future).catch_unwind().await {
+    let value = Mutex::new(None);
+
+    let run = async {
+        let job = match job {
+            Some(job) => job,
+            None => J::from_arguments(data.arguments.clone())?,
+        };
+        if let Err((callback, halt)) = callbacks::before_perform(middleware, declarations, &ctx).await {
+            return Ok(Some((callback, halt.reason)));
+        }
+        let perform = Box::new(|| -> BoxFuture<'_, Result<(), JobError>> {
+            Box::pin(async {
+                let output =
+                    with_timeout::<J, _>(AssertUnwindSafe(J::perform(job, ctx.clone())).catch_unwind()).await?;
+                let output = output.map_err(|panic| JobError::panic(panic_message(&*panic)))??;
+                *value.lock().unwrap_or_else(|e| e.into_inner()) = Some(output.into_job_result()?);
+                Ok(())
+            })
+        });
+        callbacks::around_perform(middleware, declarations, &ctx, perform).await?;
+        callbacks::after_perform(middleware, declarations, &ctx).await;
+        Ok::<_, JobError>(None)
+    };
+    let result = match AssertUnwindSafe(run.instrument(span.clone())).catch_unwind().await {
         Ok(result) => result,
         Err(panic) => Err(JobError::panic(panic_message(&*panic))),
     };
-    instrument::performed(adapter, &data, started.elapsed(), result.as_ref().err());
-    Executed { data: Some(data), result }
+    let (outcome, error, halted) = match result {
+        Ok(None) => (Outcome::Performed, None, None),
+        Ok(Some((callback, reason))) => {
+            instrument::halted(&data, &callback, reason.as_deref());
+            (Outcome::Halted, None, Some((callback, reason)))
+        }
+        Err(error) => {
+            let scene = Scene { runtime, adapter, declarations, log_arguments };
+            let handled = rescue::handle(&scene, &ctx, &mut data, error).await;
+            (handled.outcome, Some(handled.error), None)
+        }
+    };
+    let took = started.elapsed();
+    span.record("outcome", outcome.as_str());
+    span.record("duration_ms", took.as_secs_f64() * 1000.0);
+    let _entered = span.enter();
+    instrument::performed(runtime, adapter, &data, log_arguments, took, outcome, error.as_ref());
+    let value = value.into_inner().unwrap_or_else(|e| e.into_inner());
+    (Executed { data: Some(data), outcome, error, halted }, value)
+}
+
+async fn with_timeout<J: Job, F: Future>(future: F) -> Result<F::Output, JobError> {
+    match J::TIMEOUT {
+        Some(limit) => tokio::time::timeout(limit, future).await.map_err(|_| JobError::timeout(limit)),
+        None => Ok(future.await),
+    }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -1,9 +1,16 @@
-//! Log lines in the spirit of Rails' (`Enqueued X (Job ID: ..) to Memory(default)`).
+//! Instrumentation: Rails-style log lines, events for subscribers, and `metrics`.
+//!
+//! Metrics (labelled by `queue` and `class`): counters `jobs_enqueued_total`,
+//! `jobs_performed_total` (also labelled by `outcome`), `jobs_failed_total`, `jobs_retried_total`,
+//! `jobs_discarded_total`; histograms `jobs_perform_duration_seconds` and
+//! `jobs_queue_latency_seconds` (from when the job was due to when it started).
 
 use std::time::Duration;
 
 use crate::error::JobError;
-use crate::payload::JobData;
+use crate::events::{Event, EventKind, Outcome};
+use crate::payload::{JobData, format_time};
+use crate::runtime::Runtime;
 
 fn arguments(data: &JobData, log_arguments: bool) -> String {
     if !log_arguments || data.arguments.is_empty() {
@@ -13,59 +20,135 @@ fn arguments(data: &JobData, log_arguments: bool) -> String {
     format!(" with arguments: {}", list.join(", "))
 }
 
-pub(crate) fn enqueued(adapter: &str, data: &JobData, provider_job_id: Option<&str>, log_arguments: bool) {
-    let at = match data.scheduled_at {
-        Some(at) => format!(" at {}", crate::payload::format_time(&at)),
-        None => String::new(),
-    };
+fn labels(data: &JobData) -> [(&'static str, String); 2] {
+    [("queue", data.queue_name.clone()), ("class", data.job_class.clone())]
+}
+
+pub(crate) fn enqueued(runtime: &Runtime, adapter: &str, data: &JobData, log_arguments: bool) {
+    let at = data.scheduled_at.map(|at| format!(" at {}", format_time(&at))).unwrap_or_default();
     tracing::info!(
         target: "jobs",
         job_class = %data.job_class,
         job_id = %data.job_id,
-        provider_job_id = provider_job_id,
+        provider_job_id = data.provider_job_id.as_deref(),
         queue = %data.queue_name,
         "Enqueued {} (Job ID: {}) to {}({}){}{}",
         data.job_class, data.job_id, adapter, data.queue_name, at, arguments(data, log_arguments)
     );
+    metrics::counter!("jobs_enqueued_total", &labels(data)).increment(1);
+    let kind = if data.scheduled_at.is_some() { EventKind::EnqueueAt } else { EventKind::Enqueue };
+    runtime.emit(&Event::new(kind, adapter, Some(data), log_arguments));
 }
 
-pub(crate) fn perform_start(adapter: &str, data: &JobData, log_arguments: bool) {
+pub(crate) fn enqueued_all(runtime: &Runtime, adapter: &str, count: usize) {
+    tracing::info!(target: "jobs", "Enqueued {count} jobs to {adapter}");
+    runtime.emit(&Event { count, ..Event::new(EventKind::EnqueueAll, adapter, None, false) });
+}
+
+pub(crate) fn perform_start(runtime: &Runtime, adapter: &str, data: &JobData, log_arguments: bool) {
     tracing::debug!(
         target: "jobs",
-        job_class = %data.job_class,
-        job_id = %data.job_id,
-        queue = %data.queue_name,
-        attempt = data.executions,
         "Performing {} (Job ID: {}) from {}({}) enqueued at {}{}",
         data.job_class,
         data.job_id,
         adapter,
         data.queue_name,
-        data.enqueued_at.map(|t| crate::payload::format_time(&t)).unwrap_or_default(),
+        data.enqueued_at.map(|t| format_time(&t)).unwrap_or_default(),
         arguments(data, log_arguments)
     );
+    if let Some(latency) = data.due_at().and_then(|due| (runtime.now() - due).to_std().ok()) {
+        metrics::histogram!("jobs_queue_latency_seconds", &labels(data)).record(latency.as_secs_f64());
+    }
+    runtime.emit(&Event::new(EventKind::PerformStart, adapter, Some(data), log_arguments));
 }
 
-pub(crate) fn performed(adapter: &str, data: &JobData, took: Duration, error: Option<&JobError>) {
+pub(crate) fn performed(
+    runtime: &Runtime,
+    adapter: &str,
+    data: &JobData,
+    log_arguments: bool,
+    took: Duration,
+    outcome: Outcome,
+    error: Option<&JobError>,
+) {
     let ms = took.as_secs_f64() * 1000.0;
-    match error {
-        None => tracing::info!(
+    match (outcome, error) {
+        (Outcome::Failed, Some(error)) => tracing::warn!(
             target: "jobs",
-            job_class = %data.job_class,
-            job_id = %data.job_id,
-            queue = %data.queue_name,
-            attempt = data.executions,
-            "Performed {} (Job ID: {}) from {}({}) in {:.2}ms",
-            data.job_class, data.job_id, adapter, data.queue_name, ms
-        ),
-        Some(error) => tracing::warn!(
-            target: "jobs",
-            job_class = %data.job_class,
-            job_id = %data.job_id,
-            queue = %data.queue_name,
-            attempt = data.executions,
             "Error performing {} (Job ID: {}) from {}({}) in {:.2}ms: {}",
             data.job_class, data.job_id, adapter, data.queue_name, ms, error
         ),
+        _ => tracing::info!(
+            target: "jobs",
+            "Performed {} (Job ID: {}) from {}({}) in {:.2}ms",
+            data.job_class, data.job_id, adapter, data.queue_name, ms
+        ),
     }
+    let [queue, class] = labels(data);
+    metrics::histogram!("jobs_perform_duration_seconds", &[queue.clone(), class.clone()]).record(took.as_secs_f64());
+    metrics::counter!(
+        "jobs_performed_total",
+        &[queue.clone(), class.clone(), ("outcome", outcome.as_str().to_owned())]
+    )
+    .increment(1);
+    if outcome == Outcome::Failed {
+        metrics::counter!("jobs_failed_total", &[queue, class]).increment(1);
+    }
+    runtime.emit(&Event {
+        duration: Some(took),
+        outcome: Some(outcome),
+        error,
+        ..Event::new(EventKind::Perform, adapter, Some(data), log_arguments)
+    });
+}
+
+pub(crate) fn retry_enqueued(
+    runtime: &Runtime,
+    adapter: &str,
+    data: &JobData,
+    log_arguments: bool,
+    wait: Duration,
+    error: &JobError,
+) {
+    tracing::info!(
+        target: "jobs",
+        "Retrying {} (Job ID: {}) after {} attempts in {:.3} seconds, due to a {} ({}).",
+        data.job_class, data.job_id, data.executions, wait.as_secs_f64(), error.class(), error.message()
+    );
+    metrics::counter!("jobs_retried_total", &labels(data)).increment(1);
+    runtime.emit(&Event {
+        wait: Some(wait),
+        error: Some(error),
+        ..Event::new(EventKind::EnqueueRetry, adapter, Some(data), log_arguments)
+    });
+}
+
+pub(crate) fn retry_stopped(runtime: &Runtime, adapter: &str, data: &JobData, log_arguments: bool, error: &JobError) {
+    tracing::error!(
+        target: "jobs",
+        "Stopped retrying {} (Job ID: {}) due to a {} ({}), which reoccurred on {} attempts.",
+        data.job_class, data.job_id, error.class(), error.message(), data.executions
+    );
+    runtime
+        .emit(&Event { error: Some(error), ..Event::new(EventKind::RetryStopped, adapter, Some(data), log_arguments) });
+}
+
+pub(crate) fn discarded(runtime: &Runtime, adapter: &str, data: &JobData, log_arguments: bool, error: &JobError) {
+    tracing::error!(
+        target: "jobs",
+        "Discarded {} (Job ID: {}) due to a {} ({}).",
+        data.job_class, data.job_id, error.class(), error.message()
+    );
+    metrics::counter!("jobs_discarded_total", &labels(data)).increment(1);
+    runtime.emit(&Event { error: Some(error), ..Event::new(EventKind::Discard, adapter, Some(data), log_arguments) });
+}
+
+pub(crate) fn halted(data: &JobData, callback: &str, reason: Option<&str>) {
+    tracing::info!(
+        target: "jobs",
+        "Halted {} (Job ID: {}) in a before_perform callback `{callback}`{}",
+        data.job_class,
+        data.job_id,
+        reason.map(|r| format!(": {r}")).unwrap_or_default()
+    );
 }

@@ -5,6 +5,7 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::context::JobContext;
+use crate::declarations::Declarations;
 use crate::error::{BoxError, Error, JobError};
 
 /// A background job: a named, serializable unit of work.
@@ -68,6 +69,10 @@ pub trait Job: Sized + Send + 'static {
     const PRIORITY: Option<i32> = None;
     /// Whether arguments may appear in logs, spans and events.
     const LOG_ARGUMENTS: bool = true;
+    /// How long a run may take before it fails with a [`TimeoutError`](crate::TimeoutError).
+    const TIMEOUT: Option<std::time::Duration> = None;
+    /// Error handling and callbacks (`retry_on`, `discard_on`, `before_perform`, ...).
+    const DECLARATIONS: &'static Declarations = &Declarations::EMPTY;
 
     /// What the job returns: `()` or a `Result`; an `Err` is a failed run.
     type Output: JobResult + Send + 'static;
@@ -99,18 +104,25 @@ pub trait FromArgs<Args>: Job {
     note = "`E` must convert into `Box<dyn std::error::Error + Send + Sync>` (any std error, `String`, `anyhow::Error`)"
 )]
 pub trait JobResult {
-    /// `Ok(())` for success, or the failure.
-    fn into_job_result(self) -> Result<(), JobError>;
+    /// What a successful run produces (`T` of `Result<T, E>`), returned by `perform_now`.
+    type Value: Send + 'static;
+
+    /// The value, or the failure.
+    fn into_job_result(self) -> Result<Self::Value, JobError>;
 }
 
 impl JobResult for () {
+    type Value = ();
+
     fn into_job_result(self) -> Result<(), JobError> {
         Ok(())
     }
 }
 
-impl<T, E: Into<BoxError> + 'static> JobResult for Result<T, E> {
-    fn into_job_result(self) -> Result<(), JobError> {
-        self.map(|_| ()).map_err(JobError::from_error)
+impl<T: Send + 'static, E: Into<BoxError> + 'static> JobResult for Result<T, E> {
+    type Value = T;
+
+    fn into_job_result(self) -> Result<T, JobError> {
+        self.map_err(JobError::from_error)
     }
 }

@@ -8,10 +8,13 @@
 mod adapter;
 pub mod adapters;
 mod arguments;
+mod callbacks;
 mod clock;
 mod context;
+mod declarations;
 mod enqueue;
 mod error;
+mod events;
 mod execution;
 mod global_id;
 mod instrument;
@@ -19,6 +22,7 @@ mod job;
 mod limits;
 mod payload;
 mod registry;
+mod rescue;
 mod retry;
 mod runtime;
 mod state;
@@ -28,10 +32,16 @@ pub use adapter::{Adapter, Backend, BoxFuture, Capabilities, ClaimParams, Claime
 pub use arguments::{
     ArgumentsReader, CustomSerializer, JobArgument, Keywords, RichArgument, serializers, to_argument, to_rich_argument,
 };
+pub use callbacks::Middleware;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::JobContext;
+pub use declarations::{
+    AroundEnqueueFn, AroundPerformFn, CallbackResult, Declarations, EnqueueCallbackFn, ErrorHandler, ErrorHandlerFn,
+    Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,
+};
 pub use enqueue::{ConfiguredJob, EnqueueOptions, Enqueued, MAX_ARGUMENTS, PendingJob, perform_all_later};
-pub use error::{BoxError, Error, JobError};
+pub use error::{BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
+pub use events::{Event, EventKind, Outcome, Subscriber};
 pub use global_id::{Global, GlobalId};
 pub use job::{FromArgs, Job, JobResult};
 pub use limits::{DEFAULT_MAX_PAYLOAD_SIZE, MAX_ARGUMENT_DEPTH};
@@ -47,6 +57,8 @@ pub use worker::{Worker, WorkerBuilder, WorkerHandle, shutdown_signal};
 pub mod __private {
     pub use inventory;
     pub use serde_json::Value;
+
+    pub use crate::adapter::BoxFuture;
 
     pub use crate::arguments::{
         ArgumentsReader, Codec, JobArgument, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, ViaRich, ViaSerde,

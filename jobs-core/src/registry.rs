@@ -2,16 +2,17 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 
-use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
-use crate::context::JobContext;
-use crate::error::{Error, JobError};
-use crate::job::{Job, JobResult};
+use crate::adapter::BoxFuture;
+use crate::error::Error;
+use crate::execution::{Executed, execute_erased};
+use crate::job::Job;
+use crate::payload::JobData;
+use crate::runtime::Runtime;
 
-type PerformFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'static>>;
+type ExecuteFn = fn(Runtime, JobData, CancellationToken) -> BoxFuture<'static, Executed>;
 
 /// A job class as the registry keeps it: its name and how to decode and perform it.
 ///
@@ -22,7 +23,7 @@ pub struct JobRegistration {
     queue: &'static str,
     log_arguments: bool,
     type_id: fn() -> TypeId,
-    perform: fn(Vec<Value>, JobContext) -> PerformFuture,
+    execute: ExecuteFn,
 }
 
 impl JobRegistration {
@@ -33,7 +34,7 @@ impl JobRegistration {
             queue: J::QUEUE,
             log_arguments: J::LOG_ARGUMENTS,
             type_id: TypeId::of::<J>,
-            perform: perform_erased::<J>,
+            execute: execute_erased::<J>,
         }
     }
 
@@ -52,17 +53,15 @@ impl JobRegistration {
         self.log_arguments
     }
 
-    /// Decodes the arguments and performs the job; decoding errors are failures of the job.
-    pub(crate) fn perform(&self, arguments: Vec<Value>, ctx: JobContext) -> PerformFuture {
-        (self.perform)(arguments, ctx)
+    /// Decodes the arguments and performs the job, with its callbacks and error handling.
+    pub(crate) fn execute(
+        &self,
+        runtime: Runtime,
+        data: JobData,
+        stop: CancellationToken,
+    ) -> BoxFuture<'static, Executed> {
+        (self.execute)(runtime, data, stop)
     }
-}
-
-fn perform_erased<J: Job>(arguments: Vec<Value>, ctx: JobContext) -> PerformFuture {
-    Box::pin(async move {
-        let job = J::from_arguments(arguments)?;
-        J::perform(job, ctx).await?.into_job_result()
-    })
 }
 
 inventory::collect!(JobRegistration);

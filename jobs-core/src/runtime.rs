@@ -8,10 +8,12 @@ use chrono::{DateTime, Utc};
 
 use crate::adapter::Adapter;
 use crate::adapters::MemoryAdapter;
+use crate::callbacks::Middleware;
 use crate::clock::{Clock, SystemClock};
 use crate::enqueue::{Enqueued, PendingJob};
 use crate::error::Error;
-use crate::job::Job;
+use crate::events::{Event, Subscriber};
+use crate::job::{Job, JobResult};
 use crate::registry::{JobRegistration, Registry};
 use crate::state::{State, StateMap};
 
@@ -50,6 +52,9 @@ struct Inner {
     registry: Registry,
     state: StateMap,
     clock: Arc<dyn Clock>,
+    middleware: Vec<Arc<dyn Middleware>>,
+    subscribers: Vec<Arc<dyn Subscriber>>,
+    retry_jitter: f64,
     app_name: Option<String>,
     max_payload_size: usize,
 }
@@ -122,15 +127,33 @@ impl Runtime {
         self.inner.clock.now()
     }
 
+    /// Global middleware, outermost first.
+    pub(crate) fn middleware(&self) -> &[Arc<dyn Middleware>] {
+        &self.inner.middleware
+    }
+
+    /// Delivers an event to every subscriber.
+    pub(crate) fn emit(&self, event: &Event<'_>) {
+        for subscriber in &self.inner.subscribers {
+            subscriber.on_event(event);
+        }
+    }
+
+    /// The default jitter of `retry_on` waits.
+    pub fn retry_jitter(&self) -> f64 {
+        self.inner.retry_jitter
+    }
+
     /// Enqueues `job` on this runtime's adapter with its default queue and priority.
     pub async fn perform_later<J: Job>(&self, job: J) -> Result<Enqueued, Error> {
         // Encoded for this runtime (its app name in global ids), even when it is not the current one.
         crate::global_id::encoding_for(Some(self), || PendingJob::new(job)).enqueue_on(self).await
     }
 
-    /// Performs `job` right here, with no queue, with this runtime as the current one; returns
-    /// what the job returned.
-    pub async fn perform_now<J: Job>(&self, job: J) -> Result<J::Output, Error> {
+    /// Performs `job` right here, with no queue, callbacks and error handling included, with
+    /// this runtime as the current one; returns the job's value, or [`Error::Job`] with its error
+    /// if the run failed.
+    pub async fn perform_now<J: Job>(&self, job: J) -> Result<<J::Output as JobResult>::Value, Error> {
         self.scope(crate::execution::perform_now(self, job, Default::default())).await
     }
 
@@ -148,6 +171,9 @@ pub struct RuntimeBuilder {
     extra: Vec<JobRegistration>,
     state: StateMap,
     clock: Option<Arc<dyn Clock>>,
+    middleware: Vec<Arc<dyn Middleware>>,
+    subscribers: Vec<Arc<dyn Subscriber>>,
+    retry_jitter: Option<f64>,
     app_name: Option<String>,
     max_payload_size: Option<usize>,
 }
@@ -194,6 +220,25 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Adds global middleware: callbacks around every job's enqueue and perform. The first added
+    /// is the outermost.
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Adds an event subscriber (any `Fn(&Event)` will do).
+    pub fn subscribe(mut self, subscriber: impl Subscriber) -> Self {
+        self.subscribers.push(Arc::new(subscriber));
+        self
+    }
+
+    /// The default jitter of `retry_on` waits (0.15 unless set); must be in `0.0..=1.0`.
+    pub fn retry_jitter(mut self, jitter: f64) -> Self {
+        self.retry_jitter = Some(jitter);
+        self
+    }
+
     /// The application's name in global ids, `gid://APP/Model/ID` (Rails' `GlobalID.app`): needed
     /// to pass records as `Global<T>`, and checked against the global ids of payloads. Letters,
     /// digits and hyphens.
@@ -229,8 +274,22 @@ impl RuntimeBuilder {
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let adapter = self.adapter.unwrap_or_else(|| Arc::new(MemoryAdapter::with_clock(clock.clone())));
-        let max_payload_size = self.max_payload_size.unwrap_or(crate::limits::DEFAULT_MAX_PAYLOAD_SIZE);
-        let (app_name, state) = (self.app_name, self.state);
-        Ok(Runtime { inner: Arc::new(Inner { adapter, registry, state, clock, app_name, max_payload_size }) })
+        let retry_jitter = self.retry_jitter.unwrap_or(0.15);
+        if !(0.0..=1.0).contains(&retry_jitter) {
+            return Err(Error::Config(format!("retry jitter must be between 0 and 1, not {retry_jitter}")));
+        }
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                adapter,
+                registry,
+                state: self.state,
+                app_name: self.app_name,
+                max_payload_size: self.max_payload_size.unwrap_or(crate::limits::DEFAULT_MAX_PAYLOAD_SIZE),
+                clock,
+                middleware: self.middleware,
+                subscribers: self.subscribers,
+                retry_jitter,
+            }),
+        })
     }
 }

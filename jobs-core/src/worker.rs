@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
 use crate::error::{Error, JobError};
+use crate::events::Outcome;
 use crate::execution::{Executed, execute_payload};
 use crate::retry::RetryPolicy;
 use crate::runtime::Runtime;
@@ -297,7 +298,6 @@ impl Worker {
             for (job, permit) in claimed.into_iter().zip(permits) {
                 let job_run = JobRun {
                     runtime: self.runtime.clone(),
-                    adapter: self.adapter.clone(),
                     running: running.clone(),
                     reports: reports.clone(),
                     retry: self.settings.retry,
@@ -314,7 +314,6 @@ impl Worker {
 
 struct JobRun {
     runtime: Runtime,
-    adapter: Arc<dyn Adapter>,
     running: Arc<Mutex<HashMap<String, Ticket>>>,
     reports: mpsc::UnboundedSender<Report>,
     retry: RetryPolicy,
@@ -323,14 +322,14 @@ struct JobRun {
 
 impl JobRun {
     async fn run(self, job: ClaimedJob) {
-        let executed = execute_payload(&self.runtime, self.adapter.name(), &job.payload, self.stop.clone()).await;
+        let executed = execute_payload(&self.runtime, &job.payload, &job.ticket.id, self.stop.clone()).await;
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown
         }
-        let report = match executed.result {
-            Ok(()) => Report::Complete(job.ticket),
-            Err(_) if self.stop.is_cancelled() => Report::Release(job.ticket),
-            Err(ref error) => Report::Fail(self.failure(&job, &executed, error)),
+        let report = match (executed.outcome, &executed.error) {
+            (Outcome::Failed, _) if self.stop.is_cancelled() => Report::Release(job.ticket),
+            (Outcome::Failed, Some(error)) => Report::Fail(self.failure(&job, &executed, error)),
+            _ => Report::Complete(job.ticket),
         };
         let _ = self.reports.send(report);
     }

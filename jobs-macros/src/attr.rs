@@ -4,9 +4,23 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitBool, LitStr, Meta, Path, Token, UnOp};
 
 use crate::ctxt::Ctxt;
+use crate::handlers::{HandlerDecl, parse_duration, parse_handler, parse_paths};
 
 /// The keys `#[job]` accepts, in the order the error message lists them.
-pub(crate) const VALID_KEYS: &str = "queue, priority, name, log_arguments, crate";
+pub(crate) const VALID_KEYS: &str = "queue, priority, name, log_arguments, timeout, retry_on, discard_on, \
+     rescue_from, after_discard, before_enqueue, around_enqueue, after_enqueue, before_perform, around_perform, \
+     after_perform, crate";
+
+/// The callback keys, each naming one function or a list of them.
+pub(crate) const CALLBACK_KEYS: [&str; 7] = [
+    "after_discard",
+    "before_enqueue",
+    "around_enqueue",
+    "after_enqueue",
+    "before_perform",
+    "around_perform",
+    "after_perform",
+];
 
 /// The attribute's settings; `None` where a key was not given.
 #[derive(Default)]
@@ -15,7 +29,19 @@ pub(crate) struct JobAttrs {
     pub(crate) priority: Option<i32>,
     pub(crate) name: Option<LitStr>,
     pub(crate) log_arguments: Option<LitBool>,
+    pub(crate) timeout: Option<std::time::Duration>,
     pub(crate) krate: Option<Path>,
+    /// `retry_on`, `discard_on`, `rescue_from`, in declaration order.
+    pub(crate) handlers: Vec<HandlerDecl>,
+    /// Callback key and the functions it names, for each callback key given.
+    pub(crate) callbacks: Vec<(String, Vec<Path>)>,
+}
+
+impl JobAttrs {
+    /// The functions named by callback `key`.
+    pub(crate) fn callbacks(&self, key: &str) -> &[Path] {
+        self.callbacks.iter().find(|(k, _)| k == key).map_or(&[], |(_, paths)| paths.as_slice())
+    }
 }
 
 impl JobAttrs {
@@ -36,12 +62,21 @@ impl JobAttrs {
                 cx.error_spanned_by(path, format_args!("unknown key; valid keys are: {VALID_KEYS}"));
                 continue;
             };
-            if !VALID_KEYS.split(", ").any(|k| k == key) {
+            if !VALID_KEYS.split(", ").any(|k| k.trim() == key) {
                 cx.error_spanned_by(path, format_args!("unknown key `{key}`; valid keys are: {VALID_KEYS}"));
                 continue;
             }
+            if matches!(key.as_str(), "retry_on" | "discard_on" | "rescue_from") {
+                attrs.handlers.extend(parse_handler(cx, &key, &meta));
+                continue;
+            }
             if seen.contains(&key) {
-                cx.error_spanned_by(path, format_args!("duplicate key `{key}`: give each key once"));
+                let hint = if CALLBACK_KEYS.contains(&key.as_str()) {
+                    "; name several functions as a list `[a, b]`"
+                } else {
+                    ""
+                };
+                cx.error_spanned_by(path, format_args!("duplicate key `{key}`: give each key once{hint}"));
                 continue;
             }
             seen.push(key.clone());
@@ -60,6 +95,11 @@ impl JobAttrs {
                     Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => attrs.log_arguments = Some(b.clone()),
                     _ => cx.error_spanned_by(value, "`log_arguments` expects `true` or `false`"),
                 },
+                "timeout" => attrs.timeout = parse_duration(cx, "timeout", value),
+                callback if CALLBACK_KEYS.contains(&callback) => {
+                    let paths = parse_paths(cx, callback, value);
+                    attrs.callbacks.push((key.clone(), paths));
+                }
                 "crate" => {
                     if let Some(lit) = str_lit(cx, &key, value) {
                         match lit.parse::<Path>() {
@@ -82,6 +122,9 @@ fn example(key: &str) -> &'static str {
         "priority" => "10",
         "log_arguments" => "false",
         "crate" => "\"::jobs\"",
+        "timeout" => "\"30s\"",
+        "after_discard" | "before_enqueue" | "around_enqueue" | "after_enqueue" | "before_perform"
+        | "around_perform" | "after_perform" => "my_callback",
         _ => "\"...\"",
     }
 }
@@ -161,7 +204,7 @@ mod tests {
     fn reports_all_mistakes_at_once() {
         let found = errors(quote!(queu = "x", priority = "high", queue = "a", queue = "b"));
         assert_eq!(found.len(), 3, "{found:?}");
-        assert!(found[0].contains("unknown key `queu`; valid keys are: queue, priority"));
+        assert!(found[0].contains("unknown key `queu`; valid keys are: queue, priority"), "{found:?}");
         assert!(found[1].contains("integer literal"));
         assert!(found[2].contains("duplicate key `queue`"));
     }

@@ -46,6 +46,12 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
     };
     let log_arguments = attrs.log_arguments.as_ref().is_none_or(|b| b.value);
 
+    let declarations = crate::declarations::items(&krate, attrs);
+    let perform_now_body = {
+        let fields = job.arguments().map(|p| &p.ident);
+        quote_spanned!(output.span()=> Self::set().perform_now(#(#fields),*).await)
+    };
+    let output_value = quote_spanned!(output.span()=> <#output as #krate::JobResult>::Value);
     let fields: Vec<_> = job.arguments().map(|p| &p.ident).collect();
     let types: Vec<_> = job.arguments().map(|p| &p.ty).collect();
     let field_names: Vec<_> = fields.iter().map(|f| f.to_string()).collect();
@@ -133,12 +139,13 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
                 Self::set().perform_later(#(#fields),*).await
             }
 
-            /// Performs the job here and now, without a queue; returns what the job returned.
+            /// Performs the job here and now, without a queue, callbacks and error handling
+            /// included; returns the job's value, or `Error::Job` with its error.
             #[allow(clippy::too_many_arguments, dead_code)]
             #vis async fn perform_now(#(#fields: #types),*)
-                -> ::core::result::Result<#output, #krate::Error>
+                -> ::core::result::Result<#output_value, #krate::Error>
             {
-                Self::set().perform_now(#(#fields),*).await
+                #perform_now_body
             }
 
             /// Enqueue options: `wait`, `wait_until`, `queue`, `priority`, then `perform_later`
@@ -161,6 +168,7 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
             const PRIORITY: ::core::option::Option<i32> = #priority;
             const LOG_ARGUMENTS: bool = #log_arguments;
             type Output = #output;
+            #declarations
 
             fn to_arguments(&self)
                 -> ::core::result::Result<::std::vec::Vec<#krate::__private::Value>, #krate::Error>

@@ -7,7 +7,9 @@ use proc_macro::TokenStream;
 
 mod attr;
 mod ctxt;
+mod declarations;
 mod expand;
+mod handlers;
 mod signature;
 
 /// Turns an `async fn` into a background job; see `jobs::job` for the documentation.

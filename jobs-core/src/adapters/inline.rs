@@ -2,6 +2,7 @@
 
 use crate::adapter::{Adapter, BoxFuture, Capabilities};
 use crate::error::Error;
+use crate::events::Outcome;
 use crate::execution::execute;
 use crate::payload::JobData;
 use crate::runtime::Runtime;
@@ -37,8 +38,11 @@ impl Adapter for InlineAdapter {
                     "scheduled jobs (wait / wait_until): it runs jobs at once; use the memory or sqlite adapter",
                 ));
             }
-            let executed = execute(runtime, self.name(), job.clone(), Default::default()).await;
-            executed.result.map(|()| None).map_err(Error::Job)
+            let executed = execute(runtime, job.clone(), Default::default()).await;
+            match (executed.outcome, executed.error) {
+                (Outcome::Failed, Some(error)) => Err(Error::Job(error)),
+                _ => Ok(None),
+            }
         })
     }
 }

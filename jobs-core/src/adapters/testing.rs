@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::adapter::{Adapter, BoxFuture, Capabilities};
 use crate::error::Error;
+use crate::events::Outcome;
 use crate::execution::execute;
 use crate::job::Job;
 use crate::payload::JobData;
@@ -226,8 +227,8 @@ impl TestAdapter {
     }
 
     /// Performs the enqueued jobs matching `filter`, oldest first, on the current runtime,
-    /// including matching jobs they enqueue in turn. Returns how many ran; stops at the first
-    /// failure with [`Error::Job`].
+    /// including matching jobs they enqueue in turn (retries included). Returns how many ran;
+    /// stops at the first failure nothing handled, with [`Error::Job`].
     pub async fn perform_enqueued_jobs(&self, filter: JobFilter) -> Result<usize, Error> {
         let runtime = Runtime::current()?;
         let mut count = 0;
@@ -238,12 +239,14 @@ impl TestAdapter {
                 position.map(|p| recorded.enqueued.remove(p))
             };
             let Some(data) = next else { return Ok(count) };
-            let executed = execute(&runtime, self.name(), data, Default::default()).await;
+            let executed = execute(&runtime, data, Default::default()).await;
             if let Some(data) = executed.data {
                 self.recorded().performed.push(data);
             }
-            executed.result.map_err(Error::Job)?;
             count += 1;
+            if let (Outcome::Failed, Some(error)) = (executed.outcome, executed.error) {
+                return Err(Error::Job(error));
+            }
         }
     }
 }

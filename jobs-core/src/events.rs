@@ -1,0 +1,175 @@
+//! Events for subscribers: enqueue, perform_start, perform, enqueue_retry, retry_stopped, discard.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::error::JobError;
+use crate::payload::JobData;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A job was enqueued to run as soon as possible.
+    Enqueue,
+    /// A job was enqueued to run at a time.
+    EnqueueAt,
+    /// Several jobs were enqueued in one call ([`Event::count`] says how many).
+    EnqueueAll,
+    /// A job is about to be performed.
+    PerformStart,
+    /// A job was performed ([`Event::outcome`] says how it went).
+    Perform,
+    /// A `retry_on` declaration enqueued the job again.
+    EnqueueRetry,
+    /// A `retry_on` declaration ran out of attempts.
+    RetryStopped,
+    /// A job was discarded.
+    Discard,
+}
+
+/// How a perform ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The job succeeded.
+    Performed,
+    /// The job failed and a `rescue_from` handled it.
+    Rescued,
+    /// The job failed and `retry_on` enqueued it again.
+    Retried,
+    /// The job failed and was discarded (`discard_on`, or an exhausted `retry_on` with a handler).
+    Discarded,
+    /// A `before_perform` callback halted the job.
+    Halted,
+    /// The job failed and nothing handled it: the worker's policy decides.
+    Failed,
+}
+
+impl Outcome {
+    /// The outcome as a lowercase label (`performed`, `failed`, ...), for logs and metrics.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Performed => "performed",
+            Outcome::Rescued => "rescued",
+            Outcome::Retried => "retried",
+            Outcome::Discarded => "discarded",
+            Outcome::Halted => "halted",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One event, as delivered to [`Subscriber`]s. A job's arguments are only visible when the job
+/// allows logging them (`#[job(log_arguments = false)]` hides them).
+pub struct Event<'a> {
+    pub(crate) kind: EventKind,
+    pub(crate) adapter: &'a str,
+    pub(crate) job: Option<&'a JobData>,
+    pub(crate) log_arguments: bool,
+    pub(crate) count: usize,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) outcome: Option<Outcome>,
+    pub(crate) error: Option<&'a JobError>,
+    pub(crate) wait: Option<Duration>,
+}
+
+impl<'a> Event<'a> {
+    pub(crate) fn new(kind: EventKind, adapter: &'a str, job: Option<&'a JobData>, log_arguments: bool) -> Self {
+        Event { kind, adapter, job, log_arguments, count: 1, duration: None, outcome: None, error: None, wait: None }
+    }
+
+    /// What happened.
+    pub fn kind(&self) -> EventKind {
+        self.kind
+    }
+
+    /// The adapter's name.
+    pub fn adapter(&self) -> &str {
+        self.adapter
+    }
+
+    /// The job's class (`None` for `EnqueueAll`).
+    pub fn job_class(&self) -> Option<&str> {
+        self.job.map(|j| j.job_class.as_str())
+    }
+
+    /// The job's id.
+    pub fn job_id(&self) -> Option<&str> {
+        self.job.map(|j| j.job_id.as_str())
+    }
+
+    /// The job's queue.
+    pub fn queue(&self) -> Option<&str> {
+        self.job.map(|j| j.queue_name.as_str())
+    }
+
+    /// How many times the job has run, this run included.
+    pub fn executions(&self) -> Option<u32> {
+        self.job.map(|j| j.executions)
+    }
+
+    /// When the job is scheduled to run.
+    pub fn scheduled_at(&self) -> Option<DateTime<Utc>> {
+        self.job.and_then(|j| j.scheduled_at)
+    }
+
+    /// The job's arguments, unless the job hides them.
+    pub fn arguments(&self) -> Option<&[Value]> {
+        self.job.filter(|_| self.log_arguments).map(|j| j.arguments.as_slice())
+    }
+
+    /// How many jobs (`EnqueueAll`), else 1.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// How long the perform took (`Perform`).
+    pub fn duration(&self) -> Option<Duration> {
+        self.duration
+    }
+
+    /// How the perform ended (`Perform`).
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    /// The error involved (`Perform` that failed, `EnqueueRetry`, `RetryStopped`, `Discard`).
+    pub fn error(&self) -> Option<&JobError> {
+        self.error
+    }
+
+    /// The delay before the retry (`EnqueueRetry`).
+    pub fn wait(&self) -> Option<Duration> {
+        self.wait
+    }
+}
+
+impl fmt::Debug for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("kind", &self.kind)
+            .field("adapter", &self.adapter)
+            .field("job_class", &self.job_class())
+            .field("job_id", &self.job_id())
+            .field("arguments", &self.arguments())
+            .field("outcome", &self.outcome)
+            .field("error", &self.error.map(|e| e.to_string()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Receives events; install with `Runtime::builder().subscribe(..)`. Any `Fn(&Event)` is one.
+pub trait Subscriber: Send + Sync + 'static {
+    /// Called for each event, in the task where it happened; keep it quick.
+    fn on_event(&self, event: &Event<'_>);
+}
+
+impl<F: Fn(&Event<'_>) + Send + Sync + 'static> Subscriber for F {
+    fn on_event(&self, event: &Event<'_>) {
+        self(event)
+    }
+}

@@ -1,0 +1,63 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jobs::prelude::*;
+use jobs::{Backoff, RetryPolicy, WorkerHandle};
+
+/// What the jobs of a test did, in order.
+#[derive(Default)]
+pub struct Log(Mutex<Vec<String>>);
+
+impl Log {
+    pub fn push(&self, line: impl Into<String>) {
+        self.0.lock().unwrap().push(line.into());
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// A runtime on `memory` with a fresh [`Log`] as state.
+pub fn runtime(memory: &MemoryAdapter) -> Runtime {
+    Runtime::builder().adapter(memory.clone()).state(Log::default()).build().unwrap()
+}
+
+/// The runtime's log.
+pub fn log(runtime: &Runtime) -> State<Log> {
+    runtime.state::<Log>().unwrap()
+}
+
+/// Waits (up to 10 s) until `check` holds.
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// A worker with quick polling, three immediate default retries and a short grace period.
+pub fn worker(runtime: &Runtime, queues: &[&str], concurrency: usize) -> WorkerHandle {
+    worker_with(runtime, queues, concurrency, RetryPolicy::retries(3).backoff(Backoff::Fixed(Duration::ZERO)))
+}
+
+/// Like [`worker`], with a retry policy of the caller's.
+pub fn worker_with(runtime: &Runtime, queues: &[&str], concurrency: usize, policy: RetryPolicy) -> WorkerHandle {
+    Worker::builder()
+        .runtime(runtime)
+        .queues(queues.iter().copied())
+        .concurrency(concurrency)
+        .poll_interval(Duration::from_millis(20))
+        .retry_policy(policy)
+        .shutdown_grace(Duration::from_millis(200))
+        .stop_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+        .start()
+}
