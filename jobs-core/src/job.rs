@@ -17,7 +17,7 @@ use crate::error::{BoxError, Error, JobError};
 /// use jobs_core::{ArgumentsReader, Error, Job, JobContext, State, to_argument};
 /// use serde_json::Value;
 ///
-/// # #[derive(Debug)] struct SmtpError; impl std::fmt::Display for SmtpError { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("smtp") } }
+/// # #[derive(Debug)] pub struct SmtpError; impl std::fmt::Display for SmtpError { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("smtp") } }
 /// # impl std::error::Error for SmtpError {}
 /// struct Smtp;
 /// impl Smtp { async fn send(&self, _to: &str) -> Result<(), SmtpError> { Ok(()) } }
