@@ -39,15 +39,20 @@ pub(crate) struct Executed {
     pub(crate) result: Result<(), JobError>,
 }
 
-/// Decodes a stored payload and performs it.
+/// Decodes a stored payload and performs it; the job sees `provider_job_id` as its backend id
+/// when the payload does not carry one.
 pub(crate) async fn execute_payload(
     runtime: &Runtime,
     adapter: &str,
     payload: &str,
+    provider_job_id: &str,
     stop: CancellationToken,
 ) -> Executed {
     match JobData::from_json(payload) {
-        Ok(data) => execute(runtime, adapter, data, stop).await,
+        Ok(mut data) => {
+            data.provider_job_id.get_or_insert_with(|| provider_job_id.to_owned());
+            execute(runtime, adapter, data, stop).await
+        }
         Err(error) => {
             tracing::error!(target: "jobs", "Failed to decode a job payload from {adapter}: {error}");
             Executed { data: None, result: Err(error.into()) }

@@ -2,8 +2,8 @@
 //!
 //! Applications depend on the `jobs` facade crate, which re-exports this one together with the
 //! `#[job]` attribute. This crate holds the contract types ([`Job`], [`JobData`], [`Adapter`],
-//! [`Backend`], [`Error`]), the runtime that enqueues and performs jobs, the [`Worker`], and the
-//! in-process adapters ([`adapters`]).
+//! [`Backend`], [`Inspect`], [`Error`]), the runtime that enqueues and performs jobs, the
+//! [`Worker`], the in-process adapters ([`adapters`]).
 
 mod adapter;
 pub mod adapters;
@@ -13,6 +13,7 @@ mod context;
 mod enqueue;
 mod error;
 mod execution;
+mod inspect;
 mod instrument;
 mod job;
 mod payload;
@@ -26,6 +27,7 @@ pub use adapter::{Adapter, Backend, BoxFuture, Capabilities, ClaimParams, Claime
 pub use arguments::{ArgumentsReader, JobArgument, to_argument};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::JobContext;
+pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
 pub use enqueue::{ConfiguredJob, EnqueueOptions, Enqueued, MAX_ARGUMENTS, PendingJob, perform_all_later};
 pub use error::{BoxError, Error, JobError};
 pub use job::{FromArgs, Job, JobResult};
