@@ -3,12 +3,15 @@
 //! Applications depend on the `jobs` facade crate, which re-exports this one together with the
 //! `#[job]` attribute. This crate holds the contract types ([`Job`], [`JobData`], [`Adapter`],
 //! [`Backend`], [`Inspect`], [`Error`]), the runtime that enqueues and performs jobs, the
-//! [`Worker`], the in-process adapters ([`adapters`]).
+//! [`Worker`], the in-process adapters ([`adapters`]) and, behind the `conformance` feature, the
+//! suite of cases every adapter must pass (`conformance`, `conformance_suite!`).
 
 mod adapter;
 pub mod adapters;
 mod arguments;
 mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod context;
 mod enqueue;
 mod error;
@@ -27,9 +30,9 @@ pub use adapter::{Adapter, Backend, BoxFuture, Capabilities, ClaimParams, Claime
 pub use arguments::{ArgumentsReader, JobArgument, to_argument};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::JobContext;
-pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
 pub use enqueue::{ConfiguredJob, EnqueueOptions, Enqueued, MAX_ARGUMENTS, PendingJob, perform_all_later};
 pub use error::{BoxError, Error, JobError};
+pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
 pub use job::{FromArgs, Job, JobResult};
 pub use payload::{JobData, format_time, parse_time};
 pub use registry::{JobRegistration, Registry};

@@ -323,8 +323,8 @@ struct JobRun {
 
 impl JobRun {
     async fn run(self, job: ClaimedJob) {
-        let executed = execute_payload(&self.runtime, self.adapter.name(), &job.payload, &job.ticket.id, self.stop.clone())
-                .await;
+        let executed =
+            execute_payload(&self.runtime, self.adapter.name(), &job.payload, &job.ticket.id, self.stop.clone()).await;
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown
         }

@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use self::store::{EntryState, Store};
-use crate::adapter::{Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
+use crate::adapter::{
+    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::inspect::Inspect;
