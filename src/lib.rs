@@ -21,13 +21,25 @@
 //! # Ok(()) }
 //! ```
 //!
-//! | adapter | durable | for |
-//! |---|---|---|
-//! | [`adapters::InlineAdapter`] | no | scripts, tests: runs at enqueue |
-//! | [`adapters::MemoryAdapter`] | no | development, one process |
-//! | [`adapters::TestAdapter`] | no | tests: records, asserts, performs on demand |
+//! | adapter | durable | for | feature |
+//! |---|---|---|---|
+//! | [`adapters::InlineAdapter`] | no | scripts, tests: runs at enqueue | |
+//! | [`adapters::MemoryAdapter`] | no | development, one process | |
+//! | [`adapters::TestAdapter`] | no | tests: records, asserts, performs on demand | |
+//! | `sqlite::SqliteAdapter` | yes | the embedded default: one file, several processes | `sqlite` (default) |
 
 pub use jobs_core::*;
+
+/// The SQLite adapter: jobs in one file, durable, drained by one or several worker processes.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), jobs::Error> {
+/// let sqlite = jobs::sqlite::SqliteAdapter::open("jobs.db").await?;
+/// jobs::Runtime::builder().adapter(sqlite).build()?.install();
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "sqlite")]
+pub use jobs_sqlite as sqlite;
 
 /// The `#[job]` attribute: turns an `async fn` into a background job.
 ///
@@ -55,4 +67,6 @@ pub mod prelude {
     pub use jobs_core::{
         ConfiguredJob, Enqueued, Job, JobContext, PendingJob, Runtime, State, Worker, perform_all_later,
     };
+    #[cfg(feature = "sqlite")]
+    pub use jobs_sqlite::SqliteAdapter;
 }
