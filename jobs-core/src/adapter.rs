@@ -127,7 +127,8 @@ pub struct ClaimedJob {
 /// What to claim: [`Backend::claim`]'s parameters.
 #[derive(Clone, Copy, Debug)]
 pub struct ClaimParams<'a> {
-    /// Queues to take jobs from, in order of precedence; `"*"` means every queue.
+    /// Queues to take jobs from, in order of precedence; `"*"` means every queue, with no
+    /// precedence among them. Paused queues are skipped either way.
     pub queues: &'a [String],
     /// At most this many jobs.
     pub limit: usize,

@@ -44,10 +44,11 @@ impl Inspect for MemoryAdapter {
 
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
         Box::pin(async move {
+            let now = self.now();
             let mut store = self.store();
             let mut retried = 0;
             for id in dead_ids(&store, ids) {
-                store.make_ready(id);
+                store.retry(id, now);
                 retried += 1;
             }
             drop(store);

@@ -124,6 +124,14 @@ impl Store {
         }
     }
 
+    /// Makes a dead job ready now, keeping its history.
+    pub(super) fn retry(&mut self, id: u64, now: DateTime<Utc>) {
+        if let Some(entry) = self.jobs.get_mut(&id) {
+            entry.run_at = now;
+        }
+        self.make_ready(id);
+    }
+
     pub(super) fn schedule(&mut self, id: u64, at: DateTime<Utc>) {
         if let Some(entry) = self.jobs.get_mut(&id) {
             entry.state = EntryState::Scheduled;
