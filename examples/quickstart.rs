@@ -139,5 +139,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         counts.pending(),
         if counts.pending() > 0 { ": run again to perform them" } else { "" }
     );
+    sqlite.close().await;
     Ok(())
 }

@@ -16,7 +16,9 @@ use crate::options::SqliteBuilder;
 
 /// Jobs in one SQLite file, drained by workers in one or several processes.
 ///
-/// Cloning is cheap and shares the connections. Completed jobs stay findable through the
+/// Cloning is cheap and shares the connections. Workers of this process wake up as soon as a job
+/// is enqueued through it; workers of other processes notice within their poll interval.
+/// Completed jobs stay findable through the
 /// [`Inspect`] side for a retention period ([`SqliteBuilder::retain_completed`], one day by
 /// default); workers prune older ones as they look for expired leases.
 #[derive(Clone)]
