@@ -21,17 +21,30 @@
 //! # Ok(()) }
 //! ```
 //!
-//! | adapter | durable | for |
-//! |---|---|---|
-//! | [`adapters::InlineAdapter`] | no | scripts, tests: runs at enqueue |
-//! | [`adapters::MemoryAdapter`] | no | development, one process |
-//! | [`adapters::TestAdapter`] | no | tests: records, asserts, performs on demand |
+//! | adapter | durable | for | feature |
+//! |---|---|---|---|
+//! | [`adapters::InlineAdapter`] | no | scripts, tests: runs at enqueue | |
+//! | [`adapters::MemoryAdapter`] | no | development, one process | |
+//! | [`adapters::TestAdapter`] | no | tests: records, asserts, performs on demand | |
+//! | `sqlite::SqliteAdapter` | yes | the embedded default: one file, several processes | `sqlite` (default) |
 //!
 //! | feature | default | what |
 //! |---|---|---|
+//! | `sqlite` | yes | the SQLite adapter, `jobs::sqlite` |
 //! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
 
 pub use jobs_core::*;
+
+/// The SQLite adapter: jobs in one file, durable, drained by one or several worker processes.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), jobs::Error> {
+/// let sqlite = jobs::sqlite::SqliteAdapter::open("jobs.db").await?;
+/// jobs::Runtime::builder().adapter(sqlite).build()?.install();
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "sqlite")]
+pub use jobs_sqlite as sqlite;
 
 /// The `#[job]` attribute: turns an `async fn` into a background job.
 ///
@@ -127,6 +140,8 @@ pub mod prelude {
         ConfiguredJob, Enqueued, Global, GlobalId, Job, JobContext, PendingJob, Runtime, State, Worker,
         perform_all_later,
     };
+    #[cfg(feature = "sqlite")]
+    pub use jobs_sqlite::SqliteAdapter;
 }
 
 /// The README's code, compiled as doc tests so that it cannot rot.

@@ -1,7 +1,11 @@
 //! The adapter contract: how the runtime talks to a queuing backend.
 //!
-//! Two sides: [`Adapter`] is the enqueue side every backend implements; [`Backend`] is the side a
-//! [`Worker`](crate::Worker) drains, for backends that store jobs (memory, SQLite, Postgres, Redis).
+//! Three sides: [`Adapter`] is the enqueue side every backend implements; [`Backend`] is the side a
+//! [`Worker`](crate::Worker) drains, for backends that store jobs (memory, SQLite, Postgres, Redis);
+//! [`Inspect`] is the side tools read and steer (counts, look-ups, the dead set, pausing queues).
+//!
+//! What each call must guarantee is written on it; the conformance suite (feature `conformance`,
+//! `conformance_suite!`) proves it for every adapter.
 
 use std::fmt;
 use std::future::Future;
@@ -9,8 +13,10 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::inspect::Inspect;
 use crate::payload::JobData;
 use crate::runtime::Runtime;
 
@@ -28,6 +34,8 @@ pub struct Capabilities {
     pub durable: bool,
     /// `enqueue_all` is one round trip, not one per job.
     pub bulk: bool,
+    /// Queues can be paused and resumed through [`Inspect::pause`] and [`Inspect::resume`].
+    pub pause: bool,
 }
 
 /// The enqueue side of a backend.
@@ -35,7 +43,8 @@ pub struct Capabilities {
 /// Guarantees: when `enqueue` returns `Ok`, the job is stored (durably, for a durable adapter) and
 /// will be performed at least once, or end in the dead set with its error. A job whose
 /// `scheduled_at` is set must not run before that time; an adapter without scheduling returns
-/// [`Error::NotSupported`] for it.
+/// [`Error::NotSupported`] for it, and stores nothing. The adapter stores the payload as
+/// [`JobData::to_json`] writes it and hands exactly that back to workers.
 pub trait Adapter: Send + Sync + fmt::Debug + 'static {
     /// The adapter's name in logs, e.g. `Memory` (`Enqueued X to Memory(default)`).
     fn name(&self) -> &str;
@@ -44,7 +53,25 @@ pub trait Adapter: Send + Sync + fmt::Debug + 'static {
     fn capabilities(&self) -> Capabilities;
 
     /// Stores one job; returns the backend's id for it (the `provider_job_id`), if it has one.
+    /// A durable adapter returns only once the job is durably stored.
     fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>>;
+
+    /// Stores one job to run at `at` (its `scheduled_at` is replaced); [`Error::NotSupported`]
+    /// when the adapter cannot schedule.
+    fn enqueue_at<'a>(
+        &'a self,
+        runtime: &'a Runtime,
+        job: &'a JobData,
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move {
+            if !self.capabilities().scheduling {
+                return Err(Error::not_supported(self.name(), "scheduled jobs (enqueue_at)"));
+            }
+            let job = JobData { scheduled_at: Some(at), ..job.clone() };
+            self.enqueue(runtime, &job).await
+        })
+    }
 
     /// Stores many jobs, in one round trip where the backend allows; returns their provider ids
     /// in order. Either all are stored or the call fails.
@@ -64,6 +91,11 @@ pub trait Adapter: Send + Sync + fmt::Debug + 'static {
 
     /// The worker side of this adapter, if workers can drain it.
     fn backend(&self) -> Option<&dyn Backend> {
+        None
+    }
+
+    /// The inspection side of this adapter, if tools can look into it.
+    fn inspector(&self) -> Option<&dyn Inspect> {
         None
     }
 }
@@ -95,7 +127,8 @@ pub struct ClaimedJob {
 /// What to claim: [`Backend::claim`]'s parameters.
 #[derive(Clone, Copy, Debug)]
 pub struct ClaimParams<'a> {
-    /// Queues to take jobs from, in order of precedence; `"*"` means every queue.
+    /// Queues to take jobs from, in order of precedence; `"*"` means every queue, with no
+    /// precedence among them. Paused queues are skipped either way.
     pub queues: &'a [String],
     /// At most this many jobs.
     pub limit: usize,
@@ -119,7 +152,9 @@ pub struct Failure {
 }
 
 /// An error as kept in a job's history and in the dead set.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serializes as `{"class", "message", "attempt", "at"}` for adapters that store it as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorRecord {
     /// The error's class, e.g. `my_app::SmtpError`, `panic`, `ActiveJob::DeserializationError`.
     pub class: String,
@@ -135,11 +170,19 @@ pub struct ErrorRecord {
 ///
 /// Guarantees, proven for each adapter by the conformance suite:
 /// * `claim` hands each ready job to one claimant only, in queue-precedence then priority (lower
-///   first) then FIFO order, never before its scheduled time, with a fresh fencing token;
+///   first) then FIFO order, never before its scheduled time, never from a paused queue, with a
+///   fresh fencing token, and counts the attempt;
 /// * `complete`, `fail`, `release` and `heartbeat` apply only to tickets whose token is still
-///   current, and return how many did;
-/// * `rescue_expired` makes jobs whose lease ran out (no heartbeat) claimable again;
-/// * `release` hands jobs back without spending an attempt.
+///   current (the job is running under that very claim), and return how many did; a stale ticket
+///   changes nothing;
+/// * `fail` records the error in the job's history, stores the new payload if given, and either
+///   makes the job due again after `retry_in` or moves it to the dead set;
+/// * `rescue_expired` makes jobs whose lease ran out (no heartbeat) claimable again, and only
+///   those; their attempt stays counted;
+/// * `release` hands jobs back, ready at once, without spending an attempt.
+///
+/// Times (due times, leases) are read from the store's clock where the store has one, else from
+/// the clock the adapter was built with.
 pub trait Backend: Send + Sync {
     /// Claims up to `params.limit` due jobs from `params.queues`.
     fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>>;

@@ -2,14 +2,17 @@
 //!
 //! Applications depend on the `jobs` facade crate, which re-exports this one together with the
 //! `#[job]` attribute. This crate holds the contract types ([`Job`], [`JobData`], [`Adapter`],
-//! [`Backend`], [`Error`]), the runtime that enqueues and performs jobs, the [`Worker`], and the
-//! in-process adapters ([`adapters`]).
+//! [`Backend`], [`Inspect`], [`Error`]), the runtime that enqueues and performs jobs, the
+//! [`Worker`], the in-process adapters ([`adapters`]) and, behind the `conformance` feature, the
+//! suite of cases every adapter must pass (`conformance`, `conformance_suite!`).
 
 mod adapter;
 pub mod adapters;
 mod arguments;
 mod callbacks;
 mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod context;
 mod declarations;
 mod enqueue;
@@ -17,6 +20,7 @@ mod error;
 mod events;
 mod execution;
 mod global_id;
+mod inspect;
 mod instrument;
 mod job;
 mod limits;
@@ -43,6 +47,7 @@ pub use enqueue::{ConfiguredJob, EnqueueOptions, Enqueued, MAX_ARGUMENTS, Pendin
 pub use error::{BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
 pub use events::{Event, EventKind, Outcome, Subscriber};
 pub use global_id::{Global, GlobalId};
+pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
 pub use job::{FromArgs, Job, JobResult};
 pub use limits::{DEFAULT_MAX_PAYLOAD_SIZE, MAX_ARGUMENT_DEPTH};
 pub use payload::{JobData, format_time, parse_time};

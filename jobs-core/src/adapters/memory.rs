@@ -1,17 +1,21 @@
 //! The memory adapter: queues, priorities, schedules and retries, in this process.
 
-use std::collections::{BTreeSet, HashMap};
+mod inspect;
+mod store;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
+use self::store::{EntryState, Store};
 use crate::adapter::{
     Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
+use crate::inspect::Inspect;
 use crate::payload::JobData;
 use crate::runtime::Runtime;
 
@@ -19,7 +23,9 @@ use crate::runtime::Runtime;
 /// and single-process applications. Jobs are lost when the process exits.
 ///
 /// Like every adapter it stores the serialized payload, never the Rust value, so a job that works
-/// here works on a durable backend too.
+/// here works on a durable backend too. Completed jobs stay findable through its
+/// [`Inspect`] side until 10 000 more recent ones have completed (see
+/// [`MemoryAdapter::retain_completed`]).
 #[derive(Clone, Debug)]
 pub struct MemoryAdapter {
     shared: Arc<Shared>,
@@ -30,35 +36,6 @@ struct Shared {
     store: Mutex<Store>,
     wake: Notify,
     clock: Arc<dyn Clock>,
-}
-
-#[derive(Debug, Default)]
-struct Store {
-    next_id: u64,
-    next_token: i64,
-    jobs: HashMap<u64, Entry>,
-    /// Ready jobs per queue, ordered by (priority, id).
-    ready: HashMap<String, BTreeSet<(i32, u64)>>,
-    /// Scheduled jobs, ordered by (due time, id).
-    scheduled: BTreeSet<(DateTime<Utc>, u64)>,
-}
-
-#[derive(Debug)]
-struct Entry {
-    queue: String,
-    priority: i32,
-    payload: String,
-    attempts: u32,
-    state: EntryState,
-    errors: Vec<ErrorRecord>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum EntryState {
-    Scheduled(DateTime<Utc>),
-    Ready,
-    Running { token: i64, lease_until: DateTime<Utc> },
-    Dead,
 }
 
 impl Default for MemoryAdapter {
@@ -78,6 +55,18 @@ impl MemoryAdapter {
         MemoryAdapter { shared: Arc::new(Shared { store: Mutex::default(), wake: Notify::new(), clock }) }
     }
 
+    /// Keeps the `count` most recently completed jobs findable (default 10 000; 0 forgets a job
+    /// as soon as it completes).
+    ///
+    /// ```
+    /// # use jobs_core::adapters::MemoryAdapter;
+    /// let memory = MemoryAdapter::new().retain_completed(100);
+    /// ```
+    pub fn retain_completed(self, count: usize) -> Self {
+        self.store().retention = count;
+        self
+    }
+
     fn store(&self) -> MutexGuard<'_, Store> {
         self.shared.store.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -88,7 +77,7 @@ impl MemoryAdapter {
 
     /// How many jobs are waiting (ready or scheduled) or running.
     pub fn pending(&self) -> usize {
-        self.store().jobs.values().filter(|e| e.state != EntryState::Dead).count()
+        self.store().jobs.values().filter(|e| !matches!(e.state, EntryState::Dead | EntryState::Completed)).count()
     }
 
     /// The payloads and errors of jobs in the dead set.
@@ -114,57 +103,8 @@ impl MemoryAdapter {
     }
 }
 
-impl Store {
-    fn insert(
-        &mut self,
-        queue: &str,
-        priority: i32,
-        payload: String,
-        at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> u64 {
-        self.next_id += 1;
-        let id = self.next_id;
-        let state = match at {
-            Some(at) if at > now => {
-                self.scheduled.insert((at, id));
-                EntryState::Scheduled(at)
-            }
-            _ => {
-                self.ready.entry(queue.to_owned()).or_default().insert((priority, id));
-                EntryState::Ready
-            }
-        };
-        let entry = Entry { queue: queue.to_owned(), priority, payload, attempts: 0, state, errors: Vec::new() };
-        self.jobs.insert(id, entry);
-        id
-    }
-
-    fn make_ready(&mut self, id: u64) {
-        if let Some(entry) = self.jobs.get_mut(&id) {
-            entry.state = EntryState::Ready;
-            self.ready.entry(entry.queue.clone()).or_default().insert((entry.priority, id));
-        }
-    }
-
-    fn promote_due(&mut self, now: DateTime<Utc>) {
-        while let Some(&(at, id)) = self.scheduled.first() {
-            if at > now {
-                break;
-            }
-            self.scheduled.pop_first();
-            self.make_ready(id);
-        }
-    }
-
-    fn current(&mut self, ticket: &Ticket) -> Option<(u64, &mut Entry)> {
-        let id: u64 = ticket.id.parse().ok()?;
-        let entry = self.jobs.get_mut(&id)?;
-        match entry.state {
-            EntryState::Running { token, .. } if token == ticket.token => Some((id, entry)),
-            _ => None,
-        }
-    }
+fn after(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
 }
 
 impl Adapter for MemoryAdapter {
@@ -173,7 +113,7 @@ impl Adapter for MemoryAdapter {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { scheduling: true, priorities: true, durable: false, bulk: true }
+        Capabilities { scheduling: true, priorities: true, durable: false, bulk: true, pause: true }
     }
 
     fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
@@ -209,42 +149,17 @@ impl Adapter for MemoryAdapter {
     fn backend(&self) -> Option<&dyn Backend> {
         Some(self)
     }
+
+    fn inspector(&self) -> Option<&dyn Inspect> {
+        Some(self)
+    }
 }
 
 impl Backend for MemoryAdapter {
     fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>> {
         Box::pin(async move {
             let now = self.now();
-            let lease_until = now + chrono::Duration::from_std(params.lease).unwrap_or(chrono::Duration::MAX);
-            let mut store = self.store();
-            store.promote_due(now);
-            let mut queues: Vec<String> = Vec::new();
-            for queue in params.queues {
-                if queue == "*" {
-                    let mut all: Vec<String> = store.ready.keys().cloned().collect();
-                    all.sort();
-                    queues.extend(all);
-                } else {
-                    queues.push(queue.clone());
-                }
-            }
-            let mut claimed = Vec::new();
-            for queue in queues {
-                while claimed.len() < params.limit {
-                    let Some((_, id)) = store.ready.get_mut(&queue).and_then(BTreeSet::pop_first) else { break };
-                    store.next_token += 1;
-                    let token = store.next_token;
-                    let entry = store.jobs.get_mut(&id).expect("ready jobs exist");
-                    entry.attempts += 1;
-                    entry.state = EntryState::Running { token, lease_until };
-                    claimed.push(ClaimedJob {
-                        ticket: Ticket { id: id.to_string(), token },
-                        payload: entry.payload.clone(),
-                        attempt: entry.attempts,
-                    });
-                }
-            }
-            Ok(claimed)
+            Ok(self.store().claim(params.queues, params.limit, now, after(now, params.lease)))
         })
     }
 
@@ -254,7 +169,7 @@ impl Backend for MemoryAdapter {
             let mut applied = 0;
             for ticket in tickets {
                 if let Some((id, _)) = store.current(ticket) {
-                    store.jobs.remove(&id);
+                    store.complete(id);
                     applied += 1;
                 }
             }
@@ -275,14 +190,12 @@ impl Backend for MemoryAdapter {
                     entry.payload.clone_from(payload);
                 }
                 match failure.retry_in {
-                    Some(delay) => {
-                        let at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-                        entry.state = EntryState::Scheduled(at);
-                        store.scheduled.insert((at, id));
-                    }
+                    Some(delay) => store.schedule(id, after(now, delay)),
                     None => entry.state = EntryState::Dead,
                 }
             }
+            drop(store);
+            self.wake();
             Ok(applied)
         })
     }
@@ -292,9 +205,8 @@ impl Backend for MemoryAdapter {
             let mut store = self.store();
             let mut applied = 0;
             for ticket in tickets {
-                let Some((id, entry)) = store.current(ticket) else { continue };
-                entry.attempts = entry.attempts.saturating_sub(1);
-                store.make_ready(id);
+                let Some((id, _)) = store.current(ticket) else { continue };
+                store.release(id);
                 applied += 1;
             }
             drop(store);
@@ -305,7 +217,7 @@ impl Backend for MemoryAdapter {
 
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
         Box::pin(async move {
-            let until = self.now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+            let until = after(self.now(), lease);
             let mut store = self.store();
             let mut applied = 0;
             for ticket in tickets {
@@ -322,12 +234,7 @@ impl Backend for MemoryAdapter {
         Box::pin(async move {
             let now = self.now();
             let mut store = self.store();
-            let expired: Vec<u64> = store
-                .jobs
-                .iter()
-                .filter(|(_, e)| matches!(e.state, EntryState::Running { lease_until, .. } if lease_until <= now))
-                .map(|(id, _)| *id)
-                .collect();
+            let expired = store.expired(now);
             for id in &expired {
                 store.make_ready(*id);
             }

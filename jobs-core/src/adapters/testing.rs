@@ -270,7 +270,7 @@ impl Adapter for TestAdapter {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { scheduling: true, priorities: true, durable: false, bulk: true }
+        Capabilities { scheduling: true, priorities: true, durable: false, bulk: true, pause: false }
     }
 
     fn enqueue<'a>(&'a self, _: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {

@@ -1,0 +1,210 @@
+//! [`SqliteAdapter`]: the handle, and the enqueue side.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jobs_core::{Adapter, Backend, BoxFuture, Capabilities, Clock, Error, Inspect, JobData, Runtime};
+use serde_json::json;
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+
+use crate::error::SqliteError;
+use crate::options::SqliteBuilder;
+
+/// Jobs in one SQLite file, drained by workers in one or several processes.
+///
+/// Cloning is cheap and shares the connections. Workers of this process wake up as soon as a job
+/// is enqueued through it; workers of other processes notice within their poll interval.
+/// Completed jobs stay findable through the
+/// [`Inspect`] side for a retention period ([`SqliteBuilder::retain_completed`], one day by
+/// default); workers prune older ones as they look for expired leases.
+#[derive(Clone)]
+pub struct SqliteAdapter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+    wake: Notify,
+    path: PathBuf,
+    retention: Duration,
+}
+
+impl fmt::Debug for SqliteAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteAdapter").field("path", &self.inner.path).finish_non_exhaustive()
+    }
+}
+
+/// Rows to insert, as one JSON parameter: one statement stores a whole batch.
+const INSERT: &str = "
+    INSERT INTO jobs_jobs (job_id, queue, priority, state, run_at, payload, enqueued_at)
+    SELECT value ->> 'job_id', value ->> 'queue', value ->> 'priority', 'available',
+           value ->> 'run_at', value ->> 'payload', ?2
+    FROM json_each(?1)
+    ORDER BY key
+    RETURNING id";
+
+/// Jobs per INSERT statement of a large batch.
+const INSERT_CHUNK: usize = 5_000;
+
+impl SqliteAdapter {
+    /// Opens (creating if needed) the jobs database at `path` with default options.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        SqliteAdapter::builder(path).open().await
+    }
+
+    /// Options for opening the jobs database at `path`.
+    pub fn builder(path: impl AsRef<Path>) -> SqliteBuilder {
+        SqliteBuilder::new(path.as_ref().to_owned())
+    }
+
+    pub(crate) fn from_parts(pool: SqlitePool, clock: Arc<dyn Clock>, path: PathBuf, retention: Duration) -> Self {
+        SqliteAdapter { inner: Arc::new(Inner { pool, clock, wake: Notify::new(), path, retention }) }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Closes the connections; later calls fail.
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.inner.pool
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn retention(&self) -> Duration {
+        self.inner.retention
+    }
+
+    /// Wakes this process's workers waiting for jobs.
+    pub(crate) fn wake(&self) {
+        self.inner.wake.notify_waiters();
+        self.inner.wake.notify_one();
+    }
+
+    pub(crate) async fn woken(&self) {
+        self.inner.wake.notified().await;
+    }
+
+    /// Stores a payload as it is, ready now on `queue`, without decoding it (for payloads written
+    /// by other programs, and tests of undecodable ones); returns its id.
+    pub async fn enqueue_raw(&self, queue: &str, priority: i32, payload: &str) -> Result<String, Error> {
+        let job_id = JobData::from_json(payload).ok().map(|data| data.job_id);
+        let row = json!({"job_id": job_id, "queue": queue, "priority": priority, "run_at": micros(self.now()), "payload": payload});
+        let ids = self.insert(vec![row]).await?;
+        Ok(ids[0].to_string())
+    }
+
+    /// Deletes completed jobs that finished more than `older_than` ago; returns how many.
+    pub async fn prune_completed(&self, older_than: Duration) -> Result<u64, Error> {
+        Ok(self.prune(older_than).await?)
+    }
+
+    pub(crate) async fn prune(&self, older_than: Duration) -> Result<u64, SqliteError> {
+        let cutoff = micros(self.now()).saturating_sub(duration_micros(older_than));
+        let done = sqlx::query(
+            "DELETE FROM jobs_jobs WHERE id IN \
+             (SELECT id FROM jobs_jobs WHERE state = 'completed' AND finished_at < ?1 LIMIT 10000)",
+        )
+        .bind(cutoff)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert(&self, rows: Vec<serde_json::Value>) -> Result<Vec<i64>, SqliteError> {
+        let now = micros(self.now());
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let batch = serde_json::to_string(chunk).map_err(|e| SqliteError::Malformed(e.to_string()))?;
+            let mut chunk_ids: Vec<i64> = sqlx::query_scalar(INSERT).bind(batch).bind(now).fetch_all(&mut *tx).await?;
+            // Ids are handed out in insertion order, which follows the batch's order.
+            chunk_ids.sort_unstable();
+            ids.extend(chunk_ids);
+        }
+        tx.commit().await?;
+        self.wake();
+        Ok(ids)
+    }
+}
+
+impl Adapter for SqliteAdapter {
+    fn name(&self) -> &str {
+        "SQLite"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { scheduling: true, priorities: true, durable: true, bulk: true, pause: true }
+    }
+
+    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move { Ok(self.enqueue_all(runtime, std::slice::from_ref(job)).await?.pop().flatten()) })
+    }
+
+    fn enqueue_all<'a>(
+        &'a self,
+        _: &'a Runtime,
+        jobs: &'a [JobData],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+        Box::pin(async move {
+            if jobs.is_empty() {
+                return Ok(Vec::new());
+            }
+            let now = self.now();
+            let mut rows = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                rows.push(json!({
+                    "job_id": job.job_id,
+                    "queue": job.queue_name,
+                    "priority": job.priority.unwrap_or(0),
+                    "run_at": job.scheduled_at.map_or(micros(now), ceil_micros),
+                    "payload": job.to_json()?,
+                }));
+            }
+            let ids = self.insert(rows).await?;
+            Ok(ids.into_iter().map(|id| Some(id.to_string())).collect())
+        })
+    }
+
+    fn backend(&self) -> Option<&dyn Backend> {
+        Some(self)
+    }
+
+    fn inspector(&self) -> Option<&dyn Inspect> {
+        Some(self)
+    }
+}
+
+/// A time as stored: microseconds since the Unix epoch, rounded down.
+pub(crate) fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+/// A due time as stored: rounded up, so that a job is never claimed before its time.
+pub(crate) fn ceil_micros(time: DateTime<Utc>) -> i64 {
+    let floor = time.timestamp_micros();
+    if time.timestamp_subsec_nanos() % 1000 == 0 { floor } else { floor.saturating_add(1) }
+}
+
+/// A stored time read back.
+pub(crate) fn from_micros(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+pub(crate) fn duration_micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,230 @@
+//! The worker side: batched claims with leases and fencing tokens, batched reports.
+
+use std::time::Duration;
+
+use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Ticket};
+use sqlx::Row;
+
+use crate::adapter::{SqliteAdapter, duration_micros, micros};
+use crate::error::SqliteError;
+
+/// Is anything due on this queue? A plain read, so that idle workers never take the write lock.
+const ANY_DUE_ON: &str = "
+    SELECT EXISTS (SELECT 1 FROM jobs_jobs
+                   WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
+                     AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))";
+
+const ANY_DUE: &str = "
+    SELECT EXISTS (SELECT 1 FROM jobs_jobs
+                   WHERE state = 'available' AND run_at <= ?2
+                     AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))
+";
+
+/// Claims due jobs of one queue: a new token and lease each, the attempt counted.
+const CLAIM_ON: &str = "
+    UPDATE jobs_jobs
+    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5
+    WHERE id IN (SELECT id FROM jobs_jobs
+                 WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
+                   AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
+                 ORDER BY priority, run_at, id
+                 LIMIT ?3)
+    RETURNING id, token, attempts, payload, priority, run_at";
+
+/// Claims due jobs of every unpaused queue.
+const CLAIM_ANY: &str = "
+    UPDATE jobs_jobs
+    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5
+    WHERE id IN (SELECT id FROM jobs_jobs
+                 WHERE state = 'available' AND run_at <= ?2
+                   AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
+                 ORDER BY priority, run_at, id
+                 LIMIT ?3)
+    RETURNING id, token, attempts, payload, priority, run_at";
+
+/// The running jobs among `?2`, a JSON array of `[id, token]` pairs: only current claims match.
+macro_rules! current_claims {
+    ($update:literal) => {
+        concat!(
+            $update,
+            " WHERE state = 'running' AND (id, token) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))"
+        )
+    };
+}
+
+const COMPLETE: &str =
+    current_claims!("UPDATE jobs_jobs SET state = 'completed', finished_at = ?1, lease_until = NULL, worker_id = NULL");
+const RELEASE: &str = current_claims!(
+    "UPDATE jobs_jobs SET state = 'available', attempts = max(attempts - 1, 0), lease_until = NULL, \
+     worker_id = NULL"
+);
+const HEARTBEAT: &str = current_claims!("UPDATE jobs_jobs SET lease_until = ?1");
+
+/// One failure: back to available at `?1` (retry) or dead (`?1` null), with the error appended.
+const FAIL: &str = "
+    UPDATE jobs_jobs
+    SET state = CASE WHEN ?1 IS NULL THEN 'dead' ELSE 'available' END,
+        run_at = coalesce(?1, run_at),
+        finished_at = CASE WHEN ?1 IS NULL THEN ?2 END,
+        payload = coalesce(?3, payload),
+        errors = json_insert(errors, '$[#]', json(?4)),
+        failures = failures + 1,
+        lease_until = NULL,
+        worker_id = NULL
+    WHERE id = ?5 AND token = ?6 AND state = 'running'";
+
+const RESCUE: &str = "
+    UPDATE jobs_jobs SET state = 'available', lease_until = NULL, worker_id = NULL
+    WHERE state = 'running' AND lease_until <= ?1";
+
+/// Tickets as the JSON array of `[id, token]` pairs the statements above take.
+fn pairs(tickets: &[Ticket]) -> String {
+    let pairs: Vec<(i64, i64)> =
+        tickets.iter().filter_map(|t| t.id.parse::<i64>().ok().map(|id| (id, t.token))).collect();
+    serde_json::to_string(&pairs).expect("pairs of integers serialize")
+}
+
+impl SqliteAdapter {
+    async fn claim_jobs(&self, params: ClaimParams<'_>) -> Result<Vec<ClaimedJob>, SqliteError> {
+        if params.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now = micros(self.now());
+        let mut due = false;
+        for queue in params.queues {
+            let probe = if queue == "*" { ANY_DUE } else { ANY_DUE_ON };
+            if sqlx::query_scalar::<_, bool>(probe).bind(queue).bind(now).fetch_one(self.pool()).await? {
+                due = true;
+                break;
+            }
+        }
+        if !due {
+            return Ok(Vec::new());
+        }
+        let lease_until = now.saturating_add(duration_micros(params.lease));
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut claimed = Vec::new();
+        for queue in params.queues {
+            let remaining = params.limit - claimed.len();
+            if remaining == 0 {
+                break;
+            }
+            let statement = if queue == "*" { CLAIM_ANY } else { CLAIM_ON };
+            let rows = sqlx::query(statement)
+                .bind(queue)
+                .bind(now)
+                .bind(i64::try_from(remaining).unwrap_or(i64::MAX))
+                .bind(lease_until)
+                .bind(params.worker_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut batch = Vec::with_capacity(rows.len());
+            for row in rows {
+                let order: (i64, i64, i64) = (row.try_get("priority")?, row.try_get("run_at")?, row.try_get("id")?);
+                let job = ClaimedJob {
+                    ticket: Ticket { id: order.2.to_string(), token: row.try_get("token")? },
+                    payload: row.try_get("payload")?,
+                    attempt: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                };
+                batch.push((order, job));
+            }
+            // RETURNING gives no order: restore the claim order.
+            batch.sort_unstable_by_key(|(order, _)| *order);
+            claimed.extend(batch.into_iter().map(|(_, job)| job));
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn update_claims(
+        &self,
+        statement: &'static str,
+        time: i64,
+        tickets: &[Ticket],
+    ) -> Result<usize, SqliteError> {
+        if tickets.is_empty() {
+            return Ok(0);
+        }
+        let done = sqlx::query(statement).bind(time).bind(pairs(tickets)).execute(self.pool()).await?;
+        Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+    }
+
+    async fn fail_jobs(&self, failures: &[Failure]) -> Result<usize, SqliteError> {
+        if failures.is_empty() {
+            return Ok(0);
+        }
+        let now = micros(self.now());
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut applied = 0;
+        for failure in failures {
+            let Ok(id) = failure.ticket.id.parse::<i64>() else { continue };
+            let retry_at = failure.retry_in.map(|delay| now.saturating_add(duration_micros(delay)));
+            let error = serde_json::to_string(&failure.error).map_err(|e| SqliteError::Malformed(e.to_string()))?;
+            let done = sqlx::query(FAIL)
+                .bind(retry_at)
+                .bind(now)
+                .bind(failure.payload.as_deref())
+                .bind(error)
+                .bind(id)
+                .bind(failure.ticket.token)
+                .execute(&mut *tx)
+                .await?;
+            applied += usize::try_from(done.rows_affected()).unwrap_or(0);
+        }
+        tx.commit().await?;
+        if failures.iter().any(|f| f.retry_in.is_some()) {
+            self.wake();
+        }
+        Ok(applied)
+    }
+
+    async fn rescue(&self) -> Result<u64, SqliteError> {
+        let rescued = sqlx::query(RESCUE).bind(micros(self.now())).execute(self.pool()).await?.rows_affected();
+        if rescued > 0 {
+            self.wake();
+        }
+        self.prune(self.retention()).await?;
+        Ok(rescued)
+    }
+}
+
+impl Backend for SqliteAdapter {
+    fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>> {
+        Box::pin(async move { Ok(self.claim_jobs(params).await?) })
+    }
+
+    fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move { Ok(self.update_claims(COMPLETE, micros(self.now()), tickets).await?) })
+    }
+
+    fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move { Ok(self.fail_jobs(failures).await?) })
+    }
+
+    fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move {
+            let released = self.update_claims(RELEASE, 0, tickets).await?;
+            if released > 0 {
+                self.wake();
+            }
+            Ok(released)
+        })
+    }
+
+    fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move {
+            let until = micros(self.now()).saturating_add(duration_micros(lease));
+            Ok(self.update_claims(HEARTBEAT, until, tickets).await?)
+        })
+    }
+
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {
+        Box::pin(async move { Ok(self.rescue().await?) })
+    }
+
+    fn wait_for_jobs<'a>(&'a self, _queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let _ = tokio::time::timeout(timeout, self.woken()).await;
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! SQLite adapter of [`jobs`](https://docs.rs/jobs): the embedded durable default.
+//!
+//! Jobs live in one SQLite file (WAL mode), so they survive restarts and crashes with no server
+//! to run, and several worker processes on one machine can drain the same file. The crate owns
+//! its schema: versioned migrations, recorded in the file, applied and checked when the adapter
+//! opens it. Workers claim jobs in batches in one write transaction and report completions in
+//! batches, so throughput is bounded by commits, not by jobs.
+//!
+//! ```no_run
+//! use jobs_core::{Runtime, Worker};
+//! use jobs_sqlite::SqliteAdapter;
+//!
+//! # async fn demo() -> Result<(), jobs_core::Error> {
+//! let sqlite = SqliteAdapter::open("jobs.db").await?;
+//! Runtime::builder().adapter(sqlite).build()?.install();
+//! // ... SomeJob::perform_later(..).await? anywhere in the application ...
+//! Worker::builder().queues(["default"]).concurrency(5).build()?.run().await
+//! # }
+//! ```
+//!
+//! Guarantees (proven by the conformance suite of `jobs-core`): a job whose enqueue returned
+//! `Ok` is in the file, committed with `synchronous = FULL` by default, and is performed at least
+//! once or ends in the dead set with its error, even if a worker process is killed at any
+//! instant: its claims carry a lease that heartbeats renew, and another worker rescues them once
+//! the lease has expired. SQLite has no clock of its own; schedules and leases use the clock
+//! the adapter is built with ([`SqliteBuilder::clock`]), the system clock by default.
+
+mod adapter;
+mod backend;
+mod error;
+mod inspect;
+mod options;
+mod schema;
+
+pub use adapter::SqliteAdapter;
+pub use error::SqliteError;
+pub use options::SqliteBuilder;
+pub use schema::SCHEMA_VERSION;
+pub use sqlx::sqlite::SqliteSynchronous as Synchronous;

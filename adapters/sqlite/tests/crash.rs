@@ -1,0 +1,105 @@
+//! A worker process killed with SIGKILL while jobs are running loses none of them: the next
+//! worker processes rescue and perform every job, and only the jobs in flight at the kill may run
+//! twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use jobs_core::{Inspect, JobState, ListParams};
+use jobs_sqlite::SqliteAdapter;
+
+const JOBS: u64 = 200;
+const WORKER: &str = env!("CARGO_BIN_EXE_jobs-sqlite-crash-worker");
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A worker process, killed if the test fails before it exits.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn worker(db: &Path, dir: &Path, extra: &[&str]) -> Process {
+    Process(Command::new(WORKER).arg("work").arg(db).arg(dir).args(extra).spawn().expect("start a worker process"))
+}
+
+/// How many times each job logged `kind` (started or done), over every process.
+fn logged(dir: &Path, kind: &str) -> BTreeMap<u64, usize> {
+    let mut counts = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with(&format!("{kind}-")) {
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                *counts.entry(line.parse().expect("a job number")).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_worker_loses_no_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("jobs.db");
+    let status = Command::new(WORKER).arg("enqueue").arg(&db).arg(JOBS.to_string()).status().unwrap();
+    assert!(status.success(), "enqueueing failed: {status}");
+
+    let mut doomed = worker(&db, dir.path(), &["--stall"]);
+    wait_until("the first worker to be mid-run", || {
+        let stalled = logged(dir.path(), "started").keys().filter(|n| *n % 10 == 0).count();
+        logged(dir.path(), "done").len() >= 20 && stalled >= 2
+    });
+    doomed.0.kill().expect("SIGKILL the worker");
+    doomed.0.wait().unwrap();
+
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let in_flight: BTreeSet<u64> = tokio.block_on(async {
+        let sqlite = SqliteAdapter::open(&db).await.unwrap();
+        let running = sqlite.list(&ListParams::new().state(JobState::Running).limit(1000)).await.unwrap();
+        sqlite.close().await;
+        running.iter().map(|job| job.data().unwrap().arguments[0].as_u64().unwrap()).collect()
+    });
+    assert!(in_flight.len() >= 2, "the stalled jobs were running when the worker was killed: {in_flight:?}");
+
+    let mut next = [worker(&db, dir.path(), &[]), worker(&db, dir.path(), &[])];
+    for process in &mut next {
+        let deadline = Instant::now() + TIMEOUT;
+        let status = loop {
+            if let Some(status) = process.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "a second worker did not finish the jobs");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "a second worker failed: {status}");
+    }
+
+    let done = logged(dir.path(), "done");
+    let missing: Vec<u64> = (0..JOBS).filter(|n| !done.contains_key(n)).collect();
+    assert!(missing.is_empty(), "jobs never completed: {missing:?}");
+    let twice: BTreeSet<u64> = done.iter().filter(|(_, count)| **count > 1).map(|(n, _)| *n).collect();
+    assert!(
+        twice.is_subset(&in_flight),
+        "jobs ran twice that were not in flight at the kill: {twice:?} vs {in_flight:?}"
+    );
+    tokio.block_on(async {
+        let sqlite = SqliteAdapter::open(&db).await.unwrap();
+        let counts = sqlite.counts().await.unwrap();
+        assert_eq!((counts.total(JobState::Completed), counts.pending()), (JOBS, 0), "{counts:?}");
+        sqlite.close().await;
+    });
+}

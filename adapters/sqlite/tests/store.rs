@@ -1,0 +1,202 @@
+//! What is particular to the SQLite store: the file, its schema, several handles on one file.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jobs_core::{
+    ArgumentsReader, Backend, ClaimParams, Error, Inspect, Job, JobContext, JobState, ManualClock, PendingJob,
+    Registry, Runtime, Worker, to_argument,
+};
+use jobs_sqlite::{SCHEMA_VERSION, SqliteAdapter, SqliteError};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+/// Which jobs ran, in order.
+#[derive(Default)]
+struct Seen(Mutex<Vec<u64>>);
+
+struct Count {
+    n: u64,
+}
+
+impl Job for Count {
+    const NAME: &'static str = "Count";
+    type Output = ();
+
+    fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+        Ok(vec![to_argument(Self::NAME, "n", &self.n)?])
+    }
+
+    fn from_arguments(arguments: Vec<Value>) -> Result<Self, Error> {
+        Ok(Count { n: ArgumentsReader::new(Self::NAME, arguments, 1)?.next("n")? })
+    }
+
+    async fn perform(self, ctx: JobContext) -> Result<(), Error> {
+        ctx.state::<Seen>()?.0.lock().unwrap().push(self.n);
+        Ok(())
+    }
+}
+
+fn runtime(sqlite: &SqliteAdapter, seen: &Arc<Seen>) -> Runtime {
+    let mut registry = Registry::new();
+    registry.register::<Count>().unwrap();
+    Runtime::builder().adapter(sqlite.clone()).registry(registry).shared_state(seen.clone()).build().unwrap()
+}
+
+async fn raw_pool(path: &std::path::Path) -> SqlitePool {
+    SqlitePool::connect_with(SqliteConnectOptions::new().filename(path)).await.unwrap()
+}
+
+async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn sqlite_error(error: &Error) -> &SqliteError {
+    match error {
+        Error::Adapter { source, .. } => source.downcast_ref::<SqliteError>().expect("a SqliteError"),
+        other => panic!("expected an adapter error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn opens_in_wal_mode_and_records_its_schema_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let first = SqliteAdapter::open(&path).await.unwrap();
+    let second = SqliteAdapter::open(&path).await.unwrap();
+
+    let pool = raw_pool(&path).await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    assert_eq!(mode, "wal");
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM jobs_schema_migrations").fetch_all(&pool).await.unwrap();
+    assert_eq!(versions, [SCHEMA_VERSION], "opening twice migrates once");
+    pool.close().await;
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test]
+async fn refuses_a_file_migrated_by_a_newer_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    SqliteAdapter::open(&path).await.unwrap().close().await;
+    let pool = raw_pool(&path).await;
+    sqlx::query("INSERT INTO jobs_schema_migrations VALUES (?1, 'from the future', 'x', 0)")
+        .bind(SCHEMA_VERSION + 1)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let error = SqliteAdapter::open(&path).await.unwrap_err();
+    assert!(
+        matches!(sqlite_error(&error), SqliteError::SchemaTooNew { found, supported, .. }
+            if *found == SCHEMA_VERSION + 1 && *supported == SCHEMA_VERSION),
+        "{error}"
+    );
+    assert!(error.to_string().contains("upgrade jobs-sqlite"), "{error}");
+}
+
+#[tokio::test]
+async fn refuses_a_file_whose_recorded_migration_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    SqliteAdapter::open(&path).await.unwrap().close().await;
+    let pool = raw_pool(&path).await;
+    sqlx::query("UPDATE jobs_schema_migrations SET checksum = 'edited'").execute(&pool).await.unwrap();
+    pool.close().await;
+
+    let error = SqliteAdapter::open(&path).await.unwrap_err();
+    assert!(matches!(sqlite_error(&error), SqliteError::MigrationChanged { version: 1, .. }), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_survive_closing_and_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let seen = Arc::new(Seen::default());
+    let before = SqliteAdapter::open(&path).await.unwrap();
+    let jobs = [PendingJob::new(Count { n: 1 }), PendingJob::new(Count { n: 2 })];
+    runtime(&before, &seen).perform_all_later(jobs).await.unwrap();
+    before.close().await;
+    drop(before);
+
+    let after = SqliteAdapter::open(&path).await.unwrap();
+    assert_eq!(after.counts().await.unwrap().get("default", JobState::Ready), 2);
+    let runtime = runtime(&after, &seen);
+    let worker = Worker::builder().runtime(&runtime).poll_interval(Duration::from_millis(20)).build().unwrap().start();
+    wait_until("the stored jobs to run", || seen.0.lock().unwrap().len() == 2).await;
+    worker.shutdown().await.unwrap();
+    let mut ran = seen.0.lock().unwrap().clone();
+    ran.sort_unstable();
+    assert_eq!(ran, [1, 2], "each stored job ran once");
+    assert_eq!(after.counts().await.unwrap().get("default", JobState::Completed), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_handles_on_one_file_run_each_job_once() {
+    const JOBS: u64 = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let seen = Arc::new(Seen::default());
+    let (one, two) = (SqliteAdapter::open(&path).await.unwrap(), SqliteAdapter::open(&path).await.unwrap());
+    let (first, second) = (runtime(&one, &seen), runtime(&two, &seen));
+    first.perform_all_later((0..JOBS).map(|n| PendingJob::new(Count { n }))).await.unwrap();
+
+    let workers: Vec<_> = [&first, &second, &first, &second]
+        .into_iter()
+        .map(|rt| {
+            Worker::builder()
+                .runtime(rt)
+                .concurrency(4)
+                .poll_interval(Duration::from_millis(20))
+                .build()
+                .unwrap()
+                .start()
+        })
+        .collect();
+    wait_until("every job to run", || seen.0.lock().unwrap().len() >= JOBS as usize).await;
+    for worker in workers {
+        worker.shutdown().await.unwrap();
+    }
+
+    let mut ran = seen.0.lock().unwrap().clone();
+    ran.sort_unstable();
+    assert_eq!(ran, (0..JOBS).collect::<Vec<_>>(), "each job ran exactly once");
+    let counts = two.counts().await.unwrap();
+    assert_eq!((counts.get("default", JobState::Completed), counts.pending()), (JOBS, 0), "{counts:?}");
+}
+
+#[tokio::test]
+async fn completed_jobs_are_pruned_after_their_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(chrono::Utc::now());
+    let sqlite = SqliteAdapter::builder(dir.path().join("jobs.db"))
+        .clock(clock.clone())
+        .retain_completed(Duration::from_secs(3600))
+        .open()
+        .await
+        .unwrap();
+    let seen = Arc::new(Seen::default());
+    let runtime = runtime(&sqlite, &seen);
+    let done = runtime.perform_later(Count { n: 1 }).await.unwrap().provider_job_id.unwrap();
+    let queues = ["default".to_owned()];
+    let params = ClaimParams { queues: &queues, limit: 1, lease: Duration::from_secs(60), worker_id: "test" };
+    let claimed = sqlite.claim(params).await.unwrap();
+    assert_eq!(sqlite.complete(&[claimed[0].ticket.clone()]).await.unwrap(), 1);
+    let waiting = runtime.perform_later(Count { n: 2 }).await.unwrap().provider_job_id.unwrap();
+
+    clock.advance(Duration::from_secs(1800));
+    sqlite.rescue_expired().await.unwrap();
+    assert_eq!(sqlite.find(&done).await.unwrap().unwrap().state, JobState::Completed, "kept within retention");
+    clock.advance(Duration::from_secs(1801));
+    sqlite.rescue_expired().await.unwrap();
+    assert!(sqlite.find(&done).await.unwrap().is_none(), "pruned after retention");
+    assert_eq!(sqlite.find(&waiting).await.unwrap().unwrap().state, JobState::Ready, "pending jobs are never pruned");
+    assert_eq!(sqlite.prune_completed(Duration::ZERO).await.unwrap(), 0);
+}

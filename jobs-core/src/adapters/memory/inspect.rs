@@ -1,0 +1,100 @@
+//! The memory adapter's inspection side.
+
+use crate::adapter::BoxFuture;
+use crate::error::Error;
+use crate::inspect::{Counts, Inspect, JobInfo, ListParams};
+
+use super::MemoryAdapter;
+use super::store::EntryState;
+
+impl Inspect for MemoryAdapter {
+    fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
+        Box::pin(async move {
+            let now = self.now();
+            let mut counts = Counts::new();
+            for entry in self.store().jobs.values() {
+                counts.add(entry.queue(), entry.state_at(now), 1);
+            }
+            Ok(counts)
+        })
+    }
+
+    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>> {
+        Box::pin(async move {
+            let now = self.now();
+            let store = self.store();
+            let mut ids: Vec<u64> = store
+                .jobs
+                .iter()
+                .filter(|(_, e)| params.queue.as_deref().is_none_or(|q| q == e.queue()))
+                .filter(|(_, e)| params.state.is_none_or(|s| s == e.state_at(now)))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.sort_unstable();
+            Ok(ids.into_iter().skip(params.offset).take(params.limit).map(|id| store.jobs[&id].info(id, now)).collect())
+        })
+    }
+
+    fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
+        Box::pin(async move {
+            let Ok(id) = id.parse::<u64>() else { return Ok(None) };
+            Ok(self.store().jobs.get(&id).map(|entry| entry.info(id, self.now())))
+        })
+    }
+
+    fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move {
+            let now = self.now();
+            let mut store = self.store();
+            let mut retried = 0;
+            for id in dead_ids(&store, ids) {
+                store.retry(id, now);
+                retried += 1;
+            }
+            drop(store);
+            self.wake();
+            Ok(retried)
+        })
+    }
+
+    fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move {
+            let mut store = self.store();
+            let dead = dead_ids(&store, ids);
+            for id in &dead {
+                store.jobs.remove(id);
+            }
+            Ok(dead.len())
+        })
+    }
+
+    fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.store().paused.insert(queue.to_owned());
+            Ok(())
+        })
+    }
+
+    fn resume<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.store().paused.remove(queue);
+            self.wake();
+            Ok(())
+        })
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        Box::pin(async move { Ok(self.store().paused.iter().cloned().collect()) })
+    }
+}
+
+fn dead_ids(store: &super::store::Store, ids: &[String]) -> Vec<u64> {
+    let mut dead: Vec<u64> = ids
+        .iter()
+        .filter_map(|id| id.parse::<u64>().ok())
+        .filter(|id| store.jobs.get(id).is_some_and(|e| e.state == EntryState::Dead))
+        .collect();
+    dead.sort_unstable();
+    dead.dedup();
+    dead
+}

@@ -1,0 +1,231 @@
+//! The memory adapter's store: jobs by id, ready sets per queue, the schedule, paused queues.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use crate::adapter::{ClaimedJob, ErrorRecord, Ticket};
+use crate::inspect::{JobInfo, JobState};
+
+/// How many completed jobs the memory adapter keeps for look-ups by default.
+pub(super) const DEFAULT_RETENTION: usize = 10_000;
+
+#[derive(Debug)]
+pub(super) struct Store {
+    next_id: u64,
+    next_token: i64,
+    pub(super) jobs: HashMap<u64, Entry>,
+    /// Ready jobs per queue, ordered by (priority, id).
+    ready: HashMap<String, BTreeSet<(i32, u64)>>,
+    /// Scheduled jobs, ordered by (due time, id).
+    pub(super) scheduled: BTreeSet<(DateTime<Utc>, u64)>,
+    pub(super) paused: BTreeSet<String>,
+    /// Completed jobs, oldest first, kept for look-ups until `retention` is exceeded.
+    completed: VecDeque<u64>,
+    pub(super) retention: usize,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            next_id: 0,
+            next_token: 0,
+            jobs: HashMap::new(),
+            ready: HashMap::new(),
+            scheduled: BTreeSet::new(),
+            paused: BTreeSet::new(),
+            completed: VecDeque::new(),
+            retention: DEFAULT_RETENTION,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Entry {
+    queue: String,
+    priority: i32,
+    pub(super) payload: String,
+    attempts: u32,
+    run_at: DateTime<Utc>,
+    pub(super) state: EntryState,
+    pub(super) errors: Vec<ErrorRecord>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum EntryState {
+    Scheduled,
+    Ready,
+    Running { token: i64, lease_until: DateTime<Utc> },
+    Dead,
+    Completed,
+}
+
+impl Entry {
+    /// The state as the inspection side names it at time `now`.
+    pub(super) fn state_at(&self, now: DateTime<Utc>) -> JobState {
+        match self.state {
+            EntryState::Scheduled if self.run_at <= now => JobState::Ready,
+            EntryState::Scheduled if self.errors.is_empty() => JobState::Scheduled,
+            EntryState::Scheduled => JobState::Retrying,
+            EntryState::Ready => JobState::Ready,
+            EntryState::Running { .. } => JobState::Running,
+            EntryState::Dead => JobState::Dead,
+            EntryState::Completed => JobState::Completed,
+        }
+    }
+
+    pub(super) fn queue(&self) -> &str {
+        &self.queue
+    }
+
+    pub(super) fn info(&self, id: u64, now: DateTime<Utc>) -> JobInfo {
+        JobInfo {
+            id: id.to_string(),
+            queue: self.queue.clone(),
+            priority: self.priority,
+            state: self.state_at(now),
+            attempts: self.attempts,
+            run_at: Some(self.run_at),
+            payload: self.payload.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl Store {
+    pub(super) fn insert(
+        &mut self,
+        queue: &str,
+        priority: i32,
+        payload: String,
+        at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let run_at = at.unwrap_or(now);
+        let state = if run_at > now {
+            self.scheduled.insert((run_at, id));
+            EntryState::Scheduled
+        } else {
+            self.ready.entry(queue.to_owned()).or_default().insert((priority, id));
+            EntryState::Ready
+        };
+        let entry =
+            Entry { queue: queue.to_owned(), priority, payload, attempts: 0, run_at, state, errors: Vec::new() };
+        self.jobs.insert(id, entry);
+        id
+    }
+
+    pub(super) fn make_ready(&mut self, id: u64) {
+        if let Some(entry) = self.jobs.get_mut(&id) {
+            entry.state = EntryState::Ready;
+            self.ready.entry(entry.queue.clone()).or_default().insert((entry.priority, id));
+        }
+    }
+
+    /// Makes a dead job ready now, keeping its history.
+    pub(super) fn retry(&mut self, id: u64, now: DateTime<Utc>) {
+        if let Some(entry) = self.jobs.get_mut(&id) {
+            entry.run_at = now;
+        }
+        self.make_ready(id);
+    }
+
+    pub(super) fn schedule(&mut self, id: u64, at: DateTime<Utc>) {
+        if let Some(entry) = self.jobs.get_mut(&id) {
+            entry.state = EntryState::Scheduled;
+            entry.run_at = at;
+            self.scheduled.insert((at, id));
+        }
+    }
+
+    fn promote_due(&mut self, now: DateTime<Utc>) {
+        while let Some(&(at, id)) = self.scheduled.first() {
+            if at > now {
+                break;
+            }
+            self.scheduled.pop_first();
+            if self.jobs.get(&id).is_some_and(|e| e.state == EntryState::Scheduled && e.run_at == at) {
+                self.make_ready(id);
+            }
+        }
+    }
+
+    /// Takes up to `limit` due jobs from `queues` (in precedence; `*` is every unpaused queue).
+    pub(super) fn claim(
+        &mut self,
+        queues: &[String],
+        limit: usize,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Vec<ClaimedJob> {
+        self.promote_due(now);
+        let mut order: Vec<String> = Vec::new();
+        for queue in queues {
+            if queue == "*" {
+                let mut all: Vec<String> = self.ready.keys().cloned().collect();
+                all.sort();
+                order.extend(all);
+            } else {
+                order.push(queue.clone());
+            }
+        }
+        let mut claimed = Vec::new();
+        for queue in order.iter().filter(|q| !self.paused.contains(*q)) {
+            while claimed.len() < limit {
+                let Some((_, id)) = self.ready.get_mut(queue).and_then(BTreeSet::pop_first) else { break };
+                self.next_token += 1;
+                let token = self.next_token;
+                let entry = self.jobs.get_mut(&id).expect("ready jobs exist");
+                entry.attempts += 1;
+                entry.state = EntryState::Running { token, lease_until };
+                claimed.push(ClaimedJob {
+                    ticket: Ticket { id: id.to_string(), token },
+                    payload: entry.payload.clone(),
+                    attempt: entry.attempts,
+                });
+            }
+        }
+        claimed
+    }
+
+    /// The job `ticket` names, if it is running under that very claim.
+    pub(super) fn current(&mut self, ticket: &Ticket) -> Option<(u64, &mut Entry)> {
+        let id: u64 = ticket.id.parse().ok()?;
+        let entry = self.jobs.get_mut(&id)?;
+        match entry.state {
+            EntryState::Running { token, .. } if token == ticket.token => Some((id, entry)),
+            _ => None,
+        }
+    }
+
+    /// Marks a job completed and forgets the oldest completed ones past the retention.
+    pub(super) fn complete(&mut self, id: u64) {
+        if let Some(entry) = self.jobs.get_mut(&id) {
+            entry.state = EntryState::Completed;
+            self.completed.push_back(id);
+        }
+        while self.completed.len() > self.retention {
+            if let Some(old) = self.completed.pop_front() {
+                self.jobs.remove(&old);
+            }
+        }
+    }
+
+    /// Hands a running job back without counting its attempt.
+    pub(super) fn release(&mut self, id: u64) {
+        if let Some(entry) = self.jobs.get_mut(&id) {
+            entry.attempts = entry.attempts.saturating_sub(1);
+        }
+        self.make_ready(id);
+    }
+
+    pub(super) fn expired(&self, now: DateTime<Utc>) -> Vec<u64> {
+        self.jobs
+            .iter()
+            .filter(|(_, e)| matches!(e.state, EntryState::Running { lease_until, .. } if lease_until <= now))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}

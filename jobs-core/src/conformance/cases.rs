@@ -1,0 +1,20 @@
+//! The cases, one `async fn` each, taking a fresh [`Fixture`](super::Fixture).
+//!
+//! [`conformance_suite!`](crate::conformance_suite) stamps out one `#[test]` per case; an adapter
+//! may also call them directly.
+
+mod claims;
+mod enqueue;
+mod failures;
+mod inspection;
+mod leases;
+
+pub use claims::{
+    concurrent_workers_run_each_job_once, priority_order, queue_isolation, scheduled_job_waits_until_due,
+};
+pub use enqueue::{argument_round_trip, enqueue_all_stores_every_job, enqueue_perform_round_trip};
+pub use failures::{
+    exhausted_attempts_go_dead_with_error, poison_jobs_go_dead_while_queue_flows, retry_persists_executions_and_error,
+};
+pub use inspection::{find_shows_each_state, pause_and_resume, unsupported_capability_is_not_supported};
+pub use leases::{expired_lease_is_rescued, shutdown_returns_jobs_without_spending_attempt, stale_token_cannot_write};

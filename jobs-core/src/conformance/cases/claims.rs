@@ -1,0 +1,131 @@
+//! Claiming: queues, schedules, priorities, concurrency.
+
+use std::time::Duration;
+
+use crate::conformance::Fixture;
+use crate::conformance::env::{Env, Start, key_of, provider_id};
+use crate::conformance::jobs::Record;
+use crate::enqueue::PendingJob;
+use crate::inspect::JobState;
+
+/// A worker never runs jobs of a queue it does not listen to; `*` listens to every queue.
+pub async fn queue_isolation(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let other = env.enqueue("isolation-b", Record::new("b")).await;
+    env.enqueue("isolation-a", Record::new("a")).await;
+
+    let worker = env.worker(&["isolation-a"]).start();
+    env.wait_for("the job of the worker's queue to run", || env.probe.count("a") == 1).await;
+    env.enqueue("isolation-a", Record::new("a2")).await;
+    env.wait_for("a later job of the worker's queue to run", || env.probe.count("a2") == 1).await;
+    worker.shutdown().await.unwrap();
+
+    assert_eq!(env.probe.count("b"), 0, "a worker of queue isolation-a ran a job of isolation-b");
+    let waiting = env.find(&other).await;
+    assert_eq!((waiting.state, waiting.attempts), (JobState::Ready, 0), "the other queue's job was never claimed");
+
+    let everything = env.worker(&["*"]).start();
+    env.wait_for("a worker of every queue to run the other job", || env.probe.count("b") == 1).await;
+    everything.shutdown().await.unwrap();
+    assert_eq!(env.probe.runs().len(), 3);
+}
+
+/// A scheduled job is not claimed before its time, and is performed once it is due.
+///
+/// With a manual clock the case moves time; with the store's clock it schedules two seconds ahead
+/// and checks the time the job started.
+pub async fn scheduled_job_waits_until_due(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let wait = if env.manual().is_some() { Duration::from_secs(3600) } else { Duration::from_secs(2) };
+    let later = env.set::<Record>().queue("schedule").wait(wait).enqueue(Record::new("later")).await.unwrap();
+    let due = later.scheduled_at.expect("a scheduled job has a time");
+    let id = provider_id(&later);
+    env.enqueue("schedule", Record::new("now")).await;
+
+    let worker = env.worker(&["schedule"]).start();
+    env.wait_for("the job enqueued after the scheduled one to run", || env.probe.count("now") == 1).await;
+    if let Some(clock) = env.manual() {
+        assert_eq!(env.probe.count("later"), 0, "the scheduled job ran before its time");
+        let info = env.find(&id).await;
+        assert_eq!((info.state, info.attempts), (JobState::Scheduled, 0));
+        let counts = env.inspector().counts().await.unwrap();
+        assert_eq!(counts.get("schedule", JobState::Scheduled), 1, "{counts:?}");
+
+        clock.advance(Duration::from_secs(3540));
+        env.enqueue("schedule", Record::new("almost")).await;
+        env.wait_for("a job enqueued a minute before the due time to run", || env.probe.count("almost") == 1).await;
+        assert_eq!(env.probe.count("later"), 0, "the scheduled job ran a minute early");
+        clock.advance(Duration::from_secs(61));
+    }
+    env.wait_for("the scheduled job to run once due", || env.probe.count("later") == 1).await;
+    worker.shutdown().await.unwrap();
+
+    let run = &env.probe.runs_of("later")[0];
+    assert!(run.at >= due, "the scheduled job started at {} before its time {due}", run.at);
+    assert_eq!(run.scheduled_at, Some(due));
+    assert_eq!(env.find(&id).await.state, JobState::Completed);
+}
+
+/// Within a queue, lower priorities are claimed first, and equal priorities in the order they
+/// were enqueued (no priority counts as 0), within one claim and across claims.
+pub async fn priority_order(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let jobs = [
+        ("p5", Some(5)),
+        ("p1-first", Some(1)),
+        ("none", None),
+        ("p1-second", Some(1)),
+        ("p10", Some(10)),
+        ("neg", Some(-2)),
+    ];
+    let pending: Vec<PendingJob> = jobs
+        .iter()
+        .map(|(key, priority)| {
+            let job = env.set::<Record>().queue("priority");
+            match priority {
+                Some(p) => job.priority(*p).build(Record::new(*key)),
+                None => job.build(Record::new(*key)),
+            }
+        })
+        .collect();
+    env.runtime.perform_all_later(pending).await.unwrap();
+
+    let mut order = Vec::new();
+    let mut tickets = Vec::new();
+    for _ in 0..3 {
+        for job in env.claim("priority", 2, Duration::from_secs(600)).await {
+            order.push(key_of(&job));
+            tickets.push(job.ticket);
+        }
+    }
+    assert_eq!(order, ["neg", "none", "p1-first", "p1-second", "p5", "p10"]);
+    assert!(env.claim("priority", 2, Duration::from_secs(600)).await.is_empty(), "every job was claimed once");
+    assert_eq!(env.backend().complete(&tickets).await.unwrap(), 6);
+}
+
+/// N jobs drained by M concurrent workers run exactly N times in all, each job once.
+pub async fn concurrent_workers_run_each_job_once(fixture: Fixture) {
+    const JOBS: usize = 120;
+    let env = Env::new(fixture);
+    let first_half: Vec<PendingJob> =
+        (0..JOBS / 2).map(|n| env.set::<Record>().queue("concurrent").build(Record::new(format!("c-{n}")))).collect();
+    env.runtime.perform_all_later(first_half).await.unwrap();
+
+    let workers: Vec<_> = (0..3).map(|_| env.worker(&["concurrent"]).concurrency(4).start()).collect();
+    for n in JOBS / 2..JOBS {
+        env.enqueue("concurrent", Record::new(format!("c-{n}"))).await;
+    }
+    env.wait_for("every job to run", || env.probe.runs().len() >= JOBS).await;
+    for worker in workers {
+        worker.shutdown().await.unwrap();
+    }
+
+    let runs = env.probe.runs();
+    for n in 0..JOBS {
+        assert_eq!(env.probe.count(&format!("c-{n}")), 1, "job c-{n} ran a number of times other than once");
+    }
+    assert_eq!(runs.len(), JOBS, "{} runs for {JOBS} jobs", runs.len());
+    let counts = env.inspector().counts().await.unwrap();
+    assert_eq!(counts.get("concurrent", JobState::Completed), JOBS as u64, "{counts:?}");
+    assert_eq!(counts.pending(), 0, "{counts:?}");
+}

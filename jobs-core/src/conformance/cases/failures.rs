@@ -1,0 +1,107 @@
+//! Failures: retries, the dead set, payloads nobody can perform.
+
+use std::time::Duration;
+
+use crate::conformance::Fixture;
+use crate::conformance::env::{Env, Start};
+use crate::conformance::jobs::{FailTimes, Record};
+use crate::enqueue::PendingJob;
+use crate::inspect::{JobInfo, JobState};
+use crate::retry::{Backoff, RetryPolicy};
+
+/// A failed run is retried later; the stored job keeps the error (class, message, attempt) and
+/// the payload's `executions`, which the next run sees counted up.
+pub async fn retry_persists_executions_and_error(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let delay = if env.manual().is_some() { Duration::from_secs(3600) } else { Duration::from_secs(1) };
+    let id = env.enqueue("retry", FailTimes { key: "flaky".into(), failures: 1 }).await;
+    let policy = RetryPolicy::retries(3).backoff(Backoff::Fixed(delay));
+    let worker = env.worker(&["retry"]).retry_policy(policy).start();
+
+    let failed = env.wait_for_job(&id, "failed once", |info| !info.errors.is_empty()).await;
+    let error = &failed.errors[0];
+    assert!(error.class.ends_with("ConformanceError"), "error class {}", error.class);
+    assert_eq!((error.message.as_str(), error.attempt), ("flaky failed on execution 1", 1));
+    if let Some(clock) = env.manual() {
+        assert_eq!(failed.state, JobState::Retrying);
+        assert_eq!(failed.data().unwrap().executions, 1, "the stored payload counts the failed execution");
+        assert_eq!(env.probe.count("flaky"), 1, "the retry waits for its time");
+        clock.advance(delay + Duration::from_secs(1));
+    }
+    env.wait_for("the retry to run", || env.probe.count("flaky") == 2).await;
+    worker.shutdown().await.unwrap();
+
+    let runs = env.probe.runs_of("flaky");
+    assert_eq!(runs.iter().map(|r| r.executions).collect::<Vec<_>>(), [1, 2], "executions seen by each run");
+    assert_eq!(runs[0].job_id, runs[1].job_id, "a retry is the same job");
+    let done = env.find(&id).await;
+    assert_eq!((done.state, done.attempts, done.errors.len()), (JobState::Completed, 2, 1), "{done:?}");
+    assert_eq!(done.errors[0], *error, "the error of the failed run stays in the job's history");
+}
+
+/// A job that keeps failing goes to the dead set once its attempts are spent, with every error,
+/// and is not run again.
+pub async fn exhausted_attempts_go_dead_with_error(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let id = env.enqueue("doomed", FailTimes { key: "doomed".into(), failures: u32::MAX }).await;
+    let worker = env.worker(&["doomed"]).start();
+    let dead = env.wait_for_state(&id, JobState::Dead).await;
+    env.enqueue("doomed", Record::new("after")).await;
+    env.wait_for("a later job on the same queue to run", || env.probe.count("after") == 1).await;
+    worker.shutdown().await.unwrap();
+
+    assert_eq!(env.probe.count("doomed"), 3, "one run and two retries, then dead");
+    assert_eq!(dead.errors.iter().map(|e| e.attempt).collect::<Vec<_>>(), [1, 2, 3]);
+    let last = dead.errors.last().unwrap();
+    assert!(last.class.ends_with("ConformanceError"), "error class {}", last.class);
+    assert_eq!(last.message, "doomed failed on execution 3");
+    assert_eq!(env.find(&id).await.state, JobState::Dead, "a dead job stays dead");
+    let counts = env.inspector().counts().await.unwrap();
+    assert_eq!(counts.get("doomed", JobState::Dead), 1, "{counts:?}");
+}
+
+/// An undecodable payload and a payload naming an unknown job class fail like any job: they go
+/// through their retries to the dead set with a clear error, while the queue keeps flowing.
+pub async fn poison_jobs_go_dead_while_queue_flows(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let garbage = match env.raw() {
+        Some(raw) => Some(raw("poison".to_owned(), "{ this is not a job".to_owned()).await.unwrap()),
+        None => {
+            eprintln!("the fixture cannot store raw payloads: skipping the undecodable payload");
+            None
+        }
+    };
+    let (mut unknown, _) =
+        PendingJob::new(Record::new("unknown")).into_data(&env.runtime).expect("a payload for the unknown class");
+    unknown.job_class = "Conformance::NoSuchJob".to_owned();
+    unknown.queue_name = "poison".to_owned();
+    let unknown = env.adapter.enqueue(&env.runtime, &unknown).await.unwrap().expect("a provider job id");
+    let fine: Vec<PendingJob> =
+        (0..20).map(|n| env.set::<Record>().queue("poison").build(Record::new(format!("fine-{n}")))).collect();
+    env.runtime.perform_all_later(fine).await.unwrap();
+
+    let worker = env.worker(&["poison"]).concurrency(2).start();
+    let dead_unknown = env.wait_for_state(&unknown, JobState::Dead).await;
+    let dead_garbage = match &garbage {
+        Some(id) => Some(env.wait_for_state(id, JobState::Dead).await),
+        None => None,
+    };
+    env.wait_for("the good jobs to run", || (0..20).all(|n| env.probe.count(&format!("fine-{n}")) == 1)).await;
+    worker.shutdown().await.unwrap();
+
+    assert_failed_three_times(&dead_unknown, "jobs::UnknownJob", "Conformance::NoSuchJob");
+    assert_eq!(dead_unknown.data().unwrap().executions, 3, "the unknown job's executions are counted");
+    if let Some(dead) = dead_garbage {
+        assert_failed_three_times(&dead, "jobs::InvalidPayload", "invalid job payload");
+        assert_eq!(dead.payload, "{ this is not a job", "an undecodable payload is kept as it was");
+    }
+    assert_eq!(env.probe.runs().len(), 20, "only the good jobs ran");
+}
+
+fn assert_failed_three_times(info: &JobInfo, class: &str, message: &str) {
+    assert_eq!(info.errors.iter().map(|e| e.attempt).collect::<Vec<_>>(), [1, 2, 3], "{info:?}");
+    for error in &info.errors {
+        assert_eq!(error.class, class, "{info:?}");
+        assert!(error.message.contains(message), "error message `{}` should mention `{message}`", error.message);
+    }
+}

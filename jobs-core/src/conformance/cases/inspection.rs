@@ -1,0 +1,200 @@
+//! The inspection side: states, the dead set, pausing, declared capabilities.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::adapter::{Adapter, Backend, BoxFuture, Capabilities};
+use crate::conformance::Fixture;
+use crate::conformance::env::{Env, Start};
+use crate::conformance::jobs::Record;
+use crate::error::Error;
+use crate::inspect::{Inspect, JobState, ListParams};
+use crate::payload::JobData;
+use crate::runtime::Runtime;
+
+const LEASE: Duration = Duration::from_secs(600);
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// `find` shows a job in each state it goes through — scheduled, ready, running, retrying, dead,
+/// completed — with its attempts and errors; `retry_dead` and `delete_dead` act on dead jobs
+/// only; `counts` agrees with `list`.
+pub async fn find_shows_each_state(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let (backend, inspector) = (env.backend(), env.inspector());
+
+    let scheduled = env.set::<Record>().queue("states-s").wait(HOUR).enqueue(Record::new("s")).await.unwrap();
+    let scheduled = scheduled.provider_job_id.expect("a provider job id");
+    assert_eq!(env.find(&scheduled).await.state, JobState::Scheduled);
+
+    // Ready, running, retrying (and, on a manual clock, due again, running, completed).
+    let a = env.enqueue("states-a", Record::new("a")).await;
+    let info = env.find(&a).await;
+    assert_eq!((info.state, info.attempts, info.errors.len()), (JobState::Ready, 0, 0));
+    let claim = env.claim_one("states-a", LEASE).await;
+    assert_eq!(claim.attempt, 1);
+    assert_eq!((env.find(&a).await.state, env.find(&a).await.attempts), (JobState::Running, 1));
+    let mut failure = env.failure(&claim.ticket, 1, "first try failed", Some(HOUR));
+    let mut data = JobData::from_json(&claim.payload).unwrap();
+    data.executions = 1;
+    failure.payload = Some(data.to_json().unwrap());
+    assert_eq!(backend.fail(std::slice::from_ref(&failure)).await.unwrap(), 1);
+    let retrying = env.find(&a).await;
+    assert_eq!(retrying.state, JobState::Retrying);
+    assert_eq!(retrying.errors, vec![failure.error.clone()]);
+    assert_eq!(retrying.data().unwrap().executions, 1, "the failure's payload is stored");
+    if let Some(clock) = env.manual() {
+        clock.advance(HOUR + Duration::from_secs(1));
+        assert_eq!(env.find(&a).await.state, JobState::Ready, "a retry is ready once due");
+        let again = env.claim_one("states-a", LEASE).await;
+        assert_eq!((again.attempt, env.find(&a).await.state), (2, JobState::Running));
+        assert_eq!(backend.complete(std::slice::from_ref(&again.ticket)).await.unwrap(), 1);
+        let done = env.find(&a).await;
+        assert_eq!((done.state, done.attempts, done.errors.len()), (JobState::Completed, 2, 1), "{done:?}");
+    }
+
+    // Dead, retried from the dead set, completed.
+    let b = env.enqueue("states-b", Record::new("b")).await;
+    let claim = env.claim_one("states-b", LEASE).await;
+    let failure = env.failure(&claim.ticket, 1, "gave up", None);
+    assert_eq!(backend.fail(std::slice::from_ref(&failure)).await.unwrap(), 1);
+    let dead = env.find(&b).await;
+    assert_eq!((dead.state, dead.errors.clone()), (JobState::Dead, vec![failure.error.clone()]));
+    assert_eq!(inspector.retry_dead(std::slice::from_ref(&a)).await.unwrap(), 0, "only dead jobs are retried");
+    assert_eq!(inspector.retry_dead(std::slice::from_ref(&b)).await.unwrap(), 1);
+    let retried = env.find(&b).await;
+    assert_eq!((retried.state, retried.errors.len()), (JobState::Ready, 1), "a retried job keeps its history");
+    let claim = env.claim_one("states-b", LEASE).await;
+    assert_eq!(backend.complete(std::slice::from_ref(&claim.ticket)).await.unwrap(), 1);
+    assert_eq!(env.find(&b).await.state, JobState::Completed);
+
+    // Dead, then deleted.
+    let c = env.enqueue("states-c", Record::new("c")).await;
+    let claim = env.claim_one("states-c", LEASE).await;
+    backend.fail(&[env.failure(&claim.ticket, 1, "hopeless", None)]).await.unwrap();
+    assert_eq!(inspector.delete_dead(std::slice::from_ref(&b)).await.unwrap(), 0, "only dead jobs are deleted");
+    assert_eq!(inspector.delete_dead(std::slice::from_ref(&c)).await.unwrap(), 1);
+    assert!(inspector.find(&c).await.unwrap().is_none(), "a deleted job is gone");
+
+    // Released: ready again, the attempt given back.
+    let d = env.enqueue("states-d", Record::new("d")).await;
+    let claim = env.claim_one("states-d", LEASE).await;
+    assert_eq!(backend.release(std::slice::from_ref(&claim.ticket)).await.unwrap(), 1);
+    let released = env.find(&d).await;
+    assert_eq!((released.state, released.attempts), (JobState::Ready, 0));
+
+    let dead = env.enqueue("states-c", Record::new("e")).await;
+    let claim = env.claim_one("states-c", LEASE).await;
+    backend.fail(&[env.failure(&claim.ticket, 1, "hopeless", None)]).await.unwrap();
+    assert_counts_agree_with_list(inspector, &["states-s", "states-a", "states-b", "states-c", "states-d"]).await;
+    let dead_list = inspector.list(&ListParams::new().state(JobState::Dead)).await.unwrap();
+    assert_eq!(dead_list.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), [dead.as_str()]);
+}
+
+async fn assert_counts_agree_with_list(inspector: &dyn Inspect, queues: &[&str]) {
+    let counts = inspector.counts().await.unwrap();
+    let mut total = 0;
+    for queue in queues {
+        for state in JobState::ALL {
+            let listed = inspector.list(&ListParams::new().queue(*queue).state(state).limit(1000)).await.unwrap();
+            assert!(listed.iter().all(|j| j.queue == *queue && j.state == state), "list filters: {listed:?}");
+            assert_eq!(counts.get(queue, state), listed.len() as u64, "{queue}/{state}: {counts:?} vs {listed:?}");
+            total += listed.len();
+        }
+    }
+    let all = inspector.list(&ListParams::new().limit(1000)).await.unwrap();
+    assert_eq!(all.len(), total, "list without filters shows every job");
+    let page = inspector.list(&ListParams::new().limit(2).offset(1)).await.unwrap();
+    assert_eq!(page, all[1..3].to_vec(), "limit and offset page through the same order");
+}
+
+/// A paused queue keeps its jobs (and accepts new ones) but no worker claims them; once resumed
+/// they run. Other queues keep flowing meanwhile.
+pub async fn pause_and_resume(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let inspector = env.inspector();
+    if !env.adapter.capabilities().pause {
+        assert!(matches!(inspector.pause("paused").await, Err(Error::NotSupported { .. })));
+        eprintln!("{} does not declare pausing queues: checked that pausing is NotSupported", env.adapter.name());
+        return;
+    }
+    inspector.pause("paused").await.unwrap();
+    inspector.pause("paused").await.unwrap();
+    assert_eq!(inspector.paused().await.unwrap(), ["paused"]);
+    let held = env.enqueue("paused", Record::new("held")).await;
+    env.enqueue("flowing", Record::new("flowing")).await;
+
+    let worker = env.worker(&["paused", "flowing"]).start();
+    env.wait_for("the job of the other queue to run", || env.probe.count("flowing") == 1).await;
+    env.enqueue("flowing", Record::new("flowing-2")).await;
+    env.wait_for("a later job of the other queue to run", || env.probe.count("flowing-2") == 1).await;
+    assert_eq!(env.probe.count("held"), 0, "a job of a paused queue ran");
+    assert!(env.claim("paused", 10, LEASE).await.is_empty(), "a paused queue gives nothing to claim");
+    assert_eq!(env.find(&held).await.state, JobState::Ready);
+
+    inspector.resume("paused").await.unwrap();
+    assert!(inspector.paused().await.unwrap().is_empty());
+    env.wait_for("the paused queue's job to run once resumed", || env.probe.count("held") == 1).await;
+    worker.shutdown().await.unwrap();
+    inspector.resume("paused").await.unwrap();
+}
+
+/// Every capability an adapter declares works, and every one it does not declare is an
+/// `Error::NotSupported` that stores nothing, whether asked of the adapter or through a runtime.
+pub async fn unsupported_capability_is_not_supported(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let capabilities = env.adapter.capabilities();
+    let before = env.inspector().counts().await.unwrap().pending();
+
+    let through_runtime = env.set::<Record>().queue("caps").wait(HOUR).enqueue(Record::new("later")).await;
+    let (data, _) = crate::enqueue::PendingJob::new(Record::new("at")).into_data(&env.runtime).unwrap();
+    let direct = env.adapter.enqueue_at(&env.runtime, &data, env.runtime.now() + chrono::Duration::hours(1)).await;
+    let paused = env.inspector().pause("caps").await;
+    if capabilities.scheduling {
+        assert_eq!(env.find(&through_runtime.unwrap().provider_job_id.unwrap()).await.state, JobState::Scheduled);
+        assert_eq!(env.find(&direct.unwrap().unwrap()).await.state, JobState::Scheduled);
+    } else {
+        assert!(matches!(through_runtime, Err(Error::NotSupported { .. })), "scheduling: {through_runtime:?}");
+        assert!(matches!(direct, Err(Error::NotSupported { .. })), "enqueue_at: {direct:?}");
+    }
+    match paused {
+        Ok(()) => assert!(capabilities.pause, "pausing works but is not declared"),
+        Err(Error::NotSupported { .. }) => assert!(!capabilities.pause, "pausing is declared but NotSupported"),
+        Err(error) => panic!("pausing failed: {error}"),
+    }
+
+    // The same adapter with scheduling masked: the runtime refuses before storing anything.
+    let masked = Runtime::builder()
+        .shared_adapter(Arc::new(Masked(env.adapter.clone())))
+        .registry(crate::conformance::jobs::registry())
+        .build()
+        .unwrap();
+    let refused =
+        crate::enqueue::ConfiguredJob::<Record>::new().runtime(&masked).wait(HOUR).enqueue(Record::new("masked")).await;
+    assert!(matches!(refused, Err(Error::NotSupported { .. })), "masked scheduling: {refused:?}");
+    let refused = masked.adapter().enqueue_at(&masked, &data, masked.now()).await;
+    assert!(matches!(refused, Err(Error::NotSupported { .. })), "masked enqueue_at: {refused:?}");
+    let stored = if capabilities.scheduling { 2 } else { 0 };
+    assert_eq!(env.inspector().counts().await.unwrap().pending(), before + stored, "a refused job was stored");
+}
+
+/// The adapter under test, declaring no optional capability.
+#[derive(Debug)]
+struct Masked(Arc<dyn Adapter>);
+
+impl Adapter for Masked {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { durable: self.0.capabilities().durable, ..Capabilities::default() }
+    }
+
+    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        self.0.enqueue(runtime, job)
+    }
+
+    fn backend(&self) -> Option<&dyn Backend> {
+        self.0.backend()
+    }
+}

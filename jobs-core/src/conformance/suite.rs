@@ -1,0 +1,66 @@
+//! `conformance_suite!`: one `#[test]` per case for an adapter factory.
+
+/// Stamps out the conformance suite for an adapter: a module `$suite` with one `#[test]` per case
+/// of [`conformance::cases`](crate::conformance::cases), named after the case, each calling
+/// `$factory` (an async function or closure returning a [`Fixture`](crate::conformance::Fixture)
+/// or `Option<Fixture>`) for a fresh adapter. Nothing needs importing; the factory is resolved in
+/// the calling module.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use jobs_core::{ManualClock, adapters::MemoryAdapter, conformance::Fixture};
+///
+/// async fn memory() -> Fixture {
+///     let clock = ManualClock::new(chrono::Utc::now());
+///     Fixture::new(MemoryAdapter::with_clock(Arc::new(clock.clone()))).clock(clock)
+/// }
+///
+/// jobs_core::conformance_suite!(memory_conformance, memory);
+/// # fn main() {}
+/// ```
+///
+/// `cargo test` then lists `memory_conformance::priority_order`, `memory_conformance::pause_and_resume`, ...
+#[macro_export]
+macro_rules! conformance_suite {
+    ($suite:ident, $factory:expr $(,)?) => {
+        #[cfg(test)]
+        mod $suite {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $crate::__conformance_tests! {
+                $factory;
+                enqueue_perform_round_trip,
+                argument_round_trip,
+                queue_isolation,
+                scheduled_job_waits_until_due,
+                priority_order,
+                retry_persists_executions_and_error,
+                exhausted_attempts_go_dead_with_error,
+                concurrent_workers_run_each_job_once,
+                expired_lease_is_rescued,
+                stale_token_cannot_write,
+                poison_jobs_go_dead_while_queue_flows,
+                enqueue_all_stores_every_job,
+                find_shows_each_state,
+                pause_and_resume,
+                shutdown_returns_jobs_without_spending_attempt,
+                unsupported_capability_is_not_supported,
+            }
+        }
+    };
+}
+
+/// Not public API: one `#[test]` per listed case.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($factory:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::conformance::run(stringify!($case), $factory, $crate::conformance::cases::$case);
+            }
+        )*
+    };
+}

@@ -1,0 +1,263 @@
+//! The inspection side of the adapter contract: what tools (dashboards, CLIs, tests) ask a backend.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::adapter::{BoxFuture, ErrorRecord};
+use crate::error::Error;
+use crate::payload::JobData;
+
+/// Where a stored job stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for its scheduled time; it has not failed yet.
+    Scheduled,
+    /// Due, waiting for a worker.
+    Ready,
+    /// Claimed by a worker that holds its lease.
+    Running,
+    /// Failed, waiting for the time of its next attempt.
+    Retrying,
+    /// Out of attempts: in the dead set with its errors, until retried or deleted.
+    Dead,
+    /// Performed; kept for a while so that it can still be looked up.
+    Completed,
+}
+
+impl JobState {
+    /// Every state, in the order a job usually goes through them.
+    pub const ALL: [JobState; 6] = [
+        JobState::Scheduled,
+        JobState::Ready,
+        JobState::Running,
+        JobState::Retrying,
+        JobState::Dead,
+        JobState::Completed,
+    ];
+
+    /// The state's name: `scheduled`, `ready`, `running`, `retrying`, `dead` or `completed`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            JobState::Scheduled => "scheduled",
+            JobState::Ready => "ready",
+            JobState::Running => "running",
+            JobState::Retrying => "retrying",
+            JobState::Dead => "dead",
+            JobState::Completed => "completed",
+        }
+    }
+
+    /// True while the job still has to run: scheduled, ready, running or retrying.
+    pub fn is_pending(&self) -> bool {
+        !matches!(self, JobState::Dead | JobState::Completed)
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobState {
+    type Err = Error;
+
+    /// ```
+    /// # use jobs_core::JobState;
+    /// assert_eq!("dead".parse::<JobState>().unwrap(), JobState::Dead);
+    /// assert!("lost".parse::<JobState>().is_err());
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Error> {
+        JobState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+            .ok_or_else(|| Error::Config(format!("unknown job state `{text}`")))
+    }
+}
+
+/// A stored job as a tool sees it, from [`Inspect::find`] and [`Inspect::list`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobInfo {
+    /// The backend's id of the job (its provider job id).
+    pub id: String,
+    /// The queue it is on.
+    pub queue: String,
+    /// Its priority within the queue (lower runs first; no priority is 0).
+    pub priority: i32,
+    /// Where it stands.
+    pub state: JobState,
+    /// How many claims of it counted (a release gives one back).
+    pub attempts: u32,
+    /// When it is or was due, where the adapter keeps it.
+    pub run_at: Option<DateTime<Utc>>,
+    /// The stored payload, as the next run will see it (possibly undecodable).
+    pub payload: String,
+    /// The errors of its failed runs, oldest first.
+    pub errors: Vec<ErrorRecord>,
+}
+
+impl JobInfo {
+    /// The decoded payload.
+    pub fn data(&self) -> Result<JobData, Error> {
+        JobData::from_json(&self.payload)
+    }
+}
+
+/// How many jobs each queue holds in each state, from [`Inspect::counts`]; absent means none.
+///
+/// ```
+/// # use jobs_core::{Counts, JobState};
+/// let counts: Counts = [("mailers".to_string(), JobState::Ready, 3), ("default".to_string(), JobState::Dead, 1)]
+///     .into_iter()
+///     .collect();
+/// assert_eq!(counts.get("mailers", JobState::Ready), 3);
+/// assert_eq!(counts.get("mailers", JobState::Dead), 0);
+/// assert_eq!(counts.pending(), 3);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts(BTreeMap<String, BTreeMap<JobState, u64>>);
+
+impl Counts {
+    /// No jobs at all.
+    pub fn new() -> Self {
+        Counts::default()
+    }
+
+    /// Adds `count` jobs of `queue` in `state`.
+    pub fn add(&mut self, queue: &str, state: JobState, count: u64) {
+        if count > 0 {
+            *self.0.entry(queue.to_owned()).or_default().entry(state).or_default() += count;
+        }
+    }
+
+    /// How many jobs of `queue` are in `state`.
+    pub fn get(&self, queue: &str, state: JobState) -> u64 {
+        self.0.get(queue).and_then(|states| states.get(&state)).copied().unwrap_or(0)
+    }
+
+    /// How many jobs of every queue are in `state`.
+    pub fn total(&self, state: JobState) -> u64 {
+        self.0.values().filter_map(|states| states.get(&state)).sum()
+    }
+
+    /// How many jobs still have to run, in every queue (see [`JobState::is_pending`]).
+    pub fn pending(&self) -> u64 {
+        JobState::ALL.iter().filter(|s| s.is_pending()).map(|s| self.total(*s)).sum()
+    }
+
+    /// Every (queue, state, count), by queue then state.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, JobState, u64)> + '_ {
+        self.0.iter().flat_map(|(queue, states)| states.iter().map(move |(s, n)| (queue.as_str(), *s, *n)))
+    }
+}
+
+impl FromIterator<(String, JobState, u64)> for Counts {
+    fn from_iter<I: IntoIterator<Item = (String, JobState, u64)>>(iter: I) -> Self {
+        let mut counts = Counts::new();
+        for (queue, state, count) in iter {
+            counts.add(&queue, state, count);
+        }
+        counts
+    }
+}
+
+/// Which jobs [`Inspect::list`] returns: filters and a page.
+///
+/// ```
+/// # use jobs_core::{ListParams, JobState};
+/// let params = ListParams::new().queue("mailers").state(JobState::Dead).limit(20);
+/// assert_eq!(params.limit, 20);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListParams {
+    /// Only jobs on this queue.
+    pub queue: Option<String>,
+    /// Only jobs in this state.
+    pub state: Option<JobState>,
+    /// At most this many jobs (default 100).
+    pub limit: usize,
+    /// Skip this many matching jobs first (default 0).
+    pub offset: usize,
+}
+
+impl Default for ListParams {
+    fn default() -> Self {
+        ListParams { queue: None, state: None, limit: 100, offset: 0 }
+    }
+}
+
+impl ListParams {
+    /// Every job, first page of 100.
+    pub fn new() -> Self {
+        ListParams::default()
+    }
+
+    /// Only jobs on `queue`.
+    pub fn queue(mut self, queue: impl Into<String>) -> Self {
+        self.queue = Some(queue.into());
+        self
+    }
+
+    /// Only jobs in `state`.
+    pub fn state(mut self, state: JobState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// At most `limit` jobs.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Skip the first `offset` matching jobs.
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self
+    }
+}
+
+/// The side of a backend that tools read and steer, reached through
+/// [`Adapter::inspector`](crate::Adapter::inspector).
+///
+/// Guarantees, proven for each adapter by the conformance suite:
+/// * `find` and `list` show a job in the state it is in now, with every error of its failed runs;
+///   a completed job stays findable for a retention period the adapter documents;
+/// * `counts` agrees with `list`;
+/// * `retry_dead` makes dead jobs ready at once (keeping their history); `delete_dead` removes them;
+///   both touch only jobs that are dead and return how many they changed;
+/// * a paused queue keeps accepting jobs but no worker claims from it until it is resumed; pausing
+///   a paused queue or resuming a running one is harmless;
+/// * what the adapter cannot do is an [`Error::NotSupported`], declared in its
+///   [`Capabilities`](crate::Capabilities).
+pub trait Inspect: Send + Sync {
+    /// How many jobs each queue holds in each state.
+    fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>>;
+
+    /// The jobs matching `params`, oldest first.
+    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>>;
+
+    /// The job with backend id `id`, if the backend still has it.
+    fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>>;
+
+    /// Makes these dead jobs ready to run again; returns how many were dead.
+    fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Deletes these dead jobs; returns how many were dead.
+    fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Stops workers from claiming jobs of `queue` until it is resumed.
+    fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Lets workers claim jobs of `queue` again.
+    fn resume<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// The paused queues, sorted.
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>>;
+}
