@@ -7,6 +7,7 @@ use jobs::{PendingJob, Runtime, Worker};
 
 use crate::RunError;
 use crate::cli::RunSettings;
+use crate::stats;
 use crate::target::Target;
 use crate::workload::{Counter, Noop};
 
@@ -18,6 +19,8 @@ pub(crate) struct BurnDown {
     /// From starting the worker until all N jobs have run and the worker has shut down (so
     /// every completion has been written to the backend).
     pub(crate) drain: Duration,
+    /// CPU time this process spent in the drain, all threads together (Linux only).
+    pub(crate) drain_cpu: Option<Duration>,
 }
 
 /// Enqueues `settings.jobs` no-op jobs into `target`, then drains them.
@@ -43,12 +46,25 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
     }
     let enqueue = started.elapsed();
 
+    perf_control(settings, "enable");
+    let cpu_before = stats::process_cpu_time();
     let started = Instant::now();
     let worker = Worker::builder().runtime(&runtime).queues(["default"]).concurrency(settings.concurrency).build()?;
     let handle = worker.start();
     let drained = counter.wait(settings.stall).await;
     handle.shutdown().await?;
     let drain = started.elapsed();
+    let drain_cpu = stats::process_cpu_time().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    perf_control(settings, "disable");
     drained.map_err(RunError::Failed)?;
-    Ok(BurnDown { enqueue, drain })
+    Ok(BurnDown { enqueue, drain, drain_cpu })
+}
+
+/// Tells perf to start or stop sampling, when the run is being profiled with `--perf-ctl`.
+fn perf_control(settings: &RunSettings, command: &str) {
+    if let Some(fifo) = &settings.perf_ctl
+        && let Err(error) = std::fs::write(fifo, format!("{command}\n"))
+    {
+        eprintln!("warning: cannot write `{command}` to {}: {error}", fifo.display());
+    }
 }

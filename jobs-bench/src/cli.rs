@@ -47,9 +47,18 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) suite: bool,
 
+    /// With --suite: run each cell this many times and keep the run with the median drain rate.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) repeat: u32,
+
     /// Give up on a drain or a latency sample after this many seconds without progress.
     #[arg(long, default_value_t = 30)]
     pub(crate) stall_secs: u64,
+
+    /// Profile only the drain: write `enable` and `disable` to this perf control FIFO around it
+    /// (`perf record -D -1 --control fifo:FIFO -- jobs-bench ...`; see BENCHMARKS.md).
+    #[arg(long, value_name = "FIFO")]
+    pub(crate) perf_ctl: Option<std::path::PathBuf>,
 }
 
 /// A backend `jobs-bench` can measure.
@@ -95,6 +104,8 @@ pub(crate) struct RunSettings {
     pub(crate) latency_samples: u64,
     /// How long without progress counts as a stall.
     pub(crate) stall: std::time::Duration,
+    /// A perf control FIFO to switch profiling on for the drain only.
+    pub(crate) perf_ctl: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -106,6 +117,7 @@ impl Args {
             bulk: self.bulk.then_some(self.batch_size),
             latency_samples: self.latency,
             stall: std::time::Duration::from_secs(self.stall_secs.max(1)),
+            perf_ctl: self.perf_ctl.clone(),
         }
     }
 }

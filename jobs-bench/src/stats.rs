@@ -53,6 +53,18 @@ pub(crate) fn peak_rss_bytes() -> Option<u64> {
     vm_hwm_bytes(&status)
 }
 
+/// CPU time this process has spent so far, all threads together (the sum of each thread's time
+/// on CPU in `/proc/self/task/*/schedstat`, in nanoseconds; `None` off Linux).
+pub(crate) fn process_cpu_time() -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        // A thread may exit between listing and reading: its time is then not counted.
+        let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
+        total += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
 /// Reads `VmHWM` (in kB) out of a `/proc/<pid>/status` text.
 fn vm_hwm_bytes(status: &str) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;

@@ -2,6 +2,7 @@
 //!
 //! Each run is a child process of this binary, so that its peak RSS and its threads are its own.
 
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -37,6 +38,16 @@ fn matrix(adapter: AdapterKind, jobs: Option<u64>) -> Vec<Cell> {
     cells
 }
 
+/// What became of one run.
+enum Outcome {
+    /// It ran.
+    Measured(Box<Report>),
+    /// Its adapter is not built in, not yet available, or not reachable.
+    Unavailable(String),
+    /// It failed.
+    Failed(String),
+}
+
 /// Runs the matrix; prints a table (or JSON lines) and a notice for each adapter skipped.
 pub(crate) fn run(args: &Args) -> ExitCode {
     let exe = match std::env::current_exe() {
@@ -50,60 +61,48 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         Some(adapter) => vec![adapter],
         None => AdapterKind::ALL.to_vec(),
     };
+    let load = load_average();
+    if let Some(load) = &load {
+        eprintln!("load average before the suite: {load}");
+    }
     let started = Instant::now();
     let mut reports = Vec::new();
     let mut skipped = Vec::new();
     let mut failed = false;
     'adapters: for adapter in adapters {
         for cell in matrix(adapter, args.jobs) {
-            let mut command = Command::new(&exe);
-            command
-                .args(["--adapter", adapter.name(), "--json"])
-                .args(["--jobs", &cell.jobs.to_string()])
-                .args(["--concurrency", &cell.concurrency.to_string()])
-                .args(["--latency", &cell.latency.to_string()])
-                .args(["--batch-size", &args.batch_size.to_string()])
-                .args(["--stall-secs", &args.stall_secs.to_string()])
-                .stdin(Stdio::null());
-            if cell.bulk {
-                command.arg("--bulk");
-            }
-            let run_started = Instant::now();
-            let output = match command.output() {
-                Ok(output) => output,
-                Err(error) => {
-                    eprintln!("error: cannot start {}: {error}", exe.display());
-                    return ExitCode::FAILURE;
-                }
-            };
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            if output.status.code() == Some(UNAVAILABLE) {
-                let reason = stderr.trim().trim_start_matches("error: ").to_owned();
-                eprintln!("skipping {}: {reason}", adapter.name());
-                skipped.push(reason);
-                continue 'adapters;
-            }
-            let parsed = String::from_utf8_lossy(&output.stdout).lines().find_map(|l| serde_json::from_str(l).ok());
-            match parsed {
-                Some(report) if output.status.success() => {
-                    let report: Report = report;
-                    eprintln!(
-                        "{:<8} N={:<7} C={:<3} {:<6} done in {:.1} s",
-                        adapter.name(),
-                        cell.jobs,
-                        cell.concurrency,
-                        report.enqueue_mode,
-                        run_started.elapsed().as_secs_f64()
-                    );
-                    if args.json {
-                        println!("{}", report.to_json());
+            let mut measured = Vec::new();
+            for _ in 0..args.repeat.max(1) {
+                let run_started = Instant::now();
+                match run_cell(&exe, args, cell) {
+                    Outcome::Measured(report) => {
+                        eprintln!(
+                            "{:<8} N={:<7} C={:<3} {:<6} {:>9.0} jobs/s drained, done in {:.1} s",
+                            adapter.name(),
+                            cell.jobs,
+                            cell.concurrency,
+                            report.enqueue_mode,
+                            report.drain_jobs_per_sec,
+                            run_started.elapsed().as_secs_f64()
+                        );
+                        measured.push(*report);
                     }
-                    reports.push(report);
+                    Outcome::Unavailable(reason) => {
+                        eprintln!("skipping {}: {reason}", adapter.name());
+                        skipped.push(reason);
+                        continue 'adapters;
+                    }
+                    Outcome::Failed(error) => {
+                        failed = true;
+                        eprintln!("run failed: {cell:?}: {error}");
+                    }
                 }
-                _ => {
-                    failed = true;
-                    eprintln!("run failed: {cell:?} ({}): {}", output.status, stderr.trim());
+            }
+            if let Some(report) = median_run(measured) {
+                if args.json {
+                    println!("{}", report.to_json());
                 }
+                reports.push(report);
             }
         }
     }
@@ -115,12 +114,60 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         for (adapter, version) in versions {
             println!("{adapter}: {version}");
         }
+        if args.repeat > 1 {
+            println!("each row: the run with the median drain rate of {}", args.repeat);
+        }
+        if let Some(load) = &load {
+            println!("load average before the suite: {load}");
+        }
         for reason in &skipped {
             println!("skipped: {reason}");
         }
     }
     eprintln!("suite finished in {:.1} s", started.elapsed().as_secs_f64());
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Runs one cell of the matrix in a child process of this binary.
+fn run_cell(exe: &Path, args: &Args, cell: Cell) -> Outcome {
+    let mut command = Command::new(exe);
+    command
+        .args(["--adapter", cell.adapter.name(), "--json"])
+        .args(["--jobs", &cell.jobs.to_string()])
+        .args(["--concurrency", &cell.concurrency.to_string()])
+        .args(["--latency", &cell.latency.to_string()])
+        .args(["--batch-size", &args.batch_size.to_string()])
+        .args(["--stall-secs", &args.stall_secs.to_string()])
+        .stdin(Stdio::null());
+    if cell.bulk {
+        command.arg("--bulk");
+    }
+    let output = match command.output() {
+        Ok(output) => output,
+        Err(error) => return Outcome::Failed(format!("cannot start {}: {error}", exe.display())),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() == Some(UNAVAILABLE) {
+        return Outcome::Unavailable(stderr.trim().trim_start_matches("error: ").to_owned());
+    }
+    let report = String::from_utf8_lossy(&output.stdout).lines().find_map(|l| serde_json::from_str(l).ok());
+    match report {
+        Some(report) if output.status.success() => Outcome::Measured(Box::new(report)),
+        _ => Outcome::Failed(format!("{}: {}", output.status, stderr.trim())),
+    }
+}
+
+/// Of repeated runs, the one with the median drain rate (the slower middle one of an even count).
+fn median_run(mut runs: Vec<Report>) -> Option<Report> {
+    runs.sort_by(|a, b| a.drain_jobs_per_sec.total_cmp(&b.drain_jobs_per_sec));
+    let middle = runs.len().checked_sub(1)? / 2;
+    Some(runs.swap_remove(middle))
+}
+
+/// The 1, 5 and 15 minute load averages, to tell a quiet machine from a busy one (Linux only).
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
 }
 
 #[cfg(test)]
@@ -136,5 +183,22 @@ mod tests {
         assert!(cells.iter().all(|c| (c.latency == 1_000) != c.bulk));
         assert!(matrix(AdapterKind::Sqlite, None).iter().all(|c| c.jobs == 20_000));
         assert!(matrix(AdapterKind::Memory, Some(500)).iter().all(|c| c.jobs == 500));
+    }
+
+    #[test]
+    fn repeated_runs_keep_the_median() {
+        let run = |rate: f64| {
+            let json = format!(
+                r#"{{"adapter":"memory","adapter_version":"v","jobs":1,"concurrency":1,"enqueue_mode":"single",
+                "batch_size":null,"enqueue_secs":1.0,"enqueue_jobs_per_sec":1.0,"drain_secs":1.0,
+                "drain_jobs_per_sec":{rate},"drain_cpu_us_per_job":null,"latency":null,"peak_rss_bytes":null,"cpus":2}}"#
+            );
+            serde_json::from_str::<Report>(&json).unwrap()
+        };
+        let median = |rates: &[f64]| median_run(rates.iter().map(|&r| run(r)).collect()).map(|r| r.drain_jobs_per_sec);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[5.0]), Some(5.0));
+        assert_eq!(median(&[]), None);
     }
 }
