@@ -7,6 +7,7 @@ use jobs::{PendingJob, Runtime, Worker};
 
 use crate::RunError;
 use crate::cli::RunSettings;
+use crate::counting::{Calls, Counting};
 use crate::stats;
 use crate::target::Target;
 use crate::workload::{Counter, Noop};
@@ -21,12 +22,15 @@ pub(crate) struct BurnDown {
     pub(crate) drain: Duration,
     /// CPU time this process spent in the drain, all threads together (Linux only).
     pub(crate) drain_cpu: Option<Duration>,
+    /// The backend calls the drain made.
+    pub(crate) calls: Calls,
 }
 
 /// Enqueues `settings.jobs` no-op jobs into `target`, then drains them.
 pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnDown, RunError> {
     let counter = Arc::new(Counter::new(settings.jobs));
-    let runtime = Runtime::builder().shared_adapter(target.adapter.clone()).shared_state(counter.clone()).build()?;
+    let counting = Arc::new(Counting::new(target.adapter.clone()));
+    let runtime = Runtime::builder().shared_adapter(counting.clone()).shared_state(counter.clone()).build()?;
 
     let started = Instant::now();
     match settings.bulk {
@@ -57,7 +61,7 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
     let drain_cpu = stats::process_cpu_time().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
     perf_control(settings, "disable");
     drained.map_err(RunError::Failed)?;
-    Ok(BurnDown { enqueue, drain, drain_cpu })
+    Ok(BurnDown { enqueue, drain, drain_cpu, calls: counting.calls() })
 }
 
 /// Tells perf to start or stop sampling, when the run is being profiled with `--perf-ctl`.

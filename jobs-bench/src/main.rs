@@ -16,6 +16,7 @@
 
 mod burn_down;
 mod cli;
+mod counting;
 mod latency;
 mod report;
 mod stats;

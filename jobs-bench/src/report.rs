@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::burn_down::BurnDown;
 use crate::cli::{AdapterKind, RunSettings};
+use crate::counting::Calls;
 use crate::stats::Percentiles;
 
 /// The results of one run. Its JSON form is the stable output of `--json`, one object a line.
@@ -32,6 +33,8 @@ pub(crate) struct Report {
     /// CPU time of this process (all threads, not a server's) per drained job, in microseconds:
     /// steadier than jobs/s on a busy machine (Linux only).
     pub(crate) drain_cpu_us_per_job: Option<f64>,
+    /// Backend calls made by the drain: claims and completions, and the jobs they carried.
+    pub(crate) drain_calls: Calls,
     /// Enqueue→start pickup latency on an idle worker, if measured.
     pub(crate) latency: Option<Percentiles>,
     /// Peak resident set size of the process over the whole run, in bytes.
@@ -64,6 +67,7 @@ impl Report {
             drain_secs,
             drain_jobs_per_sec: rate(drain_secs),
             drain_cpu_us_per_job: burn_down.drain_cpu.map(|cpu| cpu.as_secs_f64() * 1e6 / settings.jobs.max(1) as f64),
+            drain_calls: burn_down.calls,
             latency,
             peak_rss_bytes,
             cpus: std::thread::available_parallelism().map_or(1, usize::from),
@@ -86,12 +90,14 @@ pub(crate) fn table(reports: &[Report]) -> String {
         "enqueue jobs/s",
         "drain jobs/s",
         "drain CPU/job",
+        "jobs/claim",
+        "jobs/ack",
         "pickup p50",
         "p99",
         "max",
         "peak RSS",
     ];
-    let rows: Vec<[String; 11]> = reports.iter().map(row).collect();
+    let rows: Vec<[String; 13]> = reports.iter().map(row).collect();
     let mut widths = header.map(|h| h.chars().count());
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -124,7 +130,7 @@ pub(crate) fn table(reports: &[Report]) -> String {
     out
 }
 
-fn row(report: &Report) -> [String; 11] {
+fn row(report: &Report) -> [String; 13] {
     let ms = |f: fn(&Percentiles) -> f64| report.latency.as_ref().map_or("-".to_owned(), |p| format_ms(f(p)));
     [
         report.adapter.name().to_owned(),
@@ -137,11 +143,18 @@ fn row(report: &Report) -> [String; 11] {
         thousands(report.enqueue_jobs_per_sec.round() as u64),
         thousands(report.drain_jobs_per_sec.round() as u64),
         report.drain_cpu_us_per_job.map_or("-".to_owned(), |us| format!("{us:.2} µs")),
+        ratio(report.drain_calls.claimed, report.drain_calls.claims),
+        ratio(report.drain_calls.completed, report.drain_calls.completes),
         ms(|p| p.p50_ms),
         ms(|p| p.p99_ms),
         ms(|p| p.max_ms),
         report.peak_rss_bytes.map_or("-".to_owned(), |b| format!("{:.0} MiB", b as f64 / (1024.0 * 1024.0))),
     ]
+}
+
+/// Jobs per call, one decimal.
+fn ratio(jobs: u64, calls: u64) -> String {
+    if calls == 0 { "-".to_owned() } else { format!("{:.1}", jobs as f64 / calls as f64) }
 }
 
 /// `1234567` as `1,234,567`.
@@ -179,6 +192,7 @@ mod tests {
             drain_secs: 0.5,
             drain_jobs_per_sec: 200_000.0,
             drain_cpu_us_per_job: Some(9.5),
+            drain_calls: Calls { claims: 40_000, claimed: 100_000, completes: 1_000, completed: 100_000 },
             latency: Some(Percentiles { samples: 1000, p50_ms: 0.0421, p99_ms: 0.25, max_ms: 12.5 }),
             peak_rss_bytes: Some(64 * 1024 * 1024),
             cpus: 2,
@@ -205,7 +219,8 @@ mod tests {
             lines[2].contains("0.042 ms")
                 && lines[2].contains("12.5 ms")
                 && lines[2].contains("64 MiB")
-                && lines[2].contains(" 9.50 µs |"),
+                && lines[2].contains(" 9.50 µs |")
+                && lines[2].contains(" 2.5 |    100.0 |"),
             "{table}"
         );
         assert!(lines[3].contains("|          - |"), "{table}");

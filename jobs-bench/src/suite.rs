@@ -191,7 +191,8 @@ mod tests {
             let json = format!(
                 r#"{{"adapter":"memory","adapter_version":"v","jobs":1,"concurrency":1,"enqueue_mode":"single",
                 "batch_size":null,"enqueue_secs":1.0,"enqueue_jobs_per_sec":1.0,"drain_secs":1.0,
-                "drain_jobs_per_sec":{rate},"drain_cpu_us_per_job":null,"latency":null,"peak_rss_bytes":null,"cpus":2}}"#
+                "drain_jobs_per_sec":{rate},"drain_cpu_us_per_job":null,
+                "drain_calls":{{"claims":0,"claimed":0,"completes":0,"completed":0}},"latency":null,"peak_rss_bytes":null,"cpus":2}}"#
             );
             serde_json::from_str::<Report>(&json).unwrap()
         };
