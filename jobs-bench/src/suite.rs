@@ -107,25 +107,34 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         }
     }
     if !args.json {
-        print!("{}", report::table(&reports));
+        print_summary(&reports, &skipped, args.repeat, load.as_deref());
+    }
+    eprintln!("suite finished in {:.1} s", started.elapsed().as_secs_f64());
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// The table for people, with what it was measured on and what was skipped.
+fn print_summary(reports: &[Report], skipped: &[String], repeat: u32, load: Option<&str>) {
+    if reports.is_empty() {
+        println!("no adapter could be measured");
+    } else {
+        print!("{}", report::table(reports));
         let mut versions: Vec<(&str, &str)> =
             reports.iter().map(|r| (r.adapter.name(), r.adapter_version.as_str())).collect();
         versions.dedup();
         for (adapter, version) in versions {
             println!("{adapter}: {version}");
         }
-        if args.repeat > 1 {
-            println!("each row: the run with the median drain rate of {}", args.repeat);
-        }
-        if let Some(load) = &load {
-            println!("load average before the suite: {load}");
-        }
-        for reason in &skipped {
-            println!("skipped: {reason}");
+        if repeat > 1 {
+            println!("each row: the run with the median drain rate of {repeat}");
         }
     }
-    eprintln!("suite finished in {:.1} s", started.elapsed().as_secs_f64());
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if let Some(load) = load {
+        println!("load average before the suite: {load}");
+    }
+    for reason in skipped {
+        println!("skipped: {reason}");
+    }
 }
 
 /// Runs one cell of the matrix in a child process of this binary.
