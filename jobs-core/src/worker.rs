@@ -301,7 +301,7 @@ impl Worker {
                     running: running.clone(),
                     reports: reports.clone(),
                     retry: self.settings.retry,
-                    stop: stop.child_token(),
+                    stop: stop.clone(),
                 };
                 tasks.spawn(async move {
                     job_run.run(job).await;

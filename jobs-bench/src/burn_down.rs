@@ -1,0 +1,74 @@
+//! Burn-down: enqueue N no-op jobs, then drain them with one worker at concurrency C.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jobs::{PendingJob, Runtime, Worker};
+
+use crate::RunError;
+use crate::cli::RunSettings;
+use crate::counting::{Calls, Counting};
+use crate::stats;
+use crate::target::Target;
+use crate::workload::{Counter, Noop};
+
+/// How long each phase of a burn-down took.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BurnDown {
+    /// Enqueueing all N jobs, one by one or in bulk.
+    pub(crate) enqueue: Duration,
+    /// From starting the worker until all N jobs have run and the worker has shut down (so
+    /// every completion has been written to the backend).
+    pub(crate) drain: Duration,
+    /// CPU time this process spent in the drain, all threads together (Linux only).
+    pub(crate) drain_cpu: Option<Duration>,
+    /// The backend calls the drain made.
+    pub(crate) calls: Calls,
+}
+
+/// Enqueues `settings.jobs` no-op jobs into `target`, then drains them.
+pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnDown, RunError> {
+    let counter = Arc::new(Counter::new(settings.jobs));
+    let counting = Arc::new(Counting::new(target.adapter.clone()));
+    let runtime = Runtime::builder().shared_adapter(counting.clone()).shared_state(counter.clone()).build()?;
+
+    let started = Instant::now();
+    match settings.bulk {
+        None => {
+            for _ in 0..settings.jobs {
+                runtime.perform_later(Noop {}).await?;
+            }
+        }
+        Some(batch) => {
+            let mut left = settings.jobs;
+            while left > 0 {
+                let size = left.min(batch);
+                runtime.perform_all_later((0..size).map(|_| PendingJob::new(Noop {}))).await?;
+                left -= size;
+            }
+        }
+    }
+    let enqueue = started.elapsed();
+
+    perf_control(settings, "enable");
+    let cpu_before = stats::process_cpu_time();
+    let started = Instant::now();
+    let worker = Worker::builder().runtime(&runtime).queues(["default"]).concurrency(settings.concurrency).build()?;
+    let handle = worker.start();
+    let drained = counter.wait(settings.stall).await;
+    handle.shutdown().await?;
+    let drain = started.elapsed();
+    let drain_cpu = stats::process_cpu_time().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    perf_control(settings, "disable");
+    drained.map_err(RunError::Failed)?;
+    Ok(BurnDown { enqueue, drain, drain_cpu, calls: counting.calls() })
+}
+
+/// Tells perf to start or stop sampling, when the run is being profiled with `--perf-ctl`.
+fn perf_control(settings: &RunSettings, command: &str) {
+    if let Some(fifo) = &settings.perf_ctl
+        && let Err(error) = std::fs::write(fifo, format!("{command}\n"))
+    {
+        eprintln!("warning: cannot write `{command}` to {}: {error}", fifo.display());
+    }
+}

@@ -1,0 +1,156 @@
+//! The command line.
+
+use clap::{Parser, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+/// Jobs enqueued and drained by a single run unless `--jobs` says otherwise.
+const DEFAULT_JOBS: u64 = 10_000;
+/// Worker concurrency of a single run unless `--concurrency` says otherwise.
+const DEFAULT_CONCURRENCY: usize = 10;
+/// Pickup-latency samples of a single run unless `--latency` says otherwise.
+const DEFAULT_LATENCY: u64 = 1_000;
+
+/// Measures an adapter of `jobs`: burn-down (enqueue, then drain), pickup latency, peak RSS.
+#[derive(Debug, Parser)]
+#[command(name = "jobs-bench", version, about)]
+pub(crate) struct Args {
+    /// The backend to measure (with --suite: only this one).
+    #[arg(long, value_enum)]
+    pub(crate) adapter: Option<AdapterKind>,
+
+    /// How many no-op jobs to enqueue and drain [default: 10000; with --suite: the standard
+    /// matrix's].
+    #[arg(long = "jobs", short = 'n')]
+    pub(crate) jobs: Option<u64>,
+
+    /// How many jobs the worker runs at once.
+    #[arg(long, short = 'c', default_value_t = DEFAULT_CONCURRENCY)]
+    pub(crate) concurrency: usize,
+
+    /// Enqueue with `perform_all_later` in batches instead of one `perform_later` per job.
+    #[arg(long)]
+    pub(crate) bulk: bool,
+
+    /// Jobs per `perform_all_later` call with --bulk.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) batch_size: u64,
+
+    /// Pickup-latency samples: sequential enqueues on an idle worker (0 skips the measurement).
+    #[arg(long = "latency", short = 'l', default_value_t = DEFAULT_LATENCY)]
+    pub(crate) latency: u64,
+
+    /// Print one JSON object per run instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    /// Run the standard matrix over every adapter that is built in and reachable.
+    #[arg(long)]
+    pub(crate) suite: bool,
+
+    /// With --suite: run each cell this many times and keep the run with the median drain rate.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) repeat: u32,
+
+    /// Give up on a drain or a latency sample after this many seconds without progress.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) stall_secs: u64,
+
+    /// Profile only the drain: write `enable` and `disable` to this perf control FIFO around it
+    /// (`perf record -D -1 --control fifo:FIFO -- jobs-bench ...`; see BENCHMARKS.md).
+    #[arg(long, value_name = "FIFO")]
+    pub(crate) perf_ctl: Option<std::path::PathBuf>,
+}
+
+/// A backend `jobs-bench` can measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AdapterKind {
+    /// `jobs::adapters::MemoryAdapter`, in this process.
+    Memory,
+    /// `jobs-sqlite`, a file in a temporary directory.
+    Sqlite,
+    /// `jobs-postgres`, the server at `JOBS_BENCH_POSTGRES_URL`.
+    Postgres,
+    /// `jobs-redis`, the server at `JOBS_BENCH_REDIS_URL`.
+    Redis,
+}
+
+impl AdapterKind {
+    /// Every backend, in the order the suite measures them.
+    pub(crate) const ALL: [AdapterKind; 4] =
+        [AdapterKind::Memory, AdapterKind::Sqlite, AdapterKind::Postgres, AdapterKind::Redis];
+
+    /// The name used on the command line and in reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            AdapterKind::Memory => "memory",
+            AdapterKind::Sqlite => "sqlite",
+            AdapterKind::Postgres => "postgres",
+            AdapterKind::Redis => "redis",
+        }
+    }
+}
+
+/// What one run does, resolved from the command line.
+#[derive(Clone, Debug)]
+pub(crate) struct RunSettings {
+    /// Jobs to enqueue and drain.
+    pub(crate) jobs: u64,
+    /// Worker concurrency.
+    pub(crate) concurrency: usize,
+    /// `Some(batch size)` to enqueue in bulk, `None` for one by one.
+    pub(crate) bulk: Option<u64>,
+    /// Pickup-latency samples (0: none).
+    pub(crate) latency_samples: u64,
+    /// How long without progress counts as a stall.
+    pub(crate) stall: std::time::Duration,
+    /// A perf control FIFO to switch profiling on for the drain only.
+    pub(crate) perf_ctl: Option<std::path::PathBuf>,
+}
+
+impl Args {
+    /// The settings of a single run.
+    pub(crate) fn run_settings(&self) -> RunSettings {
+        RunSettings {
+            jobs: self.jobs.unwrap_or(DEFAULT_JOBS),
+            concurrency: self.concurrency.max(1),
+            bulk: self.bulk.then_some(self.batch_size),
+            latency_samples: self.latency,
+            stall: std::time::Duration::from_secs(self.stall_secs.max(1)),
+            perf_ctl: self.perf_ctl.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_reads_as_documented() {
+        let args = Args::parse_from([
+            "jobs-bench",
+            "--adapter",
+            "memory",
+            "--jobs",
+            "500",
+            "--concurrency",
+            "100",
+            "--bulk",
+            "--latency",
+            "0",
+            "--json",
+        ]);
+        let settings = args.run_settings();
+        assert_eq!(args.adapter, Some(AdapterKind::Memory));
+        assert_eq!((settings.jobs, settings.concurrency, settings.bulk), (500, 100, Some(1_000)));
+        assert_eq!(settings.latency_samples, 0);
+        assert!(args.json && !args.suite);
+    }
+
+    #[test]
+    fn defaults_make_a_short_run() {
+        let settings = Args::parse_from(["jobs-bench", "--adapter", "sqlite"]).run_settings();
+        assert_eq!((settings.jobs, settings.concurrency, settings.bulk), (10_000, 10, None));
+    }
+}

@@ -1,0 +1,76 @@
+//! The jobs being measured, and the in-process state they report to.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use jobs::prelude::*;
+use tokio::sync::{Notify, mpsc};
+
+/// Counts completed no-op jobs and wakes the bench when the last one is done.
+#[derive(Debug)]
+pub(crate) struct Counter {
+    done: AtomicU64,
+    target: u64,
+    finished: Notify,
+}
+
+impl Counter {
+    /// A counter that is finished after `target` jobs.
+    pub(crate) fn new(target: u64) -> Self {
+        Counter { done: AtomicU64::new(0), target, finished: Notify::new() }
+    }
+
+    /// Counts one job.
+    fn record(&self) {
+        if self.done.fetch_add(1, Ordering::Relaxed) + 1 == self.target {
+            self.finished.notify_one();
+        }
+    }
+
+    /// How many jobs have run so far.
+    pub(crate) fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `target` jobs have run; fails when no job ran for `stall`.
+    pub(crate) async fn wait(&self, stall: Duration) -> Result<(), String> {
+        let mut last = self.done();
+        let mut last_progress = Instant::now();
+        while self.done() < self.target {
+            let _ = tokio::time::timeout(Duration::from_millis(250), self.finished.notified()).await;
+            let now = self.done();
+            if now != last {
+                (last, last_progress) = (now, Instant::now());
+            } else if last_progress.elapsed() >= stall {
+                return Err(format!("stalled: {now} of {} jobs done, none in {stall:?}", self.target));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Receives the start time of each `Ping` job.
+#[derive(Debug)]
+pub(crate) struct Probe {
+    started: mpsc::UnboundedSender<(u64, Instant)>,
+}
+
+impl Probe {
+    /// A probe and the receiving end of its start times.
+    pub(crate) fn new() -> (Self, mpsc::UnboundedReceiver<(u64, Instant)>) {
+        let (started, receiver) = mpsc::unbounded_channel();
+        (Probe { started }, receiver)
+    }
+}
+
+/// The burn-down job: does nothing but count itself.
+#[job(name = "BenchNoop")]
+pub(crate) async fn noop(counter: State<Counter>) {
+    counter.record();
+}
+
+/// The pickup-latency job: reports when it started.
+#[job(name = "BenchPing")]
+pub(crate) async fn ping(seq: u64, probe: State<Probe>) {
+    let _ = probe.started.send((seq, Instant::now()));
+}
