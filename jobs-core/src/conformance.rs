@@ -14,6 +14,8 @@ pub mod cases;
 mod env;
 mod fixture;
 mod jobs;
+mod services;
 mod suite;
 
 pub use fixture::{Fixture, IntoFixture, run};
+pub use services::{REQUIRE_SERVICES, service_url, services_required, unavailable};
