@@ -190,3 +190,25 @@ async fn shutdown_lets_running_jobs_finish_within_the_grace_period() {
     assert_eq!(log(&rt).lines(), ["quick started", "quick finished"]);
     assert_eq!(memory.pending(), 0, "the job completed rather than being handed back");
 }
+
+#[job]
+async fn fan_out(count: u32) -> Result<(), jobs::Error> {
+    for i in 0..count {
+        Record::perform_later(format!("child {i}")).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn jobs_enqueue_follow_ups_on_the_workers_runtime_without_an_installed_one() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    rt.perform_later(FanOut { count: 2 }).await.unwrap();
+    let handle = worker(&rt, &["default"], 2);
+    eventually("children performed", || log(&rt).lines().len() == 2).await;
+    handle.shutdown().await.unwrap();
+    let mut lines = log(&rt).lines();
+    lines.sort();
+    assert_eq!(lines, ["child 0", "child 1"]);
+    assert!(memory.dead().is_empty(), "the parent did not fail for want of a runtime");
+}

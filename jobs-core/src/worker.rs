@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -31,6 +31,7 @@ struct Settings {
     stop_timeout: Duration,
     lease: Duration,
     poll_interval: Duration,
+    claim_batch_wait: Duration,
     retry: RetryPolicy,
 }
 
@@ -43,6 +44,7 @@ impl Default for Settings {
             stop_timeout: Duration::from_secs(5),
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
+            claim_batch_wait: Duration::from_millis(2),
             retry: RetryPolicy::default(),
         }
     }
@@ -95,6 +97,13 @@ impl WorkerBuilder {
     /// How often to look for jobs when the backend has no wake-ups (default 1 s).
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.settings.poll_interval = interval;
+        self
+    }
+
+    /// While a backlog is being worked, how long to wait for half the slots to free so that they
+    /// are claimed in one batch (default 2 ms; zero claims as soon as one slot is free).
+    pub fn claim_batch_wait(mut self, wait: Duration) -> Self {
+        self.settings.claim_batch_wait = wait;
         self
     }
 
@@ -250,6 +259,11 @@ impl Worker {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut tasks = JoinSet::new();
         let mut error_backoff = Duration::from_millis(100);
+        // When the last claim came back full there is a backlog: rather than claiming one job
+        // each time one slot frees (a round trip per job on a networked backend), wait briefly
+        // for half the slots and claim them in one batch. An idle worker never waits.
+        let batch = (self.settings.concurrency / 2).max(1);
+        let mut backlog = false;
         loop {
             while tasks.try_join_next().is_some() {}
             let first = tokio::select! {
@@ -257,15 +271,18 @@ impl Worker {
                 () = quiet.cancelled() => return tasks,
             };
             let mut permits = vec![first];
+            if backlog && batch > 1 && slots.available_permits() + 1 < batch {
+                let more = slots.clone().acquire_many_owned(batch as u32 - 1);
+                if let Ok(Ok(more)) = tokio::time::timeout(self.settings.claim_batch_wait, more).await {
+                    permits.push(more);
+                }
+            }
             while let Ok(permit) = slots.clone().try_acquire_owned() {
                 permits.push(permit);
             }
-            let params = ClaimParams {
-                queues: &self.settings.queues,
-                limit: permits.len(),
-                lease: self.settings.lease,
-                worker_id: &self.id,
-            };
+            let limit: usize = permits.iter().map(|p| p.num_permits()).sum();
+            let params =
+                ClaimParams { queues: &self.settings.queues, limit, lease: self.settings.lease, worker_id: &self.id };
             let claimed = match backend.claim(params).await {
                 Ok(claimed) => {
                     error_backoff = Duration::from_millis(100);
@@ -283,6 +300,7 @@ impl Worker {
                 }
             };
             if claimed.is_empty() {
+                backlog = false;
                 drop(permits);
                 tokio::select! {
                     () = backend.wait_for_jobs(&self.settings.queues, self.settings.poll_interval) => {},
@@ -290,12 +308,13 @@ impl Worker {
                 }
                 continue;
             }
+            backlog = claimed.len() == limit;
             let mut guard = running.lock().unwrap();
             for job in &claimed {
                 guard.insert(job.ticket.id.clone(), job.ticket.clone());
             }
             drop(guard);
-            for (job, permit) in claimed.into_iter().zip(permits) {
+            for (job, permit) in claimed.into_iter().zip(one_by_one(permits)) {
                 let job_run = JobRun {
                     runtime: self.runtime.clone(),
                     running: running.clone(),
@@ -312,6 +331,18 @@ impl Worker {
     }
 }
 
+/// Splits permits of several slots into permits of one slot each.
+fn one_by_one(permits: Vec<OwnedSemaphorePermit>) -> impl Iterator<Item = OwnedSemaphorePermit> {
+    permits.into_iter().flat_map(|mut permit| {
+        let mut singles = Vec::with_capacity(permit.num_permits());
+        while permit.num_permits() > 1 {
+            singles.extend(permit.split(1));
+        }
+        singles.push(permit);
+        singles
+    })
+}
+
 struct JobRun {
     runtime: Runtime,
     running: Arc<Mutex<HashMap<String, Ticket>>>,
@@ -322,7 +353,10 @@ struct JobRun {
 
 impl JobRun {
     async fn run(self, job: ClaimedJob) {
-        let executed = execute_payload(&self.runtime, &job.payload, &job.ticket.id, self.stop.clone()).await;
+        // The job runs with the worker's runtime as the current one, so that what it enqueues
+        // goes where the worker's jobs come from, installed runtime or not.
+        let executed =
+            self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, self.stop.clone())).await;
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown
         }
