@@ -16,17 +16,16 @@ pub(crate) fn normalize(value: Value) -> Value {
     match value {
         Value::Array(items) => Value::Array(items.into_iter().map(normalize).collect()),
         Value::Object(mut map) => {
-            if map.len() == 1 {
-                if let Some(Value::String(gid)) = map.get(GLOBALID) {
-                    return Value::String(gid.clone());
-                }
+            if map.len() == 1
+                && let Some(Value::String(gid)) = map.get(GLOBALID)
+            {
+                return Value::String(gid.clone());
             }
-            if let Some(Value::String(name)) = map.get(SERIALIZED) {
-                if serializers::is_plain(name) {
-                    if let Some(value) = map.remove("value") {
-                        return normalize(value);
-                    }
-                }
+            if let Some(Value::String(name)) = map.get(SERIALIZED)
+                && serializers::is_plain(name)
+                && let Some(value) = map.remove("value")
+            {
+                return normalize(value);
             }
             map.retain(|key, _| !key.starts_with("_aj_"));
             Value::Object(map.into_iter().map(|(key, value)| (key, normalize(value))).collect())
