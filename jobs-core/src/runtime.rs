@@ -265,12 +265,12 @@ impl RuntimeBuilder {
         for registration in self.extra {
             registry.add(registration)?;
         }
-        if let Some(name) = &self.app_name {
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                return Err(Error::Config(format!(
-                    "app name `{name}` cannot be used in global ids: use letters, digits and hyphens"
-                )));
-            }
+        if let Some(name) = &self.app_name
+            && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
+            return Err(Error::Config(format!(
+                "app name `{name}` cannot be used in global ids: use letters, digits and hyphens"
+            )));
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let adapter = self.adapter.unwrap_or_else(|| Arc::new(MemoryAdapter::with_clock(clock.clone())));

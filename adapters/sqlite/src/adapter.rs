@@ -197,7 +197,7 @@ pub(crate) fn micros(time: DateTime<Utc>) -> i64 {
 /// A due time as stored: rounded up, so that a job is never claimed before its time.
 pub(crate) fn ceil_micros(time: DateTime<Utc>) -> i64 {
     let floor = time.timestamp_micros();
-    if time.timestamp_subsec_nanos() % 1000 == 0 { floor } else { floor.saturating_add(1) }
+    if time.timestamp_subsec_nanos().is_multiple_of(1000) { floor } else { floor.saturating_add(1) }
 }
 
 /// A stored time read back.

@@ -44,7 +44,7 @@ impl Job for CrashJob {
     async fn perform(self, ctx: JobContext) -> Result<(), Error> {
         let settings = ctx.state::<Settings>()?;
         append(&settings.dir, "started", self.n);
-        if settings.stall && self.n % 10 == 0 {
+        if settings.stall && self.n.is_multiple_of(10) {
             std::future::pending::<()>().await;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
