@@ -103,3 +103,51 @@ fn a_killed_worker_loses_no_job() {
         sqlite.close().await;
     });
 }
+
+#[test]
+fn sigterm_shuts_a_worker_down_and_hands_its_running_jobs_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("jobs.db");
+    let status = Command::new(WORKER).arg("enqueue").arg(&db).arg("40").status().unwrap();
+    assert!(status.success(), "enqueueing failed: {status}");
+
+    // Every tenth job never finishes, so some are certainly running when SIGTERM arrives.
+    let mut first = worker(&db, dir.path(), &["--stall"]);
+    wait_until("the stalling jobs to start", || {
+        let started = logged(dir.path(), "started");
+        (0..40).step_by(10).all(|n| started.contains_key(&n))
+    });
+    let pid = first.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = first.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the worker did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "a SIGTERM'd worker exits cleanly: {status}");
+
+    // The stalled jobs went back to the queue without spending an attempt, and none is dead.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let sqlite = SqliteAdapter::open(&db).await.unwrap();
+        for n in (0..40).step_by(10) {
+            let ready = sqlite.list(&ListParams::new().state(JobState::Ready)).await.unwrap();
+            assert!(
+                ready.iter().any(|job| job.payload.contains(&format!("\"arguments\":[{n}]")) && job.attempts == 0),
+                "job {n} is ready again with no attempt spent: {ready:?}"
+            );
+        }
+        let dead = sqlite.list(&ListParams::new().state(JobState::Dead)).await.unwrap();
+        assert!(dead.is_empty(), "{dead:?}");
+        sqlite.close().await;
+    });
+
+    // The next worker performs them.
+    let mut second = worker(&db, dir.path(), &[]);
+    assert!(second.0.wait().unwrap().success());
+    let done = logged(dir.path(), "done");
+    assert_eq!(done.keys().copied().collect::<BTreeSet<_>>(), (0..40).collect::<BTreeSet<_>>());
+}

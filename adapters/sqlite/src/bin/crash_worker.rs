@@ -95,13 +95,22 @@ async fn work(db: &Path, dir: &Path, stall: bool) -> Result<(), Box<dyn std::err
             }
         }
     };
+    // Stops when every job is done, or on SIGTERM / SIGINT like any worker.
+    let stop = async {
+        tokio::select! {
+            () = all_done => {}
+            () = jobs_core::shutdown_signal() => {}
+        }
+    };
     Worker::builder()
         .runtime(&runtime)
         .concurrency(8)
         .lease(Duration::from_secs(2))
         .poll_interval(Duration::from_millis(50))
+        .shutdown_grace(Duration::from_millis(500))
+        .stop_timeout(Duration::from_millis(500))
         .build()?
-        .run_until(all_done)
+        .run_until(stop)
         .await?;
     sqlite.close().await;
     Ok(())
