@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use jobs_core::{Adapter, Backend, BoxFuture, Capabilities, Error, Inspect, JobData, Runtime};
-use redis::ScriptInvocation;
 use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, ScriptInvocation};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -150,6 +150,39 @@ impl RedisAdapter {
         call.arg(queue).arg(0).arg("").arg(job);
         self.run::<i64>(&call).await?;
         Ok(jid)
+    }
+
+    /// Deletes every key under this adapter's prefix — its queues, jobs, processes and counters —
+    /// and returns how many; refuses when the prefix is empty (that would be the whole database).
+    /// For tests and benchmarks that give each run a prefix of its own.
+    pub async fn clear(&self) -> Result<u64, Error> {
+        let prefix = &self.inner.settings.prefix;
+        if prefix.is_empty() {
+            return Err(Error::Config("RedisAdapter::clear needs a key prefix; this adapter has none".into()));
+        }
+        let mut pattern = String::with_capacity(prefix.len() + 1);
+        for c in prefix.chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('*');
+        let keys: Vec<String> = {
+            let mut conn = self.inner.conn.clone();
+            let mut iter: redis::AsyncIter<'_, String> = conn.scan_match(&pattern).await.map_err(RedisError::from)?;
+            let mut keys = Vec::new();
+            while let Some(key) = iter.next_item().await {
+                keys.push(key.map_err(RedisError::from)?);
+            }
+            keys
+        };
+        let mut conn = self.inner.conn.clone();
+        let mut deleted = 0;
+        for chunk in keys.chunks(500) {
+            deleted += conn.del::<_, u64>(chunk).await.map_err(RedisError::from)?;
+        }
+        Ok(deleted)
     }
 
     /// A call of `script` with the arguments every script takes first (see `lua/common.lua`).

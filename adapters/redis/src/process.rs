@@ -57,6 +57,24 @@ impl RedisAdapter {
         self.run(&call).await
     }
 
+    /// Stops this process's heartbeat and removes it from Sidekiq's process list, as a Sidekiq
+    /// process does when it stops: jobs it still holds are handed back to their queues by the
+    /// next worker that looks for expired claims, at once rather than when the heartbeat would
+    /// have expired. Call it after the workers have shut down; enqueueing keeps working.
+    pub async fn close(&self) -> Result<(), jobs_core::Error> {
+        let inner = &self.inner;
+        inner.stop.cancel();
+        let key = self.key(&inner.identity);
+        let mut conn = inner.conn.clone();
+        redis::pipe()
+            .srem(self.key("processes"), &inner.identity)
+            .del(&[key.clone(), format!("{key}:workers"), format!("{key}:work")])
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(crate::RedisError::from)?;
+        Ok(())
+    }
+
     /// Subscribes to wake-ups once; the connection resubscribes by itself after reconnecting.
     pub(crate) async fn subscribe(&self) {
         if self.inner.subscribed.load(Ordering::Acquire) {
