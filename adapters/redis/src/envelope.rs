@@ -231,3 +231,71 @@ pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<Option<String>
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serializes")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jobs_core::Ticket;
+
+    fn failure(at: &str, payload: Option<&str>) -> Failure {
+        Failure {
+            ticket: Ticket { id: "j".into(), token: 1 },
+            error: ErrorRecord {
+                class: "Net::Timeout".into(),
+                message: "took \"too\" long".into(),
+                attempt: 1,
+                at: at.parse().unwrap(),
+            },
+            retry_in: Some(std::time::Duration::from_secs(5)),
+            payload: payload.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn jids_are_24_hex_digits_like_sidekiqs() {
+        let jid = new_jid();
+        assert_eq!(jid.len(), 24);
+        assert!(jid.bytes().all(|b| b.is_ascii_hexdigit()), "{jid}");
+        assert_ne!(jid, new_jid());
+    }
+
+    #[test]
+    fn due_scores_round_up_to_the_microsecond() {
+        let at: DateTime<Utc> = "2030-01-01T00:00:00.000001500Z".parse().unwrap();
+        assert_eq!(due_score(at), "1893456000.000002");
+        let exact: DateTime<Utc> = "2030-01-01T00:00:01Z".parse().unwrap();
+        assert_eq!(due_score(exact), "1893456001.000000");
+    }
+
+    #[test]
+    fn a_failure_keeps_sidekiqs_fields_first_attempts_and_last_args() {
+        let stored = r#"{"retry":true,"queue":"q","class":"W","args":[{"k":1}],"jid":"abc","created_at":1.5}"#;
+        let once = failed(stored, &failure("2030-01-01T00:00:00Z", Some(r#"{"k":2}"#))).unwrap().unwrap();
+        assert!(once.starts_with(r#"{"attempts":1,"#), "{once}");
+        assert!(once.ends_with(r#","args":[{"k":2}]}"#), "{once}");
+        let parsed: serde_json::Value = serde_json::from_str(&once).unwrap();
+        assert_eq!(parsed["retry_count"], 0);
+        assert_eq!(parsed["failed_at"], 1893456000.0);
+        assert_eq!(parsed["error_message"], "took \"too\" long");
+        assert_eq!(parsed["created_at"], 1.5, "other keys are kept as they were");
+
+        let twice = failed(&once, &failure("2030-01-01T00:01:00Z", None)).unwrap().unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&twice).unwrap();
+        assert_eq!((parsed["attempts"].as_u64(), parsed["retry_count"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(parsed["retried_at"], 1893456060.0);
+        assert_eq!(parsed["args"], serde_json::json!([{"k": 2}]), "no new payload keeps the stored one");
+        let stored = Stored::parse(&twice);
+        assert_eq!(stored.errors().len(), 2);
+        assert_eq!(stored.attempts(), 2);
+        assert!(failed("not json", &failure("2030-01-01T00:00:00Z", None)).unwrap().is_none());
+    }
+
+    #[test]
+    fn jobs_failed_by_sidekiq_show_their_error() {
+        let stored = r#"{"queue":"q","args":["x"],"jid":"j","error_class":"NameError","error_message":"no","failed_at":2.0,"retry_count":2}"#;
+        let stored = Stored::parse(stored);
+        assert_eq!(stored.attempts(), 3);
+        assert_eq!(stored.errors()[0].class, "NameError");
+        assert_eq!(stored.payload(""), "x", "a string argument is a raw payload");
+    }
+}

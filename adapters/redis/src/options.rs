@@ -138,6 +138,19 @@ async fn connect(url: &str, shown: String, settings: Settings, timeout: Duration
 /// Refuses servers without RPOP's count (6.2); warns when eviction could drop jobs.
 async fn check_server(conn: &mut ConnectionManager, shown: &str) -> Result<(), RedisError> {
     let info: String = redis::cmd("INFO").query_async(conn).await?;
+    if let Some(policy) = evicting_policy(&info)? {
+        tracing::warn!(
+            target: "jobs",
+            "Redis at {shown} has maxmemory-policy {policy}: when it runs out of memory it may evict jobs. \
+             Set `maxmemory-policy noeviction` (as Sidekiq advises) on a server that holds jobs."
+        );
+    }
+    Ok(())
+}
+
+/// From the server's `INFO`: an error when it is older than 6.2, else its `maxmemory-policy`
+/// unless that is `noeviction`.
+fn evicting_policy(info: &str) -> Result<Option<&str>, RedisError> {
     let field = |name: &str| {
         info.lines().find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(':'))).map(str::trim)
     };
@@ -146,14 +159,7 @@ async fn check_server(conn: &mut ConnectionManager, shown: &str) -> Result<(), R
     if (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) < (6, 2) {
         return Err(RedisError::TooOld { found: version.to_owned() });
     }
-    if let Some(policy) = field("maxmemory_policy").filter(|p| *p != "noeviction") {
-        tracing::warn!(
-            target: "jobs",
-            "Redis at {shown} has maxmemory-policy {policy}: when it runs out of memory it may evict jobs. \
-             Set `maxmemory-policy noeviction` (as Sidekiq advises) on a server that holds jobs."
-        );
-    }
-    Ok(())
+    Ok(field("maxmemory_policy").filter(|p| *p != "noeviction"))
 }
 
 /// A URL with its password replaced by `***`, for logs and `Debug`.
@@ -170,4 +176,27 @@ pub fn redact(url: &str) -> String {
     let Some(at) = rest[..authority_end].rfind('@') else { return url.to_owned() };
     let user = rest[..at].split_once(':').map_or(&rest[..at], |(user, _)| user);
     format!("{scheme}://{user}:***@{}", &rest[at + 1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warns_about_every_policy_but_noeviction() {
+        let info = |version: &str, policy: &str| {
+            format!("# Server\r\nredis_version:{version}\r\n# Memory\r\nmaxmemory_policy:{policy}\r\n")
+        };
+        assert_eq!(evicting_policy(&info("7.0.15", "noeviction")).unwrap(), None);
+        assert_eq!(evicting_policy(&info("7.2.4", "allkeys-lru")).unwrap(), Some("allkeys-lru"));
+        assert_eq!(evicting_policy(&info("6.2.0", "volatile-ttl")).unwrap(), Some("volatile-ttl"));
+        assert!(matches!(evicting_policy(&info("6.0.16", "noeviction")), Err(RedisError::TooOld { .. })));
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let builder = RedisBuilder::new().url("redis://app:hunter2@cache:6379/1");
+        let shown = format!("{builder:?}");
+        assert!(shown.contains("redis://app:***@cache:6379/1") && !shown.contains("hunter2"), "{shown}");
+    }
 }

@@ -22,6 +22,7 @@ pub fn prefix() -> String {
 pub async fn adapter(what: &str) -> Option<(RedisAdapter, Cleanup)> {
     match RedisAdapter::builder().url(url()).prefix(prefix()).connect().await {
         Ok(redis) => Some((redis.clone(), Cleanup(Some(redis)))),
+
         Err(error) => unavailable("Redis", what, error),
     }
 }
@@ -32,14 +33,17 @@ pub struct Cleanup(Option<RedisAdapter>);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let Some(redis) = self.0.take() else { return };
-        // The test's runtime may be shutting down: clean up from a runtime of our own.
+        // The test's runtime, which drives the adapter's connection, is blocked in this drop (or
+        // gone): stop the adapter's heartbeat, and delete the keys over a connection of our own.
         let _ = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                runtime.block_on(async {
-                    let _ = redis.close().await;
-                    let _ = redis.clear().await;
-                });
-            }
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async {
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(50), redis.close()).await;
+                let fresh = RedisAdapter::builder().url(url()).prefix(redis.prefix()).connect().await;
+                if let Ok(fresh) = fresh {
+                    let _ = fresh.clear().await;
+                }
+            });
         })
         .join();
     }
