@@ -1,7 +1,7 @@
 //! [`RedisAdapter`]: the handle, and the enqueue side.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,7 +32,6 @@ pub struct RedisAdapter {
 #[derive(Clone, Debug)]
 pub(crate) struct Settings {
     pub(crate) prefix: String,
-    pub(crate) retain_completed: Duration,
     pub(crate) max_completed: usize,
     pub(crate) dead_max: usize,
     pub(crate) dead_timeout: Duration,
@@ -43,7 +42,6 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             prefix: String::new(),
-            retain_completed: Duration::from_secs(3600),
             max_completed: 10_000,
             dead_max: 10_000,
             dead_timeout: Duration::from_secs(180 * 86_400),
@@ -67,6 +65,12 @@ pub(crate) struct Inner {
     /// What workers asked for, for the process's entry in Sidekiq's Web UI.
     pub(crate) queues: Mutex<Vec<String>>,
     pub(crate) concurrency: AtomicUsize,
+    /// Runs processed and failed since the last heartbeat, which adds them to Sidekiq's counters.
+    pub(crate) processed: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    /// When a claim last promoted due scheduled jobs and retries (milliseconds since `epoch`).
+    pub(crate) promoted_at: AtomicU64,
+    pub(crate) epoch: std::time::Instant,
     /// Stops the background tasks when the last handle is dropped.
     pub(crate) stop: CancellationToken,
 }
@@ -115,6 +119,10 @@ impl RedisAdapter {
             subscribed: AtomicBool::new(false),
             queues: Mutex::new(Vec::new()),
             concurrency: AtomicUsize::new(0),
+            processed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            promoted_at: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
             stop: CancellationToken::new(),
         };
         RedisAdapter { inner: Arc::new(inner) }

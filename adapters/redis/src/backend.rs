@@ -1,9 +1,9 @@
 //! The worker side: batched claims into this process's working set, fenced by claim tokens;
 //! completions and failures in one script call per batch.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use chrono::Utc;
 use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Ticket};
 use redis::Value;
 
@@ -17,11 +17,6 @@ fn secs(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 
-/// Today (UTC), for Sidekiq's daily counters.
-fn today() -> String {
-    Utc::now().format("%Y-%m-%d").to_string()
-}
-
 fn bulk_string(value: Value) -> Result<String, RedisError> {
     match value {
         Value::BulkString(bytes) => String::from_utf8(bytes).map_err(|e| RedisError::Malformed(e.to_string())),
@@ -29,14 +24,30 @@ fn bulk_string(value: Value) -> Result<String, RedisError> {
     }
 }
 
+/// How often claims promote due scheduled jobs and retries when they come in quick succession.
+const PROMOTE_EVERY: Duration = Duration::from_millis(50);
+
 impl RedisAdapter {
+    /// True when a claim should promote due jobs: at most every [`PROMOTE_EVERY`], so that a
+    /// busy worker does not scan the schedule and retry sets for every batch.
+    fn promotion_due(&self) -> bool {
+        let inner = &self.inner;
+        let now = inner.epoch.elapsed().as_millis() as u64 + PROMOTE_EVERY.as_millis() as u64;
+        let last = inner.promoted_at.load(Ordering::Relaxed);
+        now >= last + PROMOTE_EVERY.as_millis() as u64
+            && inner.promoted_at.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    }
+
     async fn claim_jobs(&self, params: ClaimParams<'_>) -> Result<Vec<ClaimedJob>, RedisError> {
         if params.limit == 0 {
             return Ok(Vec::new());
         }
         self.note_claim(params.queues, params.limit);
         let mut call = self.invocation(&scripts::CLAIM);
-        call.arg(secs(params.lease)).arg(params.limit).arg(self.inner.settings.process_ttl.as_secs().max(1));
+        call.arg(secs(params.lease))
+            .arg(params.limit)
+            .arg(self.inner.settings.process_ttl.as_secs().max(1))
+            .arg(if self.promotion_due() { "1" } else { "0" });
         for queue in params.queues {
             call.arg(queue);
         }
@@ -63,13 +74,14 @@ impl RedisAdapter {
         if tickets.is_empty() {
             return Ok(0);
         }
-        let settings = &self.inner.settings;
         let mut call = self.invocation(&scripts::COMPLETE);
-        call.arg(settings.retain_completed.as_secs()).arg(settings.max_completed).arg(today());
+        call.arg(self.inner.settings.max_completed);
         for ticket in tickets {
             call.arg(ticket.token);
         }
-        self.run::<usize>(&call).await
+        let done = self.run::<usize>(&call).await?;
+        self.inner.processed.fetch_add(done as u64, Ordering::Relaxed);
+        Ok(done)
     }
 
     async fn fail_jobs(&self, failures: &[Failure]) -> Result<usize, RedisError> {
@@ -85,7 +97,6 @@ impl RedisAdapter {
             .query_async(&mut conn)
             .await?;
         let mut call = self.invocation(&scripts::FAIL);
-        call.arg(today());
         let mut any = false;
         for (failure, job) in failures.iter().zip(held) {
             let Some(job) = job else { continue };
@@ -99,7 +110,10 @@ impl RedisAdapter {
         if !any {
             return Ok(0);
         }
-        self.run::<usize>(&call).await
+        let failed = self.run::<usize>(&call).await?;
+        self.inner.processed.fetch_add(failed as u64, Ordering::Relaxed);
+        self.inner.failed.fetch_add(failed as u64, Ordering::Relaxed);
+        Ok(failed)
     }
 
     async fn tokens_call(

@@ -29,10 +29,10 @@
 //! | `schedule`, `retry` | sorted sets | jobs waiting for their time (score: float seconds) |
 //! | `dead` | sorted set | jobs out of attempts (score: time of death), at most 10 000, 180 days |
 //! | `processes`, `IDENTITY`, `IDENTITY:workers`, `IDENTITY:work` | set, hashes | process heartbeats, as Sidekiq's Web UI reads them |
-//! | `stat:processed`, `stat:failed` (and per day) | strings | Sidekiq's counters |
+//! | `stat:processed`, `stat:failed` (and per day) | strings | Sidekiq's counters, added to by each heartbeat |
 //! | `jobs:working:IDENTITY`, `jobs:leases:IDENTITY` | hash, sorted set | jobs a process holds, by claim token, and their leases |
 //! | `jobs:processes`, `jobs:claims` | set, string | processes that may hold jobs; the claim token counter |
-//! | `jobs:completed`, `jobs:paused`, `jobs:wake` | sorted set, set, channel | completed jobs (1 hour, 10 000 at most), paused queues, wake-ups |
+//! | `jobs:completed`, `jobs:paused`, `jobs:wake` | list, set, channel | the latest completed jobs (10 000), paused queues, wake-ups |
 //!
 //! Each job is the hash Active Job's Sidekiq adapter pushes: `class` (its `JobWrapper`),
 //! `wrapped` (the job class), `queue`, `args` (one element: the Active Job payload), `retry`,

@@ -18,13 +18,12 @@ pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
 /// Options for connecting to Redis; from [`RedisAdapter::builder`].
 ///
 /// ```no_run
-/// # use std::time::Duration;
 /// # use jobs_redis::RedisAdapter;
 /// # async fn demo() -> Result<(), jobs_core::Error> {
 /// let redis = RedisAdapter::builder()
 ///     .url("rediss://:secret@redis.example.com:6380/2")
 ///     .prefix("myapp:")
-///     .retain_completed(Duration::from_secs(600))
+///     .max_completed(1_000)
 ///     .connect()
 ///     .await?;
 /// # Ok(()) }
@@ -64,13 +63,9 @@ impl RedisBuilder {
         self
     }
 
-    /// How long completed jobs stay findable through the inspection side (default 1 hour).
-    pub fn retain_completed(mut self, retention: Duration) -> Self {
-        self.settings.retain_completed = retention;
-        self
-    }
-
-    /// How many completed jobs are kept at most (default 10 000; 0 keeps none).
+    /// How many completed jobs stay findable through the inspection side: the most recent ones,
+    /// in the capped list `jobs:completed` (default 10 000; 0 keeps none and saves a copy of
+    /// every job).
     pub fn max_completed(mut self, max: usize) -> Self {
         self.settings.max_completed = max;
         self

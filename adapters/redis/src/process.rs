@@ -52,21 +52,41 @@ impl RedisAdapter {
             "identity": inner.identity,
             "version": concat!("jobs-redis ", env!("CARGO_PKG_VERSION")),
         });
+        let (processed, failed) = (inner.processed.swap(0, Ordering::Relaxed), inner.failed.swap(0, Ordering::Relaxed));
         let mut call = self.invocation(&scripts::PROCESS);
-        call.arg(info.to_string()).arg(inner.settings.process_ttl.as_secs().max(1)).arg(rss_kib()).arg("false");
-        self.run(&call).await
+        call.arg(info.to_string())
+            .arg(inner.settings.process_ttl.as_secs().max(1))
+            .arg(rss_kib())
+            .arg("false")
+            .arg(processed)
+            .arg(failed)
+            .arg(chrono::Utc::now().format("%Y-%m-%d").to_string());
+        let held = self.run(&call).await;
+        if held.is_err() {
+            // Counted at the next beat instead, as Sidekiq does.
+            inner.processed.fetch_add(processed, Ordering::Relaxed);
+            inner.failed.fetch_add(failed, Ordering::Relaxed);
+        }
+        held
     }
 
     /// Stops this process's heartbeat and removes it from Sidekiq's process list, as a Sidekiq
-    /// process does when it stops: jobs it still holds are handed back to their queues by the
-    /// next worker that looks for expired claims, at once rather than when the heartbeat would
-    /// have expired. Call it after the workers have shut down; enqueueing keeps working.
+    /// process does when it stops, adding its last runs to Sidekiq's counters: jobs it still
+    /// holds are handed back to their queues by the next worker that looks for expired claims,
+    /// at once rather than when the heartbeat would have expired. Call it after the workers have
+    /// shut down; enqueueing keeps working.
     pub async fn close(&self) -> Result<(), jobs_core::Error> {
         let inner = &self.inner;
         inner.stop.cancel();
         let key = self.key(&inner.identity);
+        let (processed, failed) = (inner.processed.swap(0, Ordering::Relaxed), inner.failed.swap(0, Ordering::Relaxed));
+        let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let mut conn = inner.conn.clone();
         redis::pipe()
+            .incr(self.key("stat:processed"), processed)
+            .incr(self.key(&format!("stat:processed:{date}")), processed)
+            .incr(self.key("stat:failed"), failed)
+            .incr(self.key(&format!("stat:failed:{date}")), failed)
             .srem(self.key("processes"), &inner.identity)
             .del(&[key.clone(), format!("{key}:workers"), format!("{key}:work")])
             .query_async::<()>(&mut conn)

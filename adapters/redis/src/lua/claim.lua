@@ -1,11 +1,13 @@
--- Claim: ARGV[5] lease (seconds), ARGV[6] limit, ARGV[7] process TTL (seconds), ARGV[8..] the
--- queues in order of precedence ('*' stands for every queue in the `queues` set).
--- Due scheduled jobs and retries are promoted first. Each claimed job moves, in this one atomic
+-- Claim: ARGV[5] lease (seconds), ARGV[6] limit, ARGV[7] process TTL (seconds), ARGV[8] '1' to
+-- promote due scheduled jobs and retries first, ARGV[9..] the queues in order of precedence
+-- ('*' stands for every queue in the `queues` set). Each claimed job moves, in this one atomic
 -- step, from its queue into this process's working hash under a new fencing token, with a lease.
 -- Returns {first token, job, job, ...}: tokens are consecutive, in the order of the jobs.
 local t = now()
-promote('schedule', t)
-promote('retry', t)
+if ARGV[8] == '1' then
+  promote('schedule', t)
+  promote('retry', t)
+end
 
 local lease, limit, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local paused = {}
@@ -20,7 +22,7 @@ local function consider(queue)
     if not paused[queue] then order[#order + 1] = queue end
   end
 end
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   if ARGV[i] == '*' then
     local all = redis.call('SMEMBERS', P .. 'queues')
     table.sort(all)

@@ -1,12 +1,11 @@
--- Fail: ARGV[5] today's date, then three values per failure: fencing token, retry delay in
--- seconds ('' moves the job to the dead set) and the job's new envelope (with Sidekiq's error
--- fields and jobs' error history). Only tokens still in this process's working hash count.
+-- Fail: three values per failure from ARGV[5]: fencing token, retry delay in seconds ('' moves
+-- the job to the dead set) and the job's new envelope (with Sidekiq's error fields and jobs'
+-- error history). Only tokens still in this process's working hash count.
 -- Returns how many failures were recorded.
 local t = now()
-local date = ARGV[5]
 local work, leases = P .. 'jobs:working:' .. IDENTITY, P .. 'jobs:leases:' .. IDENTITY
 local n, retried = 0, false
-for i = 6, #ARGV, 3 do
+for i = 5, #ARGV, 3 do
   local token, delay, job = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if redis.call('HDEL', work, token) == 1 then
     redis.call('ZREM', leases, token)
@@ -17,13 +16,6 @@ for i = 6, #ARGV, 3 do
       redis.call('ZADD', P .. 'retry', t + tonumber(delay), job)
       retried = true
     end
-  end
-end
-if n > 0 then
-  for _, stat in ipairs({'processed', 'failed'}) do
-    redis.call('INCRBY', P .. 'stat:' .. stat, n)
-    redis.call('INCRBY', P .. 'stat:' .. stat .. ':' .. date, n)
-    redis.call('EXPIRE', P .. 'stat:' .. stat .. ':' .. date, 157680000)
   end
 end
 if retried then

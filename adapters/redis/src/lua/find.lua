@@ -16,10 +16,13 @@ for _, queue in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
     if has(job) then return {string.format('%.6f', t), 'q', queue, job} end
   end
 end
-for _, pair in ipairs({{'s', 'schedule'}, {'r', 'retry'}, {'d', 'dead'}, {'c', 'jobs:completed'}}) do
+for _, pair in ipairs({{'s', 'schedule'}, {'r', 'retry'}, {'d', 'dead'}}) do
   local members = redis.call('ZRANGE', P .. pair[2], 0, -1, 'WITHSCORES')
   for i = 1, #members, 2 do
     if has(members[i]) then return {string.format('%.6f', t), pair[1], members[i + 1], members[i]} end
   end
+end
+for _, job in ipairs(redis.call('LRANGE', P .. 'jobs:completed', 0, -1)) do
+  if has(job) then return {string.format('%.6f', t), 'c', '', job} end
 end
 return {string.format('%.6f', t)}
