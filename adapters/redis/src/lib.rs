@@ -79,4 +79,5 @@ pub use adapter::RedisAdapter;
 pub use envelope::JOB_WRAPPER;
 pub use error::RedisError;
 pub use options::{DEFAULT_URL, RedisBuilder, redact};
+/// The `redis` crate this adapter is built on, for [`RedisAdapter::connection`]'s commands.
 pub use redis;
