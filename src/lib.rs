@@ -27,10 +27,12 @@
 //! | [`adapters::MemoryAdapter`] | no | development, one process | |
 //! | [`adapters::TestAdapter`] | no | tests: records, asserts, performs on demand | |
 //! | `sqlite::SqliteAdapter` | yes | the embedded default: one file, several processes | `sqlite` (default) |
+//! | `redis::RedisAdapter` | yes | many machines; Sidekiq's layout, shared with Rails | `redis` |
 //!
 //! | feature | default | what |
 //! |---|---|---|
 //! | `sqlite` | yes | the SQLite adapter, `jobs::sqlite` |
+//! | `redis` | no | the Redis adapter, `jobs::redis`: Sidekiq's key layout and job format |
 //! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
 
 pub use jobs_core::*;
@@ -45,6 +47,18 @@ pub use jobs_core::*;
 /// ```
 #[cfg(feature = "sqlite")]
 pub use jobs_sqlite as sqlite;
+
+/// The Redis adapter: jobs in Sidekiq's key layout and job format, so that Rails (through Active
+/// Job's Sidekiq adapter) and Rust share one set of queues; reliable fetch, batched claims.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), jobs::Error> {
+/// let redis = jobs::redis::RedisAdapter::from_env().await?; // REDIS_URL or the local server
+/// jobs::Runtime::builder().adapter(redis).build()?.install();
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "redis")]
+pub use jobs_redis as redis;
 
 /// The `#[job]` attribute: turns an `async fn` into a background job.
 ///
@@ -140,6 +154,8 @@ pub mod prelude {
         ConfiguredJob, Enqueued, Global, GlobalId, Job, JobContext, PendingJob, Runtime, State, Worker,
         perform_all_later,
     };
+    #[cfg(feature = "redis")]
+    pub use jobs_redis::RedisAdapter;
     #[cfg(feature = "sqlite")]
     pub use jobs_sqlite::SqliteAdapter;
 }

@@ -1,0 +1,179 @@
+//! The worker side: batched claims into this process's working set, fenced by claim tokens;
+//! completions and failures in one script call per batch.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Ticket};
+use redis::Value;
+
+use crate::adapter::RedisAdapter;
+use crate::envelope::{self, Stored};
+use crate::error::RedisError;
+use crate::scripts;
+
+/// Seconds, as the scripts take them.
+fn secs(duration: Duration) -> f64 {
+    duration.as_secs_f64()
+}
+
+fn bulk_string(value: Value) -> Result<String, RedisError> {
+    match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes).map_err(|e| RedisError::Malformed(e.to_string())),
+        other => Err(RedisError::Malformed(format!("expected a job, got {other:?}"))),
+    }
+}
+
+/// How often claims promote due scheduled jobs and retries when they come in quick succession.
+const PROMOTE_EVERY: Duration = Duration::from_millis(50);
+
+impl RedisAdapter {
+    /// True when a claim should promote due jobs: at most every [`PROMOTE_EVERY`], so that a
+    /// busy worker does not scan the schedule and retry sets for every batch.
+    fn promotion_due(&self) -> bool {
+        let inner = &self.inner;
+        let now = inner.epoch.elapsed().as_millis() as u64 + PROMOTE_EVERY.as_millis() as u64;
+        let last = inner.promoted_at.load(Ordering::Relaxed);
+        now >= last + PROMOTE_EVERY.as_millis() as u64
+            && inner.promoted_at.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    }
+
+    async fn claim_jobs(&self, params: ClaimParams<'_>) -> Result<Vec<ClaimedJob>, RedisError> {
+        if params.limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.note_claim(params.queues, params.limit);
+        let mut call = self.invocation(&scripts::CLAIM);
+        call.arg(secs(params.lease))
+            .arg(params.limit)
+            .arg(self.inner.settings.process_ttl.as_secs().max(1))
+            .arg(if self.promotion_due() { "1" } else { "0" });
+        for queue in params.queues {
+            call.arg(queue);
+        }
+        let reply: Vec<Value> = self.run(&call).await?;
+        let mut reply = reply.into_iter();
+        let Some(first) = reply.next() else { return Ok(Vec::new()) };
+        let Value::Int(first) = first else {
+            return Err(RedisError::Malformed(format!("expected a claim token, got {first:?}")));
+        };
+        let mut claimed = Vec::with_capacity(reply.len());
+        for (token, job) in (first..).zip(reply) {
+            let job = bulk_string(job)?;
+            let stored = Stored::parse(&job);
+            claimed.push(ClaimedJob {
+                ticket: Ticket { id: stored.jid(|| format!("invalid-{token}")), token },
+                payload: stored.payload(&job),
+                attempt: stored.attempts() + 1,
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn complete_jobs(&self, tickets: &[Ticket]) -> Result<usize, RedisError> {
+        if tickets.is_empty() {
+            return Ok(0);
+        }
+        let mut call = self.invocation(&scripts::COMPLETE);
+        call.arg(self.inner.settings.max_completed);
+        for ticket in tickets {
+            call.arg(ticket.token);
+        }
+        let done = self.run::<usize>(&call).await?;
+        self.inner.processed.fetch_add(done as u64, Ordering::Relaxed);
+        Ok(done)
+    }
+
+    async fn fail_jobs(&self, failures: &[Failure]) -> Result<usize, RedisError> {
+        if failures.is_empty() {
+            return Ok(0);
+        }
+        // The claimed envelopes, to write the failed ones; the script applies only those whose
+        // claim is still current, so a rescue in between wins.
+        let mut conn = self.inner.conn.clone();
+        let held: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.key(&format!("jobs:working:{}", self.inner.identity)))
+            .arg(failures.iter().map(|f| f.ticket.token).collect::<Vec<_>>())
+            .query_async(&mut conn)
+            .await?;
+        let mut call = self.invocation(&scripts::FAIL);
+        let mut any = false;
+        for (failure, job) in failures.iter().zip(held) {
+            let Some(job) = job else { continue };
+            let (stored, delay) = match envelope::failed(&job, failure)? {
+                Some(stored) => (stored, failure.retry_in.map(|d| secs(d).to_string()).unwrap_or_default()),
+                None => (job, String::new()),
+            };
+            call.arg(failure.ticket.token).arg(delay).arg(stored);
+            any = true;
+        }
+        if !any {
+            return Ok(0);
+        }
+        let failed = self.run::<usize>(&call).await?;
+        self.inner.processed.fetch_add(failed as u64, Ordering::Relaxed);
+        self.inner.failed.fetch_add(failed as u64, Ordering::Relaxed);
+        Ok(failed)
+    }
+
+    async fn tokens_call(
+        &self,
+        script: &redis::Script,
+        head: &[String],
+        tickets: &[Ticket],
+    ) -> Result<usize, RedisError> {
+        if tickets.is_empty() {
+            return Ok(0);
+        }
+        let mut call = self.invocation(script);
+        for arg in head {
+            call.arg(arg);
+        }
+        for ticket in tickets {
+            call.arg(ticket.token);
+        }
+        self.run::<usize>(&call).await
+    }
+}
+
+impl Backend for RedisAdapter {
+    fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>> {
+        Box::pin(async move { Ok(self.claim_jobs(params).await?) })
+    }
+
+    fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move { Ok(self.complete_jobs(tickets).await?) })
+    }
+
+    fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move { Ok(self.fail_jobs(failures).await?) })
+    }
+
+    fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move { Ok(self.tokens_call(&scripts::RELEASE, &[], tickets).await?) })
+    }
+
+    fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move {
+            let ttl = self.inner.settings.process_ttl.as_secs().max(1).to_string();
+            Ok(self.tokens_call(&scripts::HEARTBEAT, &[secs(lease).to_string(), ttl], tickets).await?)
+        })
+    }
+
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {
+        Box::pin(async move {
+            let call = self.invocation(&scripts::RESCUE);
+            Ok(self.run::<u64>(&call).await?)
+        })
+    }
+
+    /// Returns as soon as a job is enqueued through any `jobs` process on this server (Redis
+    /// pub/sub), or `timeout` passes: jobs pushed by Sidekiq's Ruby client wake nobody and are
+    /// found at the next poll.
+    fn wait_for_jobs<'a>(&'a self, _queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.subscribe().await;
+            let _ = tokio::time::timeout(timeout, self.inner.wake.notified()).await;
+        })
+    }
+}

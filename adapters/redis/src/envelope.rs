@@ -1,0 +1,301 @@
+//! Sidekiq's job hash (the "envelope") around an Active Job payload, as Active Job's Sidekiq
+//! adapter writes it, and the few fields jobs adds to it.
+//!
+//! ```text
+//! {"class":"ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper","wrapped":"HelloJob",
+//!  "queue":"default","args":[{...the Active Job payload...}],"retry":true,
+//!  "jid":"b4a577edbccf1d805744efa9","created_at":1700000000.123456,"enqueued_at":1700000000.123456}
+//! ```
+//!
+//! jobs adds `attempts` (claims that counted; always the first key, so that a Lua script can bump
+//! it without parsing) and `error_history` (every failed run, as [`ErrorRecord`]s); Sidekiq keeps
+//! unknown keys. Failures also set Sidekiq's own `error_class`, `error_message`, `failed_at`,
+//! `retried_at` and `retry_count`, which its Web UI shows.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use jobs_core::{ErrorRecord, Failure, JobData};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::RedisError;
+
+/// The class Active Job's Sidekiq adapter gives its jobs; Sidekiq runs it, and it performs the
+/// Active Job named by `wrapped`.
+pub const JOB_WRAPPER: &str = "ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper";
+
+/// A new Sidekiq job id: 24 hexadecimal digits, as `SecureRandom.hex(12)`.
+pub(crate) fn new_jid() -> String {
+    let mut jid = String::with_capacity(24);
+    let (a, b) = (fastrand::u64(..), fastrand::u32(..));
+    write!(jid, "{a:016x}{b:08x}").expect("writing to a String");
+    jid
+}
+
+/// A time as Sidekiq stores it: float seconds since the epoch.
+pub(crate) fn seconds(time: DateTime<Utc>) -> f64 {
+    time.timestamp_micros() as f64 / 1e6
+}
+
+/// A due time as a score: rounded up to the microsecond, so that a job is never due early.
+pub(crate) fn due_score(time: DateTime<Utc>) -> String {
+    let micros = time.timestamp_micros() + i64::from(!time.timestamp_subsec_nanos().is_multiple_of(1000));
+    format!("{}.{:06}", micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000))
+}
+
+/// The envelope Active Job's Sidekiq adapter would push for `job`, whose payload is `payload`.
+/// A scheduled job has no `enqueued_at` yet (the poller stamps it when the job is due).
+pub(crate) fn write(job: &JobData, payload: &str, jid: &str, now: f64, scheduled: bool) -> String {
+    let mut out = String::with_capacity(payload.len() + 200);
+    out.push_str("{\"class\":\"");
+    out.push_str(JOB_WRAPPER);
+    out.push_str("\",\"wrapped\":");
+    push_string(&mut out, &job.job_class);
+    out.push_str(",\"queue\":");
+    push_string(&mut out, &job.queue_name);
+    out.push_str(",\"args\":[");
+    out.push_str(payload);
+    write!(out, "],\"retry\":true,\"jid\":\"{jid}\",\"created_at\":{now:.6}").expect("writing to a String");
+    if !scheduled {
+        write!(out, ",\"enqueued_at\":{now:.6}").expect("writing to a String");
+    }
+    out.push('}');
+    out
+}
+
+/// An envelope around a payload that is stored as it is, possibly not JSON (a JSON string in
+/// `args`), for [`RedisAdapter::enqueue_raw`](crate::RedisAdapter::enqueue_raw).
+pub(crate) fn write_raw(queue: &str, payload: &str, jid: &str, now: f64) -> String {
+    let mut out = String::with_capacity(payload.len() + 200);
+    out.push_str("{\"class\":\"");
+    out.push_str(JOB_WRAPPER);
+    out.push_str("\",\"queue\":");
+    push_string(&mut out, queue);
+    out.push_str(",\"args\":[");
+    push_string(&mut out, payload);
+    write!(out, "],\"retry\":true,\"jid\":\"{jid}\",\"created_at\":{now:.6},\"enqueued_at\":{now:.6}}}")
+        .expect("writing to a String");
+    out
+}
+
+fn push_string(out: &mut String, text: &str) {
+    out.push_str(&serde_json::to_string(text).expect("a string serializes"));
+}
+
+/// What a worker, or a tool, reads from a stored envelope.
+#[derive(Deserialize, Default)]
+pub(crate) struct Stored<'a> {
+    #[serde(borrow, default)]
+    args: Option<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    jid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    queue: Option<Cow<'a, str>>,
+    #[serde(default)]
+    attempts: Option<u32>,
+    #[serde(default)]
+    retry_count: Option<u32>,
+    #[serde(default)]
+    pub(crate) created_at: Option<f64>,
+    #[serde(default)]
+    pub(crate) enqueued_at: Option<f64>,
+    #[serde(default)]
+    error_history: Option<Vec<ErrorRecord>>,
+    #[serde(borrow, default)]
+    error_class: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    error_message: Option<Cow<'a, str>>,
+    #[serde(default)]
+    failed_at: Option<f64>,
+    #[serde(default)]
+    retried_at: Option<f64>,
+}
+
+impl<'a> Stored<'a> {
+    /// Reads an envelope; one that is not a JSON object reads as empty, its text the payload.
+    pub(crate) fn parse(envelope: &'a str) -> Stored<'a> {
+        serde_json::from_str(envelope).unwrap_or_default()
+    }
+
+    /// The job's id: its jid, or (for a job nobody could have written through Sidekiq) `fallback`.
+    pub(crate) fn jid(&self, fallback: impl FnOnce() -> String) -> String {
+        match &self.jid {
+            Some(jid) if !jid.is_empty() => jid.clone().into_owned(),
+            _ => fallback(),
+        }
+    }
+
+    /// The envelope's queue, if it names one.
+    pub(crate) fn queue(&self) -> Option<&str> {
+        self.queue.as_deref()
+    }
+
+    /// The Active Job payload: the first argument as JSON text, or its contents when it is a
+    /// string (a raw payload); the whole envelope when there is no argument.
+    pub(crate) fn payload(&self, envelope: &str) -> String {
+        match self.args.as_ref().and_then(|args| args.first()) {
+            Some(first) if first.get().starts_with('"') => {
+                serde_json::from_str::<String>(first.get()).unwrap_or_else(|_| first.get().to_owned())
+            }
+            Some(first) => first.get().to_owned(),
+            None => envelope.to_owned(),
+        }
+    }
+
+    /// Claims of this job that counted: jobs' own stamp, else what Sidekiq's retry count implies.
+    pub(crate) fn attempts(&self) -> u32 {
+        self.attempts.or(self.retry_count.map(|n| n + 1)).unwrap_or(0)
+    }
+
+    /// Every failed run, oldest first: jobs' history, or the one error Sidekiq keeps.
+    pub(crate) fn errors(&self) -> Vec<ErrorRecord> {
+        if let Some(history) = &self.error_history {
+            return history.clone();
+        }
+        match (&self.error_class, &self.error_message) {
+            (Some(class), message) => {
+                let at = self.retried_at.or(self.failed_at).unwrap_or(0.0);
+                vec![ErrorRecord {
+                    class: class.clone().into_owned(),
+                    message: message.clone().unwrap_or_default().into_owned(),
+                    attempt: self.attempts().max(1),
+                    at: DateTime::from_timestamp_micros((at * 1e6) as i64).unwrap_or_default(),
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The Active Job priority in a payload (0 when absent or null).
+pub(crate) fn priority(payload: &str) -> i32 {
+    #[derive(Deserialize)]
+    struct Priority {
+        #[serde(default)]
+        priority: Option<i32>,
+    }
+    serde_json::from_str::<Priority>(payload).ok().and_then(|p| p.priority).unwrap_or(0)
+}
+
+/// The envelope of a failed run: the claimed envelope with the claim counted, the new payload,
+/// Sidekiq's error fields and the run appended to the error history. `None` for an envelope
+/// that is not a JSON object (it goes to the dead set as it is).
+pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<Option<String>, RedisError> {
+    let Ok(mut fields) = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(envelope) else {
+        return Ok(None);
+    };
+    let stored = Stored::parse(envelope);
+    let attempts = stored.attempts() + 1;
+    let mut history = stored.errors();
+    history.push(failure.error.clone());
+    let at = seconds(failure.error.at);
+    let raw = |value: String| RawValue::from_string(value).map_err(|e| RedisError::Malformed(e.to_string()));
+    match stored.retry_count {
+        Some(count) => {
+            fields.insert("retry_count".into(), raw((count + 1).to_string())?);
+            fields.insert("retried_at".into(), raw(format!("{at:.6}"))?);
+        }
+        None => {
+            fields.insert("retry_count".into(), raw("0".into())?);
+            fields.insert("failed_at".into(), raw(format!("{at:.6}"))?);
+        }
+    }
+    fields.insert("error_class".into(), raw(json(&failure.error.class))?);
+    fields.insert("error_message".into(), raw(json(&failure.error.message))?);
+    fields.insert("error_history".into(), raw(json(&history))?);
+    if let Some(payload) = &failure.payload {
+        fields.insert("args".into(), raw(format!("[{payload}]"))?);
+    }
+    fields.remove("attempts");
+    let args = fields.remove("args");
+
+    // `attempts` first (see the module docs), `args` last, so that `queue` and Sidekiq's other
+    // keys come before any user data.
+    let mut out = String::with_capacity(envelope.len() + 256);
+    write!(out, "{{\"attempts\":{attempts}").expect("writing to a String");
+    for (key, value) in
+        fields.iter().map(|(k, v)| (k.as_str(), v.get())).chain(args.as_ref().map(|a| ("args", a.get())))
+    {
+        out.push(',');
+        push_string(&mut out, key);
+        out.push(':');
+        out.push_str(value);
+    }
+    out.push('}');
+    Ok(Some(out))
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jobs_core::Ticket;
+
+    fn failure(at: &str, payload: Option<&str>) -> Failure {
+        Failure {
+            ticket: Ticket { id: "j".into(), token: 1 },
+            error: ErrorRecord {
+                class: "Net::Timeout".into(),
+                message: "took \"too\" long".into(),
+                attempt: 1,
+                at: at.parse().unwrap(),
+            },
+            retry_in: Some(std::time::Duration::from_secs(5)),
+            payload: payload.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn jids_are_24_hex_digits_like_sidekiqs() {
+        let jid = new_jid();
+        assert_eq!(jid.len(), 24);
+        assert!(jid.bytes().all(|b| b.is_ascii_hexdigit()), "{jid}");
+        assert_ne!(jid, new_jid());
+    }
+
+    #[test]
+    fn due_scores_round_up_to_the_microsecond() {
+        let at: DateTime<Utc> = "2030-01-01T00:00:00.000001500Z".parse().unwrap();
+        assert_eq!(due_score(at), "1893456000.000002");
+        let exact: DateTime<Utc> = "2030-01-01T00:00:01Z".parse().unwrap();
+        assert_eq!(due_score(exact), "1893456001.000000");
+    }
+
+    #[test]
+    fn a_failure_keeps_sidekiqs_fields_first_attempts_and_last_args() {
+        let stored = r#"{"retry":true,"queue":"q","class":"W","args":[{"k":1}],"jid":"abc","created_at":1.5}"#;
+        let once = failed(stored, &failure("2030-01-01T00:00:00Z", Some(r#"{"k":2}"#))).unwrap().unwrap();
+        assert!(once.starts_with(r#"{"attempts":1,"#), "{once}");
+        assert!(once.ends_with(r#","args":[{"k":2}]}"#), "{once}");
+        let parsed: serde_json::Value = serde_json::from_str(&once).unwrap();
+        assert_eq!(parsed["retry_count"], 0);
+        assert_eq!(parsed["failed_at"], 1893456000.0);
+        assert_eq!(parsed["error_message"], "took \"too\" long");
+        assert_eq!(parsed["created_at"], 1.5, "other keys are kept as they were");
+
+        let twice = failed(&once, &failure("2030-01-01T00:01:00Z", None)).unwrap().unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&twice).unwrap();
+        assert_eq!((parsed["attempts"].as_u64(), parsed["retry_count"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(parsed["retried_at"], 1893456060.0);
+        assert_eq!(parsed["args"], serde_json::json!([{"k": 2}]), "no new payload keeps the stored one");
+        let stored = Stored::parse(&twice);
+        assert_eq!(stored.errors().len(), 2);
+        assert_eq!(stored.attempts(), 2);
+        assert!(failed("not json", &failure("2030-01-01T00:00:00Z", None)).unwrap().is_none());
+    }
+
+    #[test]
+    fn jobs_failed_by_sidekiq_show_their_error() {
+        let stored = r#"{"queue":"q","args":["x"],"jid":"j","error_class":"NameError","error_message":"no","failed_at":2.0,"retry_count":2}"#;
+        let stored = Stored::parse(stored);
+        assert_eq!(stored.attempts(), 3);
+        assert_eq!(stored.errors()[0].class, "NameError");
+        assert_eq!(stored.payload(""), "x", "a string argument is a raw payload");
+    }
+}

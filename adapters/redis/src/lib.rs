@@ -1,0 +1,83 @@
+//! Redis adapter of [`jobs`](https://docs.rs/jobs) that speaks Sidekiq: Rails and Rust share one
+//! set of queues.
+//!
+//! Jobs are stored in Sidekiq's key layout and job format, so a Rails application that uses
+//! Active Job's Sidekiq adapter and a Rust service can exchange jobs: Rust workers perform the
+//! jobs Rails pushes whose `job_class` names a registered Rust job, and Ruby's Sidekiq performs
+//! the jobs Rust pushes with the Rails job class of that name — and shows them in its Web UI.
+//!
+//! ```no_run
+//! use jobs_core::{Runtime, Worker};
+//! use jobs_redis::RedisAdapter;
+//!
+//! # async fn demo() -> Result<(), jobs_core::Error> {
+//! let redis = RedisAdapter::from_env().await?; // REDIS_URL, or redis://127.0.0.1:6379
+//! Runtime::builder().adapter(redis).build()?.install();
+//! // ... SomeJob::perform_later(..).await? anywhere in the application ...
+//! Worker::builder().queues(["default"]).concurrency(10).build()?.run().await
+//! # }
+//! ```
+//!
+//! # The layout (Sidekiq 6 and 7)
+//!
+//! Every key below is preceded by the optional [prefix](RedisBuilder::prefix) (none by default).
+//!
+//! | key | type | what |
+//! |---|---|---|
+//! | `queues` | set | every queue name |
+//! | `queue:NAME` | list | jobs ready to run: pushed on the left, taken from the right (oldest first) |
+//! | `schedule`, `retry` | sorted sets | jobs waiting for their time (score: float seconds) |
+//! | `dead` | sorted set | jobs out of attempts (score: time of death), at most 10 000, 180 days |
+//! | `processes`, `IDENTITY`, `IDENTITY:workers`, `IDENTITY:work` | set, hashes | process heartbeats, as Sidekiq's Web UI reads them |
+//! | `stat:processed`, `stat:failed` (and per day) | strings | Sidekiq's counters, added to by each heartbeat |
+//! | `jobs:working:IDENTITY`, `jobs:leases:IDENTITY` | hash, sorted set | jobs a process holds, by claim token, and their leases |
+//! | `jobs:processes`, `jobs:claims` | set, string | processes that may hold jobs; the claim token counter |
+//! | `jobs:completed`, `jobs:paused`, `jobs:wake` | list, set, channel | the latest completed jobs (10 000), paused queues, wake-ups |
+//!
+//! Each job is the hash Active Job's Sidekiq adapter pushes: `class` (its `JobWrapper`),
+//! `wrapped` (the job class), `queue`, `args` (one element: the Active Job payload), `retry`,
+//! `jid` (the provider job id), `created_at`, `enqueued_at`. Failures add Sidekiq's
+//! `error_class`, `error_message`, `failed_at`, `retried_at` and `retry_count`, plus
+//! `error_history` (every failed run) and `attempts` (claims that counted), which Sidekiq ignores.
+//! Priorities are kept by inserting a job with a priority at its place in the list, so that
+//! lower numbers are taken first (Sidekiq's own jobs have none and are simply pushed).
+//!
+//! # Reliable fetch and fencing
+//!
+//! A claim is one Lua script: it promotes due jobs of `schedule` and `retry`, pops a batch from
+//! the queues (in order of precedence, skipping paused ones) and moves it into this process's
+//! working hash `jobs:working:IDENTITY` under new fencing tokens (from the counter
+//! `jobs:claims`), each with a lease in `jobs:leases:IDENTITY` — nothing is ever only in the
+//! worker's memory. Completing a batch is one script call: it deletes the tokens from the working
+//! hash and records the jobs as completed. A stale claim's token is no longer in the hash (its
+//! job was rescued, and a new claim has a new token), so a stale worker can neither complete,
+//! fail, release nor extend a job that was handed to someone else.
+//!
+//! Each process beats every 5 seconds (the hash `IDENTITY`, with a 60 s TTL, as Sidekiq's
+//! processes do). [`rescue_expired`](jobs_core::Backend::rescue_expired), which every worker
+//! calls regularly, hands back to their queues the jobs of leases that expired and every job of a
+//! process whose heartbeat is gone; their attempt stays counted.
+//!
+//! Times for schedules, retries and leases come from the Redis server's clock (`TIME`).
+//!
+//! # What Sidekiq does not see
+//!
+//! Ruby's Sidekiq neither honours `jobs:paused` nor holds its jobs in a working hash (its
+//! reliable fetch is a Pro feature): its processes pop jobs with `BRPOP`. Route classes by
+//! queue: give the classes that Rust performs their own queues, and have each side work its own.
+
+mod adapter;
+mod backend;
+mod envelope;
+mod error;
+mod inspect;
+mod options;
+mod process;
+mod scripts;
+
+pub use adapter::RedisAdapter;
+pub use envelope::JOB_WRAPPER;
+pub use error::RedisError;
+pub use options::{DEFAULT_URL, RedisBuilder, redact};
+/// The `redis` crate this adapter is built on, for [`RedisAdapter::connection`]'s commands.
+pub use redis;

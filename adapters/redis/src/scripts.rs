@@ -1,0 +1,26 @@
+//! The Lua scripts (in `lua/`), each `common.lua` followed by its own body; sent by SHA
+//! (EVALSHA), loaded again automatically when the server has forgotten them (after a restart).
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+macro_rules! script {
+    ($name:ident, $file:literal) => {
+        pub(crate) static $name: LazyLock<Script> = LazyLock::new(|| {
+            Script::new(concat!(include_str!("lua/common.lua"), include_str!(concat!("lua/", $file))))
+        });
+    };
+}
+
+script!(ENQUEUE, "enqueue.lua");
+script!(CLAIM, "claim.lua");
+script!(COMPLETE, "complete.lua");
+script!(FAIL, "fail.lua");
+script!(RELEASE, "release.lua");
+script!(HEARTBEAT, "heartbeat.lua");
+script!(RESCUE, "rescue.lua");
+script!(PROCESS, "process.lua");
+script!(SNAPSHOT, "snapshot.lua");
+script!(FIND, "find.lua");
+script!(DEAD, "dead.lua");
