@@ -21,9 +21,9 @@ CREATE TABLE {schema}.jobs (
     finished_at timestamptz
 );
 
--- Claims: by queue in precedence, and across every queue ('*'); both in priority, then FIFO.
-CREATE INDEX jobs_available_by_queue ON {schema}.jobs (queue, priority, run_at, id) WHERE state = 'available';
-CREATE INDEX jobs_available ON {schema}.jobs (priority, run_at, id) WHERE state = 'available';
+-- Claims, in priority then FIFO order within a queue. Claims across every queue ('*') walk the
+-- queues through this index too, so that an insert writes one index besides the primary key.
+CREATE INDEX jobs_available ON {schema}.jobs (queue, priority, run_at, id) WHERE state = 'available';
 -- Rescue of expired leases, and pruning of finished jobs.
 CREATE INDEX jobs_leases ON {schema}.jobs (lease_until) WHERE state = 'running';
 CREATE INDEX jobs_finished ON {schema}.jobs (finished_at) WHERE state IN ('completed', 'dead');

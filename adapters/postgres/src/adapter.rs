@@ -11,6 +11,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgExecutor};
 
 use crate::error::{PostgresError, is_disconnect};
+use crate::lane::Lane;
 use crate::listener::Wakeups;
 use crate::options::PostgresBuilder;
 use crate::schema::{self, Schema};
@@ -35,6 +36,9 @@ pub(crate) struct Inner {
     pub(crate) channel: String,
     pub(crate) settings: Settings,
     pub(crate) wakeups: Arc<Wakeups>,
+    /// Connections kept for claims, and for completions, failures and heartbeats.
+    pub(crate) claim_lane: Lane,
+    pub(crate) report_lane: Lane,
     /// When this process last tried to run periodic maintenance.
     pub(crate) maintained_at: Mutex<Option<Instant>>,
     display: String,
@@ -52,6 +56,7 @@ pub(crate) struct Settings {
     pub(crate) retain_completed: Duration,
     pub(crate) retain_dead: Option<Duration>,
     pub(crate) maintenance_interval: Duration,
+    pub(crate) synchronous_worker_commits: bool,
 }
 
 impl Default for Settings {
@@ -60,6 +65,7 @@ impl Default for Settings {
             retain_completed: Duration::from_secs(86_400),
             retain_dead: Some(Duration::from_secs(180 * 86_400)),
             maintenance_interval: Duration::from_secs(60),
+            synchronous_worker_commits: false,
         }
     }
 }
@@ -92,7 +98,7 @@ impl PostgresAdapter {
         settings: Settings,
         display: String,
     ) -> Self {
-        let sql = Statements::new(&schema.quoted);
+        let sql = Statements::new(&schema.quoted, settings.synchronous_worker_commits);
         let channel = format!("jobs:{}", schema.name);
         let inner = Inner {
             pool,
@@ -102,6 +108,8 @@ impl PostgresAdapter {
             schema,
             settings,
             wakeups: Arc::default(),
+            claim_lane: Lane::default(),
+            report_lane: Lane::default(),
             maintained_at: Mutex::new(None),
             display,
         };
@@ -131,6 +139,8 @@ impl PostgresAdapter {
     /// Closes the connections and stops listening; later calls fail.
     pub async fn close(&self) {
         self.inner.wakeups.stop();
+        self.inner.claim_lane.clear().await;
+        self.inner.report_lane.clear().await;
         self.inner.pool.close().await;
     }
 

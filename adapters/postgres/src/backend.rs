@@ -8,8 +8,42 @@ use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Tic
 use sqlx::Row;
 
 use crate::adapter::{PostgresAdapter, micros};
-use crate::error::PostgresError;
+use crate::error::{PostgresError, is_disconnect};
 use crate::sql::Sql;
+
+/// Runs `$body` with `$conn` bound to a connection of `$lane`, again on a new connection if the
+/// connection was lost, as [`PostgresAdapter::retrying`] does for pool statements.
+macro_rules! on_lane {
+    ($adapter:expr, $lane:expr, $what:expr, |$conn:ident| $body:expr) => {{
+        let mut delay = Duration::from_millis(20);
+        let mut attempt = 1;
+        loop {
+            let result = match $lane.get($adapter.pool()).await {
+                Ok(mut held) => {
+                    let result = {
+                        let $conn = held.conn();
+                        $body.await
+                    };
+                    if result.as_ref().is_err_and(is_disconnect) {
+                        held.discard();
+                    }
+                    result
+                }
+                Err(error) => Err(error),
+            };
+            match result {
+                Err(error) if attempt < 4 && is_disconnect(&error) => {
+                    tracing::warn!(target: "jobs", %error,
+                        "PostgreSQL connection lost during {}; retrying on a new connection in {delay:?}", $what);
+                    tokio::time::sleep(delay).await;
+                    delay *= 5;
+                    attempt += 1;
+                }
+                result => break result.map_err(PostgresError::from),
+            }
+        }
+    }};
+}
 
 /// Tickets as the two arrays the statements take; ids that are not ours match nothing.
 fn arrays(tickets: &[Ticket]) -> (Vec<i64>, Vec<i64>) {
@@ -56,15 +90,13 @@ impl PostgresAdapter {
             if remaining == 0 {
                 break;
             }
-            let rows = self
-                .retrying("claim", || {
-                    let query = match segment {
-                        Some(queues) => sqlx::query(inner.sql.claim_named.get()).bind(queues).bind(remaining),
-                        None => sqlx::query(inner.sql.claim_any.get()).bind(remaining),
-                    };
-                    query.bind(lease).bind(params.worker_id).fetch_all(self.pool())
-                })
-                .await?;
+            let rows = on_lane!(self, inner.claim_lane, "claim", |conn| {
+                let query = match segment {
+                    Some(queues) => sqlx::query(inner.sql.claim_named.get()).bind(queues).bind(remaining),
+                    None => sqlx::query(inner.sql.claim_any.get()).bind(remaining),
+                };
+                query.bind(lease).bind(params.worker_id).fetch_all(conn)
+            })?;
             let mut batch = Vec::with_capacity(rows.len());
             for row in rows {
                 let order: (i64, i32, DateTime<Utc>, i64) =
@@ -95,16 +127,14 @@ impl PostgresAdapter {
             return Ok(0);
         }
         let (ids, tokens) = arrays(tickets);
-        let done = self
-            .retrying(what, || {
-                let query = sqlx::query(sql.get()).bind(&ids).bind(&tokens);
-                match extra {
-                    Some(value) => query.bind(value),
-                    None => query,
-                }
-                .execute(self.pool())
-            })
-            .await?;
+        let done = on_lane!(self, self.inner().report_lane, what, |conn| {
+            let query = sqlx::query(sql.get()).bind(&ids).bind(&tokens);
+            match extra {
+                Some(value) => query.bind(value),
+                None => query,
+            }
+            .execute(conn)
+        })?;
         Ok(count(done.rows_affected()))
     }
 
@@ -140,17 +170,15 @@ impl PostgresAdapter {
             columns.4.push(serde_json::to_string(&failure.error).map_err(|e| PostgresError::Malformed(e.to_string()))?);
         }
         let sql = &self.inner().sql.fail;
-        let done = self
-            .retrying("fail", || {
-                sqlx::query(sql.get())
-                    .bind(&columns.0)
-                    .bind(&columns.1)
-                    .bind(&columns.2)
-                    .bind(&columns.3)
-                    .bind(&columns.4)
-                    .execute(self.pool())
-            })
-            .await?;
+        let done = on_lane!(self, self.inner().report_lane, "fail", |conn| {
+            sqlx::query(sql.get())
+                .bind(&columns.0)
+                .bind(&columns.1)
+                .bind(&columns.2)
+                .bind(&columns.3)
+                .bind(&columns.4)
+                .execute(conn)
+        })?;
         Ok(count(done.rows_affected()))
     }
 

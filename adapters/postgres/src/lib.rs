@@ -36,6 +36,7 @@ mod adapter;
 mod backend;
 mod error;
 mod inspect;
+mod lane;
 mod listener;
 mod maintenance;
 mod options;

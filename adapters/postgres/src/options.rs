@@ -135,6 +135,18 @@ impl PostgresBuilder {
         self
     }
 
+    /// Whether the worker's writes — claims, completions, failures, heartbeats, rescues — wait
+    /// for the server to flush them to disk before they return (default `false`; enqueues always
+    /// wait). Without the wait a claim or a completion costs no disk flush, several times faster
+    /// on most disks; if the *server* crashes, the last few hundred milliseconds of them may be
+    /// lost, which at-least-once delivery absorbs: a lost claim leaves the job ready, a lost
+    /// completion or failure leaves it running until its lease expires and it is rescued, so a
+    /// job may run once more, and none is lost. `true` makes every write durable on return.
+    pub fn synchronous_worker_commits(mut self, synchronous: bool) -> Self {
+        self.settings.synchronous_worker_commits = synchronous;
+        self
+    }
+
     fn resolve_options(&self) -> Result<PgConnectOptions, Error> {
         let options = match (&self.options, &self.url) {
             (Some(options), _) => options.clone(),

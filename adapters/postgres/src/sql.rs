@@ -56,7 +56,11 @@ const INFO: &str = "id, queue, priority, shown, attempts, run_at, payload, error
 
 impl Statements {
     /// The statements for the schema whose quoted name is `schema`.
-    pub(crate) fn new(schema: &str) -> Statements {
+    pub(crate) fn new(schema: &str, synchronous_worker: bool) -> Statements {
+        // Joined into the FROM list of the worker's writes: their commits do not wait for the
+        // WAL flush (see PostgresBuilder::synchronous_worker_commits).
+        let nowait =
+            if synchronous_worker { "" } else { ", (SELECT set_config('synchronous_commit', 'off', true)) AS nowait" };
         let jobs = format!("{schema}.jobs");
         let paused = format!("{schema}.paused_queues");
         let sql = |text: String| Sql(Arc::from(text));
@@ -95,29 +99,43 @@ impl Statements {
                  UPDATE {jobs} j
                  SET state = 'running', attempts = j.attempts + 1, token = j.token + 1,
                      lease_until = now() + $3 {MICROS}, worker_id = $4
-                 FROM next WHERE j.id = next.id
+                 FROM next{nowait} WHERE j.id = next.id
                  RETURNING {CLAIMED}, next.ord"
             )),
-            // $1: the limit; $2: the lease; $3: the worker.
+            // $1: the limit; $2: the lease; $3: the worker. The queues that have available jobs are
+            // found by skipping through the index (a recursive loose index scan), then each gives
+            // its first jobs and the best of those are claimed.
             claim_any: sql(format!(
-                "WITH next AS (
-                    SELECT id FROM {jobs} j
-                    WHERE state = 'available' AND run_at <= now()
-                      AND NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = j.queue)
-                    ORDER BY priority, run_at, id
+                "WITH RECURSIVE queues AS (
+                    (SELECT queue FROM {jobs} WHERE state = 'available' ORDER BY queue LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT j.queue FROM {jobs} j
+                            WHERE j.state = 'available' AND j.queue > queues.queue
+                            ORDER BY j.queue LIMIT 1)
+                    FROM queues WHERE queues.queue IS NOT NULL
+                 ), next AS (
+                    SELECT c.id FROM queues CROSS JOIN LATERAL (
+                        SELECT id, priority, run_at FROM {jobs}
+                        WHERE state = 'available' AND queue = queues.queue AND run_at <= now()
+                        ORDER BY priority, run_at, id
+                        LIMIT $1
+                        FOR UPDATE SKIP LOCKED
+                    ) c
+                    WHERE queues.queue IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = queues.queue)
+                    ORDER BY c.priority, c.run_at, c.id
                     LIMIT $1
-                    FOR UPDATE SKIP LOCKED
                  )
                  UPDATE {jobs} j
                  SET state = 'running', attempts = j.attempts + 1, token = j.token + 1,
                      lease_until = now() + $2 {MICROS}, worker_id = $3
-                 FROM next WHERE j.id = next.id
+                 FROM next{nowait} WHERE j.id = next.id
                  RETURNING {CLAIMED}, 1::int8 AS ord"
             )),
             // Tickets as two arrays: $1 ids, $2 tokens; only current claims match.
             complete: sql(format!(
                 "UPDATE {jobs} j SET state = 'completed', finished_at = now(), lease_until = NULL, worker_id = NULL
-                 FROM unnest($1::int8[], $2::int8[]) AS t(id, token)
+                 FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
                  WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'"
             )),
             // $3: the channel, woken for each queue that got a job back.
@@ -125,7 +143,7 @@ impl Statements {
                 "WITH released AS (
                     UPDATE {jobs} j
                     SET state = 'available', attempts = greatest(j.attempts - 1, 0), lease_until = NULL, worker_id = NULL
-                    FROM unnest($1::int8[], $2::int8[]) AS t(id, token)
+                    FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
                     WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'
                     RETURNING j.queue
                  )
@@ -135,7 +153,7 @@ impl Statements {
             // $3: the lease.
             heartbeat: sql(format!(
                 "UPDATE {jobs} j SET lease_until = now() + $3 {MICROS}
-                 FROM unnest($1::int8[], $2::int8[]) AS t(id, token)
+                 FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
                  WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'"
             )),
             // Per failure: id, token, retry delay (null: dead), new payload (null: keep), error JSON.
@@ -150,7 +168,7 @@ impl Statements {
                      lease_until = NULL,
                      worker_id = NULL
                  FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[])
-                     AS f(id, token, retry_in, payload, error)
+                     AS f(id, token, retry_in, payload, error){nowait}
                  WHERE j.id = f.id AND j.token = f.token AND j.state = 'running'"
             )),
             // $1: the channel.
@@ -161,7 +179,7 @@ impl Statements {
                     FOR UPDATE SKIP LOCKED
                  ), rescued AS (
                     UPDATE {jobs} j SET state = 'available', lease_until = NULL, worker_id = NULL
-                    FROM expired WHERE j.id = expired.id
+                    FROM expired{nowait} WHERE j.id = expired.id
                     RETURNING j.queue
                  )
                  SELECT count(*) AS n, (SELECT count(*) FROM (SELECT pg_notify($1, queue) FROM rescued) w) AS woken
