@@ -27,10 +27,12 @@
 //! | [`adapters::MemoryAdapter`] | no | development, one process | |
 //! | [`adapters::TestAdapter`] | no | tests: records, asserts, performs on demand | |
 //! | `sqlite::SqliteAdapter` | yes | the embedded default: one file, several processes | `sqlite` (default) |
+//! | `postgres::PostgresAdapter` | yes | production, workers on many machines | `postgres` |
 //!
 //! | feature | default | what |
 //! |---|---|---|
 //! | `sqlite` | yes | the SQLite adapter, `jobs::sqlite` |
+//! | `postgres` | no | the PostgreSQL adapter, `jobs::postgres` |
 //! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
 
 pub use jobs_core::*;
@@ -45,6 +47,18 @@ pub use jobs_core::*;
 /// ```
 #[cfg(feature = "sqlite")]
 pub use jobs_sqlite as sqlite;
+
+/// The PostgreSQL adapter: jobs in a schema of their own, drained by workers on many machines,
+/// enqueued inside the application's transactions if it likes.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), jobs::Error> {
+/// let postgres = jobs::postgres::PostgresAdapter::connect("postgres://app@localhost/app").await?;
+/// jobs::Runtime::builder().adapter(postgres).build()?.install();
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "postgres")]
+pub use jobs_postgres as postgres;
 
 /// The `#[job]` attribute: turns an `async fn` into a background job.
 ///
