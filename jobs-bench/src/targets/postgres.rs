@@ -30,7 +30,7 @@ pub(crate) async fn open() -> Result<Target, Unavailable> {
         .map_err(unreachable)?;
     let server: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut probe).await.map_err(unreachable)?;
     let _ = probe.close().await;
-    let schema = format!("jobs_bench_{:016x}", std::process::id() as u64 * 1_000_003 ^ nanos());
+    let schema = format!("jobs_bench_{:08x}{:08x}", std::process::id(), nanos());
     let adapter = PostgresAdapter::builder()
         .url(&url)
         .schema(&schema)
@@ -54,6 +54,6 @@ pub(crate) async fn open() -> Result<Target, Unavailable> {
     })
 }
 
-fn nanos() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos().into())
+fn nanos() -> u32 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
 }
