@@ -10,7 +10,7 @@ use jobs_core::{Adapter, Backend, BoxFuture, Capabilities, Error, Inspect, JobDa
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgExecutor};
 
-use crate::error::{PostgresError, is_disconnect};
+use crate::error::{LastDisconnect, PostgresError, is_disconnect};
 use crate::lane::Lane;
 use crate::listener::Wakeups;
 use crate::options::PostgresBuilder;
@@ -42,6 +42,7 @@ pub(crate) struct Inner {
     /// When this process last tried to run periodic maintenance.
     pub(crate) maintained_at: Mutex<Option<Instant>>,
     display: String,
+    pub(crate) disconnects: Arc<LastDisconnect>,
 }
 
 impl Drop for Inner {
@@ -97,6 +98,7 @@ impl PostgresAdapter {
         schema: Schema,
         settings: Settings,
         display: String,
+        disconnects: Arc<LastDisconnect>,
     ) -> Self {
         let sql = Statements::new(&schema.quoted, settings.synchronous_worker_commits);
         let channel = format!("jobs:{}", schema.name);
@@ -112,6 +114,7 @@ impl PostgresAdapter {
             report_lane: Lane::default(),
             maintained_at: Mutex::new(None),
             display,
+            disconnects,
         };
         PostgresAdapter { inner: Arc::new(inner) }
     }
@@ -169,11 +172,12 @@ impl PostgresAdapter {
         let mut delay = Duration::from_millis(20);
         for attempt in 1.. {
             match statement().await {
-                Err(error) if attempt < 4 && is_disconnect(&error) => {
+                Err(error) if attempt < 5 && is_disconnect(&error) => {
+                    self.inner.disconnects.seen();
                     tracing::warn!(target: "jobs", %error,
                         "PostgreSQL connection lost during {what}; retrying on a new connection in {delay:?}");
                     tokio::time::sleep(delay).await;
-                    delay *= 5;
+                    delay = (delay * 4).min(Duration::from_secs(2));
                 }
                 result => return Ok(result?),
             }

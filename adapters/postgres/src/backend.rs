@@ -32,11 +32,12 @@ macro_rules! on_lane {
                 Err(error) => Err(error),
             };
             match result {
-                Err(error) if attempt < 4 && is_disconnect(&error) => {
+                Err(error) if attempt < 5 && is_disconnect(&error) => {
+                    $adapter.inner().disconnects.seen();
                     tracing::warn!(target: "jobs", %error,
                         "PostgreSQL connection lost during {}; retrying on a new connection in {delay:?}", $what);
                     tokio::time::sleep(delay).await;
-                    delay *= 5;
+                    delay = (delay * 4).min(Duration::from_secs(2));
                     attempt += 1;
                 }
                 result => break result.map_err(PostgresError::from),

@@ -54,3 +54,20 @@ pub(crate) fn is_disconnect(error: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// When a statement last met a lost connection: until they are used again, connections that were
+/// idle since before then are pinged before use, since a restart or a kill takes all of them.
+#[derive(Debug, Default)]
+pub(crate) struct LastDisconnect(std::sync::Mutex<Option<std::time::Instant>>);
+
+impl LastDisconnect {
+    pub(crate) fn seen(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
+    }
+
+    /// Whether a connection idle for `idle` may have been cut off without anyone noticing.
+    pub(crate) fn suspects(&self, idle: std::time::Duration) -> bool {
+        idle > std::time::Duration::from_secs(10)
+            || self.0.lock().unwrap_or_else(|e| e.into_inner()).is_some_and(|at| at.elapsed() <= idle)
+    }
+}

@@ -1,13 +1,14 @@
 //! Connecting: [`PostgresBuilder`].
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jobs_core::Error;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::adapter::{PostgresAdapter, Settings};
-use crate::error::PostgresError;
+use crate::error::{LastDisconnect, PostgresError};
 use crate::schema::{self, Schema};
 
 /// Options for connecting to PostgreSQL; from [`PostgresAdapter::builder`].
@@ -168,15 +169,19 @@ impl PostgresBuilder {
     pub async fn connect(self) -> Result<PostgresAdapter, Error> {
         let schema = Schema::new(&self.schema)?;
         let options = self.resolve_options()?;
+        let disconnects = Arc::new(LastDisconnect::default());
+        let suspect = disconnects.clone();
         let pool = PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(self.acquire_timeout)
-            // Ping only connections idle for a while (the server may have restarted meanwhile);
-            // statements that meet a dead connection are retried on a new one.
+            // Ping only connections idle for a while, or since a statement met a lost connection
+            // (the server may have restarted meanwhile); statements that meet a dead connection
+            // anyway are retried on a new one.
             .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
+            .before_acquire(move |conn, meta| {
+                let ping = suspect.suspects(meta.idle_for);
                 Box::pin(async move {
-                    if meta.idle_for > Duration::from_secs(10) {
+                    if ping {
                         sqlx::Connection::ping(conn).await?;
                     }
                     Ok(true)
@@ -191,7 +196,7 @@ impl PostgresBuilder {
             schema::check(&pool, &schema).await?;
         }
         let display = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
-        Ok(PostgresAdapter::from_parts(pool, options, schema, self.settings, display))
+        Ok(PostgresAdapter::from_parts(pool, options, schema, self.settings, display, disconnects))
     }
 
     /// Connects and applies pending migrations, then disconnects; returns the versions applied.

@@ -47,16 +47,17 @@ impl Schema {
     }
 
     fn bookkeeping(&self) -> String {
-        format!(
-            "CREATE SCHEMA IF NOT EXISTS {s};
-             CREATE TABLE IF NOT EXISTS {s}.schema_migrations (
-                 version     bigint      PRIMARY KEY,
-                 description text        NOT NULL,
-                 checksum    text        NOT NULL,
-                 applied_at  timestamptz NOT NULL DEFAULT now()
-             );",
-            s = self.quoted
-        )
+        let s = &self.quoted;
+        [
+            format!("CREATE SCHEMA IF NOT EXISTS {s};"),
+            format!("CREATE TABLE IF NOT EXISTS {s}.schema_migrations ("),
+            "    version     bigint      PRIMARY KEY,".to_owned(),
+            "    description text        NOT NULL,".to_owned(),
+            "    checksum    text        NOT NULL,".to_owned(),
+            "    applied_at  timestamptz NOT NULL DEFAULT now()".to_owned(),
+            ");".to_owned(),
+        ]
+        .join("\n")
     }
 
     fn render(&self, migration: &Migration) -> String {
@@ -125,8 +126,22 @@ fn mismatch(schema: &Schema, mismatch: jobs_core::migrations::Mismatch) -> Postg
 /// processes starting at once migrate it once; returns the versions applied.
 pub(crate) async fn migrate(pool: &PgPool, schema: &Schema) -> Result<Vec<i64>, PostgresError> {
     let mut tx = pool.begin().await?;
+    match apply(&mut tx, schema).await {
+        Ok(versions) => {
+            tx.commit().await?;
+            Ok(versions)
+        }
+        Err(error) => {
+            // Roll back now, rather than when the dropped transaction's connection is next used.
+            let _ = tx.rollback().await;
+            Err(error)
+        }
+    }
+}
+
+async fn apply(tx: &mut sqlx::PgConnection, schema: &Schema) -> Result<Vec<i64>, PostgresError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(schema.lock_key("migrate")).execute(&mut *tx).await?;
-    let found = applied(&mut tx, schema).await?;
+    let found = applied(&mut *tx, schema).await?;
     let todo = pending(MIGRATIONS, &found).map_err(|m| mismatch(schema, m))?;
     if todo.is_empty() {
         return Ok(Vec::new());
@@ -140,7 +155,6 @@ pub(crate) async fn migrate(pool: &PgPool, schema: &Schema) -> Result<Vec<i64>, 
         sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *tx).await?;
         versions.push(migration.version);
     }
-    tx.commit().await?;
     Ok(versions)
 }
 

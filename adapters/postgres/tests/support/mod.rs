@@ -53,6 +53,11 @@ impl Drop for TestSchema {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
                 let mut conn = PgConnection::connect(&url()).await?;
+                // Connections of the test that are still open (named after the schema) go first.
+                sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
+                    .bind(&name)
+                    .execute(&mut conn)
+                    .await?;
                 sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE")))
                     .execute(&mut conn)
                     .await?;
@@ -65,4 +70,91 @@ impl Drop for TestSchema {
             eprintln!("could not drop test schema {}: {dropped:?}", self.name);
         }
     }
+}
+
+/// Which jobs ran (by number), in order, possibly more than once.
+#[derive(Default)]
+pub struct Seen(pub std::sync::Mutex<Vec<u64>>);
+
+impl Seen {
+    /// The numbers that ran, sorted, duplicates kept.
+    pub fn sorted(&self) -> Vec<u64> {
+        let mut ran = self.0.lock().unwrap().clone();
+        ran.sort_unstable();
+        ran
+    }
+}
+
+/// A job that notes its number in [`Seen`], after `millis` of work.
+pub struct Count {
+    pub n: u64,
+    pub millis: u64,
+}
+
+impl jobs_core::Job for Count {
+    const NAME: &'static str = "Count";
+    type Output = ();
+
+    fn to_arguments(&self) -> Result<Vec<serde_json::Value>, jobs_core::Error> {
+        Ok(vec![serde_json::json!(self.n), serde_json::json!(self.millis)])
+    }
+
+    fn from_arguments(arguments: Vec<serde_json::Value>) -> Result<Self, jobs_core::Error> {
+        let mut reader = jobs_core::ArgumentsReader::new(Self::NAME, arguments, 2)?;
+        Ok(Count { n: reader.next("n")?, millis: reader.next("millis")? })
+    }
+
+    async fn perform(self, ctx: jobs_core::JobContext) -> Result<(), jobs_core::Error> {
+        if self.millis > 0 {
+            tokio::time::sleep(Duration::from_millis(self.millis)).await;
+        }
+        ctx.state::<Seen>()?.0.lock().unwrap().push(self.n);
+        Ok(())
+    }
+}
+
+/// A runtime on `adapter` that knows [`Count`] and records into `seen`.
+pub fn runtime(adapter: &PostgresAdapter, seen: &std::sync::Arc<Seen>) -> jobs_core::Runtime {
+    let mut registry = jobs_core::Registry::new();
+    registry.register::<Count>().unwrap();
+    jobs_core::Runtime::builder()
+        .adapter(adapter.clone())
+        .registry(registry)
+        .shared_state(seen.clone())
+        .build()
+        .unwrap()
+}
+
+/// A worker of `default` on `runtime` that polls rarely, so that only wake-ups make it quick.
+pub fn worker(runtime: &jobs_core::Runtime, poll: Duration) -> jobs_core::WorkerHandle {
+    jobs_core::Worker::builder()
+        .runtime(runtime)
+        .concurrency(10)
+        .poll_interval(poll)
+        .lease(Duration::from_secs(2))
+        .build()
+        .unwrap()
+        .start()
+}
+
+/// Waits until `condition` holds, for at most `limit`.
+pub async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The [`PostgresError`](jobs_postgres::PostgresError) inside an adapter error.
+pub fn postgres_error(error: &jobs_core::Error) -> &jobs_postgres::PostgresError {
+    match error {
+        jobs_core::Error::Adapter { source, .. } => source.downcast_ref().expect("a PostgresError"),
+        other => panic!("expected an adapter error, got {other:?}"),
+    }
+}
+
+/// A plain connection to the test server, for looking behind the adapter's back.
+pub async fn connection() -> PgConnection {
+    PgConnection::connect(&url()).await.expect("connect to the test server")
 }
