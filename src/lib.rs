@@ -154,6 +154,8 @@ pub mod prelude {
         ConfiguredJob, Enqueued, Global, GlobalId, Job, JobContext, PendingJob, Runtime, State, Worker,
         perform_all_later,
     };
+    #[cfg(feature = "postgres")]
+    pub use jobs_postgres::PostgresAdapter;
     #[cfg(feature = "sqlite")]
     pub use jobs_sqlite::SqliteAdapter;
 }
