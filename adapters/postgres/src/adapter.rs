@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgExecutor};
 use crate::error::{LastDisconnect, PostgresError, is_disconnect};
 use crate::lane::Lane;
 use crate::listener::Wakeups;
+use crate::notify::Debounce;
 use crate::options::PostgresBuilder;
 use crate::schema::{self, Schema};
 use crate::sql::Statements;
@@ -36,6 +37,7 @@ pub(crate) struct Inner {
     pub(crate) channel: String,
     pub(crate) settings: Settings,
     pub(crate) wakeups: Arc<Wakeups>,
+    pub(crate) debounce: Arc<Debounce>,
     /// Connections kept for claims, and for completions, failures and heartbeats.
     pub(crate) claim_lane: Lane,
     pub(crate) report_lane: Lane,
@@ -110,6 +112,7 @@ impl PostgresAdapter {
             schema,
             settings,
             wakeups: Arc::default(),
+            debounce: Arc::default(),
             claim_lane: Lane::default(),
             report_lane: Lane::default(),
             maintained_at: Mutex::new(None),
@@ -158,7 +161,7 @@ impl PostgresAdapter {
             run_at: vec![None],
             payloads: vec![payload.to_owned()],
         };
-        let ids = self.retrying("enqueue", || self.insert(self.pool(), &rows)).await?;
+        let ids = self.insert_debounced(&rows).await?;
         Ok(ids[0].to_string())
     }
 
@@ -185,11 +188,13 @@ impl PostgresAdapter {
         unreachable!("the loop returns")
     }
 
-    /// Inserts the rows and wakes workers of their queues, in one statement.
-    pub(crate) async fn insert<'e>(&self, executor: impl PgExecutor<'e>, rows: &Rows) -> Result<Vec<i64>, sqlx::Error> {
-        let mut wake: Vec<&str> = rows.queues.iter().map(String::as_str).collect();
-        wake.sort_unstable();
-        wake.dedup();
+    /// Inserts the rows and wakes workers of the `wake` queues, in one statement.
+    pub(crate) async fn insert<'e>(
+        &self,
+        executor: impl PgExecutor<'e>,
+        rows: &Rows,
+        wake: &[&str],
+    ) -> Result<Vec<i64>, sqlx::Error> {
         sqlx::query_scalar(self.inner.sql.insert.get())
             .bind(&rows.job_ids)
             .bind(&rows.queues)
@@ -200,6 +205,18 @@ impl PostgresAdapter {
             .bind(wake)
             .fetch_all(executor)
             .await
+    }
+}
+
+impl PostgresAdapter {
+    /// Inserts with the pool, notifying as [`crate::notify`] decides.
+    async fn insert_debounced(&self, rows: &Rows) -> Result<Vec<i64>, PostgresError> {
+        let pending = self.inner.debounce.begin(rows.distinct_queues(), self.pool(), &self.inner.channel);
+        let wake = pending.notified();
+        let ids = self.retrying("enqueue", || self.insert(self.pool(), rows, &wake)).await?;
+        drop(wake);
+        pending.stored();
+        Ok(ids)
     }
 }
 
@@ -214,6 +231,14 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
+    /// The queues of the rows, each once.
+    pub(crate) fn distinct_queues(&self) -> Vec<String> {
+        let mut queues = self.queues.clone();
+        queues.sort_unstable();
+        queues.dedup();
+        queues
+    }
+
     pub(crate) fn of(jobs: &[JobData]) -> Result<Rows, Error> {
         let mut rows = Rows::default();
         for job in jobs {
@@ -257,7 +282,7 @@ impl Adapter for PostgresAdapter {
                 return Ok(Vec::new());
             }
             let rows = Rows::of(jobs)?;
-            Ok(ids(self.retrying("enqueue", || self.insert(self.pool(), &rows)).await?))
+            Ok(ids(self.insert_debounced(&rows).await?))
         })
     }
 

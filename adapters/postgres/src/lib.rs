@@ -22,8 +22,10 @@
 //!   and a fencing token; completions and failures are written in batches. Every time — due
 //!   times, leases, retries — comes from the server's clock.
 //! * **Wake-ups**: enqueues `NOTIFY` the queue's name (nothing else; once per queue and
-//!   transaction, sent on commit), and one `LISTEN` connection per process wakes waiting workers;
-//!   while it is down, workers poll at their poll interval.
+//!   transaction, sent on commit; debounced when one process enqueues concurrently, since
+//!   notifying commits serialize), and one `LISTEN` connection per process wakes its waiting
+//!   workers, a burst of notifications once each; while it is down, workers poll at their poll
+//!   interval.
 //! * **Leases**: heartbeats renew them; any live worker rescues expired ones; pruning of finished
 //!   jobs runs on one elected worker (an advisory lock) per [`PostgresBuilder::maintenance_interval`].
 //! * **Transactional enqueue**: [`PostgresAdapter::enqueue_in`] writes jobs with the
@@ -39,6 +41,7 @@ mod inspect;
 mod lane;
 mod listener;
 mod maintenance;
+mod notify;
 mod options;
 mod schema;
 mod sql;

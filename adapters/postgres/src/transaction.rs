@@ -30,7 +30,11 @@ impl EnqueueSink for InTransaction<'_> {
     ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
             let rows = Rows::of(jobs)?;
-            let stored = self.adapter.insert(&mut *self.conn, &rows).await.map_err(PostgresError::from)?;
+            // Inside the application's transaction every queue is notified: the NOTIFY is sent
+            // when it commits, which only the application knows.
+            let queues = rows.distinct_queues();
+            let wake: Vec<&str> = queues.iter().map(String::as_str).collect();
+            let stored = self.adapter.insert(&mut *self.conn, &rows, &wake).await.map_err(PostgresError::from)?;
             Ok(ids(stored))
         })
     }

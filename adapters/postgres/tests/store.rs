@@ -131,3 +131,43 @@ async fn maintenance_prunes_on_one_elected_worker_per_interval() {
     assert_eq!(b.find(&second).await.unwrap().unwrap().state, JobState::Completed, "pruned once per interval");
     assert_eq!(a.prune_completed(Duration::ZERO).await.unwrap(), 1, "pruning by hand ignores the election");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_enqueues_with_debounced_notifications_all_wake_the_worker() {
+    let Some(schema) = TestSchema::new("concurrent_enqueues_with_debounced_notifications_all_wake_the_worker").await
+    else {
+        return;
+    };
+    let (working, enqueuing) = (schema.adapter().await, schema.adapter().await);
+    let seen = Arc::new(Seen::default());
+    let running = worker(&runtime(&working, &seen), Duration::from_secs(30));
+    let other = runtime(&enqueuing, &seen);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    for round in 0..3u64 {
+        let tasks: Vec<_> = (0..8u64)
+            .map(|task| {
+                let other = other.clone();
+                tokio::spawn(async move {
+                    for n in 0..25 {
+                        other.perform_later(Count { n: round * 1000 + task * 100 + n, millis: 0 }).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        // Most of these enqueues left their NOTIFY to a trailing one; the worker polls every
+        // 30 s, so only those make it see every job quickly.
+        let expected = (round as usize + 1) * 200;
+        wait_until("every concurrently enqueued job to run", Duration::from_secs(5), || {
+            seen.sorted().len() == expected
+        })
+        .await;
+    }
+    running.shutdown().await.unwrap();
+    let mut ran = seen.sorted();
+    ran.dedup();
+    assert_eq!(ran.len(), 600, "each job ran once");
+}
