@@ -27,11 +27,13 @@
 //! | [`adapters::MemoryAdapter`] | no | development, one process | |
 //! | [`adapters::TestAdapter`] | no | tests: records, asserts, performs on demand | |
 //! | `sqlite::SqliteAdapter` | yes | the embedded default: one file, several processes | `sqlite` (default) |
+//! | `postgres::PostgresAdapter` | yes | production, workers on many machines | `postgres` |
 //! | `redis::RedisAdapter` | yes | many machines; Sidekiq's layout, shared with Rails | `redis` |
 //!
 //! | feature | default | what |
 //! |---|---|---|
 //! | `sqlite` | yes | the SQLite adapter, `jobs::sqlite` |
+//! | `postgres` | no | the PostgreSQL adapter, `jobs::postgres` |
 //! | `redis` | no | the Redis adapter, `jobs::redis`: Sidekiq's key layout and job format |
 //! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
 
@@ -48,6 +50,17 @@ pub use jobs_core::*;
 #[cfg(feature = "sqlite")]
 pub use jobs_sqlite as sqlite;
 
+/// The PostgreSQL adapter: jobs in a schema of their own, drained by workers on many machines,
+/// enqueued inside the application's transactions if it likes.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), jobs::Error> {
+/// let postgres = jobs::postgres::PostgresAdapter::connect("postgres://app@localhost/app").await?;
+/// jobs::Runtime::builder().adapter(postgres).build()?.install();
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "postgres")]
+pub use jobs_postgres as postgres;
 /// The Redis adapter: jobs in Sidekiq's key layout and job format, so that Rails (through Active
 /// Job's Sidekiq adapter) and Rust share one set of queues; reliable fetch, batched claims.
 ///
@@ -154,6 +167,8 @@ pub mod prelude {
         ConfiguredJob, Enqueued, Global, GlobalId, Job, JobContext, PendingJob, Runtime, State, Worker,
         perform_all_later,
     };
+    #[cfg(feature = "postgres")]
+    pub use jobs_postgres::PostgresAdapter;
     #[cfg(feature = "redis")]
     pub use jobs_redis::RedisAdapter;
     #[cfg(feature = "sqlite")]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::adapter::{BoxFuture, Capabilities};
 use crate::callbacks;
 use crate::declarations::Declarations;
 use crate::error::Error;
@@ -192,6 +193,15 @@ impl PendingJob {
         Ok(all.pop().expect("one job in, one handle out"))
     }
 
+    /// Enqueues this one job into `sink` instead of the runtime's adapter — a database
+    /// transaction, for one — with the same callbacks, checks, logs and events; on the current
+    /// runtime (or the one set in its options).
+    pub async fn enqueue_into(self, sink: &mut dyn EnqueueSink) -> Result<Enqueued, Error> {
+        let runtime = runtime_of(&self.options)?;
+        let mut all = enqueue_all_into(&runtime, vec![self], sink).await?;
+        Ok(all.pop().expect("one job in, one handle out"))
+    }
+
     pub(crate) fn into_data(self, runtime: &Runtime) -> Result<(JobData, bool), Error> {
         Ok(self.into_parts(runtime)?.0)
     }
@@ -250,27 +260,90 @@ pub async fn perform_all_later(jobs: impl IntoIterator<Item = PendingJob>) -> Re
     enqueue_all(&Runtime::current()?, jobs.into_iter().collect()).await
 }
 
-pub(crate) async fn enqueue_all(runtime: &Runtime, jobs: Vec<PendingJob>) -> Result<Vec<Enqueued>, Error> {
-    let span = match jobs.as_slice() {
-        [job] => {
-            tracing::info_span!(target: "jobs", "enqueue", job_class = job.class, adapter = runtime.adapter().name())
-        }
-        _ => tracing::info_span!(target: "jobs", "enqueue_all", jobs = jobs.len(), adapter = runtime.adapter().name()),
-    };
-    tracing::Instrument::instrument(enqueue_in_span(runtime, jobs), span).await
+/// Where an enqueue stores its jobs instead of the runtime's adapter: a database transaction,
+/// for one, so that jobs become visible only if it commits. See [`PendingJob::enqueue_into`] and
+/// [`Runtime::perform_all_into`]; adapters that offer it (PostgreSQL's transactional enqueue)
+/// implement it, applications rarely do.
+pub trait EnqueueSink: Send {
+    /// The name in logs, like [`Adapter::name`](crate::Adapter::name).
+    fn name(&self) -> &str;
+
+    /// What the sink can store; scheduled jobs need `scheduling`.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Stores the jobs; returns their provider ids in order. Either all are stored or it fails.
+    fn store<'a>(
+        &'a mut self,
+        runtime: &'a Runtime,
+        jobs: &'a [JobData],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>>;
 }
 
-async fn enqueue_in_span(runtime: &Runtime, jobs: Vec<PendingJob>) -> Result<Vec<Enqueued>, Error> {
-    let adapter = runtime.adapter();
+/// Where one enqueue call stores its jobs.
+enum Target<'s> {
+    Adapter,
+    Sink(&'s mut dyn EnqueueSink),
+}
+
+pub(crate) async fn enqueue_all(runtime: &Runtime, jobs: Vec<PendingJob>) -> Result<Vec<Enqueued>, Error> {
+    enqueue_to(runtime, jobs, Target::Adapter, runtime.adapter().name()).await
+}
+
+pub(crate) async fn enqueue_all_into(
+    runtime: &Runtime,
+    jobs: Vec<PendingJob>,
+    sink: &mut dyn EnqueueSink,
+) -> Result<Vec<Enqueued>, Error> {
+    let name = sink.name().to_owned();
+    enqueue_to(runtime, jobs, Target::Sink(sink), &name).await
+}
+
+async fn enqueue_to(
+    runtime: &Runtime,
+    jobs: Vec<PendingJob>,
+    target: Target<'_>,
+    name: &str,
+) -> Result<Vec<Enqueued>, Error> {
+    let span = match jobs.as_slice() {
+        [job] => tracing::info_span!(target: "jobs", "enqueue", job_class = job.class, adapter = name),
+        _ => tracing::info_span!(target: "jobs", "enqueue_all", jobs = jobs.len(), adapter = name),
+    };
+    tracing::Instrument::instrument(enqueue_in_span(runtime, jobs, target, name), span).await
+}
+
+impl Target<'_> {
+    fn capabilities(&self, runtime: &Runtime) -> Capabilities {
+        match self {
+            Target::Adapter => runtime.adapter().capabilities(),
+            Target::Sink(sink) => sink.capabilities(),
+        }
+    }
+
+    async fn store(&mut self, runtime: &Runtime, jobs: &[JobData]) -> Result<Vec<Option<String>>, Error> {
+        match self {
+            Target::Adapter if jobs.len() == 1 => Ok(vec![runtime.adapter().enqueue(runtime, &jobs[0]).await?]),
+            Target::Adapter => runtime.adapter().enqueue_all(runtime, jobs).await,
+            Target::Sink(sink) => sink.store(runtime, jobs).await,
+        }
+    }
+}
+
+async fn enqueue_in_span(
+    runtime: &Runtime,
+    jobs: Vec<PendingJob>,
+    mut target: Target<'_>,
+    name: &str,
+) -> Result<Vec<Enqueued>, Error> {
+    let capabilities = target.capabilities(runtime);
     let mut datas = Vec::with_capacity(jobs.len());
     let mut log_arguments = Vec::with_capacity(jobs.len());
     let mut declarations = None;
     for job in jobs {
         let ((data, log), declared) = job.into_parts(runtime)?;
         crate::limits::check_payload_size(&data, runtime.max_payload_size())?;
-        if data.scheduled_at.is_some() && !adapter.capabilities().scheduling {
+        if data.scheduled_at.is_some() && !capabilities.scheduling {
             return Err(Error::not_supported(
-                adapter.name(),
+                name,
                 "scheduled jobs (wait / wait_until); use an adapter that schedules, such as memory or sqlite",
             ));
         }
@@ -284,18 +357,19 @@ async fn enqueue_in_span(runtime: &Runtime, jobs: Vec<PendingJob>) -> Result<Vec
         let declarations = declarations.expect("one job");
         let middleware = runtime.middleware();
         data.provider_job_id = if middleware.is_empty() && is_empty(declarations) {
-            adapter.enqueue(runtime, data).await?
+            first(target.store(runtime, std::slice::from_ref(data)).await?)
         } else {
             let provider = std::sync::Mutex::new(None);
-            let snapshot = data.clone();
+            let snapshot = std::slice::from_ref(data);
+            let target = &mut target;
             callbacks::enqueue(
                 middleware,
                 declarations,
-                &snapshot,
+                &snapshot[0],
                 Box::new(|| {
                     Box::pin(async {
                         *provider.lock().unwrap_or_else(|e| e.into_inner()) =
-                            adapter.enqueue(runtime, &snapshot).await?;
+                            first(target.store(runtime, snapshot).await?);
                         Ok(())
                     })
                 }),
@@ -304,17 +378,17 @@ async fn enqueue_in_span(runtime: &Runtime, jobs: Vec<PendingJob>) -> Result<Vec
             provider.into_inner().unwrap_or_else(|e| e.into_inner())
         };
     } else if !datas.is_empty() {
-        let ids = adapter.enqueue_all(runtime, &datas).await?;
+        let ids = target.store(runtime, &datas).await?;
         for (data, id) in datas.iter_mut().zip(ids) {
             data.provider_job_id = id;
         }
-        crate::instrument::enqueued_all(runtime, adapter.name(), datas.len());
+        crate::instrument::enqueued_all(runtime, name, datas.len());
     }
     let handles = datas
         .into_iter()
         .zip(log_arguments)
         .map(|(data, log)| {
-            crate::instrument::enqueued(runtime, adapter.name(), &data, log);
+            crate::instrument::enqueued(runtime, name, &data, log);
             Enqueued {
                 job_id: data.job_id,
                 provider_job_id: data.provider_job_id,
@@ -325,6 +399,10 @@ async fn enqueue_in_span(runtime: &Runtime, jobs: Vec<PendingJob>) -> Result<Vec
         })
         .collect();
     Ok(handles)
+}
+
+fn first(ids: Vec<Option<String>>) -> Option<String> {
+    ids.into_iter().next().flatten()
 }
 
 fn is_empty(declarations: &Declarations) -> bool {

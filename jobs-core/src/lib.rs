@@ -24,6 +24,7 @@ mod inspect;
 mod instrument;
 mod job;
 mod limits;
+pub mod migrations;
 mod payload;
 mod registry;
 mod rescue;
@@ -43,14 +44,14 @@ pub use declarations::{
     AroundEnqueueFn, AroundPerformFn, CallbackResult, Declarations, EnqueueCallbackFn, ErrorHandler, ErrorHandlerFn,
     Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,
 };
-pub use enqueue::{ConfiguredJob, EnqueueOptions, Enqueued, MAX_ARGUMENTS, PendingJob, perform_all_later};
+pub use enqueue::{ConfiguredJob, EnqueueOptions, EnqueueSink, Enqueued, MAX_ARGUMENTS, PendingJob, perform_all_later};
 pub use error::{BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
 pub use events::{Event, EventKind, Outcome, Subscriber};
 pub use global_id::{Global, GlobalId};
 pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
 pub use job::{FromArgs, Job, JobResult};
 pub use limits::{DEFAULT_MAX_PAYLOAD_SIZE, MAX_ARGUMENT_DEPTH};
-pub use payload::{JobData, format_time, parse_time};
+pub use payload::{JobData, due_micros, format_time, parse_time};
 pub use registry::{JobRegistration, Registry};
 pub use retry::{Backoff, RetryPolicy};
 pub use runtime::{Runtime, RuntimeBuilder};

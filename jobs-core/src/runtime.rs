@@ -161,6 +161,16 @@ impl Runtime {
     pub async fn perform_all_later(&self, jobs: impl IntoIterator<Item = PendingJob>) -> Result<Vec<Enqueued>, Error> {
         crate::enqueue::enqueue_all(self, jobs.into_iter().collect()).await
     }
+
+    /// Enqueues many jobs into `sink` (a database transaction, for one) instead of this
+    /// runtime's adapter, with the same checks, logs and events as [`Runtime::perform_all_later`].
+    pub async fn perform_all_into(
+        &self,
+        jobs: impl IntoIterator<Item = PendingJob>,
+        sink: &mut dyn crate::enqueue::EnqueueSink,
+    ) -> Result<Vec<Enqueued>, Error> {
+        crate::enqueue::enqueue_all_into(self, jobs.into_iter().collect(), sink).await
+    }
 }
 
 /// Builds a [`Runtime`].

@@ -42,7 +42,7 @@ pub(crate) fn seconds(time: DateTime<Utc>) -> f64 {
 
 /// A due time as a score: rounded up to the microsecond, so that a job is never due early.
 pub(crate) fn due_score(time: DateTime<Utc>) -> String {
-    let micros = time.timestamp_micros() + i64::from(!time.timestamp_subsec_nanos().is_multiple_of(1000));
+    let micros = jobs_core::due_micros(time);
     format!("{}.{:06}", micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000))
 }
 

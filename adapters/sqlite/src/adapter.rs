@@ -171,7 +171,7 @@ impl Adapter for SqliteAdapter {
                     "job_id": job.job_id,
                     "queue": job.queue_name,
                     "priority": job.priority.unwrap_or(0),
-                    "run_at": job.scheduled_at.map_or(micros(now), ceil_micros),
+                    "run_at": job.scheduled_at.map_or(micros(now), jobs_core::due_micros),
                     "payload": job.to_json()?,
                 }));
             }
@@ -192,12 +192,6 @@ impl Adapter for SqliteAdapter {
 /// A time as stored: microseconds since the Unix epoch, rounded down.
 pub(crate) fn micros(time: DateTime<Utc>) -> i64 {
     time.timestamp_micros()
-}
-
-/// A due time as stored: rounded up, so that a job is never claimed before its time.
-pub(crate) fn ceil_micros(time: DateTime<Utc>) -> i64 {
-    let floor = time.timestamp_micros();
-    if time.timestamp_subsec_nanos().is_multiple_of(1000) { floor } else { floor.saturating_add(1) }
 }
 
 /// A stored time read back.

@@ -1,15 +1,9 @@
 //! The crate's own schema migrations: versioned, recorded in the file, checked at start-up.
 
+use jobs_core::migrations::{Migration, Mismatch, pending};
 use sqlx::SqlitePool;
 
 use crate::error::SqliteError;
-
-/// One schema change, applied once per database file.
-struct Migration {
-    version: i64,
-    description: &'static str,
-    sql: &'static str,
-}
 
 /// Every migration, oldest first; a shipped migration is never edited, only followed by new ones.
 const MIGRATIONS: &[Migration] = &[Migration {
@@ -20,15 +14,6 @@ const MIGRATIONS: &[Migration] = &[Migration {
 
 /// The schema version this crate creates and expects.
 pub const SCHEMA_VERSION: i64 = 1;
-
-impl Migration {
-    /// FNV-1a of the SQL, to notice a recorded migration that is not the shipped one.
-    fn checksum(&self) -> String {
-        let hash =
-            self.sql.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        format!("{hash:016x}")
-    }
-}
 
 /// Brings the file's schema up to [`SCHEMA_VERSION`] in one write transaction, so that several
 /// processes starting at once migrate it once; fails if the file is newer than this crate or was
@@ -49,23 +34,14 @@ pub(crate) async fn migrate(pool: &SqlitePool, path: &str) -> Result<(), SqliteE
         sqlx::query_as("SELECT version, checksum FROM jobs_schema_migrations ORDER BY version")
             .fetch_all(&mut *tx)
             .await?;
-    if let Some(&(found, _)) = applied.last()
-        && found > SCHEMA_VERSION
-    {
-        return Err(SqliteError::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
-    }
-    for (version, found) in &applied {
-        let expected = MIGRATIONS.iter().find(|m| m.version == *version).map(Migration::checksum);
-        if expected.as_ref() != Some(found) {
-            return Err(SqliteError::MigrationChanged {
-                path: path.to_owned(),
-                version: *version,
-                found: found.clone(),
-                expected: expected.unwrap_or_else(|| "none".to_owned()),
-            });
+    let todo = pending(MIGRATIONS, &applied).map_err(|mismatch| match mismatch {
+        Mismatch::Changed { version, found, expected } => {
+            SqliteError::MigrationChanged { path: path.to_owned(), version, found, expected }
         }
-    }
-    for migration in MIGRATIONS.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)) {
+        Mismatch::TooNew { found, supported } => SqliteError::SchemaTooNew { path: path.to_owned(), found, supported },
+        other => SqliteError::Malformed(other.to_string()),
+    })?;
+    for migration in todo {
         tracing::info!(target: "jobs", "Migrating {path} to jobs schema version {}: {}", migration.version, migration.description);
         sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
         sqlx::query(

@@ -1,0 +1,301 @@
+//! [`PostgresAdapter`]: the handle, and the enqueue side.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use jobs_core::{Adapter, Backend, BoxFuture, Capabilities, Error, Inspect, JobData, Runtime};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgExecutor};
+
+use crate::error::{LastDisconnect, PostgresError, is_disconnect};
+use crate::lane::Lane;
+use crate::listener::Wakeups;
+use crate::notify::Debounce;
+use crate::options::PostgresBuilder;
+use crate::schema::{self, Schema};
+use crate::sql::Statements;
+
+/// Jobs in a PostgreSQL schema, drained by workers on any number of machines.
+///
+/// Cloning is cheap and shares the connections. Workers claim in batches with
+/// `FOR UPDATE SKIP LOCKED`, wake up on `LISTEN`/`NOTIFY` (polling while the LISTEN connection is
+/// down), and read every time from the server's clock. [`PostgresAdapter::enqueue_in`] enqueues
+/// inside the application's own transaction.
+#[derive(Clone)]
+pub struct PostgresAdapter {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: PgPool,
+    pub(crate) options: PgConnectOptions,
+    pub(crate) schema: Schema,
+    pub(crate) sql: Statements,
+    pub(crate) channel: String,
+    pub(crate) settings: Settings,
+    pub(crate) wakeups: Arc<Wakeups>,
+    pub(crate) debounce: Arc<Debounce>,
+    /// Connections kept for claims, and for completions, failures and heartbeats.
+    pub(crate) claim_lane: Lane,
+    pub(crate) report_lane: Lane,
+    /// When this process last tried to run periodic maintenance.
+    pub(crate) maintained_at: Mutex<Option<Instant>>,
+    display: String,
+    pub(crate) disconnects: Arc<LastDisconnect>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.wakeups.stop();
+    }
+}
+
+/// Settings of the worker side.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    pub(crate) retain_completed: Duration,
+    pub(crate) retain_dead: Option<Duration>,
+    pub(crate) maintenance_interval: Duration,
+    pub(crate) synchronous_worker_commits: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            retain_completed: Duration::from_secs(86_400),
+            retain_dead: Some(Duration::from_secs(180 * 86_400)),
+            maintenance_interval: Duration::from_secs(60),
+            synchronous_worker_commits: false,
+        }
+    }
+}
+
+impl fmt::Debug for PostgresAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresAdapter")
+            .field("server", &self.inner.display)
+            .field("schema", &self.inner.schema.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresAdapter {
+    /// Connects to the server at `url` with default options, creating or upgrading the `jobs`
+    /// schema.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        PostgresAdapter::builder().url(url).connect().await
+    }
+
+    /// Options for connecting; the URL defaults to `DATABASE_URL`.
+    pub fn builder() -> PostgresBuilder {
+        PostgresBuilder::default()
+    }
+
+    pub(crate) fn from_parts(
+        pool: PgPool,
+        options: PgConnectOptions,
+        schema: Schema,
+        settings: Settings,
+        display: String,
+        disconnects: Arc<LastDisconnect>,
+    ) -> Self {
+        let sql = Statements::new(&schema.quoted, settings.synchronous_worker_commits);
+        let channel = format!("jobs:{}", schema.name);
+        let inner = Inner {
+            pool,
+            options,
+            sql,
+            channel,
+            schema,
+            settings,
+            wakeups: Arc::default(),
+            debounce: Arc::default(),
+            claim_lane: Lane::default(),
+            report_lane: Lane::default(),
+            maintained_at: Mutex::new(None),
+            display,
+            disconnects,
+        };
+        PostgresAdapter { inner: Arc::new(inner) }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// The schema holding this adapter's tables.
+    pub fn schema(&self) -> &str {
+        &self.inner.schema.name
+    }
+
+    /// The connection pool, for the application's own statements and transactions.
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// Applies pending migrations to the schema; returns the versions applied (none when it is
+    /// up to date already).
+    pub async fn migrate(&self) -> Result<Vec<i64>, Error> {
+        Ok(schema::migrate(&self.inner.pool, &self.inner.schema).await?)
+    }
+
+    /// Closes the connections and stops listening; later calls fail.
+    pub async fn close(&self) {
+        self.inner.wakeups.stop();
+        self.inner.claim_lane.clear().await;
+        self.inner.report_lane.clear().await;
+        self.inner.pool.close().await;
+    }
+
+    /// Stores a payload as it is, ready now on `queue`, without decoding it (for payloads written
+    /// by other programs, and tests of undecodable ones); returns its id.
+    pub async fn enqueue_raw(&self, queue: &str, priority: i32, payload: &str) -> Result<String, Error> {
+        let job_id = JobData::from_json(payload).ok().map(|data| data.job_id);
+        let rows = Rows {
+            job_ids: vec![job_id],
+            queues: vec![queue.to_owned()],
+            priorities: vec![priority],
+            run_at: vec![None],
+            payloads: vec![payload.to_owned()],
+        };
+        let ids = self.insert_debounced(&rows).await?;
+        Ok(ids[0].to_string())
+    }
+
+    /// Runs a statement, again on a new connection if the connection was lost (killed, server
+    /// restarted), with a short backoff; logs each retry.
+    pub(crate) async fn retrying<T, F, Fut>(&self, what: &str, mut statement: F) -> Result<T, PostgresError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        let mut delay = Duration::from_millis(20);
+        for attempt in 1.. {
+            match statement().await {
+                Err(error) if attempt < 5 && is_disconnect(&error) => {
+                    self.inner.disconnects.seen();
+                    tracing::warn!(target: "jobs", %error,
+                        "PostgreSQL connection lost during {what}; retrying on a new connection in {delay:?}");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 4).min(Duration::from_secs(2));
+                }
+                result => return Ok(result?),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Inserts the rows and wakes workers of the `wake` queues, in one statement.
+    pub(crate) async fn insert<'e>(
+        &self,
+        executor: impl PgExecutor<'e>,
+        rows: &Rows,
+        wake: &[&str],
+    ) -> Result<Vec<i64>, sqlx::Error> {
+        sqlx::query_scalar(self.inner.sql.insert.get())
+            .bind(&rows.job_ids)
+            .bind(&rows.queues)
+            .bind(&rows.priorities)
+            .bind(&rows.run_at)
+            .bind(&rows.payloads)
+            .bind(&self.inner.channel)
+            .bind(wake)
+            .fetch_all(executor)
+            .await
+    }
+}
+
+impl PostgresAdapter {
+    /// Inserts with the pool, notifying as [`crate::notify`] decides.
+    async fn insert_debounced(&self, rows: &Rows) -> Result<Vec<i64>, PostgresError> {
+        let pending = self.inner.debounce.begin(rows.distinct_queues(), self.pool(), &self.inner.channel);
+        let wake = pending.notified();
+        let ids = self.retrying("enqueue", || self.insert(self.pool(), rows, &wake)).await?;
+        drop(wake);
+        pending.stored();
+        Ok(ids)
+    }
+}
+
+/// Jobs to insert, column by column, as the insert statement takes them.
+#[derive(Debug, Default)]
+pub(crate) struct Rows {
+    job_ids: Vec<Option<String>>,
+    queues: Vec<String>,
+    priorities: Vec<i32>,
+    run_at: Vec<Option<DateTime<Utc>>>,
+    payloads: Vec<String>,
+}
+
+impl Rows {
+    /// The queues of the rows, each once.
+    pub(crate) fn distinct_queues(&self) -> Vec<String> {
+        let mut queues = self.queues.clone();
+        queues.sort_unstable();
+        queues.dedup();
+        queues
+    }
+
+    pub(crate) fn of(jobs: &[JobData]) -> Result<Rows, Error> {
+        let mut rows = Rows::default();
+        for job in jobs {
+            rows.job_ids.push(Some(job.job_id.clone()));
+            rows.queues.push(job.queue_name.clone());
+            rows.priorities.push(job.priority.unwrap_or(0));
+            // Rounded up to the microseconds PostgreSQL keeps, so that it never runs early.
+            rows.run_at.push(job.scheduled_at.map(|at| {
+                DateTime::from_timestamp_micros(jobs_core::due_micros(at)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+            }));
+            rows.payloads.push(job.to_json()?);
+        }
+        Ok(rows)
+    }
+}
+
+pub(crate) fn ids(ids: Vec<i64>) -> Vec<Option<String>> {
+    ids.into_iter().map(|id| Some(id.to_string())).collect()
+}
+
+impl Adapter for PostgresAdapter {
+    fn name(&self) -> &str {
+        "Postgres"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { scheduling: true, priorities: true, durable: true, bulk: true, pause: true }
+    }
+
+    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move { Ok(self.enqueue_all(runtime, std::slice::from_ref(job)).await?.pop().flatten()) })
+    }
+
+    fn enqueue_all<'a>(
+        &'a self,
+        _: &'a Runtime,
+        jobs: &'a [JobData],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+        Box::pin(async move {
+            if jobs.is_empty() {
+                return Ok(Vec::new());
+            }
+            let rows = Rows::of(jobs)?;
+            Ok(ids(self.insert_debounced(&rows).await?))
+        })
+    }
+
+    fn backend(&self) -> Option<&dyn Backend> {
+        Some(self)
+    }
+
+    fn inspector(&self) -> Option<&dyn Inspect> {
+        Some(self)
+    }
+}
+
+/// Microseconds of `duration`, as the statements bind durations.
+pub(crate) fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}

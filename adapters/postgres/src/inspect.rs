@@ -1,0 +1,139 @@
+//! The inspection side: states, counts, the dead set, paused queues.
+
+use chrono::{DateTime, Utc};
+use jobs_core::{BoxFuture, Counts, Error, ErrorRecord, Inspect, JobInfo, JobState, ListParams};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use crate::adapter::PostgresAdapter;
+use crate::error::PostgresError;
+
+fn job_info(row: &PgRow) -> Result<JobInfo, PostgresError> {
+    let malformed = |what: &str, e: &dyn std::fmt::Display| PostgresError::Malformed(format!("{what}: {e}"));
+    let state: String = row.try_get("shown")?;
+    let errors: String = row.try_get("errors")?;
+    Ok(JobInfo {
+        id: row.try_get::<i64, _>("id")?.to_string(),
+        queue: row.try_get("queue")?,
+        priority: row.try_get("priority")?,
+        state: state.parse::<JobState>().map_err(|e| malformed("state", &e))?,
+        attempts: u32::try_from(row.try_get::<i32, _>("attempts")?).map_err(|e| malformed("attempts", &e))?,
+        run_at: Some(row.try_get::<DateTime<Utc>, _>("run_at")?),
+        payload: row.try_get("payload")?,
+        errors: serde_json::from_str::<Vec<ErrorRecord>>(&errors).map_err(|e| malformed("errors", &e))?,
+    })
+}
+
+/// Backend ids as integers; ids that are not ours match nothing.
+fn id_list(ids: &[String]) -> Vec<i64> {
+    ids.iter().filter_map(|id| id.parse().ok()).collect()
+}
+
+impl PostgresAdapter {
+    async fn count_jobs(&self) -> Result<Counts, PostgresError> {
+        let sql = &self.inner().sql.counts;
+        let rows = self.retrying("counts", || sqlx::query(sql.get()).fetch_all(self.pool())).await?;
+        let mut counts = Counts::new();
+        for row in rows {
+            let state: String = row.try_get("shown")?;
+            let state = state.parse::<JobState>().map_err(|e| PostgresError::Malformed(e.to_string()))?;
+            let queue: String = row.try_get("queue")?;
+            counts.add(&queue, state, u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0));
+        }
+        Ok(counts)
+    }
+
+    async fn list_jobs(&self, params: &ListParams) -> Result<Vec<JobInfo>, PostgresError> {
+        let sql = &self.inner().sql.list;
+        let rows = self
+            .retrying("list", || {
+                sqlx::query(sql.get())
+                    .bind(params.queue.as_deref())
+                    .bind(params.state.map(|s| s.as_str()))
+                    .bind(i64::try_from(params.limit).unwrap_or(i64::MAX))
+                    .bind(i64::try_from(params.offset).unwrap_or(i64::MAX))
+                    .fetch_all(self.pool())
+            })
+            .await?;
+        rows.iter().map(job_info).collect()
+    }
+
+    async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, PostgresError> {
+        let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+        let sql = &self.inner().sql.find;
+        let row = self.retrying("find", || sqlx::query(sql.get()).bind(id).fetch_optional(self.pool())).await?;
+        row.as_ref().map(job_info).transpose()
+    }
+
+    async fn change_dead(&self, retry: bool, ids: &[String]) -> Result<usize, PostgresError> {
+        let ids = id_list(ids);
+        let sql = &self.inner().sql;
+        let changed = if retry {
+            let retried: i64 = self
+                .retrying("retry_dead", || {
+                    sqlx::query_scalar(sql.retry_dead.get())
+                        .bind(&ids)
+                        .bind(&self.inner().channel)
+                        .fetch_one(self.pool())
+                })
+                .await?;
+            u64::try_from(retried).unwrap_or(0)
+        } else {
+            self.retrying("delete_dead", || sqlx::query(sql.delete_dead.get()).bind(&ids).execute(self.pool()))
+                .await?
+                .rows_affected()
+        };
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+
+    async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), PostgresError> {
+        let inner = self.inner();
+        if paused {
+            self.retrying("pause", || sqlx::query(inner.sql.pause.get()).bind(queue).execute(self.pool())).await?;
+        } else {
+            self.retrying("resume", || {
+                sqlx::query(inner.sql.resume.get()).bind(queue).bind(&inner.channel).execute(self.pool())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Inspect for PostgresAdapter {
+    fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
+        Box::pin(async move { Ok(self.count_jobs().await?) })
+    }
+
+    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>> {
+        Box::pin(async move { Ok(self.list_jobs(params).await?) })
+    }
+
+    fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
+        Box::pin(async move { Ok(self.find_job(id).await?) })
+    }
+
+    fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move { Ok(self.change_dead(true, ids).await?) })
+    }
+
+    fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move { Ok(self.change_dead(false, ids).await?) })
+    }
+
+    fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move { Ok(self.set_paused(queue, true).await?) })
+    }
+
+    fn resume<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move { Ok(self.set_paused(queue, false).await?) })
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        Box::pin(async move {
+            let sql = &self.inner().sql.paused;
+            let queues = self.retrying("paused", || sqlx::query_scalar(sql.get()).fetch_all(self.pool())).await?;
+            Ok(queues)
+        })
+    }
+}

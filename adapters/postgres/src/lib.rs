@@ -1,0 +1,54 @@
+//! PostgreSQL adapter of [`jobs`](https://docs.rs/jobs): the production backend for workers
+//! spread over many machines.
+//!
+//! ```no_run
+//! use jobs_core::{Runtime, Worker};
+//! use jobs_postgres::PostgresAdapter;
+//!
+//! # async fn demo() -> Result<(), jobs_core::Error> {
+//! let postgres = PostgresAdapter::connect("postgres://app@localhost/app").await?;
+//! Runtime::builder().adapter(postgres).build()?.install();
+//! // ... SomeJob::perform_later(..).await? anywhere in the application ...
+//! Worker::builder().queues(["default"]).concurrency(20).build()?.run().await
+//! # }
+//! ```
+//!
+//! * **Schema**: the crate owns its tables, in a schema of their own (`jobs` by default,
+//!   [`PostgresBuilder::schema`]). Versioned migrations are recorded in `<schema>.schema_migrations`,
+//!   applied at connect under an advisory lock ([`PostgresBuilder::migrate`]) or by your own
+//!   migration tool from [`migration_sql`]; a schema of another version is refused at start-up.
+//! * **Claims**: a worker claims as many due jobs as it has free slots in one statement
+//!   (`FOR UPDATE SKIP LOCKED`, in queue precedence, then priority, then FIFO), each with a lease
+//!   and a fencing token; completions and failures are written in batches. Every time — due
+//!   times, leases, retries — comes from the server's clock.
+//! * **Wake-ups**: enqueues `NOTIFY` the queue's name (nothing else; once per queue and
+//!   transaction, sent on commit; debounced when one process enqueues concurrently, since
+//!   notifying commits serialize), and one `LISTEN` connection per process wakes its waiting
+//!   workers, a burst of notifications once each; while it is down, workers poll at their poll
+//!   interval.
+//! * **Leases**: heartbeats renew them; any live worker rescues expired ones; pruning of finished
+//!   jobs runs on one elected worker (an advisory lock) per [`PostgresBuilder::maintenance_interval`].
+//! * **Transactional enqueue**: [`PostgresAdapter::enqueue_in`] writes jobs with the
+//!   application's transaction: visible after commit, gone after rollback.
+//! * **Faults**: statements that meet a lost connection (a killed backend, a restarted server)
+//!   are retried on a new connection, the LISTEN connection reconnects with backoff, and both
+//!   say so in the log.
+
+mod adapter;
+mod backend;
+mod error;
+mod inspect;
+mod lane;
+mod listener;
+mod maintenance;
+mod notify;
+mod options;
+mod schema;
+mod sql;
+mod transaction;
+
+pub use adapter::PostgresAdapter;
+pub use error::PostgresError;
+pub use options::{PostgresBuilder, redact};
+pub use schema::{SCHEMA_VERSION, migration_sql};
+pub use sqlx::postgres::PgConnectOptions;

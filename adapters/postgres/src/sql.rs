@@ -1,0 +1,224 @@
+//! The statements, written once for a schema: every table name is qualified, so that they also
+//! run on connections the crate does not own (transactional enqueue).
+
+use std::sync::Arc;
+
+use sqlx::AssertSqlSafe;
+
+/// Every statement of the adapter for one schema.
+#[derive(Debug)]
+pub(crate) struct Statements {
+    pub(crate) insert: Sql,
+    pub(crate) claim_named: Sql,
+    pub(crate) claim_any: Sql,
+    pub(crate) complete: Sql,
+    pub(crate) release: Sql,
+    pub(crate) heartbeat: Sql,
+    pub(crate) fail: Sql,
+    pub(crate) rescue: Sql,
+    pub(crate) prune: Sql,
+    pub(crate) counts: Sql,
+    pub(crate) list: Sql,
+    pub(crate) find: Sql,
+    pub(crate) retry_dead: Sql,
+    pub(crate) delete_dead: Sql,
+    pub(crate) pause: Sql,
+    pub(crate) resume: Sql,
+    pub(crate) paused: Sql,
+}
+
+/// One statement's text, shared: handing it to sqlx copies nothing.
+#[derive(Clone, Debug)]
+pub(crate) struct Sql(Arc<str>);
+
+impl Sql {
+    /// The text, for `sqlx::query` and friends.
+    pub(crate) fn get(&self) -> AssertSqlSafe<Arc<str>> {
+        AssertSqlSafe(self.0.clone())
+    }
+}
+
+/// A duration bound as whole microseconds (`int8`), as an interval.
+const MICROS: &str = "* interval '1 microsecond'";
+
+/// The state as tools name it: an available job is scheduled, ready or retrying depending on its
+/// due time and whether it failed before.
+const SHOWN_STATE: &str = "CASE WHEN state <> 'available' THEN state
+                                WHEN run_at <= now() THEN 'ready'
+                                WHEN failures > 0 THEN 'retrying'
+                                ELSE 'scheduled' END";
+
+/// Columns of a claimed job, in the order `backend.rs` reads them.
+const CLAIMED: &str = "j.id, j.token, j.attempts, j.payload, j.priority, j.run_at";
+
+/// Columns of a job for the inspection side.
+const INFO: &str = "id, queue, priority, shown, attempts, run_at, payload, errors::text AS errors";
+
+impl Statements {
+    /// The statements for the schema whose quoted name is `schema`.
+    pub(crate) fn new(schema: &str, synchronous_worker: bool) -> Statements {
+        // Joined into the FROM list of the worker's writes: their commits do not wait for the
+        // WAL flush (see PostgresBuilder::synchronous_worker_commits).
+        let nowait =
+            if synchronous_worker { "" } else { ", (SELECT set_config('synchronous_commit', 'off', true)) AS nowait" };
+        let jobs = format!("{schema}.jobs");
+        let paused = format!("{schema}.paused_queues");
+        let sql = |text: String| Sql(Arc::from(text));
+        Statements {
+            // $1..$5: the rows as arrays; $6: the channel; $7: the queues to wake.
+            insert: sql(format!(
+                "WITH input AS (
+                    SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::timestamptz[], $5::text[])
+                        WITH ORDINALITY AS t(job_id, queue, priority, run_at, payload, ord)
+                 ), inserted AS (
+                    INSERT INTO {jobs} (job_id, queue, priority, state, run_at, payload)
+                    SELECT job_id, queue, priority, 'available', coalesce(run_at, now()), payload
+                    FROM input ORDER BY ord
+                    RETURNING id
+                 )
+                 SELECT i.id FROM inserted i
+                 CROSS JOIN (SELECT count(*) FROM (SELECT pg_notify($6, q) FROM unnest($7::text[]) q) n) woken
+                 ORDER BY i.id"
+            )),
+            // $1: the queues in precedence; $2: the limit; $3: the lease; $4: the worker.
+            claim_named: sql(format!(
+                "WITH queues AS (
+                    SELECT q.name, q.ord FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
+                    WHERE NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = q.name)
+                 ), next AS (
+                    SELECT c.id, queues.ord FROM queues CROSS JOIN LATERAL (
+                        SELECT id, priority, run_at FROM {jobs}
+                        WHERE state = 'available' AND queue = queues.name AND run_at <= now()
+                        ORDER BY priority, run_at, id
+                        LIMIT $2
+                        FOR UPDATE SKIP LOCKED
+                    ) c
+                    ORDER BY queues.ord, c.priority, c.run_at, c.id
+                    LIMIT $2
+                 )
+                 UPDATE {jobs} j
+                 SET state = 'running', attempts = j.attempts + 1, token = j.token + 1,
+                     lease_until = now() + $3 {MICROS}, worker_id = $4
+                 FROM next{nowait} WHERE j.id = next.id
+                 RETURNING {CLAIMED}, next.ord"
+            )),
+            // $1: the limit; $2: the lease; $3: the worker. The queues that have available jobs are
+            // found by skipping through the index (a recursive loose index scan), then each gives
+            // its first jobs and the best of those are claimed.
+            claim_any: sql(format!(
+                "WITH RECURSIVE queues AS (
+                    (SELECT queue FROM {jobs} WHERE state = 'available' ORDER BY queue LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT j.queue FROM {jobs} j
+                            WHERE j.state = 'available' AND j.queue > queues.queue
+                            ORDER BY j.queue LIMIT 1)
+                    FROM queues WHERE queues.queue IS NOT NULL
+                 ), next AS (
+                    SELECT c.id FROM queues CROSS JOIN LATERAL (
+                        SELECT id, priority, run_at FROM {jobs}
+                        WHERE state = 'available' AND queue = queues.queue AND run_at <= now()
+                        ORDER BY priority, run_at, id
+                        LIMIT $1
+                        FOR UPDATE SKIP LOCKED
+                    ) c
+                    WHERE queues.queue IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = queues.queue)
+                    ORDER BY c.priority, c.run_at, c.id
+                    LIMIT $1
+                 )
+                 UPDATE {jobs} j
+                 SET state = 'running', attempts = j.attempts + 1, token = j.token + 1,
+                     lease_until = now() + $2 {MICROS}, worker_id = $3
+                 FROM next{nowait} WHERE j.id = next.id
+                 RETURNING {CLAIMED}, 1::int8 AS ord"
+            )),
+            // Tickets as two arrays: $1 ids, $2 tokens; only current claims match.
+            complete: sql(format!(
+                "UPDATE {jobs} j SET state = 'completed', finished_at = now(), lease_until = NULL, worker_id = NULL
+                 FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
+                 WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'"
+            )),
+            // $3: the channel, woken for each queue that got a job back.
+            release: sql(format!(
+                "WITH released AS (
+                    UPDATE {jobs} j
+                    SET state = 'available', attempts = greatest(j.attempts - 1, 0), lease_until = NULL, worker_id = NULL
+                    FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
+                    WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'
+                    RETURNING j.queue
+                 )
+                 SELECT count(*) AS n, (SELECT count(*) FROM (SELECT pg_notify($3, queue) FROM released) w) AS woken
+                 FROM released"
+            )),
+            // $3: the lease.
+            heartbeat: sql(format!(
+                "UPDATE {jobs} j SET lease_until = now() + $3 {MICROS}
+                 FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
+                 WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'"
+            )),
+            // Per failure: id, token, retry delay (null: dead), new payload (null: keep), error JSON.
+            fail: sql(format!(
+                "UPDATE {jobs} j
+                 SET state = CASE WHEN f.retry_in IS NULL THEN 'dead' ELSE 'available' END,
+                     run_at = CASE WHEN f.retry_in IS NULL THEN j.run_at ELSE now() + f.retry_in {MICROS} END,
+                     finished_at = CASE WHEN f.retry_in IS NULL THEN now() END,
+                     payload = coalesce(f.payload, j.payload),
+                     errors = j.errors || jsonb_build_array(f.error::jsonb),
+                     failures = j.failures + 1,
+                     lease_until = NULL,
+                     worker_id = NULL
+                 FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[])
+                     AS f(id, token, retry_in, payload, error){nowait}
+                 WHERE j.id = f.id AND j.token = f.token AND j.state = 'running'"
+            )),
+            // $1: the channel.
+            rescue: sql(format!(
+                "WITH expired AS (
+                    SELECT id FROM {jobs} WHERE state = 'running' AND lease_until <= now()
+                    ORDER BY lease_until LIMIT 10000
+                    FOR UPDATE SKIP LOCKED
+                 ), rescued AS (
+                    UPDATE {jobs} j SET state = 'available', lease_until = NULL, worker_id = NULL
+                    FROM expired{nowait} WHERE j.id = expired.id
+                    RETURNING j.queue
+                 )
+                 SELECT count(*) AS n, (SELECT count(*) FROM (SELECT pg_notify($1, queue) FROM rescued) w) AS woken
+                 FROM rescued"
+            )),
+            // $1: the state; $2: how long it is kept.
+            prune: sql(format!(
+                "DELETE FROM {jobs} WHERE id IN (
+                    SELECT id FROM {jobs} WHERE state = $1 AND finished_at < now() - $2 {MICROS} LIMIT 10000)"
+            )),
+            counts: sql(format!(
+                "SELECT queue, {SHOWN_STATE} AS shown, count(*) AS n FROM {jobs} GROUP BY queue, shown"
+            )),
+            // $1: queue or null; $2: shown state or null; $3: limit; $4: offset.
+            list: sql(format!(
+                "SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {jobs}
+                                     WHERE $1::text IS NULL OR queue = $1) j
+                 WHERE $2::text IS NULL OR shown = $2
+                 ORDER BY id LIMIT $3 OFFSET $4"
+            )),
+            find: sql(format!("SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {jobs} WHERE id = $1) j")),
+            // $1: ids; $2: the channel.
+            retry_dead: sql(format!(
+                "WITH retried AS (
+                    UPDATE {jobs} SET state = 'available', run_at = now(), finished_at = NULL
+                    WHERE state = 'dead' AND id = ANY($1::int8[])
+                    RETURNING queue
+                 )
+                 SELECT count(*) AS n, (SELECT count(*) FROM (SELECT pg_notify($2, queue) FROM retried) w) AS woken
+                 FROM retried"
+            )),
+            delete_dead: sql(format!("DELETE FROM {jobs} WHERE state = 'dead' AND id = ANY($1::int8[])")),
+            pause: sql(format!("INSERT INTO {paused} (queue) VALUES ($1) ON CONFLICT DO NOTHING")),
+            // $2: the channel, woken for the resumed queue.
+            resume: sql(format!(
+                "WITH resumed AS (DELETE FROM {paused} WHERE queue = $1 RETURNING queue)
+                 SELECT pg_notify($2, $1)"
+            )),
+            paused: sql(format!("SELECT queue FROM {paused} ORDER BY queue")),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The crate's schema: created once, recorded, checked at start-up, printable as SQL.
+
+mod support;
+
+use jobs_core::migrations::Mismatch;
+use jobs_postgres::{PostgresAdapter, PostgresError, SCHEMA_VERSION, migration_sql};
+use support::{TestSchema, connection, postgres_error};
+
+async fn versions(schema: &str) -> Vec<i64> {
+    let sql = format!("SELECT version FROM \"{schema}\".schema_migrations ORDER BY version");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&mut connection().await).await.unwrap()
+}
+
+#[tokio::test]
+async fn processes_starting_at_once_migrate_the_schema_once() {
+    let Some(schema) = TestSchema::new("processes_starting_at_once_migrate_the_schema_once").await else { return };
+    let (a, b, c) = tokio::join!(schema.adapter(), schema.adapter(), schema.adapter());
+    assert_eq!(versions(&schema.name).await, [SCHEMA_VERSION]);
+    assert!(a.migrate().await.unwrap().is_empty(), "an up-to-date schema has nothing to apply");
+    for adapter in [a, b, c] {
+        adapter.close().await;
+    }
+}
+
+#[tokio::test]
+async fn refuses_a_schema_migrated_by_a_newer_version() {
+    let Some(schema) = TestSchema::new("refuses_a_schema_migrated_by_a_newer_version").await else { return };
+    schema.adapter().await.close().await;
+    let future = format!(
+        "INSERT INTO \"{}\".schema_migrations (version, description, checksum) VALUES ({}, 'from the future', 'x')",
+        schema.name,
+        SCHEMA_VERSION + 1
+    );
+    sqlx::query(sqlx::AssertSqlSafe(future)).execute(&mut connection().await).await.unwrap();
+
+    let error = schema.builder().connect().await.unwrap_err();
+    assert!(
+        matches!(postgres_error(&error), PostgresError::SchemaMismatch { mismatch: Mismatch::TooNew { found, .. }, .. }
+            if *found == SCHEMA_VERSION + 1),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn without_migrating_connect_checks_the_version() {
+    let Some(schema) = TestSchema::new("without_migrating_connect_checks_the_version").await else { return };
+    let error = schema.builder().migrate(false).connect().await.unwrap_err();
+    assert!(
+        matches!(postgres_error(&error), PostgresError::SchemaOutdated { found: 0, expected, .. } if *expected == SCHEMA_VERSION),
+        "{error}"
+    );
+    assert!(error.to_string().contains("migration_sql"), "the error says what to do: {error}");
+
+    assert_eq!(schema.builder().run_migrations().await.unwrap(), [SCHEMA_VERSION]);
+    assert!(schema.builder().run_migrations().await.unwrap().is_empty(), "migrating twice applies nothing");
+    schema.builder().migrate(false).connect().await.expect("an up-to-date schema passes the check").close().await;
+}
+
+#[tokio::test]
+async fn printed_sql_makes_a_schema_the_adapter_accepts() {
+    let Some(schema) = TestSchema::new("printed_sql_makes_a_schema_the_adapter_accepts").await else { return };
+    let sql = migration_sql(&schema.name, 0).unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut connection().await).await.unwrap();
+    assert_eq!(versions(&schema.name).await, [SCHEMA_VERSION]);
+
+    let postgres = schema.builder().migrate(false).connect().await.expect("the printed SQL passes the check");
+    let id = postgres.enqueue_raw("default", 0, "{}").await.unwrap();
+    assert!(jobs_core::Inspect::find(&postgres, &id).await.unwrap().is_some());
+    assert!(postgres.migrate().await.unwrap().is_empty(), "the printed SQL records its migrations");
+    postgres.close().await;
+}
+
+#[tokio::test]
+async fn bad_schema_names_and_urls_are_refused_without_printing_passwords() {
+    for name in ["", "1jobs", "jobs; DROP TABLE users", "jobs\"x", &"x".repeat(51)] {
+        let error =
+            PostgresAdapter::builder().url("postgres://a@127.0.0.1/x").schema(name).connect().await.unwrap_err();
+        assert!(matches!(error, jobs_core::Error::Config(_)), "schema `{name}`: {error}");
+        assert!(migration_sql(name, 0).is_err());
+    }
+
+    let url = "postgres://app:hunter2@127.0.0.1:1/x?connect_timeout=1";
+    let builder = PostgresAdapter::builder().url(url);
+    assert!(!format!("{builder:?}").contains("hunter2"), "{builder:?}");
+    let error = builder.acquire_timeout(std::time::Duration::from_secs(2)).connect().await.unwrap_err();
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+    let error = PostgresAdapter::connect("postgres://app:hunter2@[::1:5432/x").await.unwrap_err();
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+}
