@@ -212,3 +212,29 @@ async fn jobs_enqueue_follow_ups_on_the_workers_runtime_without_an_installed_one
     assert_eq!(lines, ["child 0", "child 1"]);
     assert!(memory.dead().is_empty(), "the parent did not fail for want of a runtime");
 }
+
+#[tokio::test]
+async fn prefetched_jobs_wait_for_a_slot_and_go_back_at_shutdown() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    for label in ["a", "b", "c", "d"] {
+        rt.perform_later(Slow { label: label.into() }).await.unwrap();
+    }
+    let handle = Worker::builder()
+        .runtime(&rt)
+        .concurrency(1)
+        .prefetch(3)
+        .poll_interval(std::time::Duration::from_millis(20))
+        .shutdown_grace(std::time::Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .start();
+    eventually("first job started", || log(&rt).lines() == ["a started (attempt 1)"]).await;
+    let claimed = jobs::Inspect::counts(&memory).await.unwrap();
+    assert_eq!(claimed.get("default", jobs::JobState::Running), 4, "one running, three claimed ahead: {claimed:?}");
+    handle.shutdown().await.unwrap();
+    assert_eq!(log(&rt).lines(), ["a started (attempt 1)", "a asked to stop"], "prefetched jobs never started");
+    assert_eq!(memory.pending(), 4, "all four are back in the queue");
+    let ready = jobs::Inspect::list(&memory, &jobs::ListParams::new().state(jobs::JobState::Ready)).await.unwrap();
+    assert!(ready.iter().all(|job| job.attempts == 0), "no attempt spent: {ready:?}");
+}

@@ -53,7 +53,12 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
     perf_control(settings, "enable");
     let cpu_before = stats::process_cpu_time();
     let started = Instant::now();
-    let worker = Worker::builder().runtime(&runtime).queues(["default"]).concurrency(settings.concurrency).build()?;
+    let worker = Worker::builder()
+        .runtime(&runtime)
+        .queues(["default"])
+        .concurrency(settings.concurrency)
+        .prefetch(settings.prefetch)
+        .build()?;
     let handle = worker.start();
     let drained = counter.wait(settings.stall).await;
     handle.shutdown().await?;

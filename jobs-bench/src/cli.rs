@@ -27,6 +27,10 @@ pub(crate) struct Args {
     #[arg(long, short = 'c', default_value_t = DEFAULT_CONCURRENCY)]
     pub(crate) concurrency: usize,
 
+    /// Jobs the worker claims ahead of free slots (`Worker::builder().prefetch(..)`).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) prefetch: usize,
+
     /// Enqueue with `perform_all_later` in batches instead of one `perform_later` per job.
     #[arg(long)]
     pub(crate) bulk: bool,
@@ -98,6 +102,8 @@ pub(crate) struct RunSettings {
     pub(crate) jobs: u64,
     /// Worker concurrency.
     pub(crate) concurrency: usize,
+    /// Jobs claimed ahead of free slots.
+    pub(crate) prefetch: usize,
     /// `Some(batch size)` to enqueue in bulk, `None` for one by one.
     pub(crate) bulk: Option<u64>,
     /// Pickup-latency samples (0: none).
@@ -114,6 +120,7 @@ impl Args {
         RunSettings {
             jobs: self.jobs.unwrap_or(DEFAULT_JOBS),
             concurrency: self.concurrency.max(1),
+            prefetch: self.prefetch,
             bulk: self.bulk.then_some(self.batch_size),
             latency_samples: self.latency,
             stall: std::time::Duration::from_secs(self.stall_secs.max(1)),

@@ -19,7 +19,12 @@ const WARM_UP: u64 = 10;
 pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<Percentiles, RunError> {
     let (probe, mut started) = Probe::new();
     let runtime = Runtime::builder().shared_adapter(target.adapter.clone()).shared_state(Arc::new(probe)).build()?;
-    let worker = Worker::builder().runtime(&runtime).queues(["default"]).concurrency(settings.concurrency).build()?;
+    let worker = Worker::builder()
+        .runtime(&runtime)
+        .queues(["default"])
+        .concurrency(settings.concurrency)
+        .prefetch(settings.prefetch)
+        .build()?;
     let handle = worker.start();
 
     let mut samples = Vec::with_capacity(settings.latency_samples as usize);

@@ -32,6 +32,7 @@ struct Settings {
     lease: Duration,
     poll_interval: Duration,
     claim_batch_wait: Duration,
+    prefetch: usize,
     retry: RetryPolicy,
 }
 
@@ -45,6 +46,7 @@ impl Default for Settings {
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
             claim_batch_wait: Duration::from_millis(2),
+            prefetch: 0,
             retry: RetryPolicy::default(),
         }
     }
@@ -104,6 +106,15 @@ impl WorkerBuilder {
     /// are claimed in one batch (default 2 ms; zero claims as soon as one slot is free).
     pub fn claim_batch_wait(mut self, wait: Duration) -> Self {
         self.settings.claim_batch_wait = wait;
+        self
+    }
+
+    /// How many jobs to claim ahead of free slots (default 0). Claimed jobs wait in the worker for
+    /// a slot, under a lease the worker renews; on shutdown those that have not started go back to
+    /// the queue. Raising it lets a claim on a networked backend overlap the jobs running, at the
+    /// cost of holding jobs that another worker could have taken.
+    pub fn prefetch(mut self, jobs: usize) -> Self {
+        self.settings.prefetch = jobs;
         self
     }
 
@@ -256,28 +267,33 @@ impl Worker {
         reports: &mpsc::UnboundedSender<Report>,
     ) -> JoinSet<()> {
         let backend = self.adapter.backend().expect("checked at build");
-        let slots = Arc::new(Semaphore::new(self.settings.concurrency));
+        // `slots` bounds the jobs running at once; `hand` the jobs claimed and not yet finished:
+        // running ones plus up to `prefetch` waiting for a slot, so that the next claim overlaps
+        // the jobs running now instead of waiting for them.
+        let concurrency = self.settings.concurrency;
+        let slots = Arc::new(Semaphore::new(concurrency));
+        let hand = Arc::new(Semaphore::new(concurrency + self.settings.prefetch));
         let mut tasks = JoinSet::new();
         let mut error_backoff = Duration::from_millis(100);
         // When the last claim came back full there is a backlog: rather than claiming one job
-        // each time one slot frees (a round trip per job on a networked backend), wait briefly
-        // for half the slots and claim them in one batch. An idle worker never waits.
-        let batch = (self.settings.concurrency / 2).max(1);
+        // each time one job finishes (a round trip per job on a networked backend), wait briefly
+        // for a batch's worth of room and claim it at once. An idle worker never waits.
+        let batch = concurrency.div_ceil(2).max(self.settings.prefetch);
         let mut backlog = false;
         loop {
             while tasks.try_join_next().is_some() {}
             let first = tokio::select! {
-                permit = slots.clone().acquire_owned() => permit.expect("semaphore never closed"),
+                permit = hand.clone().acquire_owned() => permit.expect("semaphore never closed"),
                 () = quiet.cancelled() => return tasks,
             };
             let mut permits = vec![first];
-            if backlog && batch > 1 && slots.available_permits() + 1 < batch {
-                let more = slots.clone().acquire_many_owned(batch as u32 - 1);
+            if backlog && batch > 1 && hand.available_permits() + 1 < batch {
+                let more = hand.clone().acquire_many_owned(batch as u32 - 1);
                 if let Ok(Ok(more)) = tokio::time::timeout(self.settings.claim_batch_wait, more).await {
                     permits.push(more);
                 }
             }
-            while let Ok(permit) = slots.clone().try_acquire_owned() {
+            while let Ok(permit) = hand.clone().try_acquire_owned() {
                 permits.push(permit);
             }
             let limit: usize = permits.iter().map(|p| p.num_permits()).sum();
@@ -314,7 +330,7 @@ impl Worker {
                 guard.insert(job.ticket.id.clone(), job.ticket.clone());
             }
             drop(guard);
-            for (job, permit) in claimed.into_iter().zip(one_by_one(permits)) {
+            for (job, held) in claimed.into_iter().zip(one_by_one(permits)) {
                 let job_run = JobRun {
                     runtime: self.runtime.clone(),
                     running: running.clone(),
@@ -322,9 +338,23 @@ impl Worker {
                     retry: self.settings.retry,
                     stop: stop.clone(),
                 };
+                let (slots, quiet) = (slots.clone(), quiet.clone());
                 tasks.spawn(async move {
-                    job_run.run(job).await;
-                    drop(permit);
+                    // A job claimed ahead waits for a slot; once the worker is quiet, jobs that
+                    // have not started go back to the queue instead.
+                    let slot = tokio::select! {
+                        biased;
+                        () = quiet.cancelled() => None,
+                        slot = slots.acquire_owned() => slot.ok(),
+                    };
+                    match slot {
+                        Some(slot) => {
+                            job_run.run(job).await;
+                            drop(slot);
+                        }
+                        None => job_run.hand_back(job),
+                    }
+                    drop(held);
                 });
             }
         }
@@ -352,6 +382,13 @@ struct JobRun {
 }
 
 impl JobRun {
+    /// Returns a job that never started to the queue, without spending its attempt.
+    fn hand_back(self, job: ClaimedJob) {
+        if self.running.lock().unwrap().remove(&job.ticket.id).is_some() {
+            let _ = self.reports.send(Report::Release(job.ticket));
+        }
+    }
+
     async fn run(self, job: ClaimedJob) {
         // The job runs with the worker's runtime as the current one, so that what it enqueues
         // goes where the worker's jobs come from, installed runtime or not.
