@@ -1,5 +1,8 @@
 //! The worker: claims jobs from a backend and performs them with bounded concurrency.
 
+mod background;
+mod builder;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -9,146 +12,17 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
+use crate::adapter::{Adapter, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
 use crate::error::{Error, JobError};
 use crate::events::Outcome;
 use crate::execution::{Executed, execute_payload};
 use crate::retry::RetryPolicy;
 use crate::runtime::Runtime;
 
-/// Builds a [`Worker`].
-#[derive(Debug, Default)]
-pub struct WorkerBuilder {
-    runtime: Option<Runtime>,
-    settings: Settings,
-}
-
-#[derive(Debug, Clone)]
-struct Settings {
-    queues: Vec<String>,
-    concurrency: usize,
-    grace: Duration,
-    stop_timeout: Duration,
-    lease: Duration,
-    poll_interval: Duration,
-    claim_batch_wait: Duration,
-    prefetch: usize,
-    retry: RetryPolicy,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            queues: vec!["default".to_owned()],
-            concurrency: 10,
-            grace: Duration::from_secs(25),
-            stop_timeout: Duration::from_secs(5),
-            lease: Duration::from_secs(60),
-            poll_interval: Duration::from_secs(1),
-            claim_batch_wait: Duration::from_millis(2),
-            prefetch: 0,
-            retry: RetryPolicy::default(),
-        }
-    }
-}
-
-impl WorkerBuilder {
-    /// The runtime whose adapter, registry and state the worker uses (default: the current one).
-    pub fn runtime(mut self, runtime: &Runtime) -> Self {
-        self.runtime = Some(runtime.clone());
-        self
-    }
-
-    /// Queues to work, in order of precedence; `"*"` works every queue (default: `default`).
-    pub fn queues<I, S>(mut self, queues: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.settings.queues = queues.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// How many jobs run at once (default 10).
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.settings.concurrency = concurrency;
-        self
-    }
-
-    /// On shutdown, how long running jobs may take to finish before they are asked to stop
-    /// (default 25 s, as Sidekiq).
-    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.settings.grace = grace;
-        self
-    }
-
-    /// After asking jobs to stop, how long to wait before abandoning them; abandoned jobs are
-    /// handed back to the queue without spending an attempt (default 5 s).
-    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.stop_timeout = timeout;
-        self
-    }
-
-    /// How long a claim holds without a heartbeat (default 60 s); heartbeats renew it every
-    /// third of that.
-    pub fn lease(mut self, lease: Duration) -> Self {
-        self.settings.lease = lease;
-        self
-    }
-
-    /// How often to look for jobs when the backend has no wake-ups (default 1 s).
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.settings.poll_interval = interval;
-        self
-    }
-
-    /// While a backlog is being worked, how long to wait for half the slots to free so that they
-    /// are claimed in one batch (default 2 ms; zero claims as soon as one slot is free).
-    pub fn claim_batch_wait(mut self, wait: Duration) -> Self {
-        self.settings.claim_batch_wait = wait;
-        self
-    }
-
-    /// How many jobs to claim ahead of free slots (default 0). Claimed jobs wait in the worker for
-    /// a slot, under a lease the worker renews; on shutdown those that have not started go back to
-    /// the queue. Raising it lets a claim on a networked backend overlap the jobs running, at the
-    /// cost of holding jobs that another worker could have taken.
-    pub fn prefetch(mut self, jobs: usize) -> Self {
-        self.settings.prefetch = jobs;
-        self
-    }
-
-    /// What to do with failures the job did not handle (default: 25 retries on Sidekiq's curve).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.settings.retry = policy;
-        self
-    }
-
-    /// Builds the worker; fails if no runtime is given or current, if its adapter cannot be
-    /// drained by a worker, or if the settings are out of range.
-    pub fn build(self) -> Result<Worker, Error> {
-        let runtime = match self.runtime {
-            Some(runtime) => runtime,
-            None => Runtime::current()?,
-        };
-        let adapter = runtime.adapter().clone();
-        if adapter.backend().is_none() {
-            return Err(Error::not_supported(adapter.name(), "workers (it performs jobs itself)"));
-        }
-        let settings = self.settings;
-        if settings.concurrency == 0 {
-            return Err(Error::Config("worker concurrency must be at least 1".into()));
-        }
-        if settings.queues.is_empty() {
-            return Err(Error::Config("a worker needs at least one queue".into()));
-        }
-        if settings.lease < Duration::from_millis(30) {
-            return Err(Error::Config("the lease must be at least 30ms".into()));
-        }
-        let id = format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Ok(Worker { runtime, adapter, id, settings })
-    }
-}
+pub use background::shutdown_signal;
+use background::{flush_reports, heartbeat, join_all};
+use builder::Settings;
+pub use builder::WorkerBuilder;
 
 /// Claims jobs from the runtime's adapter and performs them, `concurrency` at a time.
 ///
@@ -186,7 +60,7 @@ impl WorkerHandle {
     }
 }
 
-enum Report {
+pub(super) enum Report {
     Complete(Ticket),
     Fail(Failure),
     Release(Ticket),
@@ -433,97 +307,5 @@ impl JobRun {
             retry_in,
             payload,
         }
-    }
-}
-
-async fn join_all(tasks: &mut JoinSet<()>) {
-    while tasks.join_next().await.is_some() {}
-}
-
-/// Writes completions, failures and releases in batches.
-async fn flush_reports(adapter: Arc<dyn Adapter>, mut inbox: mpsc::UnboundedReceiver<Report>) {
-    let backend = adapter.backend().expect("checked at build");
-    let mut batch = Vec::with_capacity(1024);
-    while inbox.recv_many(&mut batch, 1024).await > 0 {
-        let mut done = Vec::new();
-        let mut failed = Vec::new();
-        let mut released = Vec::new();
-        for report in batch.drain(..) {
-            match report {
-                Report::Complete(ticket) => done.push(ticket),
-                Report::Fail(failure) => failed.push(failure),
-                Report::Release(ticket) => released.push(ticket),
-            }
-        }
-        with_retries("complete", || backend.complete(&done), done.is_empty()).await;
-        with_retries("fail", || backend.fail(&failed), failed.is_empty()).await;
-        with_retries("release", || backend.release(&released), released.is_empty()).await;
-    }
-}
-
-async fn with_retries<'a, F, Fut>(what: &str, call: F, skip: bool)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<usize, Error>> + 'a,
-{
-    if skip {
-        return;
-    }
-    let mut delay = Duration::from_millis(50);
-    for attempt in 1..=8 {
-        match call().await {
-            Ok(_) => return,
-            Err(error) if attempt < 8 => {
-                tracing::warn!(target: "jobs", %error, "Could not {what} jobs; retrying in {delay:?}");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-            Err(error) => {
-                tracing::error!(target: "jobs", %error, "Could not {what} jobs; their leases will expire and they will run again");
-            }
-        }
-    }
-}
-
-/// Renews the leases of running jobs, and rescues expired ones left by dead workers.
-async fn heartbeat(adapter: Arc<dyn Adapter>, running: Arc<Mutex<HashMap<String, Ticket>>>, lease: Duration) {
-    let backend: &dyn Backend = adapter.backend().expect("checked at build");
-    let mut ticks = tokio::time::interval(lease / 3);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let tickets: Vec<Ticket> = running.lock().unwrap().values().cloned().collect();
-        if !tickets.is_empty()
-            && let Err(error) = backend.heartbeat(&tickets, lease).await
-        {
-            tracing::warn!(target: "jobs", %error, "Heartbeat failed");
-        }
-        match backend.rescue_expired().await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(target: "jobs", "Rescued {n} jobs whose worker stopped heartbeating"),
-            Err(error) => tracing::warn!(target: "jobs", %error, "Rescuing expired jobs failed"),
-        }
-    }
-}
-
-/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -1,0 +1,143 @@
+//! Building a worker: its queues, concurrency, leases, shutdown phases and retry policy.
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+use crate::runtime::Runtime;
+
+use super::Worker;
+
+/// Builds a [`Worker`].
+#[derive(Debug, Default)]
+pub struct WorkerBuilder {
+    runtime: Option<Runtime>,
+    settings: Settings,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Settings {
+    pub(super) queues: Vec<String>,
+    pub(super) concurrency: usize,
+    pub(super) grace: Duration,
+    pub(super) stop_timeout: Duration,
+    pub(super) lease: Duration,
+    pub(super) poll_interval: Duration,
+    pub(super) claim_batch_wait: Duration,
+    pub(super) prefetch: usize,
+    pub(super) retry: RetryPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            queues: vec!["default".to_owned()],
+            concurrency: 10,
+            grace: Duration::from_secs(25),
+            stop_timeout: Duration::from_secs(5),
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            claim_batch_wait: Duration::from_millis(2),
+            prefetch: 0,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl WorkerBuilder {
+    /// The runtime whose adapter, registry and state the worker uses (default: the current one).
+    pub fn runtime(mut self, runtime: &Runtime) -> Self {
+        self.runtime = Some(runtime.clone());
+        self
+    }
+
+    /// Queues to work, in order of precedence; `"*"` works every queue (default: `default`).
+    pub fn queues<I, S>(mut self, queues: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings.queues = queues.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How many jobs run at once (default 10).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.settings.concurrency = concurrency;
+        self
+    }
+
+    /// On shutdown, how long running jobs may take to finish before they are asked to stop
+    /// (default 25 s, as Sidekiq).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.settings.grace = grace;
+        self
+    }
+
+    /// After asking jobs to stop, how long to wait before abandoning them; abandoned jobs are
+    /// handed back to the queue without spending an attempt (default 5 s).
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.stop_timeout = timeout;
+        self
+    }
+
+    /// How long a claim holds without a heartbeat (default 60 s); heartbeats renew it every
+    /// third of that.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.settings.lease = lease;
+        self
+    }
+
+    /// How often to look for jobs when the backend has no wake-ups (default 1 s).
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.settings.poll_interval = interval;
+        self
+    }
+
+    /// While a backlog is being worked, how long to wait for half the slots to free so that they
+    /// are claimed in one batch (default 2 ms; zero claims as soon as one slot is free).
+    pub fn claim_batch_wait(mut self, wait: Duration) -> Self {
+        self.settings.claim_batch_wait = wait;
+        self
+    }
+
+    /// How many jobs to claim ahead of free slots (default 0). Claimed jobs wait in the worker for
+    /// a slot, under a lease the worker renews; on shutdown those that have not started go back to
+    /// the queue. Raising it lets a claim on a networked backend overlap the jobs running, at the
+    /// cost of holding jobs that another worker could have taken.
+    pub fn prefetch(mut self, jobs: usize) -> Self {
+        self.settings.prefetch = jobs;
+        self
+    }
+
+    /// What to do with failures the job did not handle (default: 25 retries on Sidekiq's curve).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.settings.retry = policy;
+        self
+    }
+
+    /// Builds the worker; fails if no runtime is given or current, if its adapter cannot be
+    /// drained by a worker, or if the settings are out of range.
+    pub fn build(self) -> Result<Worker, Error> {
+        let runtime = match self.runtime {
+            Some(runtime) => runtime,
+            None => Runtime::current()?,
+        };
+        let adapter = runtime.adapter().clone();
+        if adapter.backend().is_none() {
+            return Err(Error::not_supported(adapter.name(), "workers (it performs jobs itself)"));
+        }
+        let settings = self.settings;
+        if settings.concurrency == 0 {
+            return Err(Error::Config("worker concurrency must be at least 1".into()));
+        }
+        if settings.queues.is_empty() {
+            return Err(Error::Config("a worker needs at least one queue".into()));
+        }
+        if settings.lease < Duration::from_millis(30) {
+            return Err(Error::Config("the lease must be at least 30ms".into()));
+        }
+        let id = format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        Ok(Worker { runtime, adapter, id, settings })
+    }
+}
