@@ -44,6 +44,7 @@ pub(crate) const RUBY2_KEYWORDS: &str = "_aj_ruby2_keywords";
 )]
 pub trait JobArgument: Serialize + DeserializeOwned + Send + 'static {}
 
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned + Send + 'static> JobArgument for T {}
 
 /// Serializes one argument of `job` through serde (the parameter is named for error messages):
