@@ -53,8 +53,11 @@ pub trait Adapter: Send + Sync + fmt::Debug + 'static {
     fn capabilities(&self) -> Capabilities;
 
     /// Stores one job; returns the backend's id for it (the `provider_job_id`), if it has one.
-    /// A durable adapter returns only once the job is durably stored.
-    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>>;
+    /// A durable adapter returns only once the job is durably stored. By default, a batch of one
+    /// through [`enqueue_all`](Adapter::enqueue_all).
+    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move { Ok(self.enqueue_all(runtime, std::slice::from_ref(job)).await?.pop().flatten()) })
+    }
 
     /// Stores one job to run at `at` (its `scheduled_at` is replaced); [`Error::NotSupported`]
     /// when the adapter cannot schedule.
@@ -79,15 +82,7 @@ pub trait Adapter: Send + Sync + fmt::Debug + 'static {
         &'a self,
         runtime: &'a Runtime,
         jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
-        Box::pin(async move {
-            let mut ids = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                ids.push(self.enqueue(runtime, job).await?);
-            }
-            Ok(ids)
-        })
-    }
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>>;
 
     /// The worker side of this adapter, if workers can drain it.
     fn backend(&self) -> Option<&dyn Backend> {

@@ -223,10 +223,6 @@ impl Adapter for RedisAdapter {
         Capabilities { scheduling: true, priorities: true, durable: true, bulk: true, pause: true }
     }
 
-    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
-        Box::pin(async move { Ok(self.enqueue_all(runtime, std::slice::from_ref(job)).await?.pop().flatten()) })
-    }
-
     /// Stores every job in one script call, atomically: due jobs go to their queue (in priority
     /// order), later ones to the `schedule` set.
     fn enqueue_all<'a>(

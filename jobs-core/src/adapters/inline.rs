@@ -30,19 +30,25 @@ impl Adapter for InlineAdapter {
         Capabilities::default()
     }
 
-    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
+    fn enqueue_all<'a>(
+        &'a self,
+        runtime: &'a Runtime,
+        jobs: &'a [JobData],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
-            if job.scheduled_at.is_some() {
+            if jobs.iter().any(|job| job.scheduled_at.is_some()) {
                 return Err(Error::not_supported(
                     self.name(),
                     "scheduled jobs (wait / wait_until): it runs jobs at once; use the memory or sqlite adapter",
                 ));
             }
-            let executed = execute(runtime, job.clone(), Default::default()).await;
-            match (executed.outcome, executed.error) {
-                (Outcome::Failed, Some(error)) => Err(Error::Job(error)),
-                _ => Ok(None),
+            for job in jobs {
+                let executed = execute(runtime, job.clone(), Default::default()).await;
+                if let (Outcome::Failed, Some(error)) = (executed.outcome, executed.error) {
+                    return Err(Error::Job(error));
+                }
             }
+            Ok(vec![None; jobs.len()])
         })
     }
 }

@@ -116,10 +116,6 @@ impl Adapter for MemoryAdapter {
         Capabilities { scheduling: true, priorities: true, durable: false, bulk: true, pause: true }
     }
 
-    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
-        Box::pin(async move { Ok(self.enqueue_all(runtime, std::slice::from_ref(job)).await?.pop().flatten()) })
-    }
-
     fn enqueue_all<'a>(
         &'a self,
         _: &'a Runtime,

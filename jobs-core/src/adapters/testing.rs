@@ -273,15 +273,21 @@ impl Adapter for TestAdapter {
         Capabilities { scheduling: true, priorities: true, durable: false, bulk: true, pause: false }
     }
 
-    fn enqueue<'a>(&'a self, _: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
+    fn enqueue_all<'a>(
+        &'a self,
+        _: &'a Runtime,
+        jobs: &'a [JobData],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
             let mut recorded = self.recorded();
-            recorded.next_id += 1;
-            let id = format!("test-{}", recorded.next_id);
-            let mut job = job.clone();
-            job.provider_job_id = Some(id.clone());
-            recorded.enqueued.push(job);
-            Ok(Some(id))
+            let mut ids = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                recorded.next_id += 1;
+                let id = format!("test-{}", recorded.next_id);
+                recorded.enqueued.push(JobData { provider_job_id: Some(id.clone()), ..job.clone() });
+                ids.push(Some(id));
+            }
+            Ok(ids)
         })
     }
 }

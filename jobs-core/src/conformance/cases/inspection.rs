@@ -194,6 +194,14 @@ impl Adapter for Masked {
         self.0.enqueue(runtime, job)
     }
 
+    fn enqueue_all<'a>(
+        &'a self,
+        runtime: &'a Runtime,
+        jobs: &'a [JobData],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+        self.0.enqueue_all(runtime, jobs)
+    }
+
     fn backend(&self) -> Option<&dyn Backend> {
         self.0.backend()
     }
