@@ -37,7 +37,44 @@
 //! | `redis` | no | the Redis adapter, `jobs::redis`: Sidekiq's key layout and job format |
 //! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
 
-pub use jobs_core::*;
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub use jobs_core::{
+    Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Counts, CustomSerializer, DeserializationError, Enqueued,
+    Error, Event, EventKind, Global, GlobalId, Halt, Inspect, Job, JobContext, JobData, JobError, JobInfo,
+    JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,
+    Outcome, PanicError, PendingJob, Registry, RetryPolicy, Runtime, RuntimeBuilder, State, Subscriber, SystemClock,
+    TimeoutError, Worker, WorkerBuilder, WorkerHandle, perform_all_later, shutdown_signal, sqlx_global_id,
+};
+
+/// The in-process adapters: [`InlineAdapter`](adapters::InlineAdapter) (runs at enqueue),
+/// [`MemoryAdapter`](adapters::MemoryAdapter) (queues in this process) and
+/// [`TestAdapter`](adapters::TestAdapter) (records jobs for assertions, performs them on demand).
+pub mod adapters {
+    pub use jobs_core::adapters::{InlineAdapter, JobFilter, JobMatch, MemoryAdapter, TestAdapter};
+}
+
+/// For adapter authors: the traits a queuing backend implements ([`Adapter`](adapter::Adapter),
+/// [`Backend`](adapter::Backend), [`Inspect`](adapter::Inspect)) and the types they exchange with
+/// the runtime. Applications rarely need this module.
+pub mod adapter {
+    pub use jobs_core::adapter::{
+        Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, EnqueueSink, ErrorRecord, Failure,
+        Inspect, JobInfo, JobState, ListParams, NewJob, Ticket, due_micros, format_time, parse_time,
+    };
+    pub use jobs_core::migrations;
+}
+
+/// For hand-written [`Job`] impls and argument types with an Active Job encoding of their own.
+pub mod encoding {
+    pub use jobs_core::encoding::{
+        ArgumentsReader, CustomSerializer, DEFAULT_MAX_PAYLOAD_SIZE, EncodeContext, JobArgument, Keywords,
+        MAX_ARGUMENT_DEPTH, RichArgument, serializers, to_argument, to_rich_argument,
+    };
+}
+
+#[doc(hidden)]
+pub use jobs_core::__private;
 
 /// The SQLite adapter: jobs in one file, durable, drained by one or several worker processes.
 ///
@@ -48,6 +85,7 @@ pub use jobs_core::*;
 /// # Ok(()) }
 /// ```
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use jobs_sqlite as sqlite;
 
 /// The PostgreSQL adapter: jobs in a schema of their own, drained by workers on many machines,
@@ -60,6 +98,7 @@ pub use jobs_sqlite as sqlite;
 /// # Ok(()) }
 /// ```
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use jobs_postgres as postgres;
 /// The Redis adapter: jobs in Sidekiq's key layout and job format, so that Rails (through Active
 /// Job's Sidekiq adapter) and Rust share one set of queues; reliable fetch, batched claims.
@@ -71,6 +110,7 @@ pub use jobs_postgres as postgres;
 /// # Ok(()) }
 /// ```
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use jobs_redis as redis;
 
 /// The `#[job]` attribute: turns an `async fn` into a background job.
@@ -164,7 +204,7 @@ pub mod prelude {
     pub use crate::job;
     pub use jobs_core::adapters::{InlineAdapter, MemoryAdapter, TestAdapter};
     pub use jobs_core::{
-        ConfiguredJob, Enqueued, Global, GlobalId, Job, JobContext, PendingJob, Runtime, State, Worker,
+        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, PendingJob, Runtime, State, Worker,
         perform_all_later,
     };
     #[cfg(feature = "postgres")]

@@ -11,9 +11,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, TimeZone, Utc};
+use jobs::adapter::{Adapter, NewJob};
 use jobs::adapters::{JobFilter, TestAdapter};
 use jobs::prelude::*;
-use jobs::{Adapter, BoxError, CustomSerializer, Error, JobData, Keywords, Registry};
+use jobs::{BoxError, CustomSerializer, Error, JobData, Keywords, Registry};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -232,7 +233,7 @@ fn custom_serializers_decode() {
 async fn a_global_id_from_rails_loads_the_record() {
     let adapter = TestAdapter::new();
     let runtime = runtime_for::<Record>(&adapter, Users { existing: vec![42], ..Users::default() });
-    adapter.enqueue(&runtime, &fixture("global_id")).await.unwrap();
+    adapter.enqueue(&NewJob::new(fixture("global_id")).unwrap()).await.unwrap();
     runtime.scope(adapter.perform_enqueued_jobs(JobFilter::any())).await.unwrap();
     assert_eq!(*runtime.state::<Users>().unwrap().performed.lock().unwrap(), vec![42]);
 }
@@ -241,7 +242,7 @@ async fn a_global_id_from_rails_loads_the_record() {
 async fn a_record_deleted_since_rails_enqueued_it_is_a_deserialization_error() {
     let adapter = TestAdapter::new();
     let runtime = runtime_for::<Record>(&adapter, Users::default());
-    adapter.enqueue(&runtime, &fixture("global_id")).await.unwrap();
+    adapter.enqueue(&NewJob::new(fixture("global_id")).unwrap()).await.unwrap();
     let err = runtime.scope(adapter.perform_enqueued_jobs(JobFilter::any())).await.unwrap_err();
     let Error::Job(failure) = err else { panic!("expected a job failure, got {err:?}") };
     assert_eq!(failure.class(), "ActiveJob::DeserializationError");

@@ -6,11 +6,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, TimeZone, Utc};
+use jobs::adapter::{Adapter, NewJob};
 use jobs::adapters::{JobFilter, TestAdapter};
 use jobs::prelude::*;
-use jobs::{
-    Adapter, BoxError, CustomSerializer, DeserializationError, Error, JobData, JobError, Keywords, ManualClock,
-};
+use jobs::{BoxError, CustomSerializer, DeserializationError, Error, JobData, JobError, Keywords, ManualClock};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -285,7 +284,7 @@ async fn global_ids_of_other_apps_and_models_are_refused() {
         r#"{"job_class":"SendWelcome","job_id":"1","arguments":[{"_aj_globalid":"gid://blog/User/7"},null]}"#,
     )
     .unwrap();
-    adapter.enqueue(&runtime, &data).await.unwrap();
+    adapter.enqueue(&NewJob::new(data.clone()).unwrap()).await.unwrap();
     let err = runtime.scope(adapter.perform_enqueued_jobs(JobFilter::any())).await.unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -410,7 +409,7 @@ async fn nesting_is_bounded_at_enqueue_and_at_perform() {
     // A payload from elsewhere, nested 100 deep, fails when performed, as a job failure.
     adapter.clear();
     let payload = format!(r#"{{"job_class":"StoreData","job_id":"1","arguments":[{}]}}"#, nested(100));
-    adapter.enqueue(&runtime, &JobData::from_json(&payload).unwrap()).await.unwrap();
+    adapter.enqueue(&NewJob::new(JobData::from_json(&payload).unwrap()).unwrap()).await.unwrap();
     let err = runtime.scope(adapter.perform_enqueued_jobs(JobFilter::any())).await.unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -89,7 +89,7 @@ impl Middleware for Audit {
     }
 }
 
-fn audited(adapter: impl jobs::Adapter) -> Runtime {
+fn audited(adapter: impl jobs::adapter::Adapter) -> Runtime {
     Runtime::builder().adapter(adapter).middleware(Audit).state(Log::default()).build().unwrap()
 }
 

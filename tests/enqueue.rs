@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use jobs::adapter::{Adapter, Capabilities, NewJob};
 use jobs::adapters::{JobFilter, JobMatch, TestAdapter};
 use jobs::prelude::*;
-use jobs::{Adapter, BoxFuture, Capabilities, Error, JobData, ManualClock};
+use jobs::{BoxFuture, Error, ManualClock};
 use serde_json::json;
 
 #[job(queue = "mailers", priority = 3)]
@@ -157,19 +158,15 @@ impl Adapter for CountingAdapter {
     fn capabilities(&self) -> Capabilities {
         Capabilities { scheduling: true, bulk: true, ..Capabilities::default() }
     }
-    fn enqueue<'a>(&'a self, _: &'a Runtime, _: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
+    fn enqueue<'a>(&'a self, _: &'a NewJob) -> BoxFuture<'a, Result<Option<String>, Error>> {
         self.single.fetch_add(1, Ordering::SeqCst);
         self.jobs.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { Ok(None) })
     }
-    fn enqueue_all<'a>(
-        &'a self,
-        _: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         self.bulk.fetch_add(1, Ordering::SeqCst);
         self.jobs.fetch_add(jobs.len(), Ordering::SeqCst);
-        Box::pin(async move { Ok(jobs.iter().map(|j| Some(format!("bulk-{}", j.job_class))).collect()) })
+        Box::pin(async move { Ok(jobs.iter().map(|j| Some(format!("bulk-{}", j.data().job_class))).collect()) })
     }
 }
 

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use jobs::{
-    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Error, Failure, JobData, Runtime, Ticket,
-};
+use jobs::adapter::{Adapter, Backend, Capabilities, ClaimParams, ClaimedJob, Failure, NewJob, Ticket};
+use jobs::{BoxFuture, Error};
 use serde::{Deserialize, Serialize};
 
 /// Forwards every call to the wrapped adapter, counting claims and completions.
@@ -70,16 +69,8 @@ impl Adapter for Counting {
         self.inner.capabilities()
     }
 
-    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
-        self.inner.enqueue(runtime, job)
-    }
-
-    fn enqueue_all<'a>(
-        &'a self,
-        runtime: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
-        self.inner.enqueue_all(runtime, jobs)
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+        self.inner.enqueue_all(jobs)
     }
 
     fn backend(&self) -> Option<&dyn Backend> {
@@ -128,6 +119,7 @@ impl Backend for Counting {
 mod tests {
     use super::*;
     use jobs::adapters::MemoryAdapter;
+    use jobs::{JobData, Runtime};
 
     #[tokio::test]
     async fn counts_claims_and_completions_and_forwards_everything() {
@@ -136,7 +128,8 @@ mod tests {
         let backend = counting.backend().expect("memory has a backend");
         let mut data = JobData::from_json(r#"{"job_class":"X","job_id":"1"}"#).unwrap();
         data.enqueued_at = Some(runtime.now());
-        counting.enqueue_all(&runtime, &[data.clone(), data.clone(), data]).await.unwrap();
+        let job = NewJob::new(data).unwrap();
+        counting.enqueue_all(&[job.clone(), job.clone(), job]).await.unwrap();
         let queues = ["default".to_owned()];
         let params = ClaimParams { queues: &queues, limit: 2, lease: Duration::from_secs(60), worker_id: "w" };
         let first = backend.claim(params).await.unwrap();

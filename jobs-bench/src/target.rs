@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use jobs::Adapter;
+use jobs::adapter::Adapter;
 
 use crate::cli::AdapterKind;
 use crate::targets;

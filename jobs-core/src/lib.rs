@@ -1,62 +1,56 @@
 //! The runtime of [`jobs`](https://docs.rs/jobs): Active Job for Rust.
 //!
 //! Applications depend on the `jobs` facade crate, which re-exports this one together with the
-//! `#[job]` attribute. This crate holds the contract types ([`Job`], [`JobData`], [`Adapter`],
-//! [`Backend`], [`Inspect`], [`Error`]), the runtime that enqueues and performs jobs, the
-//! [`Worker`], the in-process adapters ([`adapters`]) and, behind the `conformance` feature, the
-//! suite of cases every adapter must pass (`conformance`, `conformance_suite!`).
+//! `#[job]` attribute. The crate is built in layers, each a folder that imports only the ones
+//! before it:
+//!
+//! | layer | holds |
+//! |---|---|
+//! | `contract` | the leaf: [`Job`], [`JobData`], the adapter traits, errors, clock, declarations, [`JobContext`] |
+//! | `encoding` | arguments in Active Job's encodings, GlobalID, payload limits |
+//! | `runtime` | the [`Runtime`] handle, the [`Registry`], instrumentation |
+//! | `enqueue` | `perform_later`, `set()`, bulk enqueue: each job encoded once, one call to the store |
+//! | `perform` | execution, callbacks, `rescue_from` / `retry_on` / `discard_on`, the retry policy |
+//! | `worker` | the [`Worker`]: claim loop, heartbeats, shutdown |
+//! | `adapters` | the in-process adapters: inline, memory, test |
+//!
+//! and on top, `builder.rs`, which assembles a [`Runtime`] from them. The root and the prelude
+//! of the facade hold what an application uses; [`adapter`] what an adapter author needs;
+//! [`encoding`] what hand-written jobs and custom argument types need.
 
-mod adapter;
 pub mod adapters;
-mod arguments;
-mod callbacks;
-mod clock;
+mod builder;
 #[cfg(feature = "conformance")]
 pub mod conformance;
-mod context;
-mod declarations;
+mod contract;
+pub mod encoding;
 mod enqueue;
-mod error;
-mod events;
-mod execution;
-mod global_id;
-mod inspect;
-mod instrument;
-mod job;
-mod limits;
 pub mod migrations;
-mod payload;
-mod registry;
-mod rescue;
-mod retry;
+mod perform;
 mod runtime;
-mod state;
 mod worker;
 
-pub use adapter::{Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
-pub use arguments::{
-    ArgumentsReader, CustomSerializer, JobArgument, Keywords, RichArgument, serializers, to_argument, to_rich_argument,
+pub use builder::RuntimeBuilder;
+pub use contract::{
+    BoxError, BoxFuture, Clock, Counts, DeserializationError, Error, Event, EventKind, Halt, Inspect, Job, JobContext,
+    JobData, JobError, JobInfo, JobResult, JobState, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,
+    Outcome, PanicError, State, Subscriber, SystemClock, TimeoutError,
 };
-pub use callbacks::Middleware;
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use context::JobContext;
-pub use declarations::{
-    AroundEnqueueFn, AroundPerformFn, CallbackResult, Declarations, EnqueueCallbackFn, ErrorHandler, ErrorHandlerFn,
-    Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,
-};
-pub use enqueue::{ConfiguredJob, EnqueueOptions, EnqueueSink, Enqueued, MAX_ARGUMENTS, PendingJob, perform_all_later};
-pub use error::{BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
-pub use events::{Event, EventKind, Outcome, Subscriber};
-pub use global_id::{Global, GlobalId};
-pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
-pub use job::{FromArgs, Job, JobResult};
-pub use limits::{DEFAULT_MAX_PAYLOAD_SIZE, MAX_ARGUMENT_DEPTH};
-pub use payload::{JobData, due_micros, format_time, parse_time};
-pub use registry::{JobRegistration, Registry};
-pub use retry::{Backoff, RetryPolicy};
-pub use runtime::{Runtime, RuntimeBuilder};
-pub use state::State;
+pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
+pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
+pub use perform::{Backoff, RetryPolicy};
+pub use runtime::{JobRegistration, Registry, Runtime};
 pub use worker::{Worker, WorkerBuilder, WorkerHandle, shutdown_signal};
+
+/// For adapter authors: the traits a queuing backend implements and the types they exchange with
+/// the runtime. The conformance suite (`jobs-conformance`) proves an implementation.
+pub mod adapter {
+    pub use crate::contract::{
+        Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure, Inspect,
+        JobInfo, JobState, ListParams, NewJob, Ticket, due_micros, format_time, parse_time,
+    };
+    pub use crate::enqueue::EnqueueSink;
+}
 
 /// Not public API: paths used by the code `#[job]` generates.
 #[doc(hidden)]
@@ -64,11 +58,15 @@ pub mod __private {
     pub use inventory;
     pub use serde_json::Value;
 
-    pub use crate::adapter::BoxFuture;
-
-    pub use crate::arguments::{
+    pub use crate::contract::{
+        AroundEnqueueFn, AroundPerformFn, BoxFuture, CallbackResult, Declarations, EncodeContext, EnqueueCallbackFn,
+        Error, ErrorHandler, ErrorHandlerFn, FromArgs, Halt, Job, JobContext, JobData, JobError, JobResult, Matcher,
+        NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, State, Wait,
+    };
+    pub use crate::encoding::{
         ArgumentsReader, Codec, JobArgument, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, ViaRich, ViaSerde,
         to_argument,
     };
-    pub use crate::registry::JobRegistration;
+    pub use crate::enqueue::{ConfiguredJob, Enqueued, MAX_ARGUMENTS};
+    pub use crate::runtime::JobRegistration;
 }

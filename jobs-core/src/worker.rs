@@ -12,11 +12,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::{Adapter, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
-use crate::error::{Error, JobError};
-use crate::events::Outcome;
-use crate::execution::{Executed, execute_payload};
-use crate::retry::RetryPolicy;
+use crate::contract::Outcome;
+use crate::contract::{Adapter, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
+use crate::contract::{Error, JobError};
+use crate::perform::execution::execute_payload;
+use crate::perform::retry::RetryPolicy;
+use crate::runtime::Executed;
 use crate::runtime::Runtime;
 
 pub use background::shutdown_signal;

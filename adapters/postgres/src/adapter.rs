@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use jobs_core::{Adapter, Backend, BoxFuture, Capabilities, Error, Inspect, JobData, Runtime};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::{BoxFuture, Error, Inspect, JobData};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgExecutor};
 
@@ -239,19 +240,20 @@ impl Rows {
         queues
     }
 
-    pub(crate) fn of(jobs: &[JobData]) -> Result<Rows, Error> {
+    pub(crate) fn of(jobs: &[NewJob]) -> Rows {
         let mut rows = Rows::default();
-        for job in jobs {
+        for new in jobs {
+            let job = new.data();
             rows.job_ids.push(Some(job.job_id.clone()));
             rows.queues.push(job.queue_name.clone());
             rows.priorities.push(job.priority.unwrap_or(0));
             // Rounded up to the microseconds PostgreSQL keeps, so that it never runs early.
             rows.run_at.push(job.scheduled_at.map(|at| {
-                DateTime::from_timestamp_micros(jobs_core::due_micros(at)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+                DateTime::from_timestamp_micros(jobs_core::adapter::due_micros(at)).unwrap_or(DateTime::<Utc>::MAX_UTC)
             }));
-            rows.payloads.push(job.to_json()?);
+            rows.payloads.push(new.payload().to_owned());
         }
-        Ok(rows)
+        rows
     }
 }
 
@@ -268,16 +270,12 @@ impl Adapter for PostgresAdapter {
         Capabilities { scheduling: true, priorities: true, durable: true, bulk: true, pause: true }
     }
 
-    fn enqueue_all<'a>(
-        &'a self,
-        _: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
             if jobs.is_empty() {
                 return Ok(Vec::new());
             }
-            let rows = Rows::of(jobs)?;
+            let rows = Rows::of(jobs);
             Ok(ids(self.insert_debounced(&rows).await?))
         })
     }

@@ -1,7 +1,8 @@
 //! The inspection side: states, counts, the dead set, paused queues.
 
 use chrono::{DateTime, Utc};
-use jobs_core::{BoxFuture, Counts, Error, ErrorRecord, Inspect, JobInfo, JobState, ListParams};
+use jobs_core::adapter::ErrorRecord;
+use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 

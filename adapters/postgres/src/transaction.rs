@@ -1,7 +1,8 @@
 //! Transactional enqueue: jobs written by the application's own transaction, visible to workers
 //! only once it commits, gone if it rolls back.
 
-use jobs_core::{BoxFuture, Capabilities, EnqueueSink, Enqueued, Error, JobData, PendingJob, Runtime};
+use jobs_core::adapter::{Capabilities, EnqueueSink, NewJob};
+use jobs_core::{BoxFuture, Enqueued, Error, PendingJob, Runtime};
 use sqlx::PgConnection;
 
 use crate::adapter::{PostgresAdapter, Rows, ids};
@@ -20,16 +21,12 @@ impl EnqueueSink for InTransaction<'_> {
     }
 
     fn capabilities(&self) -> Capabilities {
-        jobs_core::Adapter::capabilities(self.adapter)
+        jobs_core::adapter::Adapter::capabilities(self.adapter)
     }
 
-    fn store<'a>(
-        &'a mut self,
-        _: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn store<'a>(&'a mut self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
-            let rows = Rows::of(jobs)?;
+            let rows = Rows::of(jobs);
             // Inside the application's transaction every queue is notified: the NOTIFY is sent
             // when it commits, which only the application knows.
             let queues = rows.distinct_queues();

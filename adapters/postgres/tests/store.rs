@@ -6,7 +6,8 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jobs_core::{Backend, ClaimParams, ConfiguredJob, Inspect, JobState, PendingJob};
+use jobs_core::adapter::{Backend, ClaimParams};
+use jobs_core::{ConfiguredJob, Inspect, JobState, PendingJob};
 use support::{Count, Seen, TestSchema, runtime, wait_until, worker};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

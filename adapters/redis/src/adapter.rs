@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use jobs_core::{Adapter, Backend, BoxFuture, Capabilities, Error, Inspect, JobData, Runtime};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::{BoxFuture, Error, Inspect};
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, ScriptInvocation};
 use tokio::sync::Notify;
@@ -225,11 +226,7 @@ impl Adapter for RedisAdapter {
 
     /// Stores every job in one script call, atomically: due jobs go to their queue (in priority
     /// order), later ones to the `schedule` set.
-    fn enqueue_all<'a>(
-        &'a self,
-        _: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
             if jobs.is_empty() {
                 return Ok(Vec::new());
@@ -237,11 +234,11 @@ impl Adapter for RedisAdapter {
             let now = envelope::seconds(Utc::now());
             let mut call = self.invocation(&scripts::ENQUEUE);
             let mut jids = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                let jid = envelope::new_jid();
-                let payload = job.to_json()?;
+            for new in jobs {
+                let (job, payload) = (new.data(), new.payload());
                 let later = job.scheduled_at.is_some_and(|at| envelope::seconds(at) > now);
-                let stored = envelope::write(job, &payload, &jid, now, later);
+                let jid = envelope::new_jid();
+                let stored = envelope::write(job, payload, &jid, now, later);
                 let due = job.scheduled_at.map(envelope::due_score).unwrap_or_default();
                 call.arg(&job.queue_name).arg(job.priority.unwrap_or(0)).arg(due).arg(stored);
                 jids.push(Some(jid));

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
-use jobs_core::{ErrorRecord, Failure, JobData};
+use jobs_core::JobData;
+use jobs_core::adapter::{ErrorRecord, Failure};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -42,7 +43,7 @@ pub(crate) fn seconds(time: DateTime<Utc>) -> f64 {
 
 /// A due time as a score: rounded up to the microsecond, so that a job is never due early.
 pub(crate) fn due_score(time: DateTime<Utc>) -> String {
-    let micros = jobs_core::due_micros(time);
+    let micros = jobs_core::adapter::due_micros(time);
     format!("{}.{:06}", micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000))
 }
 
@@ -235,7 +236,7 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jobs_core::Ticket;
+    use jobs_core::adapter::Ticket;
 
     fn failure(at: &str, payload: Option<&str>) -> Failure {
         Failure {

@@ -54,7 +54,7 @@
 //! fail, release nor extend a job that was handed to someone else.
 //!
 //! Each process beats every 5 seconds (the hash `IDENTITY`, with a 60 s TTL, as Sidekiq's
-//! processes do). [`rescue_expired`](jobs_core::Backend::rescue_expired), which every worker
+//! processes do). [`rescue_expired`](jobs_core::adapter::Backend::rescue_expired), which every worker
 //! calls regularly, hands back to their queues the jobs of leases that expired and every job of a
 //! process whose heartbeat is gone; their attempt stays counted.
 //!

@@ -5,8 +5,9 @@ mod support;
 
 use std::time::Duration;
 
+use jobs::adapter::{Backend, ClaimParams, ErrorRecord, Failure};
 use jobs::prelude::*;
-use jobs::{Backend, ClaimParams, ErrorRecord, Failure, Inspect, JobData, JobState, Registry};
+use jobs::{Inspect, JobData, JobState, Registry};
 use jobs_redis::redis::AsyncCommands;
 use jobs_redis::{JOB_WRAPPER, RedisAdapter};
 use serde_json::Value;
@@ -22,12 +23,12 @@ fn runtime(redis: &RedisAdapter) -> Runtime {
     Runtime::builder().adapter(redis.clone()).registry(registry).build().unwrap()
 }
 
-async fn claim(redis: &RedisAdapter, queue: &str, limit: usize, lease: Duration) -> Vec<jobs::ClaimedJob> {
+async fn claim(redis: &RedisAdapter, queue: &str, limit: usize, lease: Duration) -> Vec<jobs::adapter::ClaimedJob> {
     let queues = [queue.to_owned()];
     redis.claim(ClaimParams { queues: &queues, limit, lease, worker_id: "test" }).await.unwrap()
 }
 
-fn failure(ticket: &jobs::Ticket, attempt: u32, retry_in: Option<Duration>) -> Failure {
+fn failure(ticket: &jobs::adapter::Ticket, attempt: u32, retry_in: Option<Duration>) -> Failure {
     let error = ErrorRecord {
         class: "Net::SMTPServerBusy".into(),
         message: "try later".into(),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jobs_core::{Adapter, Backend, BoxFuture, Capabilities, Clock, Error, Inspect, JobData, Runtime};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::{BoxFuture, Clock, Error, Inspect, JobData};
 use serde_json::json;
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
@@ -151,24 +152,21 @@ impl Adapter for SqliteAdapter {
         Capabilities { scheduling: true, priorities: true, durable: true, bulk: true, pause: true }
     }
 
-    fn enqueue_all<'a>(
-        &'a self,
-        _: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
             if jobs.is_empty() {
                 return Ok(Vec::new());
             }
             let now = self.now();
             let mut rows = Vec::with_capacity(jobs.len());
-            for job in jobs {
+            for new in jobs {
+                let job = new.data();
                 rows.push(json!({
                     "job_id": job.job_id,
                     "queue": job.queue_name,
                     "priority": job.priority.unwrap_or(0),
-                    "run_at": job.scheduled_at.map_or(micros(now), jobs_core::due_micros),
-                    "payload": job.to_json()?,
+                    "run_at": job.scheduled_at.map_or(micros(now), jobs_core::adapter::due_micros),
+                    "payload": new.payload(),
                 }));
             }
             let ids = self.insert(rows).await?;

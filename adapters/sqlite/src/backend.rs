@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Ticket};
+use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
+use jobs_core::{BoxFuture, Error};
 use sqlx::Row;
 
 use crate::adapter::{SqliteAdapter, duration_micros, micros};

@@ -1,6 +1,7 @@
 //! The inspection side: states, counts, the dead set, paused queues.
 
-use jobs_core::{BoxFuture, Counts, Error, ErrorRecord, Inspect, JobInfo, JobState, ListParams};
+use jobs_core::adapter::ErrorRecord;
+use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 

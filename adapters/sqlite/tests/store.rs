@@ -3,10 +3,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jobs_core::{
-    ArgumentsReader, Backend, ClaimParams, Error, Inspect, Job, JobContext, JobState, ManualClock, PendingJob,
-    Registry, Runtime, Worker, to_argument,
-};
+use jobs_core::adapter::{Backend, ClaimParams};
+use jobs_core::encoding::{ArgumentsReader, to_argument};
+use jobs_core::{Error, Inspect, Job, JobContext, JobState, ManualClock, PendingJob, Registry, Runtime, Worker};
 use jobs_sqlite::{SCHEMA_VERSION, SqliteAdapter, SqliteError};
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
@@ -23,7 +22,7 @@ impl Job for Count {
     const NAME: &'static str = "Count";
     type Output = ();
 
-    fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+    fn to_arguments(&self, _cx: &jobs_core::encoding::EncodeContext<'_>) -> Result<Vec<Value>, Error> {
         Ok(vec![to_argument(Self::NAME, "n", &self.n)?])
     }
 

@@ -1,10 +1,7 @@
 //! The inline adapter: performs each job at enqueue, in the caller.
 
-use crate::adapter::{Adapter, BoxFuture, Capabilities};
-use crate::error::Error;
-use crate::events::Outcome;
-use crate::execution::execute;
-use crate::payload::JobData;
+use crate::contract::{Adapter, BoxFuture, Capabilities, Error, NewJob, Outcome};
+use crate::perform::execution::execute;
 use crate::runtime::Runtime;
 
 /// Performs every job as it is enqueued, in the caller's task; for scripts and tests.
@@ -30,20 +27,19 @@ impl Adapter for InlineAdapter {
         Capabilities::default()
     }
 
-    fn enqueue_all<'a>(
-        &'a self,
-        runtime: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
-            if jobs.iter().any(|job| job.scheduled_at.is_some()) {
+            if jobs.iter().any(|job| job.data().scheduled_at.is_some()) {
                 return Err(Error::not_supported(
                     self.name(),
                     "scheduled jobs (wait / wait_until): it runs jobs at once; use the memory or sqlite adapter",
                 ));
             }
+            // The enqueueing runtime is the current one: the enqueue pipeline scopes its adapter
+            // call (as Rails' inline adapter runs `ActiveJob::Base.execute`).
+            let runtime = Runtime::current()?;
             for job in jobs {
-                let executed = execute(runtime, job.clone(), Default::default()).await;
+                let executed = execute(&runtime, job.data().clone(), Default::default()).await;
                 if let (Outcome::Failed, Some(error)) = (executed.outcome, executed.error) {
                     return Err(Error::Job(error));
                 }

@@ -10,14 +10,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use self::store::{EntryState, Store};
-use crate::adapter::{
-    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket,
+use crate::contract::{
+    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Clock, Error, ErrorRecord, Failure, Inspect,
+    JobData, NewJob, SystemClock, Ticket,
 };
-use crate::clock::{Clock, SystemClock};
-use crate::error::Error;
-use crate::inspect::Inspect;
-use crate::payload::JobData;
-use crate::runtime::Runtime;
 
 /// Keeps jobs in this process's memory, drained by a [`Worker`](crate::Worker); for development
 /// and single-process applications. Jobs are lost when the process exits.
@@ -116,23 +112,17 @@ impl Adapter for MemoryAdapter {
         Capabilities { scheduling: true, priorities: true, durable: false, bulk: true, pause: true }
     }
 
-    fn enqueue_all<'a>(
-        &'a self,
-        _: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
-            let mut payloads = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                payloads.push(job.to_json()?);
-            }
             let now = self.now();
             let mut store = self.store();
             let ids = jobs
                 .iter()
-                .zip(payloads)
-                .map(|(job, payload)| {
-                    let id = store.insert(&job.queue_name, job.priority.unwrap_or(0), payload, job.scheduled_at, now);
+                .map(|job| {
+                    let data = job.data();
+                    let payload = job.payload().to_owned();
+                    let id =
+                        store.insert(&data.queue_name, data.priority.unwrap_or(0), payload, data.scheduled_at, now);
                     Some(id.to_string())
                 })
                 .collect();

@@ -5,12 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::adapter::{Adapter, BoxFuture, Capabilities};
-use crate::error::Error;
-use crate::events::Outcome;
-use crate::execution::execute;
-use crate::job::Job;
-use crate::payload::JobData;
+use crate::contract::{Adapter, BoxFuture, Capabilities, Error, Job, JobData, NewJob, Outcome};
+use crate::perform::execution::execute;
 use crate::runtime::Runtime;
 
 /// Records every enqueued job instead of running it; tests then assert on them and perform them
@@ -109,9 +105,11 @@ impl JobMatch {
         JobMatch { class: Some(J::NAME), ..JobMatch::default() }
     }
 
-    /// This very job: its class and its arguments.
+    /// This very job: its class and its arguments, encoded as the current runtime encodes them.
     pub fn job<J: Job>(job: &J) -> Self {
-        JobMatch { arguments: Some(job.to_arguments().map_err(|e| e.to_string())), ..JobMatch::class::<J>() }
+        let runtime = Runtime::current().ok();
+        let cx = runtime.as_ref().map(Runtime::encode_context).unwrap_or_default();
+        JobMatch { arguments: Some(job.to_arguments(&cx).map_err(|e| e.to_string())), ..JobMatch::class::<J>() }
     }
 
     /// With these serialized arguments.
@@ -273,18 +271,14 @@ impl Adapter for TestAdapter {
         Capabilities { scheduling: true, priorities: true, durable: false, bulk: true, pause: false }
     }
 
-    fn enqueue_all<'a>(
-        &'a self,
-        _: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
             let mut recorded = self.recorded();
             let mut ids = Vec::with_capacity(jobs.len());
             for job in jobs {
                 recorded.next_id += 1;
                 let id = format!("test-{}", recorded.next_id);
-                recorded.enqueued.push(JobData { provider_job_id: Some(id.clone()), ..job.clone() });
+                recorded.enqueued.push(JobData { provider_job_id: Some(id.clone()), ..job.data().clone() });
                 ids.push(Some(id));
             }
             Ok(ids)

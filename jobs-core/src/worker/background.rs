@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::adapter::{Adapter, Backend, Ticket};
-use crate::error::Error;
+use crate::contract::Error;
+use crate::contract::{Adapter, Backend, Ticket};
 
 use super::Report;
 

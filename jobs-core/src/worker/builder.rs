@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::error::Error;
-use crate::retry::RetryPolicy;
+use crate::contract::Error;
+use crate::perform::retry::RetryPolicy;
 use crate::runtime::Runtime;
 
 use super::Worker;

@@ -95,12 +95,15 @@ impl jobs_core::Job for Count {
     const NAME: &'static str = "Count";
     type Output = ();
 
-    fn to_arguments(&self) -> Result<Vec<serde_json::Value>, jobs_core::Error> {
+    fn to_arguments(
+        &self,
+        _cx: &jobs_core::encoding::EncodeContext<'_>,
+    ) -> Result<Vec<serde_json::Value>, jobs_core::Error> {
         Ok(vec![serde_json::json!(self.n), serde_json::json!(self.millis)])
     }
 
     fn from_arguments(arguments: Vec<serde_json::Value>) -> Result<Self, jobs_core::Error> {
-        let mut reader = jobs_core::ArgumentsReader::new(Self::NAME, arguments, 2)?;
+        let mut reader = jobs_core::encoding::ArgumentsReader::new(Self::NAME, arguments, 2)?;
         Ok(Count { n: reader.next("n")?, millis: reader.next("millis")? })
     }
 

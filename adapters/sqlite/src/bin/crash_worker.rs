@@ -15,7 +15,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jobs_core::{ArgumentsReader, Error, Inspect, Job, JobContext, PendingJob, Registry, Runtime, Worker, to_argument};
+use jobs_core::encoding::{ArgumentsReader, to_argument};
+use jobs_core::{Error, Inspect, Job, JobContext, PendingJob, Registry, Runtime, Worker};
 use jobs_sqlite::SqliteAdapter;
 use serde_json::Value;
 
@@ -33,7 +34,7 @@ impl Job for CrashJob {
     const NAME: &'static str = "CrashJob";
     type Output = ();
 
-    fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+    fn to_arguments(&self, _cx: &jobs_core::encoding::EncodeContext<'_>) -> Result<Vec<Value>, Error> {
         Ok(vec![to_argument(Self::NAME, "n", &self.n)?])
     }
 

@@ -1,8 +1,8 @@
 //! The memory adapter's inspection side.
 
-use crate::adapter::BoxFuture;
-use crate::error::Error;
-use crate::inspect::{Counts, Inspect, JobInfo, ListParams};
+use crate::contract::BoxFuture;
+use crate::contract::Error;
+use crate::contract::{Counts, Inspect, JobInfo, ListParams};
 
 use super::MemoryAdapter;
 use super::store::EntryState;

@@ -4,8 +4,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
-use crate::adapter::{ClaimedJob, ErrorRecord, Ticket};
-use crate::inspect::{JobInfo, JobState};
+use crate::contract::{ClaimedJob, ErrorRecord, Ticket};
+use crate::contract::{JobInfo, JobState};
 
 /// How many completed jobs the memory adapter keeps for look-ups by default.
 pub(super) const DEFAULT_RETENTION: usize = 10_000;

@@ -15,10 +15,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-use crate::inspect::Inspect;
-use crate::payload::JobData;
-use crate::runtime::Runtime;
+use super::error::Error;
+use super::inspect::Inspect;
+use super::payload::JobData;
 
 /// A boxed, sendable future, the return type of the adapter traits' methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -38,13 +37,50 @@ pub struct Capabilities {
     pub pause: bool,
 }
 
+/// A job ready to store: its payload as the runtime built it, and that payload encoded once as
+/// JSON (what [`Adapter::enqueue_all`] stores and hands back to workers byte for byte).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewJob {
+    data: JobData,
+    payload: String,
+}
+
+impl NewJob {
+    /// Encodes `data` as Active Job's JSON payload.
+    pub fn new(data: JobData) -> Result<Self, Error> {
+        let payload = data.to_json()?;
+        Ok(NewJob { data, payload })
+    }
+
+    /// The job: class, id, queue, priority, times (what an adapter indexes on).
+    pub fn data(&self) -> &JobData {
+        &self.data
+    }
+
+    /// The payload as JSON, to store as it is.
+    pub fn payload(&self) -> &str {
+        &self.payload
+    }
+
+    /// The payload's size in bytes.
+    pub fn size(&self) -> usize {
+        self.payload.len()
+    }
+
+    /// The job, giving up its encoded form.
+    pub fn into_data(self) -> JobData {
+        self.data
+    }
+}
+
 /// The enqueue side of a backend.
 ///
-/// Guarantees: when `enqueue` returns `Ok`, the job is stored (durably, for a durable adapter) and
+/// Guarantees: when `enqueue_all` returns `Ok`, each job is stored (durably, for a durable adapter) and
 /// will be performed at least once, or end in the dead set with its error. A job whose
 /// `scheduled_at` is set must not run before that time; an adapter without scheduling returns
-/// [`Error::NotSupported`] for it, and stores nothing. The adapter stores the payload as
-/// [`JobData::to_json`] writes it and hands exactly that back to workers.
+/// [`Error::NotSupported`] for it, and stores nothing. The adapter stores
+/// [`NewJob::payload`] as it is and hands exactly that back to workers; it never sees the
+/// runtime.
 pub trait Adapter: Send + Sync + fmt::Debug + 'static {
     /// The adapter's name in logs, e.g. `Memory` (`Enqueued X to Memory(default)`).
     fn name(&self) -> &str;
@@ -52,37 +88,30 @@ pub trait Adapter: Send + Sync + fmt::Debug + 'static {
     /// What this adapter can do.
     fn capabilities(&self) -> Capabilities;
 
-    /// Stores one job; returns the backend's id for it (the `provider_job_id`), if it has one.
-    /// A durable adapter returns only once the job is durably stored. By default, a batch of one
-    /// through [`enqueue_all`](Adapter::enqueue_all).
-    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
-        Box::pin(async move { Ok(self.enqueue_all(runtime, std::slice::from_ref(job)).await?.pop().flatten()) })
+    /// Stores many jobs, encoded once by the runtime, in one round trip where the backend
+    /// allows; returns their provider ids in order. Either all are stored or the call fails. The
+    /// runtime calls only this method, for one job as for many. A durable adapter returns only
+    /// once the jobs are durably stored.
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>>;
+
+    /// Stores one job: a batch of one through [`enqueue_all`](Adapter::enqueue_all). For tools
+    /// that talk to an adapter directly; applications enqueue through the runtime.
+    fn enqueue<'a>(&'a self, job: &'a NewJob) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move { Ok(self.enqueue_all(std::slice::from_ref(job)).await?.pop().flatten()) })
     }
 
-    /// Stores one job to run at `at` (its `scheduled_at` is replaced); [`Error::NotSupported`]
-    /// when the adapter cannot schedule.
-    fn enqueue_at<'a>(
-        &'a self,
-        runtime: &'a Runtime,
-        job: &'a JobData,
-        at: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+    /// Stores one job to run at `at` (its `scheduled_at` is replaced and the payload encoded
+    /// again); [`Error::NotSupported`] when the adapter cannot schedule. For tools that talk to an
+    /// adapter directly.
+    fn enqueue_at<'a>(&'a self, job: &'a JobData, at: DateTime<Utc>) -> BoxFuture<'a, Result<Option<String>, Error>> {
         Box::pin(async move {
             if !self.capabilities().scheduling {
                 return Err(Error::not_supported(self.name(), "scheduled jobs (enqueue_at)"));
             }
-            let job = JobData { scheduled_at: Some(at), ..job.clone() };
-            self.enqueue(runtime, &job).await
+            let job = NewJob::new(JobData { scheduled_at: Some(at), ..job.clone() })?;
+            self.enqueue(&job).await
         })
     }
-
-    /// Stores many jobs, in one round trip where the backend allows; returns their provider ids
-    /// in order. Either all are stored or the call fails.
-    fn enqueue_all<'a>(
-        &'a self,
-        runtime: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>>;
 
     /// The worker side of this adapter, if workers can drain it.
     fn backend(&self) -> Option<&dyn Backend> {

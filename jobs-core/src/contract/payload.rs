@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::Error;
+use super::error::Error;
 
 /// A job as it travels and is stored: Active Job's serialized hash, key for key.
 ///

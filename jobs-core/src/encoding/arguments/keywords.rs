@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::rich::RichArgument;
 use super::{RUBY2_KEYWORDS, SYMBOL_KEYS, decode, encode};
-use crate::error::BoxError;
+use crate::contract::BoxError;
+use crate::contract::EncodeContext;
 
 /// A struct or map passed as Ruby keyword arguments, for Rails jobs declared as
 /// `def perform(name, greeting:, times: 1)`.
@@ -25,7 +26,7 @@ use crate::error::BoxError;
 /// #[derive(Serialize, Deserialize)]
 /// struct Greeting { greeting: String, times: u32 }
 ///
-/// let json = Keywords(Greeting { greeting: "hi".into(), times: 2 }).encode().unwrap();
+/// let json = Keywords(Greeting { greeting: "hi".into(), times: 2 }).encode(&EncodeContext::new()).unwrap();
 /// assert_eq!(json, serde_json::json!({"greeting": "hi", "times": 2, "_aj_ruby2_keywords": ["greeting", "times"]}));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -52,7 +53,7 @@ impl<T> DerefMut for Keywords<T> {
 }
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> RichArgument for Keywords<T> {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         let Value::Object(mut map) = encode::to_value(&self.0)? else {
             return Err("keyword arguments must serialize as a hash (a struct or a map)".into());
         };

@@ -1,11 +1,8 @@
 //! Bounds on what a payload may hold: its size at enqueue, its nesting when encoded and decoded.
 
-use std::io;
-
 use serde_json::Value;
 
-use crate::error::Error;
-use crate::payload::JobData;
+use crate::contract::{Error, NewJob};
 
 /// The default largest payload, in bytes of JSON, that enqueue accepts: 512 KiB.
 ///
@@ -18,28 +15,12 @@ pub const DEFAULT_MAX_PAYLOAD_SIZE: usize = 512 * 1024;
 /// perform time with [`Error::Deserialization`] instead of exhausting the worker's stack.
 pub const MAX_ARGUMENT_DEPTH: usize = 64;
 
-/// Fails with [`Error::PayloadTooLarge`] when `data`, as JSON, is larger than `limit` bytes.
-pub(crate) fn check_payload_size(data: &JobData, limit: usize) -> Result<(), Error> {
-    let mut counter = Counter(0);
-    serde_json::to_writer(&mut counter, data).map_err(|e| Error::InvalidPayload(e.to_string()))?;
-    if counter.0 > limit {
-        return Err(Error::PayloadTooLarge { job: data.job_class.clone(), size: counter.0, limit });
+/// Fails with [`Error::PayloadTooLarge`] when `job`'s encoded payload is larger than `limit` bytes.
+pub(crate) fn check_payload_size(job: &NewJob, limit: usize) -> Result<(), Error> {
+    if job.size() > limit {
+        return Err(Error::PayloadTooLarge { job: job.data().job_class.clone(), size: job.size(), limit });
     }
     Ok(())
-}
-
-/// Counts the bytes written to it, so the size is known without building the string.
-struct Counter(usize);
-
-impl io::Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// True when arrays and hashes nest more than `limit` levels deep in `value`.

@@ -6,8 +6,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::context::JobContext;
-use crate::error::Error;
+use super::context::JobContext;
+use super::error::Error;
 
 /// Application state handed to a job (a database pool, an SMTP client, ...).
 ///

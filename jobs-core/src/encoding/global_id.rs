@@ -1,17 +1,15 @@
 //! GlobalID: records passed to jobs by reference, as `gid://APP/Model/ID`, and loaded again when
 //! the job runs, as Rails' `GlobalID::Identification` and `GlobalID::Locator` do.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
 
 use serde_json::{Value, json};
 
-use crate::arguments::{GLOBALID, Locate, RichArgument};
-use crate::context::JobContext;
-use crate::error::{BoxError, Error};
-use crate::runtime::Runtime;
+use crate::contract::EncodeContext;
+use crate::contract::{BoxError, Error, JobContext};
+use crate::encoding::arguments::{GLOBALID, Locate, RichArgument};
 
 /// A record that jobs receive by its global id and load again when they run.
 ///
@@ -141,7 +139,7 @@ impl<T: GlobalId> Global<T> {
                 None => message,
             },
         };
-        let app = match (self.app.as_deref(), ctx.runtime().app_name()) {
+        let app = match (self.app.as_deref(), ctx.app_name()) {
             (_, None) => {
                 return Err(error(format!(
                     "cannot locate a {}: the runtime has no app name for global ids; set it with \
@@ -203,19 +201,21 @@ impl<T: GlobalId + fmt::Debug> fmt::Debug for Global<T> {
 }
 
 impl<T: GlobalId> RichArgument for Global<T> {
-    fn encode(&self) -> Result<Value, BoxError> {
-        let app = match &self.app {
-            Some(app) => app.clone(),
-            None => encoding_app().ok_or_else(|| {
-                format!(
+    fn encode(&self, cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
+        let app = match (&self.app, cx.app()) {
+            (Some(app), _) => app.as_str(),
+            (None, Some(app)) => app,
+            (None, None) => {
+                return Err(format!(
                     "a global id needs the application's name: set it with Runtime::builder().app_name(\"myapp\") \
                      (for gid://myapp/{}/{})",
                     T::MODEL,
                     self.id
                 )
-            })?,
+                .into());
+            }
         };
-        Ok(json!({ GLOBALID: format_gid(&app, T::MODEL, &self.id) }))
+        Ok(json!({ GLOBALID: format_gid(app, T::MODEL, &self.id) }))
     }
 
     fn decode(value: Value) -> Result<Self, BoxError> {
@@ -235,31 +235,6 @@ impl<T: GlobalId> Locate for Global<T> {
     async fn locate(self, ctx: &JobContext, argument: &str) -> Result<Self, Error> {
         self.load_as(ctx, Some(argument)).await
     }
-}
-
-thread_local! {
-    /// The runtime a job is being encoded for, when it is not the current one.
-    static ENCODING: RefCell<Option<Runtime>> = const { RefCell::new(None) };
-}
-
-/// Runs `encode` with `runtime` (if given) as the runtime whose app name global ids use; without
-/// one, they use the current runtime's.
-pub(crate) fn encoding_for<R>(runtime: Option<&Runtime>, encode: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Runtime>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            ENCODING.with(|slot| *slot.borrow_mut() = previous);
-        }
-    }
-    let Some(runtime) = runtime else { return encode() };
-    let _restore = Restore(ENCODING.with(|slot| slot.replace(Some(runtime.clone()))));
-    encode()
-}
-
-fn encoding_app() -> Option<String> {
-    let runtime = ENCODING.with(|slot| slot.borrow().clone()).or_else(|| Runtime::current().ok())?;
-    runtime.app_name().map(str::to_owned)
 }
 
 /// `gid://app/Model/id`, the id escaped as Ruby's `CGI.escape` does.

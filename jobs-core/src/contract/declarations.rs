@@ -8,10 +8,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::adapter::BoxFuture;
-use crate::context::JobContext;
-use crate::error::{Error, JobError};
-use crate::payload::JobData;
+use super::adapter::BoxFuture;
+use super::context::JobContext;
+use super::error::{Error, JobError};
+use super::payload::JobData;
 
 /// Tells whether an error is one a declaration handles.
 pub type Matcher = fn(&JobError) -> bool;

@@ -4,9 +4,10 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use crate::context::JobContext;
-use crate::declarations::Declarations;
-use crate::error::{BoxError, Error, JobError};
+use super::context::JobContext;
+use super::declarations::Declarations;
+use super::encode::EncodeContext;
+use super::error::{BoxError, Error, JobError};
 
 /// A background job: a named, serializable unit of work.
 ///
@@ -37,7 +38,7 @@ use crate::error::{BoxError, Error, JobError};
 ///     const QUEUE: &'static str = "mailers";
 ///     type Output = Result<(), SmtpError>;
 ///
-///     fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+///     fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
 ///         Ok(vec![to_argument(Self::NAME, "name", &self.name)?])
 ///     }
 ///
@@ -77,8 +78,9 @@ pub trait Job: Sized + Send + 'static {
     /// What the job returns: `()` or a `Result`; an `Err` is a failed run.
     type Output: JobResult + Send + 'static;
 
-    /// The job's arguments as JSON values, one per serialized parameter, in order.
-    fn to_arguments(&self) -> Result<Vec<Value>, Error>;
+    /// The job's arguments as JSON values, one per serialized parameter, in order; `cx` is what
+    /// the runtime the job is enqueued on gives encoding (the app name of global ids).
+    fn to_arguments(&self, cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error>;
 
     /// Builds the job back from its payload's arguments.
     fn from_arguments(arguments: Vec<Value>) -> Result<Self, Error>;

@@ -7,13 +7,14 @@ use serde_json::{Value, json};
 
 use super::rich::RichArgument;
 use super::{SERIALIZED, serializers};
-use crate::error::BoxError;
+use crate::contract::BoxError;
+use crate::contract::EncodeContext;
 
 /// Written with `BigDecimalSerializer` (Active Job 7.1 and later), read from it, from a plain
 /// string (how Active Job 6.1 and 7.0 pass a `BigDecimal`), or from a number; Ruby's scientific
 /// form (`"0.1234e2"`) is accepted.
 impl RichArgument for Decimal {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         Ok(json!({ SERIALIZED: serializers::BIG_DECIMAL, "value": self.to_string() }))
     }
 
@@ -47,8 +48,11 @@ mod tests {
     #[test]
     fn reads_every_form() {
         let d = Decimal::from_str("12.34").unwrap();
-        assert_eq!(d.encode().unwrap(), json!({"_aj_serialized": serializers::BIG_DECIMAL, "value": "12.34"}));
-        assert_eq!(Decimal::decode(d.encode().unwrap()).unwrap(), d);
+        assert_eq!(
+            d.encode(&EncodeContext::new()).unwrap(),
+            json!({"_aj_serialized": serializers::BIG_DECIMAL, "value": "12.34"})
+        );
+        assert_eq!(Decimal::decode(d.encode(&EncodeContext::new()).unwrap()).unwrap(), d);
         assert_eq!(Decimal::decode(json!("0.1234e2")).unwrap(), d);
         assert_eq!(Decimal::decode(json!(12.34)).unwrap(), d);
         assert!(Decimal::decode(json!("abc")).unwrap_err().to_string().starts_with("invalid decimal `abc`"));

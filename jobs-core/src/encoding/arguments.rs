@@ -24,8 +24,9 @@ pub use dispatch::{Codec, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, Vi
 pub use keywords::Keywords;
 pub use rich::{CustomSerializer, RichArgument};
 
-use crate::error::Error;
-use crate::limits::{MAX_ARGUMENT_DEPTH, too_deep, too_deep_message};
+use crate::contract::EncodeContext;
+use crate::contract::Error;
+use crate::encoding::limits::{MAX_ARGUMENT_DEPTH, too_deep, too_deep_message};
 
 pub(crate) const GLOBALID: &str = "_aj_globalid";
 pub(crate) const SERIALIZED: &str = "_aj_serialized";
@@ -67,9 +68,15 @@ pub fn to_argument<T: JobArgument>(job: &str, argument: &str, value: &T) -> Resu
     checked_depth(job, argument, value)
 }
 
-/// Serializes one argument of `job` in its own Active Job encoding ([`RichArgument`]).
-pub fn to_rich_argument<T: RichArgument>(job: &str, argument: &str, value: &T) -> Result<Value, Error> {
-    let value = value.encode().map_err(|e| serialization(job, argument, e.to_string()))?;
+/// Serializes one argument of `job` in its own Active Job encoding ([`RichArgument`]), with what
+/// the runtime it is enqueued on gives encoding (`cx`).
+pub fn to_rich_argument<T: RichArgument>(
+    cx: &EncodeContext<'_>,
+    job: &str,
+    argument: &str,
+    value: &T,
+) -> Result<Value, Error> {
+    let value = value.encode(cx).map_err(|e| serialization(job, argument, e.to_string()))?;
     checked_depth(job, argument, value)
 }
 

@@ -11,10 +11,9 @@ use serde_json::Value;
 
 use super::rich::RichArgument;
 use super::{ArgumentsReader, JobArgument, to_argument, to_rich_argument};
-use crate::adapter::BoxFuture;
-use crate::context::JobContext;
-use crate::error::Error;
-use crate::global_id::{Global, GlobalId};
+use crate::contract::EncodeContext;
+use crate::contract::{BoxFuture, Error, JobContext};
+use crate::encoding::global_id::{Global, GlobalId};
 
 /// Selects how arguments of type `T` are encoded and decoded.
 pub struct Codec<T>(PhantomData<fn() -> T>);
@@ -36,7 +35,7 @@ impl<T> Default for Codec<T> {
 /// that is no record is reported as exactly that.
 pub trait ViaRecord<T> {
     /// Encodes `value`, argument `argument` of `job`.
-    fn encode(&self, job: &str, argument: &str, value: &Global<T>) -> Result<Value, Error>
+    fn encode(&self, cx: &EncodeContext<'_>, job: &str, argument: &str, value: &Global<T>) -> Result<Value, Error>
     where
         T: GlobalId;
     /// Decodes the reader's next argument.
@@ -46,11 +45,11 @@ pub trait ViaRecord<T> {
 }
 
 impl<T> ViaRecord<T> for &&Codec<Global<T>> {
-    fn encode(&self, job: &str, argument: &str, value: &Global<T>) -> Result<Value, Error>
+    fn encode(&self, cx: &EncodeContext<'_>, job: &str, argument: &str, value: &Global<T>) -> Result<Value, Error>
     where
         T: GlobalId,
     {
-        to_rich_argument(job, argument, value)
+        to_rich_argument(cx, job, argument, value)
     }
     fn decode(&self, reader: &mut ArgumentsReader, argument: &str) -> Result<Global<T>, Error>
     where
@@ -63,14 +62,14 @@ impl<T> ViaRecord<T> for &&Codec<Global<T>> {
 /// Encoding through [`RichArgument`], picked next.
 pub trait ViaRich<T> {
     /// Encodes `value`, argument `argument` of `job`.
-    fn encode(&self, job: &str, argument: &str, value: &T) -> Result<Value, Error>;
+    fn encode(&self, cx: &EncodeContext<'_>, job: &str, argument: &str, value: &T) -> Result<Value, Error>;
     /// Decodes the reader's next argument.
     fn decode(&self, reader: &mut ArgumentsReader, argument: &str) -> Result<T, Error>;
 }
 
 impl<T: RichArgument> ViaRich<T> for &Codec<T> {
-    fn encode(&self, job: &str, argument: &str, value: &T) -> Result<Value, Error> {
-        to_rich_argument(job, argument, value)
+    fn encode(&self, cx: &EncodeContext<'_>, job: &str, argument: &str, value: &T) -> Result<Value, Error> {
+        to_rich_argument(cx, job, argument, value)
     }
     fn decode(&self, reader: &mut ArgumentsReader, argument: &str) -> Result<T, Error> {
         reader.next_rich(argument)
@@ -80,7 +79,7 @@ impl<T: RichArgument> ViaRich<T> for &Codec<T> {
 /// Encoding through serde, the fallback.
 pub trait ViaSerde<T> {
     /// Encodes `value`, argument `argument` of `job`.
-    fn encode(&self, job: &str, argument: &str, value: &T) -> Result<Value, Error>
+    fn encode(&self, cx: &EncodeContext<'_>, job: &str, argument: &str, value: &T) -> Result<Value, Error>
     where
         T: JobArgument;
     /// Decodes the reader's next argument.
@@ -90,7 +89,7 @@ pub trait ViaSerde<T> {
 }
 
 impl<T> ViaSerde<T> for Codec<T> {
-    fn encode(&self, job: &str, argument: &str, value: &T) -> Result<Value, Error>
+    fn encode(&self, _cx: &EncodeContext<'_>, job: &str, argument: &str, value: &T) -> Result<Value, Error>
     where
         T: JobArgument,
     {

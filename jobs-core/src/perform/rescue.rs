@@ -2,13 +2,8 @@
 
 use std::time::Duration;
 
-use crate::context::JobContext;
-use crate::declarations::{Declarations, ErrorHandler, RetryOn};
-use crate::error::JobError;
-use crate::events::Outcome;
-use crate::instrument;
-use crate::payload::JobData;
-use crate::runtime::Runtime;
+use crate::contract::{Declarations, Error, ErrorHandler, JobContext, JobData, JobError, NewJob, Outcome, RetryOn};
+use crate::runtime::{Runtime, instrument};
 
 /// What became of a failed run.
 pub(crate) struct Handled {
@@ -102,12 +97,7 @@ async fn retry_on(
 }
 
 /// Enqueues the job again, as Rails' `retry_job`: same job id, new provider id, counters kept.
-async fn enqueue_retry(
-    scene: &Scene<'_>,
-    data: &JobData,
-    retry: &RetryOn,
-    wait: Duration,
-) -> Result<JobData, crate::error::Error> {
+async fn enqueue_retry(scene: &Scene<'_>, data: &JobData, retry: &RetryOn, wait: Duration) -> Result<JobData, Error> {
     let runtime = scene.runtime;
     let now = runtime.now();
     let mut next = data.clone();
@@ -122,8 +112,9 @@ async fn enqueue_retry(
     }
     let adapter = runtime.adapter();
     if !adapter.capabilities().scheduling {
-        return Err(crate::error::Error::not_supported(adapter.name(), "retry_on's scheduled retries"));
+        return Err(Error::not_supported(adapter.name(), "retry_on's scheduled retries"));
     }
-    next.provider_job_id = adapter.enqueue(runtime, &next).await?;
-    Ok(next)
+    let encoded = NewJob::new(next)?;
+    let provider_job_id = adapter.enqueue_all(std::slice::from_ref(&encoded)).await?.pop().flatten();
+    Ok(JobData { provider_job_id, ..encoded.into_data() })
 }

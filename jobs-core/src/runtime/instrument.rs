@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
-use crate::error::JobError;
-use crate::events::{Event, EventKind, Outcome};
-use crate::payload::{JobData, format_time};
+use crate::contract::JobError;
+use crate::contract::{Event, EventKind, Outcome};
+use crate::contract::{JobData, format_time};
 use crate::runtime::Runtime;
 
 fn arguments(data: &JobData, log_arguments: bool) -> String {

@@ -7,9 +7,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::adapter::{BoxFuture, ErrorRecord};
-use crate::error::Error;
-use crate::payload::JobData;
+use super::adapter::{BoxFuture, ErrorRecord};
+use super::error::Error;
+use super::payload::JobData;
 
 /// Where a stored job stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -11,30 +11,11 @@ use futures_util::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::adapter::BoxFuture;
-use crate::callbacks;
-use crate::context::JobContext;
-use crate::enqueue::{EnqueueOptions, PendingJob};
-use crate::error::{Error, JobError};
-use crate::events::Outcome;
-use crate::instrument;
-use crate::job::{Job, JobResult};
-use crate::payload::JobData;
-use crate::rescue::{self, Scene};
-use crate::runtime::Runtime;
-
-/// What came of running one job.
-#[derive(Debug)]
-pub(crate) struct Executed {
-    /// The payload as performed (`executions` and `exception_executions` counted up), if decodable.
-    pub(crate) data: Option<JobData>,
-    /// How it ended.
-    pub(crate) outcome: Outcome,
-    /// The error, for every outcome but `Performed` and `Halted`.
-    pub(crate) error: Option<JobError>,
-    /// The halting callback and its reason, for `Halted`.
-    pub(crate) halted: Option<(String, Option<String>)>,
-}
+use crate::contract::{BoxFuture, Error, Job, JobContext, JobData, JobError, JobResult, Outcome};
+use crate::enqueue::{EnqueueOptions, job_data_of};
+use crate::perform::callbacks;
+use crate::perform::rescue::{self, Scene};
+use crate::runtime::{Executed, Runtime, instrument};
 
 /// `perform_now`: runs the job in the caller, no queue, with callbacks and error handling.
 pub(crate) async fn perform_now<J: Job>(
@@ -42,7 +23,7 @@ pub(crate) async fn perform_now<J: Job>(
     job: J,
     options: EnqueueOptions,
 ) -> Result<<J::Output as JobResult>::Value, Error> {
-    let (data, _) = PendingJob::with_options(&job, options).into_data(runtime)?;
+    let data = job_data_of(runtime, &job, &options)?;
     let (executed, value) = perform_job::<J>(runtime, "Inline", data, Some(job), CancellationToken::new()).await;
     match (value, executed.outcome) {
         (Some(value), _) => Ok(value),
@@ -128,7 +109,7 @@ async fn perform_job<J: Job>(
     );
     instrument::perform_start(runtime, adapter, &data, log_arguments);
     let started = Instant::now();
-    let ctx = JobContext::new(data.clone(), stop, runtime.clone());
+    let ctx = JobContext::new(data.clone(), stop, runtime.environment());
     let value = Mutex::new(None);
 
     let run = async {

@@ -1,15 +1,16 @@
 //! `JobContext`: what a running job knows about itself.
 
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::Error;
-use crate::payload::JobData;
-use crate::runtime::Runtime;
-use crate::state::State;
+use super::error::Error;
+use super::payload::JobData;
+use super::state::{State, StateMap};
 
 /// The execution context of a running job: its id, attempt, queue, times, a stop signal, and the
 /// runtime it runs in (for state and for enqueueing follow-up jobs).
@@ -25,12 +26,29 @@ pub struct JobContext {
 struct Inner {
     data: JobData,
     stop: CancellationToken,
-    runtime: Runtime,
+    env: Arc<dyn Environment>,
+}
+
+/// What a running job can reach of the runtime that runs it: its state, its app name, and the
+/// runtime itself (as `Any`, so that the contract does not depend on the runtime layer; the
+/// runtime implements this trait and `JobContext::runtime` downcasts).
+pub(crate) trait Environment: Any + Send + Sync + fmt::Debug {
+    /// The application state.
+    fn state_map(&self) -> &StateMap;
+    /// The application's name in global ids, if set.
+    fn app_name(&self) -> Option<&str>;
+    /// The environment as `Any`, to get the runtime back.
+    fn as_any(&self) -> &dyn Any;
 }
 
 impl JobContext {
-    pub(crate) fn new(data: JobData, stop: CancellationToken, runtime: Runtime) -> Self {
-        JobContext { inner: Arc::new(Inner { data, stop, runtime }) }
+    pub(crate) fn new(data: JobData, stop: CancellationToken, env: Arc<dyn Environment>) -> Self {
+        JobContext { inner: Arc::new(Inner { data, stop, env }) }
+    }
+
+    /// The environment the job runs in.
+    pub(crate) fn env(&self) -> &dyn Environment {
+        &*self.inner.env
     }
 
     /// The job's id (a UUID, kept across retries).
@@ -96,11 +114,11 @@ impl JobContext {
 
     /// Application state of type `T`, as added with `Runtime::builder().state(..)`.
     pub fn state<T: Send + Sync + 'static>(&self) -> Result<State<T>, Error> {
-        self.inner.runtime.state::<T>()
+        self.inner.env.state_map().get::<T>()
     }
 
-    /// The runtime running this job.
-    pub fn runtime(&self) -> &Runtime {
-        &self.inner.runtime
+    /// The application's name in global ids (`gid://APP/Model/ID`), if the runtime has one.
+    pub fn app_name(&self) -> Option<&str> {
+        self.inner.env.app_name()
     }
 }

@@ -5,14 +5,24 @@ use std::collections::HashMap;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::BoxFuture;
-use crate::error::Error;
-use crate::execution::{Executed, execute_erased};
-use crate::job::Job;
-use crate::payload::JobData;
+use crate::contract::{BoxFuture, Error, JobData, JobError, Outcome};
 use crate::runtime::Runtime;
 
-type ExecuteFn = fn(Runtime, JobData, CancellationToken) -> BoxFuture<'static, Executed>;
+/// How a registered job is decoded and performed: the perform layer's pipeline for its type.
+pub(crate) type ExecuteFn = fn(Runtime, JobData, CancellationToken) -> BoxFuture<'static, Executed>;
+
+/// What came of running one job.
+#[derive(Debug)]
+pub(crate) struct Executed {
+    /// The payload as performed (`executions` and `exception_executions` counted up), if decodable.
+    pub(crate) data: Option<JobData>,
+    /// How it ended.
+    pub(crate) outcome: Outcome,
+    /// The error, for every outcome but `Performed` and `Halted`.
+    pub(crate) error: Option<JobError>,
+    /// The halting callback and its reason, for `Halted`.
+    pub(crate) halted: Option<(String, Option<String>)>,
+}
 
 /// A job class as the registry keeps it: its name and how to decode and perform it.
 ///
@@ -27,15 +37,15 @@ pub struct JobRegistration {
 }
 
 impl JobRegistration {
-    /// The registration of job type `J`.
-    pub const fn of<J: Job>() -> Self {
-        JobRegistration {
-            name: J::NAME,
-            queue: J::QUEUE,
-            log_arguments: J::LOG_ARGUMENTS,
-            type_id: TypeId::of::<J>,
-            execute: execute_erased::<J>,
-        }
+    /// A registration from its parts; `JobRegistration::of::<J>()` is the way in.
+    pub(crate) const fn from_parts(
+        name: &'static str,
+        queue: &'static str,
+        log_arguments: bool,
+        type_id: fn() -> TypeId,
+        execute: ExecuteFn,
+    ) -> Self {
+        JobRegistration { name, queue, log_arguments, type_id, execute }
     }
 
     /// The job's wire name.
@@ -74,7 +84,7 @@ inventory::collect!(JobRegistration);
 /// # impl Job for Noop {
 /// #     const NAME: &'static str = "Noop";
 /// #     type Output = ();
-/// #     fn to_arguments(&self) -> Result<Vec<serde_json::Value>, Error> { Ok(vec![]) }
+/// #     fn to_arguments(&self, _cx: &jobs_core::encoding::EncodeContext<'_>) -> Result<Vec<serde_json::Value>, Error> { Ok(vec![]) }
 /// #     fn from_arguments(_: Vec<serde_json::Value>) -> Result<Self, Error> { Ok(Noop) }
 /// #     async fn perform(self, _: JobContext) -> Result<(), Error> { Ok(()) }
 /// # }
@@ -100,13 +110,6 @@ impl Registry {
             registry.add(*registration)?;
         }
         Ok(registry)
-    }
-
-    /// Registers job type `J` explicitly. Registering the same type twice is harmless; two
-    /// different types under one name are an [`Error::DuplicateJob`].
-    pub fn register<J: Job>(&mut self) -> Result<&mut Self, Error> {
-        self.add(JobRegistration::of::<J>())?;
-        Ok(self)
     }
 
     /// Adds a registration.

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::encode::{check_key, hash};
 use super::{SERIALIZED, serializers};
-use crate::error::BoxError;
-use crate::payload::format_time;
+use crate::contract::EncodeContext;
+use crate::contract::{BoxError, format_time};
 
 /// A type that travels in an Active Job encoding of its own rather than as its serde form.
 ///
@@ -34,18 +34,19 @@ use crate::payload::format_time;
 /// them.
 ///
 /// ```
-/// use jobs_core::RichArgument;
+/// use jobs_core::{EncodeContext, RichArgument};
 /// use chrono::{TimeZone, Utc};
 ///
 /// let at = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
-/// let json = at.encode().unwrap();
+/// let json = at.encode(&EncodeContext::new()).unwrap();
 /// assert_eq!(json["_aj_serialized"], "ActiveJob::Serializers::TimeWithZoneSerializer");
 /// assert_eq!(json["value"], "2024-01-02T03:04:05.000000000Z");
 /// assert_eq!(chrono::DateTime::<Utc>::decode(json).unwrap(), at);
 /// ```
 pub trait RichArgument: Sized + Send + 'static {
-    /// The argument as Active Job JSON.
-    fn encode(&self) -> Result<Value, BoxError>;
+    /// The argument as Active Job JSON; `cx` carries what encoding needs from the runtime the
+    /// job is enqueued on (the app name of global ids).
+    fn encode(&self, cx: &EncodeContext<'_>) -> Result<Value, BoxError>;
     /// The argument back from Active Job JSON.
     fn decode(value: Value) -> Result<Self, BoxError>;
 }
@@ -54,7 +55,7 @@ pub trait RichArgument: Sized + Send + 'static {
 /// it travels as its serde hash plus `"_aj_serialized": NAME`.
 ///
 /// ```
-/// use jobs_core::{CustomSerializer, RichArgument};
+/// use jobs_core::{CustomSerializer, EncodeContext, RichArgument};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -65,7 +66,7 @@ pub trait RichArgument: Sized + Send + 'static {
 /// }
 ///
 /// let money = Money { cents: 1999, currency: "EUR".into() };
-/// let json = money.encode().unwrap();
+/// let json = money.encode(&EncodeContext::new()).unwrap();
 /// assert_eq!(json, serde_json::json!({"_aj_serialized": "MoneySerializer", "cents": 1999, "currency": "EUR"}));
 /// assert_eq!(Money::decode(json).unwrap(), money);
 /// ```
@@ -86,7 +87,7 @@ pub trait CustomSerializer: Serialize + DeserializeOwned + Send + 'static {
 }
 
 impl<T: CustomSerializer> RichArgument for T {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         let Value::Object(mut map) = serde_json::to_value(self)? else {
             return Err(format!(
                 "{} must serialize as a hash (a struct or a map) to carry its serializer's name",
@@ -154,7 +155,7 @@ fn time(value: Value) -> Result<DateTime<FixedOffset>, BoxError> {
 }
 
 impl RichArgument for DateTime<Utc> {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         Ok(json!({ SERIALIZED: serializers::TIME_WITH_ZONE, "value": format_time(self), "time_zone": "UTC" }))
     }
     fn decode(value: Value) -> Result<Self, BoxError> {
@@ -163,7 +164,7 @@ impl RichArgument for DateTime<Utc> {
 }
 
 impl RichArgument for DateTime<FixedOffset> {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         Ok(serialized(serializers::TIME, self.to_rfc3339_opts(SecondsFormat::Nanos, true).into()))
     }
     fn decode(value: Value) -> Result<Self, BoxError> {
@@ -172,7 +173,7 @@ impl RichArgument for DateTime<FixedOffset> {
 }
 
 impl RichArgument for NaiveDate {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         Ok(serialized(serializers::DATE, self.format("%Y-%m-%d").to_string().into()))
     }
     fn decode(value: Value) -> Result<Self, BoxError> {
@@ -201,7 +202,7 @@ fn seconds(value: Value) -> Result<serde_json::Number, BoxError> {
 }
 
 impl RichArgument for Duration {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         Ok(duration(match self.subsec_nanos() {
             0 => self.as_secs().into(),
             _ => self.as_secs_f64().into(),
@@ -219,7 +220,7 @@ impl RichArgument for Duration {
 }
 
 impl RichArgument for TimeDelta {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         Ok(duration(match self.subsec_nanos() {
             0 => self.num_seconds().into(),
             nanos => (self.num_seconds() as f64 + f64::from(nanos) / 1e9).into(),
@@ -239,9 +240,9 @@ impl RichArgument for TimeDelta {
 }
 
 impl<T: RichArgument> RichArgument for Option<T> {
-    fn encode(&self) -> Result<Value, BoxError> {
+    fn encode(&self, cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         match self {
-            Some(value) => value.encode(),
+            Some(value) => value.encode(cx),
             None => Ok(Value::Null),
         }
     }
@@ -254,8 +255,8 @@ impl<T: RichArgument> RichArgument for Option<T> {
 }
 
 impl<T: RichArgument> RichArgument for Vec<T> {
-    fn encode(&self) -> Result<Value, BoxError> {
-        self.iter().map(T::encode).collect::<Result<_, _>>().map(Value::Array)
+    fn encode(&self, cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
+        self.iter().map(|item| item.encode(cx)).collect::<Result<_, _>>().map(Value::Array)
     }
     fn decode(value: Value) -> Result<Self, BoxError> {
         match value {
@@ -265,11 +266,14 @@ impl<T: RichArgument> RichArgument for Vec<T> {
     }
 }
 
-fn encode_map<'a, T: RichArgument>(entries: impl Iterator<Item = (&'a String, &'a T)>) -> Result<Value, BoxError> {
+fn encode_map<'a, T: RichArgument>(
+    cx: &EncodeContext<'_>,
+    entries: impl Iterator<Item = (&'a String, &'a T)>,
+) -> Result<Value, BoxError> {
     let mut map = Map::new();
     for (key, value) in entries {
         check_key(key)?;
-        map.insert(key.clone(), value.encode()?);
+        map.insert(key.clone(), value.encode(cx)?);
     }
     Ok(hash(map, Vec::new()))
 }
@@ -285,8 +289,8 @@ fn decode_map<T: RichArgument>(value: Value) -> Result<impl Iterator<Item = Resu
 }
 
 impl<T: RichArgument, S: BuildHasher + Default + Send + 'static> RichArgument for HashMap<String, T, S> {
-    fn encode(&self) -> Result<Value, BoxError> {
-        encode_map(self.iter())
+    fn encode(&self, cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
+        encode_map(cx, self.iter())
     }
     fn decode(value: Value) -> Result<Self, BoxError> {
         decode_map(value)?.collect()
@@ -294,8 +298,8 @@ impl<T: RichArgument, S: BuildHasher + Default + Send + 'static> RichArgument fo
 }
 
 impl<T: RichArgument> RichArgument for BTreeMap<String, T> {
-    fn encode(&self) -> Result<Value, BoxError> {
-        encode_map(self.iter())
+    fn encode(&self, cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
+        encode_map(cx, self.iter())
     }
     fn decode(value: Value) -> Result<Self, BoxError> {
         decode_map(value)?.collect()
@@ -312,11 +316,11 @@ mod tests {
     fn times_in_every_form() {
         let at = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap() + TimeDelta::nanoseconds(123_456_789);
         assert_eq!(
-            at.encode().unwrap(),
+            at.encode(&EncodeContext::new()).unwrap(),
             json!({"_aj_serialized": serializers::TIME_WITH_ZONE, "value": "2024-01-02T03:04:05.123456789Z", "time_zone": "UTC"})
         );
         let berlin = at.with_timezone(&FixedOffset::east_opt(3600).unwrap());
-        let json = berlin.encode().unwrap();
+        let json = berlin.encode(&EncodeContext::new()).unwrap();
         assert_eq!(json, json!({"_aj_serialized": serializers::TIME, "value": "2024-01-02T04:04:05.123456789+01:00"}));
         assert_eq!(DateTime::<FixedOffset>::decode(json).unwrap().offset().local_minus_utc(), 3600);
         assert_eq!(DateTime::<Utc>::decode(json!("2024-01-02T04:04:05.123456789+01:00")).unwrap(), at);
@@ -326,19 +330,19 @@ mod tests {
 
     #[test]
     fn durations_in_seconds() {
-        let json = Duration::from_millis(1500).encode().unwrap();
+        let json = Duration::from_millis(1500).encode(&EncodeContext::new()).unwrap();
         assert_eq!(json["value"], json!(1.5));
         assert_eq!(json["parts"], json!([[{"_aj_serialized": serializers::SYMBOL, "value": "seconds"}, 1.5]]));
         assert_eq!(Duration::decode(json).unwrap(), Duration::from_millis(1500));
         assert_eq!(TimeDelta::decode(json!(-1.25)).unwrap(), TimeDelta::milliseconds(-1250));
-        assert_eq!(TimeDelta::seconds(-90).encode().unwrap()["value"], json!(-90));
+        assert_eq!(TimeDelta::seconds(-90).encode(&EncodeContext::new()).unwrap()["value"], json!(-90));
         assert!(Duration::decode(json!(-1)).unwrap_err().to_string().contains("invalid duration"));
     }
 
     #[test]
     fn maps_refuse_reserved_keys_and_skip_markers() {
         let map: BTreeMap<String, NaiveDate> = [("_aj_x".to_owned(), NaiveDate::MIN)].into();
-        assert!(map.encode().unwrap_err().to_string().starts_with("`_aj_x` is a reserved key"));
+        assert!(map.encode(&EncodeContext::new()).unwrap_err().to_string().starts_with("`_aj_x` is a reserved key"));
         let decoded: HashMap<String, Option<NaiveDate>> =
             RichArgument::decode(json!({"a": null, "b": "2024-02-29", "_aj_symbol_keys": []})).unwrap();
         assert_eq!(decoded.len(), 2);

@@ -1,0 +1,39 @@
+//! The contract: the types that jobs, adapters and the runtime's layers agree on.
+//!
+//! A leaf: nothing here imports another part of this crate. The [`Job`] trait and its payload
+//! ([`JobData`], and [`NewJob`] once encoded), the adapter traits ([`Adapter`], [`Backend`],
+//! [`Inspect`]) with their parameter types, the errors, the clock, the declarations `#[job]`
+//! compiles to, the context a running job sees, middleware and event subscribers.
+
+mod adapter;
+mod clock;
+mod context;
+mod declarations;
+mod encode;
+mod error;
+mod events;
+mod inspect;
+mod job;
+mod middleware;
+mod payload;
+mod state;
+
+pub use adapter::{
+    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, NewJob, Ticket,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub(crate) use context::Environment;
+pub use context::JobContext;
+pub use declarations::{
+    AroundEnqueueFn, AroundPerformFn, CallbackResult, Declarations, EnqueueCallbackFn, ErrorHandler, ErrorHandlerFn,
+    Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,
+};
+pub use encode::EncodeContext;
+pub use error::{BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
+pub use events::{Event, EventKind, Outcome, Subscriber};
+pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
+pub use job::{FromArgs, Job, JobResult};
+pub use middleware::Middleware;
+pub use payload::{JobData, due_micros, format_time, parse_time};
+pub use state::State;
+pub(crate) use state::StateMap;
