@@ -55,7 +55,7 @@ pub mod adapters {
 }
 
 /// For adapter authors: the traits a queuing backend implements ([`Adapter`](adapter::Adapter),
-/// [`Backend`](adapter::Backend), [`Inspect`](adapter::Inspect)) and the types they exchange with
+/// [`Backend`](adapter::Backend), [`Inspect`]) and the types they exchange with
 /// the runtime. Applications rarely need this module.
 pub mod adapter {
     pub use jobs_core::adapter::{
@@ -153,7 +153,7 @@ pub use jobs_redis as redis;
 /// serialized. The function stays as written. See [`Job`] for the equivalent code without `#[job]`.
 ///
 /// Serialized parameters travel in Active Job's encodings: types with one of their own
-/// ([`RichArgument`]: `chrono` times and dates, durations, decimals, records as [`Global<T>`],
+/// ([`RichArgument`](encoding::RichArgument): `chrono` times and dates, durations, decimals, records as [`Global<T>`],
 /// [`Keywords<T>`], [`CustomSerializer`]s, and `Option`/`Vec`/maps of them) use it, every other
 /// serde type its JSON. A [`Global<T>`] parameter is loaded with [`GlobalId::locate`] before the
 /// function runs.
@@ -208,10 +208,13 @@ pub mod prelude {
         perform_all_later,
     };
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub use jobs_postgres::PostgresAdapter;
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub use jobs_redis::RedisAdapter;
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub use jobs_sqlite::SqliteAdapter;
 }
 

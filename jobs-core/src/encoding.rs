@@ -1,10 +1,10 @@
 //! Encoding: a job's parameters into the payload's `arguments` and back, in Active Job's forms.
 //!
-//! Above the [`contract`](crate::contract) only. Serde types travel as their JSON (hashes with
+//! Above the contract only. Serde types travel as their JSON (hashes with
 //! `_aj_symbol_keys`), types with an encoding of their own ([`RichArgument`]: times, dates,
 //! durations, decimals, records as [`Global<T>`], custom serializers) in theirs. What encoding
 //! needs from the runtime a job is enqueued on comes in an explicit
-//! [`EncodeContext`](crate::contract::EncodeContext).
+//! [`EncodeContext`].
 
 mod arguments;
 mod global_id;

@@ -18,6 +18,8 @@
 //! of the facade hold what an application uses; [`adapter`] what an adapter author needs;
 //! [`encoding`] what hand-written jobs and custom argument types need.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod adapters;
 mod builder;
 #[cfg(feature = "conformance")]

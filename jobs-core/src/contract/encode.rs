@@ -4,11 +4,11 @@
 /// name, which records ([`Global<T>`](crate::Global)) write into their global ids.
 ///
 /// The runtime makes one per enqueue; a hand-written [`Job::to_arguments`](crate::Job::to_arguments)
-/// passes it on to [`to_rich_argument`](crate::to_rich_argument) and
-/// [`RichArgument::encode`](crate::RichArgument::encode).
+/// passes it on to [`to_rich_argument`](crate::encoding::to_rich_argument) and
+/// [`RichArgument::encode`](crate::encoding::RichArgument::encode).
 ///
 /// ```
-/// use jobs_core::EncodeContext;
+/// use jobs_core::encoding::EncodeContext;
 ///
 /// let cx = EncodeContext::new().app_name("shop");
 /// assert_eq!(cx.app(), Some("shop"));

@@ -224,7 +224,7 @@ impl ListParams {
 }
 
 /// The side of a backend that tools read and steer, reached through
-/// [`Adapter::inspector`](crate::Adapter::inspector).
+/// [`Adapter::inspector`](crate::adapter::Adapter::inspector).
 ///
 /// Guarantees, proven for each adapter by the conformance suite:
 /// * `find` and `list` show a job in the state it is in now, with every error of its failed runs;
@@ -235,7 +235,7 @@ impl ListParams {
 /// * a paused queue keeps accepting jobs but no worker claims from it until it is resumed; pausing
 ///   a paused queue or resuming a running one is harmless;
 /// * what the adapter cannot do is an [`Error::NotSupported`], declared in its
-///   [`Capabilities`](crate::Capabilities).
+///   [`Capabilities`](crate::adapter::Capabilities).
 pub trait Inspect: Send + Sync {
     /// How many jobs each queue holds in each state.
     fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>>;

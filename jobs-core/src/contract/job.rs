@@ -16,7 +16,8 @@ use super::error::{BoxError, Error, JobError};
 /// expands to roughly this:
 ///
 /// ```
-/// use jobs_core::{ArgumentsReader, Error, Job, JobContext, State, to_argument};
+/// use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
+/// use jobs_core::{Error, Job, JobContext, State};
 /// use serde_json::Value;
 ///
 /// # #[derive(Debug)] pub struct SmtpError; impl std::fmt::Display for SmtpError { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("smtp") } }
@@ -53,13 +54,10 @@ use super::error::{BoxError, Error, JobError};
 ///     }
 /// }
 ///
-/// // What `#[job]` also adds: registration with the worker's registry ...
-/// jobs_core::__private::inventory::submit! { jobs_core::JobRegistration::of::<Greet>() }
-/// // ... and `Greet::perform_later(name)`, `Greet::perform_now(name)`, `Greet::set()`
-/// // (see `ConfiguredJob`), through `FromArgs`:
-/// impl jobs_core::FromArgs<(String,)> for Greet {
-///     fn from_args((name,): (String,)) -> Self { Greet { name } }
-/// }
+/// // What `#[job]` also adds: registration with the worker's registry (by hand,
+/// // `Runtime::builder().register::<Greet>()` does it) and `Greet::perform_later(name)`,
+/// // `Greet::perform_now(name)`, `Greet::set()`. A hand-written job is enqueued with
+/// // `runtime.perform_later(Greet { .. })` or `ConfiguredJob::new().wait(..).enqueue(Greet { .. })`.
 /// ```
 pub trait Job: Sized + Send + 'static {
     /// The stable wire name (`job_class` in the payload).

@@ -105,7 +105,7 @@ pub fn format_time(time: &DateTime<Utc>) -> String {
 /// runs before its time.
 ///
 /// ```
-/// # use jobs_core::due_micros;
+/// # use jobs_core::adapter::due_micros;
 /// let at: chrono::DateTime<chrono::Utc> = "2030-01-01T00:00:00.000000001Z".parse().unwrap();
 /// assert_eq!(due_micros(at), at.timestamp_micros() + 1);
 /// let whole: chrono::DateTime<chrono::Utc> = "2030-01-01T00:00:00.000002Z".parse().unwrap();

@@ -53,7 +53,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> JobArgument for T {}
 /// and keys starting with `_aj_`, which Active Job reserves, are an [`Error::Serialization`].
 ///
 /// ```
-/// # use jobs_core::to_argument;
+/// # use jobs_core::encoding::to_argument;
 /// #[derive(serde::Serialize, serde::Deserialize)]
 /// struct Options { greeting: String }
 ///
@@ -94,7 +94,7 @@ fn checked_depth(job: &str, argument: &str, value: Value) -> Result<Value, Error
 /// Reads a payload's arguments back, one parameter at a time, in order.
 ///
 /// ```
-/// # use jobs_core::ArgumentsReader;
+/// # use jobs_core::encoding::ArgumentsReader;
 /// let mut reader = ArgumentsReader::new("Greet", vec!["bob".into(), 3.into()], 2).unwrap();
 /// let name: String = reader.next("name").unwrap();
 /// let times: u32 = reader.next("times").unwrap();

@@ -60,14 +60,15 @@ impl EnqueueOptions {
 /// A job class with enqueue options set, waiting for its arguments: what `MyJob::set()` returns.
 ///
 /// ```no_run
-/// # use jobs_core::{ConfiguredJob, Job, FromArgs};
+/// # use jobs_core::{ConfiguredJob, Job};
 /// # use std::time::Duration;
-/// # async fn demo<J: Job + FromArgs<(String,)>>() -> Result<(), jobs_core::Error> {
-/// ConfiguredJob::<J, (String,)>::new()
+/// # async fn demo<J: Job>(job: J) -> Result<(), jobs_core::Error> {
+/// // `#[job]` gives `MyJob::set()`, and `perform_later(..)` taking the job's parameters.
+/// ConfiguredJob::<J>::new()
 ///     .wait(Duration::from_secs(60))
 ///     .queue("low")
 ///     .priority(10)
-///     .perform_later("hello".to_string())
+///     .enqueue(job)
 ///     .await?;
 /// # Ok(()) }
 /// ```

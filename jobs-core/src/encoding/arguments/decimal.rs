@@ -13,6 +13,7 @@ use crate::contract::EncodeContext;
 /// Written with `BigDecimalSerializer` (Active Job 7.1 and later), read from it, from a plain
 /// string (how Active Job 6.1 and 7.0 pass a `BigDecimal`), or from a number; Ruby's scientific
 /// form (`"0.1234e2"`) is accepted.
+#[cfg_attr(docsrs, doc(cfg(feature = "decimal")))]
 impl RichArgument for Decimal {
     fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
         Ok(json!({ SERIALIZED: serializers::BIG_DECIMAL, "value": self.to_string() }))

@@ -20,7 +20,8 @@ use crate::contract::EncodeContext;
 /// (and into a plain struct too). Put it last, as Ruby does.
 ///
 /// ```
-/// use jobs_core::{Keywords, RichArgument};
+/// use jobs_core::Keywords;
+/// use jobs_core::encoding::{EncodeContext, RichArgument};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Serialize, Deserialize)]

@@ -34,7 +34,7 @@ use crate::contract::{BoxError, format_time};
 /// them.
 ///
 /// ```
-/// use jobs_core::{EncodeContext, RichArgument};
+/// use jobs_core::encoding::{EncodeContext, RichArgument};
 /// use chrono::{TimeZone, Utc};
 ///
 /// let at = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
@@ -55,7 +55,8 @@ pub trait RichArgument: Sized + Send + 'static {
 /// it travels as its serde hash plus `"_aj_serialized": NAME`.
 ///
 /// ```
-/// use jobs_core::{CustomSerializer, EncodeContext, RichArgument};
+/// use jobs_core::CustomSerializer;
+/// use jobs_core::encoding::{EncodeContext, RichArgument};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
