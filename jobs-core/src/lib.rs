@@ -31,6 +31,7 @@ mod rescue;
 mod retry;
 mod runtime;
 mod state;
+pub mod support;
 mod worker;
 
 pub use adapter::{Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
