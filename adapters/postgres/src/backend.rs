@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use jobs_core::support::duration_to_micros;
 use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Ticket};
 use sqlx::Row;
 
-use crate::adapter::{PostgresAdapter, micros};
+use crate::adapter::PostgresAdapter;
 use crate::error::{PostgresError, is_disconnect};
 use crate::sql::Sql;
 
@@ -84,7 +85,7 @@ impl PostgresAdapter {
         let inner = self.inner();
         inner.wakeups.start(&inner.options, &inner.channel);
         inner.wakeups.claiming(params.queues);
-        let lease = micros(params.lease);
+        let lease = duration_to_micros(params.lease);
         let mut claimed = Vec::new();
         for segment in segments(params.queues) {
             let remaining = i64::try_from(params.limit - claimed.len()).unwrap_or(i64::MAX);
@@ -166,7 +167,7 @@ impl PostgresAdapter {
             let Ok(id) = failure.ticket.id.parse::<i64>() else { continue };
             columns.0.push(id);
             columns.1.push(failure.ticket.token);
-            columns.2.push(failure.retry_in.map(micros));
+            columns.2.push(failure.retry_in.map(duration_to_micros));
             columns.3.push(failure.payload.as_deref());
             columns.4.push(serde_json::to_string(&failure.error).map_err(|e| PostgresError::Malformed(e.to_string()))?);
         }
@@ -219,7 +220,9 @@ impl Backend for PostgresAdapter {
 
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
         Box::pin(async move {
-            Ok(self.on_tickets("heartbeat", &self.inner().sql.heartbeat, tickets, Some(micros(lease))).await?)
+            Ok(self
+                .on_tickets("heartbeat", &self.inner().sql.heartbeat, tickets, Some(duration_to_micros(lease)))
+                .await?)
         })
     }
 

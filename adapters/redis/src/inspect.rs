@@ -47,7 +47,7 @@ impl Entry {
             priority: envelope::priority(&payload),
             state,
             attempts,
-            run_at: run_at.and_then(|s| chrono::DateTime::from_timestamp_micros((s * 1e6) as i64)),
+            run_at: run_at.map(envelope::from_seconds),
             payload,
             errors: stored.errors(),
         };

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use jobs_core::support::{duration_to_micros, time_to_micros};
 use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Ticket};
 use sqlx::Row;
 
-use crate::adapter::{SqliteAdapter, duration_micros, micros};
+use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
 
 /// Is anything due on this queue? A plain read, so that idle workers never take the write lock.
@@ -89,7 +90,7 @@ impl SqliteAdapter {
         if params.limit == 0 {
             return Ok(Vec::new());
         }
-        let now = micros(self.now());
+        let now = time_to_micros(self.now());
         let mut due = false;
         for queue in params.queues {
             let probe = if queue == "*" { ANY_DUE } else { ANY_DUE_ON };
@@ -101,7 +102,7 @@ impl SqliteAdapter {
         if !due {
             return Ok(Vec::new());
         }
-        let lease_until = now.saturating_add(duration_micros(params.lease));
+        let lease_until = now.saturating_add(duration_to_micros(params.lease));
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let mut claimed = Vec::new();
         for queue in params.queues {
@@ -153,12 +154,12 @@ impl SqliteAdapter {
         if failures.is_empty() {
             return Ok(0);
         }
-        let now = micros(self.now());
+        let now = time_to_micros(self.now());
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let mut applied = 0;
         for failure in failures {
             let Ok(id) = failure.ticket.id.parse::<i64>() else { continue };
-            let retry_at = failure.retry_in.map(|delay| now.saturating_add(duration_micros(delay)));
+            let retry_at = failure.retry_in.map(|delay| now.saturating_add(duration_to_micros(delay)));
             let error = serde_json::to_string(&failure.error).map_err(|e| SqliteError::Malformed(e.to_string()))?;
             let done = sqlx::query(FAIL)
                 .bind(retry_at)
@@ -179,7 +180,7 @@ impl SqliteAdapter {
     }
 
     async fn rescue(&self) -> Result<u64, SqliteError> {
-        let rescued = sqlx::query(RESCUE).bind(micros(self.now())).execute(self.pool()).await?.rows_affected();
+        let rescued = sqlx::query(RESCUE).bind(time_to_micros(self.now())).execute(self.pool()).await?.rows_affected();
         if rescued > 0 {
             self.wake();
         }
@@ -194,7 +195,7 @@ impl Backend for SqliteAdapter {
     }
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.update_claims(COMPLETE, micros(self.now()), tickets).await?) })
+        Box::pin(async move { Ok(self.update_claims(COMPLETE, time_to_micros(self.now()), tickets).await?) })
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {
@@ -213,7 +214,7 @@ impl Backend for SqliteAdapter {
 
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
         Box::pin(async move {
-            let until = micros(self.now()).saturating_add(duration_micros(lease));
+            let until = time_to_micros(self.now()).saturating_add(duration_to_micros(lease));
             Ok(self.update_claims(HEARTBEAT, until, tickets).await?)
         })
     }

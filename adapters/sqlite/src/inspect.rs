@@ -1,10 +1,11 @@
 //! The inspection side: states, counts, the dead set, paused queues.
 
+use jobs_core::support::{micros_to_time, time_to_micros};
 use jobs_core::{BoxFuture, Counts, Error, ErrorRecord, Inspect, JobInfo, JobState, ListParams};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::adapter::{SqliteAdapter, from_micros, micros};
+use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
 
 /// The state as tools name it: an available job is scheduled, ready or retrying depending on its
@@ -50,7 +51,7 @@ fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
         priority: i32::try_from(row.try_get::<i64, _>("priority")?).map_err(|e| malformed("priority", &e))?,
         state: state.parse::<JobState>().map_err(|e| malformed("state", &e))?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).map_err(|e| malformed("attempts", &e))?,
-        run_at: Some(from_micros(row.try_get("run_at")?)),
+        run_at: Some(micros_to_time(row.try_get("run_at")?)),
         payload: row.try_get("payload")?,
         errors: serde_json::from_str::<Vec<ErrorRecord>>(&errors).map_err(|e| malformed("errors", &e))?,
     })
@@ -64,7 +65,7 @@ fn id_list(ids: &[String]) -> String {
 
 impl SqliteAdapter {
     async fn count_jobs(&self) -> Result<Counts, SqliteError> {
-        let rows = sqlx::query(COUNTS).bind(micros(self.now())).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(COUNTS).bind(time_to_micros(self.now())).fetch_all(self.pool()).await?;
         let mut counts = Counts::new();
         for row in rows {
             let state: String = row.try_get("shown")?;
@@ -77,7 +78,7 @@ impl SqliteAdapter {
 
     async fn list_jobs(&self, params: &ListParams) -> Result<Vec<JobInfo>, SqliteError> {
         let rows = sqlx::query(LIST)
-            .bind(micros(self.now()))
+            .bind(time_to_micros(self.now()))
             .bind(params.queue.as_deref())
             .bind(params.state.map(|s| s.as_str()))
             .bind(i64::try_from(params.limit).unwrap_or(i64::MAX))
@@ -89,13 +90,13 @@ impl SqliteAdapter {
 
     async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, SqliteError> {
         let Ok(id) = id.parse::<i64>() else { return Ok(None) };
-        let row = sqlx::query(FIND).bind(micros(self.now())).bind(id).fetch_optional(self.pool()).await?;
+        let row = sqlx::query(FIND).bind(time_to_micros(self.now())).bind(id).fetch_optional(self.pool()).await?;
         row.as_ref().map(job_info).transpose()
     }
 
     async fn change_dead(&self, retry: bool, ids: &[String]) -> Result<usize, SqliteError> {
         let done = if retry {
-            sqlx::query(RETRY_DEAD).bind(micros(self.now())).bind(id_list(ids)).execute(self.pool()).await?
+            sqlx::query(RETRY_DEAD).bind(time_to_micros(self.now())).bind(id_list(ids)).execute(self.pool()).await?
         } else {
             sqlx::query(DELETE_DEAD).bind(id_list(ids)).execute(self.pool()).await?
         };
@@ -109,7 +110,7 @@ impl SqliteAdapter {
         if paused {
             sqlx::query("INSERT INTO jobs_paused_queues (queue, paused_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
                 .bind(queue)
-                .bind(micros(self.now()))
+                .bind(time_to_micros(self.now()))
                 .execute(self.pool())
                 .await?;
         } else {
