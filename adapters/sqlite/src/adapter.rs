@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use crate::error::SqliteError;
 use crate::options::SqliteBuilder;
+use crate::sql::{BEGIN_WRITE, INSERT, PRUNE_COMPLETED};
 
 /// Jobs in one SQLite file, drained by workers in one or several processes.
 ///
@@ -40,15 +41,6 @@ impl fmt::Debug for SqliteAdapter {
         f.debug_struct("SqliteAdapter").field("path", &self.inner.path).finish_non_exhaustive()
     }
 }
-
-/// Rows to insert, as one JSON parameter: one statement stores a whole batch.
-const INSERT: &str = "
-    INSERT INTO jobs_jobs (job_id, queue, priority, state, run_at, payload, enqueued_at)
-    SELECT value ->> 'job_id', value ->> 'queue', value ->> 'priority', 'available',
-           value ->> 'run_at', value ->> 'payload', ?2
-    FROM json_each(?1)
-    ORDER BY key
-    RETURNING id";
 
 /// Jobs per INSERT statement of a large batch.
 const INSERT_CHUNK: usize = 5_000;
@@ -116,19 +108,13 @@ impl SqliteAdapter {
 
     pub(crate) async fn prune(&self, older_than: Duration) -> Result<u64, SqliteError> {
         let cutoff = time_to_micros(self.now()).saturating_sub(duration_to_micros(older_than));
-        let done = sqlx::query(
-            "DELETE FROM jobs_jobs WHERE id IN \
-             (SELECT id FROM jobs_jobs WHERE state = 'completed' AND finished_at < ?1 LIMIT 10000)",
-        )
-        .bind(cutoff)
-        .execute(self.pool())
-        .await?;
+        let done = sqlx::query(PRUNE_COMPLETED).bind(cutoff).execute(self.pool()).await?;
         Ok(done.rows_affected())
     }
 
     async fn insert(&self, rows: Vec<serde_json::Value>) -> Result<Vec<i64>, SqliteError> {
         let now = time_to_micros(self.now());
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
         let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(INSERT_CHUNK) {
             let batch = serde_json::to_string(chunk).map_err(|e| SqliteError::Malformed(e.to_string()))?;

@@ -7,39 +7,7 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-
-/// The state as tools name it: an available job is scheduled, ready or retrying depending on its
-/// due time (`?1` is now) and whether it failed before.
-macro_rules! state_at {
-    () => {
-        "CASE WHEN state <> 'available' THEN state
-              WHEN run_at <= ?1 THEN 'ready'
-              WHEN failures > 0 THEN 'retrying'
-              ELSE 'scheduled' END"
-    };
-}
-
-const COUNTS: &str =
-    concat!("SELECT queue, ", state_at!(), " AS shown, count(*) AS n FROM jobs_jobs GROUP BY queue, shown");
-
-const LIST: &str = concat!(
-    "SELECT * FROM (SELECT id, queue, priority, ",
-    state_at!(),
-    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE ?2 IS NULL OR queue = ?2) \
-     WHERE ?3 IS NULL OR shown = ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
-);
-
-const FIND: &str = concat!(
-    "SELECT id, queue, priority, ",
-    state_at!(),
-    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE id = ?2"
-);
-
-const RETRY_DEAD: &str = "
-    UPDATE jobs_jobs SET state = 'available', run_at = ?1, finished_at = NULL
-    WHERE state = 'dead' AND id IN (SELECT value FROM json_each(?2))";
-
-const DELETE_DEAD: &str = "DELETE FROM jobs_jobs WHERE state = 'dead' AND id IN (SELECT value FROM json_each(?1))";
+use crate::sql::{COUNTS, DELETE_DEAD, FIND, LIST, PAUSE, PAUSED, RESUME, RETRY_DEAD};
 
 fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| SqliteError::Malformed(format!("{what}: {e}"));
@@ -108,13 +76,9 @@ impl SqliteAdapter {
 
     async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), SqliteError> {
         if paused {
-            sqlx::query("INSERT INTO jobs_paused_queues (queue, paused_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-                .bind(queue)
-                .bind(time_to_micros(self.now()))
-                .execute(self.pool())
-                .await?;
+            sqlx::query(PAUSE).bind(queue).bind(time_to_micros(self.now())).execute(self.pool()).await?;
         } else {
-            sqlx::query("DELETE FROM jobs_paused_queues WHERE queue = ?1").bind(queue).execute(self.pool()).await?;
+            sqlx::query(RESUME).bind(queue).execute(self.pool()).await?;
             self.wake();
         }
         Ok(())
@@ -152,10 +116,7 @@ impl Inspect for SqliteAdapter {
 
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
         Box::pin(async move {
-            let queues = sqlx::query_scalar("SELECT queue FROM jobs_paused_queues ORDER BY queue")
-                .fetch_all(self.pool())
-                .await
-                .map_err(SqliteError::from)?;
+            let queues = sqlx::query_scalar(PAUSED).fetch_all(self.pool()).await.map_err(SqliteError::from)?;
             Ok(queues)
         })
     }
