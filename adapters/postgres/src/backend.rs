@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jobs_core::support::duration_to_micros;
+use jobs_core::support::{duration_to_micros, forward};
 use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Ticket};
 use sqlx::Row;
 
@@ -207,15 +207,15 @@ impl Backend for PostgresAdapter {
     }
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.on_tickets("complete", &self.inner().sql.complete, tickets, None).await?) })
+        forward(self.on_tickets("complete", &self.inner().sql.complete, tickets, None))
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.fail_jobs(failures).await?) })
+        forward(self.fail_jobs(failures))
     }
 
     fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.release_jobs(tickets).await?) })
+        forward(self.release_jobs(tickets))
     }
 
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
@@ -227,7 +227,7 @@ impl Backend for PostgresAdapter {
     }
 
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {
-        Box::pin(async move { Ok(self.rescue().await?) })
+        forward(self.rescue())
     }
 
     fn wait_for_jobs<'a>(&'a self, queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {

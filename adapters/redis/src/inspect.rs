@@ -3,6 +3,7 @@
 //! Reads go through one script each (`snapshot.lua`, `find.lua`), so they see one consistent
 //! moment; they are O(jobs stored), like Sidekiq's own API, and meant for tools and tests.
 
+use jobs_core::support::forward;
 use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
 use redis::AsyncCommands;
 
@@ -148,26 +149,26 @@ impl Inspect for RedisAdapter {
     }
 
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
-        Box::pin(async move { Ok(self.find_job(id).await?) })
+        forward(self.find_job(id))
     }
 
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.change_dead("retry", ids).await?) })
+        forward(self.change_dead("retry", ids))
     }
 
     fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.change_dead("delete", ids).await?) })
+        forward(self.change_dead("delete", ids))
     }
 
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { Ok(self.set_paused(queue, true).await?) })
+        forward(self.set_paused(queue, true))
     }
 
     fn resume<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { Ok(self.set_paused(queue, false).await?) })
+        forward(self.set_paused(queue, false))
     }
 
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
-        Box::pin(async move { Ok(self.paused_queues().await?) })
+        forward(self.paused_queues())
     }
 }

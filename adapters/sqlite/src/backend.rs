@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use jobs_core::support::{duration_to_micros, time_to_micros};
+use jobs_core::support::{duration_to_micros, forward, time_to_micros};
 use jobs_core::{Backend, BoxFuture, ClaimParams, ClaimedJob, Error, Failure, Ticket};
 use sqlx::Row;
 
@@ -123,15 +123,15 @@ impl SqliteAdapter {
 
 impl Backend for SqliteAdapter {
     fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>> {
-        Box::pin(async move { Ok(self.claim_jobs(params).await?) })
+        forward(self.claim_jobs(params))
     }
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.update_claims(COMPLETE, time_to_micros(self.now()), tickets).await?) })
+        forward(self.update_claims(COMPLETE, time_to_micros(self.now()), tickets))
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.fail_jobs(failures).await?) })
+        forward(self.fail_jobs(failures))
     }
 
     fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
@@ -152,7 +152,7 @@ impl Backend for SqliteAdapter {
     }
 
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {
-        Box::pin(async move { Ok(self.rescue().await?) })
+        forward(self.rescue())
     }
 
     fn wait_for_jobs<'a>(&'a self, _queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {
