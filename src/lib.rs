@@ -60,7 +60,8 @@ pub mod adapters {
 pub mod adapter {
     pub use jobs_core::adapter::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, EnqueueSink, ErrorRecord, Failure,
-        Inspect, JobInfo, JobState, ListParams, NewJob, Ticket, due_micros, format_time, parse_time,
+        Inspect, JobInfo, JobState, ListParams, NewJob, Ticket, due_micros, duration_to_micros, format_time, forward,
+        micros_to_time, parse_time, redact, time_to_micros,
     };
     pub use jobs_core::migrations;
 }

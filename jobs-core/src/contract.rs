@@ -34,6 +34,6 @@ pub use events::{Event, EventKind, Outcome, Subscriber};
 pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
 pub use job::{FromArgs, Job, JobResult};
 pub use middleware::Middleware;
-pub use payload::{JobData, due_micros, format_time, parse_time};
+pub use payload::{JobData, format_time, parse_time};
 pub use state::State;
 pub(crate) use state::StateMap;

@@ -30,6 +30,7 @@ mod enqueue;
 pub mod migrations;
 mod perform;
 mod runtime;
+mod support;
 mod worker;
 
 pub use builder::RuntimeBuilder;
@@ -49,9 +50,10 @@ pub use worker::{Worker, WorkerBuilder, WorkerHandle, shutdown_signal};
 pub mod adapter {
     pub use crate::contract::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure, Inspect,
-        JobInfo, JobState, ListParams, NewJob, Ticket, due_micros, format_time, parse_time,
+        JobInfo, JobState, ListParams, NewJob, Ticket, format_time, parse_time,
     };
     pub use crate::enqueue::EnqueueSink;
+    pub use crate::support::{due_micros, duration_to_micros, forward, micros_to_time, redact, time_to_micros};
 }
 
 /// Not public API: paths used by the code `#[job]` generates.

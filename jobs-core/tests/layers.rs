@@ -7,8 +7,18 @@ use std::fs;
 use std::path::Path;
 
 /// Bottom to top.
-const LAYERS: &[&str] =
-    &["contract", "encoding", "support", "migrations", "runtime", "enqueue", "perform", "worker", "adapters", "builder"];
+const LAYERS: &[&str] = &[
+    "contract",
+    "encoding",
+    "support",
+    "migrations",
+    "runtime",
+    "enqueue",
+    "perform",
+    "worker",
+    "adapters",
+    "builder",
+];
 
 #[test]
 fn every_layer_imports_only_the_layers_below_it() {
@@ -16,7 +26,8 @@ fn every_layer_imports_only_the_layers_below_it() {
     let mut upward = BTreeSet::new();
     for file in rust_files(&src) {
         let relative = file.strip_prefix(&src).unwrap();
-        let layer = relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+        let layer =
+            relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
         if layer == "lib" {
             continue;
         }

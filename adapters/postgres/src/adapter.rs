@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::adapter::{due_micros, micros_to_time};
 use jobs_core::{BoxFuture, Error, Inspect, JobData};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgExecutor};
@@ -248,9 +249,7 @@ impl Rows {
             rows.queues.push(job.queue_name.clone());
             rows.priorities.push(job.priority.unwrap_or(0));
             // Rounded up to the microseconds PostgreSQL keeps, so that it never runs early.
-            rows.run_at.push(job.scheduled_at.map(|at| {
-                DateTime::from_timestamp_micros(jobs_core::adapter::due_micros(at)).unwrap_or(DateTime::<Utc>::MAX_UTC)
-            }));
+            rows.run_at.push(job.scheduled_at.map(|at| micros_to_time(due_micros(at))));
             rows.payloads.push(new.payload().to_owned());
         }
         rows
@@ -287,9 +286,4 @@ impl Adapter for PostgresAdapter {
     fn inspector(&self) -> Option<&dyn Inspect> {
         Some(self)
     }
-}
-
-/// Microseconds of `duration`, as the statements bind durations.
-pub(crate) fn micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
+use jobs_core::adapter::{duration_to_micros, forward};
 use jobs_core::{BoxFuture, Error};
 use sqlx::Row;
 
-use crate::adapter::{PostgresAdapter, micros};
+use crate::adapter::PostgresAdapter;
 use crate::error::{PostgresError, is_disconnect};
 use crate::sql::Sql;
 
@@ -85,7 +86,7 @@ impl PostgresAdapter {
         let inner = self.inner();
         inner.wakeups.start(&inner.options, &inner.channel);
         inner.wakeups.claiming(params.queues);
-        let lease = micros(params.lease);
+        let lease = duration_to_micros(params.lease);
         let mut claimed = Vec::new();
         for segment in segments(params.queues) {
             let remaining = i64::try_from(params.limit - claimed.len()).unwrap_or(i64::MAX);
@@ -167,7 +168,7 @@ impl PostgresAdapter {
             let Ok(id) = failure.ticket.id.parse::<i64>() else { continue };
             columns.0.push(id);
             columns.1.push(failure.ticket.token);
-            columns.2.push(failure.retry_in.map(micros));
+            columns.2.push(failure.retry_in.map(duration_to_micros));
             columns.3.push(failure.payload.as_deref());
             columns.4.push(serde_json::to_string(&failure.error).map_err(|e| PostgresError::Malformed(e.to_string()))?);
         }
@@ -207,25 +208,27 @@ impl Backend for PostgresAdapter {
     }
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.on_tickets("complete", &self.inner().sql.complete, tickets, None).await?) })
+        forward(self.on_tickets("complete", &self.inner().sql.complete, tickets, None))
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.fail_jobs(failures).await?) })
+        forward(self.fail_jobs(failures))
     }
 
     fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.release_jobs(tickets).await?) })
+        forward(self.release_jobs(tickets))
     }
 
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
         Box::pin(async move {
-            Ok(self.on_tickets("heartbeat", &self.inner().sql.heartbeat, tickets, Some(micros(lease))).await?)
+            Ok(self
+                .on_tickets("heartbeat", &self.inner().sql.heartbeat, tickets, Some(duration_to_micros(lease)))
+                .await?)
         })
     }
 
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {
-        Box::pin(async move { Ok(self.rescue().await?) })
+        forward(self.rescue())
     }
 
     fn wait_for_jobs<'a>(&'a self, queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use jobs_core::adapter::ErrorRecord;
+use jobs_core::adapter::forward;
 use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -99,42 +100,43 @@ impl PostgresAdapter {
         }
         Ok(())
     }
+
+    async fn paused_queues(&self) -> Result<Vec<String>, PostgresError> {
+        let sql = &self.inner().sql.paused;
+        self.retrying("paused", || sqlx::query_scalar(sql.get()).fetch_all(self.pool())).await
+    }
 }
 
 impl Inspect for PostgresAdapter {
     fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
-        Box::pin(async move { Ok(self.count_jobs().await?) })
+        forward(self.count_jobs())
     }
 
     fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>> {
-        Box::pin(async move { Ok(self.list_jobs(params).await?) })
+        forward(self.list_jobs(params))
     }
 
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
-        Box::pin(async move { Ok(self.find_job(id).await?) })
+        forward(self.find_job(id))
     }
 
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.change_dead(true, ids).await?) })
+        forward(self.change_dead(true, ids))
     }
 
     fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.change_dead(false, ids).await?) })
+        forward(self.change_dead(false, ids))
     }
 
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { Ok(self.set_paused(queue, true).await?) })
+        forward(self.set_paused(queue, true))
     }
 
     fn resume<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { Ok(self.set_paused(queue, false).await?) })
+        forward(self.set_paused(queue, false))
     }
 
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
-        Box::pin(async move {
-            let sql = &self.inner().sql.paused;
-            let queues = self.retrying("paused", || sqlx::query_scalar(sql.get()).fetch_all(self.pool())).await?;
-            Ok(queues)
-        })
+        forward(self.paused_queues())
     }
 }

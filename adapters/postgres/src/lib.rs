@@ -49,6 +49,8 @@ mod transaction;
 
 pub use adapter::PostgresAdapter;
 pub use error::PostgresError;
-pub use options::{PostgresBuilder, redact};
+/// Hides the passwords in a URL, as this adapter shows its server in logs and `Debug`.
+pub use jobs_core::adapter::redact;
+pub use options::PostgresBuilder;
 pub use schema::{SCHEMA_VERSION, migration_sql};
 pub use sqlx::postgres::PgConnectOptions;

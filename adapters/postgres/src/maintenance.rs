@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use crate::adapter::{PostgresAdapter, micros};
+use jobs_core::adapter::duration_to_micros;
+
+use crate::adapter::PostgresAdapter;
 use crate::error::PostgresError;
 
 impl PostgresAdapter {
@@ -32,7 +34,7 @@ impl PostgresAdapter {
             "SELECT NOT EXISTS (SELECT 1 FROM {schema}.maintenance
                                 WHERE task = 'prune' AND last_run_at > now() - $1 * interval '1 microsecond')"
         )))
-        .bind(micros(interval))
+        .bind(duration_to_micros(interval))
         .fetch_one(&mut *tx)
         .await?;
         if !due {
@@ -60,7 +62,11 @@ impl PostgresAdapter {
         retention: Option<std::time::Duration>,
     ) -> Result<u64, PostgresError> {
         let Some(retention) = retention else { return Ok(0) };
-        let done = sqlx::query(self.inner().sql.prune.get()).bind(state).bind(micros(retention)).execute(conn).await?;
+        let done = sqlx::query(self.inner().sql.prune.get())
+            .bind(state)
+            .bind(duration_to_micros(retention))
+            .execute(conn)
+            .await?;
         Ok(done.rows_affected())
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobs_core::Error;
+use jobs_core::adapter::redact;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::adapter::{PostgresAdapter, Settings};
@@ -221,24 +222,4 @@ fn parse(url: &str) -> Result<PgConnectOptions, Error> {
         // The parser's message never repeats the URL, but say which one without its password.
         Error::Config(format!("invalid PostgreSQL URL {}: {error}", redact(url)))
     })
-}
-
-/// `url` with its password replaced by `***`.
-///
-/// ```
-/// # use jobs_postgres::redact;
-/// assert_eq!(redact("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
-/// assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
-/// ```
-pub fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_owned() };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].find(':') {
-            Some(colon) => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }

@@ -61,6 +61,9 @@ pub(crate) struct Inner {
     pub(crate) started: f64,
     /// Set once this process holds jobs: its heartbeat runs from then on.
     pub(crate) beating: AtomicBool,
+    /// Held for the whole of each heartbeat, so that [`RedisAdapter::close`] can wait for one in
+    /// flight.
+    pub(crate) beat_lock: tokio::sync::Mutex<()>,
     /// Set once subscribed to wake-ups.
     pub(crate) subscribed: AtomicBool,
     /// What workers asked for, for the process's entry in Sidekiq's Web UI.
@@ -117,6 +120,7 @@ impl RedisAdapter {
             url,
             started: envelope::seconds(Utc::now()),
             beating: AtomicBool::new(false),
+            beat_lock: tokio::sync::Mutex::new(()),
             subscribed: AtomicBool::new(false),
             queues: Mutex::new(Vec::new()),
             concurrency: AtomicUsize::new(0),

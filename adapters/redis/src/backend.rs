@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use jobs_core::adapter::forward;
 use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
 use jobs_core::{BoxFuture, Error};
 use redis::Value;
@@ -139,19 +140,19 @@ impl RedisAdapter {
 
 impl Backend for RedisAdapter {
     fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>> {
-        Box::pin(async move { Ok(self.claim_jobs(params).await?) })
+        forward(self.claim_jobs(params))
     }
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.complete_jobs(tickets).await?) })
+        forward(self.complete_jobs(tickets))
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.fail_jobs(failures).await?) })
+        forward(self.fail_jobs(failures))
     }
 
     fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.tokens_call(&scripts::RELEASE, &[], tickets).await?) })
+        forward(self.tokens_call(&scripts::RELEASE, &[], tickets))
     }
 
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {

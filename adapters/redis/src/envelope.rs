@@ -19,6 +19,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use jobs_core::JobData;
 use jobs_core::adapter::{ErrorRecord, Failure};
+use jobs_core::adapter::{due_micros, micros_to_time, time_to_micros};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -38,12 +39,17 @@ pub(crate) fn new_jid() -> String {
 
 /// A time as Sidekiq stores it: float seconds since the epoch.
 pub(crate) fn seconds(time: DateTime<Utc>) -> f64 {
-    time.timestamp_micros() as f64 / 1e6
+    time_to_micros(time) as f64 / 1e6
+}
+
+/// Float seconds since the epoch, as Sidekiq stores times, read back as a time.
+pub(crate) fn from_seconds(seconds: f64) -> DateTime<Utc> {
+    micros_to_time((seconds * 1e6) as i64)
 }
 
 /// A due time as a score: rounded up to the microsecond, so that a job is never due early.
 pub(crate) fn due_score(time: DateTime<Utc>) -> String {
-    let micros = jobs_core::adapter::due_micros(time);
+    let micros = due_micros(time);
     format!("{}.{:06}", micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000))
 }
 
@@ -163,7 +169,7 @@ impl<'a> Stored<'a> {
                     class: class.clone().into_owned(),
                     message: message.clone().unwrap_or_default().into_owned(),
                     attempt: self.attempts().max(1),
-                    at: DateTime::from_timestamp_micros((at * 1e6) as i64).unwrap_or_default(),
+                    at: from_seconds(at),
                 }]
             }
             _ => Vec::new(),

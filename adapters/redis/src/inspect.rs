@@ -3,6 +3,7 @@
 //! Reads go through one script each (`snapshot.lua`, `find.lua`), so they see one consistent
 //! moment; they are O(jobs stored), like Sidekiq's own API, and meant for tools and tests.
 
+use jobs_core::adapter::forward;
 use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
 use redis::AsyncCommands;
 
@@ -47,7 +48,7 @@ impl Entry {
             priority: envelope::priority(&payload),
             state,
             attempts,
-            run_at: run_at.and_then(|s| chrono::DateTime::from_timestamp_micros((s * 1e6) as i64)),
+            run_at: run_at.map(envelope::from_seconds),
             payload,
             errors: stored.errors(),
         };
@@ -148,26 +149,26 @@ impl Inspect for RedisAdapter {
     }
 
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
-        Box::pin(async move { Ok(self.find_job(id).await?) })
+        forward(self.find_job(id))
     }
 
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.change_dead("retry", ids).await?) })
+        forward(self.change_dead("retry", ids))
     }
 
     fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.change_dead("delete", ids).await?) })
+        forward(self.change_dead("delete", ids))
     }
 
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { Ok(self.set_paused(queue, true).await?) })
+        forward(self.set_paused(queue, true))
     }
 
     fn resume<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { Ok(self.set_paused(queue, false).await?) })
+        forward(self.set_paused(queue, false))
     }
 
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
-        Box::pin(async move { Ok(self.paused_queues().await?) })
+        forward(self.paused_queues())
     }
 }

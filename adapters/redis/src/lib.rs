@@ -78,6 +78,8 @@ mod scripts;
 pub use adapter::RedisAdapter;
 pub use envelope::JOB_WRAPPER;
 pub use error::RedisError;
-pub use options::{DEFAULT_URL, RedisBuilder, redact};
+/// Hides the passwords in a URL, as this adapter shows its server in logs and `Debug`.
+pub use jobs_core::adapter::redact;
+pub use options::{DEFAULT_URL, RedisBuilder};
 /// The `redis` crate this adapter is built on, for [`RedisAdapter::connection`]'s commands.
 pub use redis;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobs_core::Error;
+use jobs_core::adapter::redact;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
 use tokio::sync::Notify;
@@ -155,22 +156,6 @@ fn evicting_policy(info: &str) -> Result<Option<&str>, RedisError> {
         return Err(RedisError::TooOld { found: version.to_owned() });
     }
     Ok(field("maxmemory_policy").filter(|p| *p != "noeviction"))
-}
-
-/// A URL with its password replaced by `***`, for logs and `Debug`.
-///
-/// ```
-/// # use jobs_redis::redact;
-/// assert_eq!(redact("redis://:hunter2@cache:6379/1"), "redis://:***@cache:6379/1");
-/// assert_eq!(redact("rediss://app:hunter2@cache"), "rediss://app:***@cache");
-/// assert_eq!(redact("redis://cache:6379"), "redis://cache:6379");
-/// ```
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else { return url.to_owned() };
-    let user = rest[..at].split_once(':').map_or(&rest[..at], |(user, _)| user);
-    format!("{scheme}://{user}:***@{}", &rest[at + 1..])
 }
 
 #[cfg(test)]

@@ -78,6 +78,10 @@ impl RedisAdapter {
     pub async fn close(&self) -> Result<(), jobs_core::Error> {
         let inner = &self.inner;
         inner.stop.cancel();
+        // A heartbeat in flight would write the entry again after it is removed below, and the
+        // process would look alive (holding its jobs) until the entry's TTL ran out: wait for it.
+        // Heartbeats that would start later see `stop` and do not run.
+        let _no_beat = inner.beat_lock.lock().await;
         let key = self.key(&inner.identity);
         let (processed, failed) = (inner.processed.swap(0, Ordering::Relaxed), inner.failed.swap(0, Ordering::Relaxed));
         let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
@@ -108,7 +112,8 @@ impl RedisAdapter {
     }
 }
 
-/// Beats every `every` until the adapter is dropped; a failed beat is retried at the next one.
+/// Beats every `every` until the adapter is closed or dropped; a failed beat is retried at the
+/// next one.
 async fn beat(inner: std::sync::Weak<Inner>, stop: tokio_util::sync::CancellationToken, every: Duration) {
     let mut ticks = tokio::time::interval(every.max(Duration::from_millis(100)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -119,6 +124,10 @@ async fn beat(inner: std::sync::Weak<Inner>, stop: tokio_util::sync::Cancellatio
         }
         let Some(inner) = inner.upgrade() else { return };
         let adapter = RedisAdapter { inner };
+        let _beating = adapter.inner.beat_lock.lock().await;
+        if stop.is_cancelled() {
+            return;
+        }
         if let Err(error) = adapter.beat_once().await {
             tracing::warn!(target: "jobs", %error, "Redis heartbeat failed");
         }

@@ -130,9 +130,10 @@ async fn a_dead_process_jobs_are_handed_back_by_another() {
     assert_eq!(held.len(), 2);
     assert_eq!(other.rescue_expired().await.unwrap(), 0, "a live process keeps its jobs, leases unexpired");
 
-    // The process vanishes: its heartbeat is gone (here: deleted, as if its TTL ran out).
-    let mut conn = other.connection();
-    let _: () = conn.del(format!("{}{}", gone.prefix(), gone.identity())).await.unwrap();
+    // The process vanishes: its heartbeat stops and its entry is gone, as when its TTL runs out.
+    // `close` does both; deleting the entry by hand would race with the heartbeat task of `gone`,
+    // which may write it again at any time (its first beat may still be in flight).
+    gone.close().await.unwrap();
     assert_eq!(other.rescue_expired().await.unwrap(), 2, "another process hands back every job it held");
     let counts = other.counts().await.unwrap();
     assert_eq!((counts.get("mailers", JobState::Ready), counts.get("mailers", JobState::Running)), (3, 0));

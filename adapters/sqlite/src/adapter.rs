@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::adapter::{due_micros, duration_to_micros, time_to_micros};
 use jobs_core::{BoxFuture, Clock, Error, Inspect, JobData};
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -14,6 +15,7 @@ use tokio::sync::Notify;
 
 use crate::error::SqliteError;
 use crate::options::SqliteBuilder;
+use crate::sql::{BEGIN_WRITE, INSERT, PRUNE_COMPLETED};
 
 /// Jobs in one SQLite file, drained by workers in one or several processes.
 ///
@@ -40,15 +42,6 @@ impl fmt::Debug for SqliteAdapter {
         f.debug_struct("SqliteAdapter").field("path", &self.inner.path).finish_non_exhaustive()
     }
 }
-
-/// Rows to insert, as one JSON parameter: one statement stores a whole batch.
-const INSERT: &str = "
-    INSERT INTO jobs_jobs (job_id, queue, priority, state, run_at, payload, enqueued_at)
-    SELECT value ->> 'job_id', value ->> 'queue', value ->> 'priority', 'available',
-           value ->> 'run_at', value ->> 'payload', ?2
-    FROM json_each(?1)
-    ORDER BY key
-    RETURNING id";
 
 /// Jobs per INSERT statement of a large batch.
 const INSERT_CHUNK: usize = 5_000;
@@ -104,7 +97,7 @@ impl SqliteAdapter {
     /// by other programs, and tests of undecodable ones); returns its id.
     pub async fn enqueue_raw(&self, queue: &str, priority: i32, payload: &str) -> Result<String, Error> {
         let job_id = JobData::from_json(payload).ok().map(|data| data.job_id);
-        let row = json!({"job_id": job_id, "queue": queue, "priority": priority, "run_at": micros(self.now()), "payload": payload});
+        let row = json!({"job_id": job_id, "queue": queue, "priority": priority, "run_at": time_to_micros(self.now()), "payload": payload});
         let ids = self.insert(vec![row]).await?;
         Ok(ids[0].to_string())
     }
@@ -115,20 +108,14 @@ impl SqliteAdapter {
     }
 
     pub(crate) async fn prune(&self, older_than: Duration) -> Result<u64, SqliteError> {
-        let cutoff = micros(self.now()).saturating_sub(duration_micros(older_than));
-        let done = sqlx::query(
-            "DELETE FROM jobs_jobs WHERE id IN \
-             (SELECT id FROM jobs_jobs WHERE state = 'completed' AND finished_at < ?1 LIMIT 10000)",
-        )
-        .bind(cutoff)
-        .execute(self.pool())
-        .await?;
+        let cutoff = time_to_micros(self.now()).saturating_sub(duration_to_micros(older_than));
+        let done = sqlx::query(PRUNE_COMPLETED).bind(cutoff).execute(self.pool()).await?;
         Ok(done.rows_affected())
     }
 
     async fn insert(&self, rows: Vec<serde_json::Value>) -> Result<Vec<i64>, SqliteError> {
-        let now = micros(self.now());
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let now = time_to_micros(self.now());
+        let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
         let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(INSERT_CHUNK) {
             let batch = serde_json::to_string(chunk).map_err(|e| SqliteError::Malformed(e.to_string()))?;
@@ -165,7 +152,7 @@ impl Adapter for SqliteAdapter {
                     "job_id": job.job_id,
                     "queue": job.queue_name,
                     "priority": job.priority.unwrap_or(0),
-                    "run_at": job.scheduled_at.map_or(micros(now), jobs_core::adapter::due_micros),
+                    "run_at": job.scheduled_at.map_or(time_to_micros(now), due_micros),
                     "payload": new.payload(),
                 }));
             }
@@ -181,18 +168,4 @@ impl Adapter for SqliteAdapter {
     fn inspector(&self) -> Option<&dyn Inspect> {
         Some(self)
     }
-}
-
-/// A time as stored: microseconds since the Unix epoch, rounded down.
-pub(crate) fn micros(time: DateTime<Utc>) -> i64 {
-    time.timestamp_micros()
-}
-
-/// A stored time read back.
-pub(crate) fn from_micros(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
-pub(crate) fn duration_micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }

@@ -3,80 +3,13 @@
 use std::time::Duration;
 
 use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
+use jobs_core::adapter::{duration_to_micros, forward, time_to_micros};
 use jobs_core::{BoxFuture, Error};
 use sqlx::Row;
 
-use crate::adapter::{SqliteAdapter, duration_micros, micros};
+use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-
-/// Is anything due on this queue? A plain read, so that idle workers never take the write lock.
-const ANY_DUE_ON: &str = "
-    SELECT EXISTS (SELECT 1 FROM jobs_jobs
-                   WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
-                     AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))";
-
-const ANY_DUE: &str = "
-    SELECT EXISTS (SELECT 1 FROM jobs_jobs
-                   WHERE state = 'available' AND run_at <= ?2
-                     AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))
-";
-
-/// Claims due jobs of one queue: a new token and lease each, the attempt counted.
-const CLAIM_ON: &str = "
-    UPDATE jobs_jobs
-    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5
-    WHERE id IN (SELECT id FROM jobs_jobs
-                 WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
-                   AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
-                 ORDER BY priority, run_at, id
-                 LIMIT ?3)
-    RETURNING id, token, attempts, payload, priority, run_at";
-
-/// Claims due jobs of every unpaused queue.
-const CLAIM_ANY: &str = "
-    UPDATE jobs_jobs
-    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5
-    WHERE id IN (SELECT id FROM jobs_jobs
-                 WHERE state = 'available' AND run_at <= ?2
-                   AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
-                 ORDER BY priority, run_at, id
-                 LIMIT ?3)
-    RETURNING id, token, attempts, payload, priority, run_at";
-
-/// The running jobs among `?2`, a JSON array of `[id, token]` pairs: only current claims match.
-macro_rules! current_claims {
-    ($update:literal) => {
-        concat!(
-            $update,
-            " WHERE state = 'running' AND (id, token) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))"
-        )
-    };
-}
-
-const COMPLETE: &str =
-    current_claims!("UPDATE jobs_jobs SET state = 'completed', finished_at = ?1, lease_until = NULL, worker_id = NULL");
-const RELEASE: &str = current_claims!(
-    "UPDATE jobs_jobs SET state = 'available', attempts = max(attempts - 1, 0), lease_until = NULL, \
-     worker_id = NULL"
-);
-const HEARTBEAT: &str = current_claims!("UPDATE jobs_jobs SET lease_until = ?1");
-
-/// One failure: back to available at `?1` (retry) or dead (`?1` null), with the error appended.
-const FAIL: &str = "
-    UPDATE jobs_jobs
-    SET state = CASE WHEN ?1 IS NULL THEN 'dead' ELSE 'available' END,
-        run_at = coalesce(?1, run_at),
-        finished_at = CASE WHEN ?1 IS NULL THEN ?2 END,
-        payload = coalesce(?3, payload),
-        errors = json_insert(errors, '$[#]', json(?4)),
-        failures = failures + 1,
-        lease_until = NULL,
-        worker_id = NULL
-    WHERE id = ?5 AND token = ?6 AND state = 'running'";
-
-const RESCUE: &str = "
-    UPDATE jobs_jobs SET state = 'available', lease_until = NULL, worker_id = NULL
-    WHERE state = 'running' AND lease_until <= ?1";
+use crate::sql::{ANY_DUE, ANY_DUE_ON, BEGIN_WRITE, CLAIM_ANY, CLAIM_ON, COMPLETE, FAIL, HEARTBEAT, RELEASE, RESCUE};
 
 /// Tickets as the JSON array of `[id, token]` pairs the statements above take.
 fn pairs(tickets: &[Ticket]) -> String {
@@ -90,7 +23,7 @@ impl SqliteAdapter {
         if params.limit == 0 {
             return Ok(Vec::new());
         }
-        let now = micros(self.now());
+        let now = time_to_micros(self.now());
         let mut due = false;
         for queue in params.queues {
             let probe = if queue == "*" { ANY_DUE } else { ANY_DUE_ON };
@@ -102,8 +35,8 @@ impl SqliteAdapter {
         if !due {
             return Ok(Vec::new());
         }
-        let lease_until = now.saturating_add(duration_micros(params.lease));
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let lease_until = now.saturating_add(duration_to_micros(params.lease));
+        let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
         let mut claimed = Vec::new();
         for queue in params.queues {
             let remaining = params.limit - claimed.len();
@@ -154,12 +87,12 @@ impl SqliteAdapter {
         if failures.is_empty() {
             return Ok(0);
         }
-        let now = micros(self.now());
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let now = time_to_micros(self.now());
+        let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
         let mut applied = 0;
         for failure in failures {
             let Ok(id) = failure.ticket.id.parse::<i64>() else { continue };
-            let retry_at = failure.retry_in.map(|delay| now.saturating_add(duration_micros(delay)));
+            let retry_at = failure.retry_in.map(|delay| now.saturating_add(duration_to_micros(delay)));
             let error = serde_json::to_string(&failure.error).map_err(|e| SqliteError::Malformed(e.to_string()))?;
             let done = sqlx::query(FAIL)
                 .bind(retry_at)
@@ -180,7 +113,7 @@ impl SqliteAdapter {
     }
 
     async fn rescue(&self) -> Result<u64, SqliteError> {
-        let rescued = sqlx::query(RESCUE).bind(micros(self.now())).execute(self.pool()).await?.rows_affected();
+        let rescued = sqlx::query(RESCUE).bind(time_to_micros(self.now())).execute(self.pool()).await?.rows_affected();
         if rescued > 0 {
             self.wake();
         }
@@ -191,15 +124,15 @@ impl SqliteAdapter {
 
 impl Backend for SqliteAdapter {
     fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>> {
-        Box::pin(async move { Ok(self.claim_jobs(params).await?) })
+        forward(self.claim_jobs(params))
     }
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.update_claims(COMPLETE, micros(self.now()), tickets).await?) })
+        forward(self.update_claims(COMPLETE, time_to_micros(self.now()), tickets))
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.fail_jobs(failures).await?) })
+        forward(self.fail_jobs(failures))
     }
 
     fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
@@ -214,13 +147,13 @@ impl Backend for SqliteAdapter {
 
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
         Box::pin(async move {
-            let until = micros(self.now()).saturating_add(duration_micros(lease));
+            let until = time_to_micros(self.now()).saturating_add(duration_to_micros(lease));
             Ok(self.update_claims(HEARTBEAT, until, tickets).await?)
         })
     }
 
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {
-        Box::pin(async move { Ok(self.rescue().await?) })
+        forward(self.rescue())
     }
 
     fn wait_for_jobs<'a>(&'a self, _queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {

@@ -1,45 +1,14 @@
 //! The inspection side: states, counts, the dead set, paused queues.
 
 use jobs_core::adapter::ErrorRecord;
+use jobs_core::adapter::{forward, micros_to_time, time_to_micros};
 use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::adapter::{SqliteAdapter, from_micros, micros};
+use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-
-/// The state as tools name it: an available job is scheduled, ready or retrying depending on its
-/// due time (`?1` is now) and whether it failed before.
-macro_rules! state_at {
-    () => {
-        "CASE WHEN state <> 'available' THEN state
-              WHEN run_at <= ?1 THEN 'ready'
-              WHEN failures > 0 THEN 'retrying'
-              ELSE 'scheduled' END"
-    };
-}
-
-const COUNTS: &str =
-    concat!("SELECT queue, ", state_at!(), " AS shown, count(*) AS n FROM jobs_jobs GROUP BY queue, shown");
-
-const LIST: &str = concat!(
-    "SELECT * FROM (SELECT id, queue, priority, ",
-    state_at!(),
-    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE ?2 IS NULL OR queue = ?2) \
-     WHERE ?3 IS NULL OR shown = ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
-);
-
-const FIND: &str = concat!(
-    "SELECT id, queue, priority, ",
-    state_at!(),
-    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE id = ?2"
-);
-
-const RETRY_DEAD: &str = "
-    UPDATE jobs_jobs SET state = 'available', run_at = ?1, finished_at = NULL
-    WHERE state = 'dead' AND id IN (SELECT value FROM json_each(?2))";
-
-const DELETE_DEAD: &str = "DELETE FROM jobs_jobs WHERE state = 'dead' AND id IN (SELECT value FROM json_each(?1))";
+use crate::sql::{COUNTS, DELETE_DEAD, FIND, LIST, PAUSE, PAUSED, RESUME, RETRY_DEAD};
 
 fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| SqliteError::Malformed(format!("{what}: {e}"));
@@ -51,7 +20,7 @@ fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
         priority: i32::try_from(row.try_get::<i64, _>("priority")?).map_err(|e| malformed("priority", &e))?,
         state: state.parse::<JobState>().map_err(|e| malformed("state", &e))?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).map_err(|e| malformed("attempts", &e))?,
-        run_at: Some(from_micros(row.try_get("run_at")?)),
+        run_at: Some(micros_to_time(row.try_get("run_at")?)),
         payload: row.try_get("payload")?,
         errors: serde_json::from_str::<Vec<ErrorRecord>>(&errors).map_err(|e| malformed("errors", &e))?,
     })
@@ -65,7 +34,7 @@ fn id_list(ids: &[String]) -> String {
 
 impl SqliteAdapter {
     async fn count_jobs(&self) -> Result<Counts, SqliteError> {
-        let rows = sqlx::query(COUNTS).bind(micros(self.now())).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(COUNTS).bind(time_to_micros(self.now())).fetch_all(self.pool()).await?;
         let mut counts = Counts::new();
         for row in rows {
             let state: String = row.try_get("shown")?;
@@ -78,7 +47,7 @@ impl SqliteAdapter {
 
     async fn list_jobs(&self, params: &ListParams) -> Result<Vec<JobInfo>, SqliteError> {
         let rows = sqlx::query(LIST)
-            .bind(micros(self.now()))
+            .bind(time_to_micros(self.now()))
             .bind(params.queue.as_deref())
             .bind(params.state.map(|s| s.as_str()))
             .bind(i64::try_from(params.limit).unwrap_or(i64::MAX))
@@ -90,13 +59,13 @@ impl SqliteAdapter {
 
     async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, SqliteError> {
         let Ok(id) = id.parse::<i64>() else { return Ok(None) };
-        let row = sqlx::query(FIND).bind(micros(self.now())).bind(id).fetch_optional(self.pool()).await?;
+        let row = sqlx::query(FIND).bind(time_to_micros(self.now())).bind(id).fetch_optional(self.pool()).await?;
         row.as_ref().map(job_info).transpose()
     }
 
     async fn change_dead(&self, retry: bool, ids: &[String]) -> Result<usize, SqliteError> {
         let done = if retry {
-            sqlx::query(RETRY_DEAD).bind(micros(self.now())).bind(id_list(ids)).execute(self.pool()).await?
+            sqlx::query(RETRY_DEAD).bind(time_to_micros(self.now())).bind(id_list(ids)).execute(self.pool()).await?
         } else {
             sqlx::query(DELETE_DEAD).bind(id_list(ids)).execute(self.pool()).await?
         };
@@ -108,55 +77,49 @@ impl SqliteAdapter {
 
     async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), SqliteError> {
         if paused {
-            sqlx::query("INSERT INTO jobs_paused_queues (queue, paused_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-                .bind(queue)
-                .bind(micros(self.now()))
-                .execute(self.pool())
-                .await?;
+            sqlx::query(PAUSE).bind(queue).bind(time_to_micros(self.now())).execute(self.pool()).await?;
         } else {
-            sqlx::query("DELETE FROM jobs_paused_queues WHERE queue = ?1").bind(queue).execute(self.pool()).await?;
+            sqlx::query(RESUME).bind(queue).execute(self.pool()).await?;
             self.wake();
         }
         Ok(())
+    }
+
+    async fn paused_queues(&self) -> Result<Vec<String>, SqliteError> {
+        Ok(sqlx::query_scalar(PAUSED).fetch_all(self.pool()).await?)
     }
 }
 
 impl Inspect for SqliteAdapter {
     fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
-        Box::pin(async move { Ok(self.count_jobs().await?) })
+        forward(self.count_jobs())
     }
 
     fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>> {
-        Box::pin(async move { Ok(self.list_jobs(params).await?) })
+        forward(self.list_jobs(params))
     }
 
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
-        Box::pin(async move { Ok(self.find_job(id).await?) })
+        forward(self.find_job(id))
     }
 
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.change_dead(true, ids).await?) })
+        forward(self.change_dead(true, ids))
     }
 
     fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move { Ok(self.change_dead(false, ids).await?) })
+        forward(self.change_dead(false, ids))
     }
 
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { Ok(self.set_paused(queue, true).await?) })
+        forward(self.set_paused(queue, true))
     }
 
     fn resume<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { Ok(self.set_paused(queue, false).await?) })
+        forward(self.set_paused(queue, false))
     }
 
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
-        Box::pin(async move {
-            let queues = sqlx::query_scalar("SELECT queue FROM jobs_paused_queues ORDER BY queue")
-                .fetch_all(self.pool())
-                .await
-                .map_err(SqliteError::from)?;
-            Ok(queues)
-        })
+        forward(self.paused_queues())
     }
 }

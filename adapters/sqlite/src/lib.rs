@@ -31,6 +31,7 @@ mod error;
 mod inspect;
 mod options;
 mod schema;
+mod sql;
 
 pub use adapter::SqliteAdapter;
 pub use error::SqliteError;

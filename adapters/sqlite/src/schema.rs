@@ -4,6 +4,7 @@ use jobs_core::migrations::{Migration, Mismatch, pending};
 use sqlx::SqlitePool;
 
 use crate::error::SqliteError;
+use crate::sql::{APPLIED_MIGRATIONS, BEGIN_WRITE, CREATE_MIGRATIONS, RECORD_MIGRATION};
 
 /// Every migration, oldest first; a shipped migration is never edited, only followed by new ones.
 const MIGRATIONS: &[Migration] = &[Migration {
@@ -19,21 +20,9 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// processes starting at once migrate it once; fails if the file is newer than this crate or was
 /// migrated by a different build.
 pub(crate) async fn migrate(pool: &SqlitePool, path: &str) -> Result<(), SqliteError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS jobs_schema_migrations (
-            version     INTEGER PRIMARY KEY,
-            description TEXT    NOT NULL,
-            checksum    TEXT    NOT NULL,
-            applied_at  INTEGER NOT NULL
-        ) STRICT",
-    )
-    .execute(&mut *tx)
-    .await?;
-    let applied: Vec<(i64, String)> =
-        sqlx::query_as("SELECT version, checksum FROM jobs_schema_migrations ORDER BY version")
-            .fetch_all(&mut *tx)
-            .await?;
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    sqlx::query(CREATE_MIGRATIONS).execute(&mut *tx).await?;
+    let applied: Vec<(i64, String)> = sqlx::query_as(APPLIED_MIGRATIONS).fetch_all(&mut *tx).await?;
     let todo = pending(MIGRATIONS, &applied).map_err(|mismatch| match mismatch {
         Mismatch::Changed { version, found, expected } => {
             SqliteError::MigrationChanged { path: path.to_owned(), version, found, expected }
@@ -44,15 +33,12 @@ pub(crate) async fn migrate(pool: &SqlitePool, path: &str) -> Result<(), SqliteE
     for migration in todo {
         tracing::info!(target: "jobs", "Migrating {path} to jobs schema version {}: {}", migration.version, migration.description);
         sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO jobs_schema_migrations (version, description, checksum, applied_at) \
-             VALUES (?1, ?2, ?3, CAST(unixepoch('subsec') * 1000000 AS INTEGER))",
-        )
-        .bind(migration.version)
-        .bind(migration.description)
-        .bind(migration.checksum())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(RECORD_MIGRATION)
+            .bind(migration.version)
+            .bind(migration.description)
+            .bind(migration.checksum())
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(())

@@ -100,22 +100,6 @@ pub fn format_time(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
-/// A due time in whole microseconds since the Unix epoch, rounded **up**, for stores that keep
-/// microseconds (SQLite's integers, PostgreSQL's `timestamptz`): a job stored with it never
-/// runs before its time.
-///
-/// ```
-/// # use jobs_core::adapter::due_micros;
-/// let at: chrono::DateTime<chrono::Utc> = "2030-01-01T00:00:00.000000001Z".parse().unwrap();
-/// assert_eq!(due_micros(at), at.timestamp_micros() + 1);
-/// let whole: chrono::DateTime<chrono::Utc> = "2030-01-01T00:00:00.000002Z".parse().unwrap();
-/// assert_eq!(due_micros(whole), whole.timestamp_micros());
-/// ```
-pub fn due_micros(time: DateTime<Utc>) -> i64 {
-    let floor = time.timestamp_micros();
-    if time.timestamp_subsec_nanos().is_multiple_of(1000) { floor } else { floor.saturating_add(1) }
-}
-
 /// Parses an ISO 8601 time with or without fractional seconds, in any offset.
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(text)

@@ -1,0 +1,171 @@
+//! Every statement of the adapter, in one place. Times are bound as microseconds since the Unix
+//! epoch (`jobs_core::adapter::time_to_micros`); `?1`, `?2`, ... are numbered as each statement's
+//! callers bind them.
+
+// Transactions.
+
+/// Opens a write transaction at once, so that two writers never both read and then fail to
+/// upgrade to the write lock.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+// The schema's own bookkeeping (`schema.rs`).
+
+/// Creates the table that records applied migrations, if missing.
+pub(crate) const CREATE_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS jobs_schema_migrations (
+            version     INTEGER PRIMARY KEY,
+            description TEXT    NOT NULL,
+            checksum    TEXT    NOT NULL,
+            applied_at  INTEGER NOT NULL
+        ) STRICT";
+
+/// The applied migrations, oldest first: `(version, checksum)`.
+pub(crate) const APPLIED_MIGRATIONS: &str = "SELECT version, checksum FROM jobs_schema_migrations ORDER BY version";
+
+/// Records migration `?1` (description `?2`, checksum `?3`) as applied now.
+pub(crate) const RECORD_MIGRATION: &str = "INSERT INTO jobs_schema_migrations (version, description, checksum, applied_at) \
+             VALUES (?1, ?2, ?3, CAST(unixepoch('subsec') * 1000000 AS INTEGER))";
+
+// The enqueue side (`adapter.rs`).
+
+/// Rows to insert, as one JSON parameter: one statement stores a whole batch.
+pub(crate) const INSERT: &str = "
+    INSERT INTO jobs_jobs (job_id, queue, priority, state, run_at, payload, enqueued_at)
+    SELECT value ->> 'job_id', value ->> 'queue', value ->> 'priority', 'available',
+           value ->> 'run_at', value ->> 'payload', ?2
+    FROM json_each(?1)
+    ORDER BY key
+    RETURNING id";
+
+/// Deletes up to 10 000 jobs completed before `?1`.
+pub(crate) const PRUNE_COMPLETED: &str = "DELETE FROM jobs_jobs WHERE id IN \
+             (SELECT id FROM jobs_jobs WHERE state = 'completed' AND finished_at < ?1 LIMIT 10000)";
+
+// The worker side (`backend.rs`).
+
+/// Is anything due on this queue? A plain read, so that idle workers never take the write lock.
+pub(crate) const ANY_DUE_ON: &str = "
+    SELECT EXISTS (SELECT 1 FROM jobs_jobs
+                   WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
+                     AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))";
+
+/// Is anything due on any unpaused queue? (`?1`, the queue `*`, is bound but unused.)
+pub(crate) const ANY_DUE: &str = "
+    SELECT EXISTS (SELECT 1 FROM jobs_jobs
+                   WHERE state = 'available' AND run_at <= ?2
+                     AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))
+";
+
+/// Claims due jobs of one queue: a new token and lease each, the attempt counted.
+pub(crate) const CLAIM_ON: &str = "
+    UPDATE jobs_jobs
+    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5
+    WHERE id IN (SELECT id FROM jobs_jobs
+                 WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
+                   AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
+                 ORDER BY priority, run_at, id
+                 LIMIT ?3)
+    RETURNING id, token, attempts, payload, priority, run_at";
+
+/// Claims due jobs of every unpaused queue.
+pub(crate) const CLAIM_ANY: &str = "
+    UPDATE jobs_jobs
+    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5
+    WHERE id IN (SELECT id FROM jobs_jobs
+                 WHERE state = 'available' AND run_at <= ?2
+                   AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
+                 ORDER BY priority, run_at, id
+                 LIMIT ?3)
+    RETURNING id, token, attempts, payload, priority, run_at";
+
+/// The running jobs among `?2`, a JSON array of `[id, token]` pairs: only current claims match.
+macro_rules! current_claims {
+    ($update:literal) => {
+        concat!(
+            $update,
+            " WHERE state = 'running' AND (id, token) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))"
+        )
+    };
+}
+
+/// Completes the current claims `?2`, finished at `?1`.
+pub(crate) const COMPLETE: &str =
+    current_claims!("UPDATE jobs_jobs SET state = 'completed', finished_at = ?1, lease_until = NULL, worker_id = NULL");
+
+/// Hands the current claims `?2` back, ready, giving their attempt back (`?1` is unused).
+pub(crate) const RELEASE: &str = current_claims!(
+    "UPDATE jobs_jobs SET state = 'available', attempts = max(attempts - 1, 0), lease_until = NULL, \
+     worker_id = NULL"
+);
+
+/// Extends the leases of the current claims `?2` until `?1`.
+pub(crate) const HEARTBEAT: &str = current_claims!("UPDATE jobs_jobs SET lease_until = ?1");
+
+/// One failure: back to available at `?1` (retry) or dead (`?1` null), with the error appended.
+pub(crate) const FAIL: &str = "
+    UPDATE jobs_jobs
+    SET state = CASE WHEN ?1 IS NULL THEN 'dead' ELSE 'available' END,
+        run_at = coalesce(?1, run_at),
+        finished_at = CASE WHEN ?1 IS NULL THEN ?2 END,
+        payload = coalesce(?3, payload),
+        errors = json_insert(errors, '$[#]', json(?4)),
+        failures = failures + 1,
+        lease_until = NULL,
+        worker_id = NULL
+    WHERE id = ?5 AND token = ?6 AND state = 'running'";
+
+/// Hands back, ready, every running job whose lease ended by `?1`; their attempt stays counted.
+pub(crate) const RESCUE: &str = "
+    UPDATE jobs_jobs SET state = 'available', lease_until = NULL, worker_id = NULL
+    WHERE state = 'running' AND lease_until <= ?1";
+
+// The inspection side (`inspect.rs`).
+
+/// The state as tools name it: an available job is scheduled, ready or retrying depending on its
+/// due time (`?1` is now) and whether it failed before.
+macro_rules! state_at {
+    () => {
+        "CASE WHEN state <> 'available' THEN state
+              WHEN run_at <= ?1 THEN 'ready'
+              WHEN failures > 0 THEN 'retrying'
+              ELSE 'scheduled' END"
+    };
+}
+
+/// How many jobs each queue holds in each state (as of `?1`): `queue, shown, n`.
+pub(crate) const COUNTS: &str =
+    concat!("SELECT queue, ", state_at!(), " AS shown, count(*) AS n FROM jobs_jobs GROUP BY queue, shown");
+
+/// A page of jobs, oldest first: on queue `?2` and in state `?3` (each when not null), `?4` of
+/// them after the first `?5`.
+pub(crate) const LIST: &str = concat!(
+    "SELECT * FROM (SELECT id, queue, priority, ",
+    state_at!(),
+    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE ?2 IS NULL OR queue = ?2) \
+     WHERE ?3 IS NULL OR shown = ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
+);
+
+/// The job with id `?2`.
+pub(crate) const FIND: &str = concat!(
+    "SELECT id, queue, priority, ",
+    state_at!(),
+    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE id = ?2"
+);
+
+/// Makes the dead jobs among `?2` (a JSON array of ids) ready at `?1`.
+pub(crate) const RETRY_DEAD: &str = "
+    UPDATE jobs_jobs SET state = 'available', run_at = ?1, finished_at = NULL
+    WHERE state = 'dead' AND id IN (SELECT value FROM json_each(?2))";
+
+/// Deletes the dead jobs among `?1` (a JSON array of ids).
+pub(crate) const DELETE_DEAD: &str =
+    "DELETE FROM jobs_jobs WHERE state = 'dead' AND id IN (SELECT value FROM json_each(?1))";
+
+/// Pauses queue `?1` (paused at `?2`); pausing it again changes nothing.
+pub(crate) const PAUSE: &str =
+    "INSERT INTO jobs_paused_queues (queue, paused_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
+
+/// Resumes queue `?1`.
+pub(crate) const RESUME: &str = "DELETE FROM jobs_paused_queues WHERE queue = ?1";
+
+/// The paused queues, sorted.
+pub(crate) const PAUSED: &str = "SELECT queue FROM jobs_paused_queues ORDER BY queue";

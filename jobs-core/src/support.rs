@@ -1,0 +1,15 @@
+//! Helpers for adapter authors: what every adapter needs and should do the same way, written
+//! once — hiding passwords in URLs ([`redact`]), converting times and durations to and from the
+//! microseconds stores keep ([`time_to_micros`], [`due_micros`], [`micros_to_time`],
+//! [`duration_to_micros`]), and forwarding a trait method to the adapter's own ([`forward`]).
+//!
+//! Applications do not need this module; adapters outside this workspace may use it as the
+//! built-in ones do.
+
+mod forward;
+mod redact;
+mod time;
+
+pub use forward::forward;
+pub use redact::redact;
+pub use time::{due_micros, duration_to_micros, micros_to_time, time_to_micros};
