@@ -3,16 +3,14 @@
 //! Applications depend on the `jobs` facade crate, which re-exports this one together with the
 //! `#[job]` attribute. This crate holds the contract types ([`Job`], [`JobData`], [`Adapter`],
 //! [`Backend`], [`Inspect`], [`Error`]), the runtime that enqueues and performs jobs, the
-//! [`Worker`], the in-process adapters ([`adapters`]) and, behind the `conformance` feature, the
-//! suite of cases every adapter must pass (`conformance`, `conformance_suite!`).
+//! [`Worker`] and the in-process adapters ([`adapters`]). The cases every adapter must pass live
+//! in the `jobs-conformance` crate, written against this crate's public API.
 
 mod adapter;
 pub mod adapters;
 mod arguments;
 mod callbacks;
 mod clock;
-#[cfg(feature = "conformance")]
-pub mod conformance;
 mod context;
 mod declarations;
 mod enqueue;

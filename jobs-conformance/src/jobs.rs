@@ -8,11 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::arguments::{ArgumentsReader, to_argument};
-use crate::context::JobContext;
-use crate::error::Error;
-use crate::job::Job;
-use crate::registry::Registry;
+use jobs_core::{ArgumentsReader, Error, Job, JobContext, Registry, to_argument};
 
 /// One performed run, as a job saw it.
 #[derive(Clone, Debug)]

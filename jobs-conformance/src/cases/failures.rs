@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
-use crate::conformance::Fixture;
-use crate::conformance::env::{Env, Start};
-use crate::conformance::jobs::{FailTimes, Record};
-use crate::enqueue::PendingJob;
-use crate::inspect::{JobInfo, JobState};
-use crate::retry::{Backoff, RetryPolicy};
+use crate::Fixture;
+use crate::env::{Env, Start};
+use crate::jobs::{FailTimes, Record};
+use jobs_core::{Backoff, JobInfo, JobState, PendingJob, RetryPolicy};
 
 /// A failed run is retried later; the stored job keeps the error (class, message, attempt) and
 /// the payload's `executions`, which the next run sees counted up.
@@ -71,8 +69,7 @@ pub async fn poison_jobs_go_dead_while_queue_flows(fixture: Fixture) {
             None
         }
     };
-    let (mut unknown, _) =
-        PendingJob::new(Record::new("unknown")).into_data(&env.runtime).expect("a payload for the unknown class");
+    let mut unknown = env.data(env.set::<Record>().build(Record::new("unknown"))).await;
     unknown.job_class = "Conformance::NoSuchJob".to_owned();
     unknown.queue_name = "poison".to_owned();
     let unknown = env.adapter.enqueue(&env.runtime, &unknown).await.unwrap().expect("a provider job id");

@@ -3,12 +3,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use crate::conformance::Fixture;
-use crate::conformance::env::{Env, Start, provider_id};
-use crate::conformance::jobs::{Echo, Record};
-use crate::enqueue::PendingJob;
-use crate::inspect::JobState;
-use crate::job::Job;
+use crate::Fixture;
+use crate::env::{Env, Start, provider_id};
+use crate::jobs::{Echo, Record};
+use jobs_core::{Job, JobState, PendingJob};
 
 /// A job enqueued with a queue and a priority is stored ready, performed once by a worker on that
 /// queue, sees its own id, backend id, queue, priority and first execution, and ends completed.

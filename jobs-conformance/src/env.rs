@@ -4,14 +4,11 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
-use crate::clock::ManualClock;
-use crate::enqueue::{ConfiguredJob, Enqueued};
-use crate::inspect::{Inspect, JobInfo, JobState};
-use crate::job::Job;
-use crate::retry::{Backoff, RetryPolicy};
-use crate::runtime::Runtime;
-use crate::worker::{Worker, WorkerBuilder, WorkerHandle};
+use jobs_core::{
+    Adapter, Backend, Backoff, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ConfiguredJob, EnqueueSink, Enqueued,
+    Error, ErrorRecord, Failure, Inspect, Job, JobData, JobInfo, JobState, ManualClock, PendingJob, RetryPolicy,
+    Runtime, Ticket, Worker, WorkerBuilder, WorkerHandle,
+};
 
 use super::fixture::{Fixture, RawEnqueue};
 use super::jobs::{Probe, registry};
@@ -83,6 +80,14 @@ impl Env {
             .poll_interval(Duration::from_millis(20))
             .shutdown_grace(Duration::from_secs(30))
             .retry_policy(RetryPolicy::retries(2).backoff(Backoff::Fixed(Duration::ZERO)))
+    }
+
+    /// The payload the runtime hands an adapter for `job` (built with [`Env::set`]), without
+    /// storing it anywhere: for cases that call the adapter directly.
+    pub(crate) async fn data(&self, job: PendingJob) -> JobData {
+        let mut capture = Capture(None);
+        job.enqueue_into(&mut capture).await.expect("the runtime encodes a conformance job");
+        capture.0.expect("the runtime hands the sink the job")
     }
 
     /// Claims up to `limit` jobs of `queue` directly, as a worker would.
@@ -175,9 +180,31 @@ pub(crate) fn provider_id(enqueued: &Enqueued) -> String {
     enqueued.provider_job_id.clone().expect("the adapter returns a provider job id for every stored job")
 }
 
+/// An enqueue target that keeps the one payload it is given and stores nothing.
+struct Capture(Option<JobData>);
+
+impl EnqueueSink for Capture {
+    fn name(&self) -> &str {
+        "Conformance::Capture"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { scheduling: true, priorities: true, ..Capabilities::default() }
+    }
+
+    fn store<'a>(
+        &'a mut self,
+        _runtime: &'a Runtime,
+        jobs: &'a [JobData],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+        self.0 = jobs.first().cloned();
+        Box::pin(async move { Ok(vec![None; jobs.len()]) })
+    }
+}
+
 /// The key (first argument) of a claimed conformance job.
 pub(crate) fn key_of(job: &ClaimedJob) -> String {
-    let data = crate::payload::JobData::from_json(&job.payload).expect("a conformance payload decodes");
+    let data = JobData::from_json(&job.payload).expect("a conformance payload decodes");
     data.arguments.first().and_then(|v| v.as_str()).expect("conformance jobs carry a key").to_owned()
 }
 
