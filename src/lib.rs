@@ -58,12 +58,12 @@ pub mod adapters {
 /// [`Backend`](adapter::Backend), [`Inspect`]) and the types they exchange with
 /// the runtime. Applications rarely need this module.
 pub mod adapter {
+    pub use jobs_core::adapter::migrations;
     pub use jobs_core::adapter::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, EnqueueSink, ErrorRecord, Failure,
         Inspect, JobInfo, JobState, ListParams, NewJob, Ticket, due_micros, duration_to_micros, format_time, forward,
         micros_to_time, parse_time, redact, time_to_micros,
     };
-    pub use jobs_core::migrations;
 }
 
 /// For hand-written [`Job`] impls and argument types with an Active Job encoding of their own.

@@ -16,18 +16,16 @@
 //!
 //! and on top, `builder.rs`, which assembles a [`Runtime`] from them. The root and the prelude
 //! of the facade hold what an application uses; [`adapter`] what an adapter author needs;
-//! [`encoding`] what hand-written jobs and custom argument types need.
+//! [`encoding`] what hand-written jobs and custom argument types need. The cases every adapter
+//! must pass live in the `jobs-conformance` crate, written against this crate's public API.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adapters;
 mod builder;
-#[cfg(feature = "conformance")]
-pub mod conformance;
 mod contract;
 pub mod encoding;
 mod enqueue;
-pub mod migrations;
 mod perform;
 mod runtime;
 mod support;
@@ -53,6 +51,7 @@ pub mod adapter {
         JobInfo, JobState, ListParams, NewJob, Ticket, format_time, parse_time,
     };
     pub use crate::enqueue::EnqueueSink;
+    pub use crate::support::migrations;
     pub use crate::support::{due_micros, duration_to_micros, forward, micros_to_time, redact, time_to_micros};
 }
 

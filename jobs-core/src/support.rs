@@ -1,12 +1,14 @@
 //! Helpers for adapter authors: what every adapter needs and should do the same way, written
 //! once — hiding passwords in URLs ([`redact`]), converting times and durations to and from the
 //! microseconds stores keep ([`time_to_micros`], [`due_micros`], [`micros_to_time`],
-//! [`duration_to_micros`]), and forwarding a trait method to the adapter's own ([`forward`]).
+//! [`duration_to_micros`]), forwarding a trait method to the adapter's own ([`forward`]), and
+//! keeping track of schema versions ([`migrations`]).
 //!
 //! Applications do not need this module; adapters outside this workspace may use it as the
 //! built-in ones do.
 
 mod forward;
+pub mod migrations;
 mod redact;
 mod time;
 

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use jobs_conformance::Fixture;
 use jobs_core::adapters::MemoryAdapter;
-use jobs_core::conformance::Fixture;
 use jobs_core::{Clock, ManualClock, SystemClock};
 
 fn fixture(clock: Arc<dyn Clock>) -> Fixture {
@@ -25,5 +25,5 @@ async fn memory_on_system_clock() -> Fixture {
     fixture(Arc::new(SystemClock))
 }
 
-jobs_core::conformance_suite!(memory_conformance, memory);
-jobs_core::conformance_suite!(memory_conformance_system_clock, memory_on_system_clock);
+jobs_conformance::conformance_suite!(memory_conformance, memory);
+jobs_conformance::conformance_suite!(memory_conformance_system_clock, memory_on_system_clock);

@@ -28,7 +28,7 @@ pub enum PostgresError {
         /// The schema's name.
         schema: String,
         /// What does not fit.
-        mismatch: jobs_core::migrations::Mismatch,
+        mismatch: jobs_core::adapter::migrations::Mismatch,
     },
     /// A stored value cannot be read back (a job's error history, its state).
     #[error("malformed data in the jobs table: {0}")]

@@ -1,7 +1,7 @@
 //! The crate's own schema: versioned migrations recorded in `<schema>.schema_migrations`,
 //! applied under an advisory lock, checked at start-up, and printable as SQL.
 
-use jobs_core::migrations::{Migration, pending};
+use jobs_core::adapter::migrations::{Migration, pending};
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::error::PostgresError;
@@ -118,7 +118,7 @@ async fn applied(conn: &mut sqlx::PgConnection, schema: &Schema) -> Result<Vec<(
     Ok(sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&mut *conn).await?)
 }
 
-fn mismatch(schema: &Schema, mismatch: jobs_core::migrations::Mismatch) -> PostgresError {
+fn mismatch(schema: &Schema, mismatch: jobs_core::adapter::migrations::Mismatch) -> PostgresError {
     PostgresError::SchemaMismatch { schema: schema.name.clone(), mismatch }
 }
 

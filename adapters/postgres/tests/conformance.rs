@@ -3,7 +3,7 @@
 
 mod support;
 
-use jobs_core::conformance::Fixture;
+use jobs_conformance::Fixture;
 use support::TestSchema;
 
 async fn postgres() -> Option<Fixture> {
@@ -16,4 +16,4 @@ async fn postgres() -> Option<Fixture> {
     }))
 }
 
-jobs_core::conformance_suite!(postgres_conformance, postgres);
+jobs_conformance::conformance_suite!(postgres_conformance, postgres);

@@ -2,7 +2,7 @@
 
 mod support;
 
-use jobs_core::migrations::Mismatch;
+use jobs_core::adapter::migrations::Mismatch;
 use jobs_postgres::{PostgresAdapter, PostgresError, SCHEMA_VERSION, migration_sql};
 use support::{TestSchema, connection, postgres_error};
 

@@ -3,7 +3,7 @@
 
 mod support;
 
-use jobs_core::conformance::Fixture;
+use jobs_conformance::Fixture;
 
 async fn redis() -> Option<Fixture> {
     let (redis, cleanup) = support::adapter("the Redis conformance suite").await?;
@@ -14,4 +14,4 @@ async fn redis() -> Option<Fixture> {
     }))
 }
 
-jobs_core::conformance_suite!(redis_conformance, redis);
+jobs_conformance::conformance_suite!(redis_conformance, redis);

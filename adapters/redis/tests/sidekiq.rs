@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use jobs::prelude::*;
 use jobs::{Inspect, JobState, Registry};
-use jobs_core::conformance::unavailable;
+use jobs_conformance::unavailable;
 use jobs_redis::RedisAdapter;
 use serde_json::Value;
 

@@ -156,7 +156,7 @@ async fn no_prefix_by_default() {
     let redis = match RedisAdapter::connect(&support::url()).await {
         Ok(redis) => redis,
         Err(error) => {
-            return jobs_core::conformance::unavailable::<()>("Redis", "no_prefix_by_default", error).unwrap_or(());
+            return jobs_conformance::unavailable::<()>("Redis", "no_prefix_by_default", error).unwrap_or(());
         }
     };
     assert_eq!(redis.prefix(), "", "keys are Sidekiq's own unless a prefix is given");

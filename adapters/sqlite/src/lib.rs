@@ -18,7 +18,7 @@
 //! # }
 //! ```
 //!
-//! Guarantees (proven by the conformance suite of `jobs-core`): a job whose enqueue returned
+//! Guarantees (proven by the conformance suite, `jobs-conformance`): a job whose enqueue returned
 //! `Ok` is in the file, committed with `synchronous = FULL` by default, and is performed at least
 //! once or ends in the dead set with its error, even if a worker process is killed at any
 //! instant: its claims carry a lease that heartbeats renew, and another worker rescues them once

@@ -1,6 +1,6 @@
 //! The crate's own schema migrations: versioned, recorded in the file, checked at start-up.
 
-use jobs_core::migrations::{Migration, Mismatch, pending};
+use jobs_core::adapter::migrations::{Migration, Mismatch, pending};
 use sqlx::SqlitePool;
 
 use crate::error::SqliteError;

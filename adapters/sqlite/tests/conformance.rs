@@ -1,8 +1,8 @@
 //! The conformance suite, run against the SQLite adapter: a new database file per case, on a
 //! manual clock.
 
+use jobs_conformance::Fixture;
 use jobs_core::ManualClock;
-use jobs_core::conformance::Fixture;
 use jobs_sqlite::SqliteAdapter;
 
 async fn sqlite() -> Fixture {
@@ -16,4 +16,4 @@ async fn sqlite() -> Fixture {
     })
 }
 
-jobs_core::conformance_suite!(sqlite_conformance, sqlite);
+jobs_conformance::conformance_suite!(sqlite_conformance, sqlite);

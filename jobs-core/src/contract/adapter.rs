@@ -4,8 +4,8 @@
 //! [`Worker`](crate::Worker) drains, for backends that store jobs (memory, SQLite, Postgres, Redis);
 //! [`Inspect`] is the side tools read and steer (counts, look-ups, the dead set, pausing queues).
 //!
-//! What each call must guarantee is written on it; the conformance suite (feature `conformance`,
-//! `conformance_suite!`) proves it for every adapter.
+//! What each call must guarantee is written on it; the conformance suite (the `jobs-conformance`
+//! crate) proves it for every adapter.
 
 use std::fmt;
 use std::future::Future;

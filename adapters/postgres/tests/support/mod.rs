@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use jobs_core::conformance::{service_url, unavailable};
+use jobs_conformance::{service_url, unavailable};
 use jobs_postgres::{PostgresAdapter, PostgresBuilder};
 use sqlx::{Connection, PgConnection};
 

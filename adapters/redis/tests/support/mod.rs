@@ -3,7 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use jobs_core::conformance::{service_url, unavailable};
+use jobs_conformance::{service_url, unavailable};
 use jobs_redis::RedisAdapter;
 
 /// The server tests use.

@@ -24,7 +24,7 @@ impl Migration {
     /// migrated by a different build is noticed.
     ///
     /// ```
-    /// # use jobs_core::migrations::Migration;
+    /// # use jobs_core::adapter::migrations::Migration;
     /// let m = Migration { version: 1, description: "jobs", sql: "CREATE TABLE jobs (id INTEGER)" };
     /// assert_eq!(m.checksum().len(), 16);
     /// assert_ne!(m.checksum(), Migration { sql: "CREATE TABLE jobs (id BIGINT)", ..m }.checksum());
@@ -76,7 +76,7 @@ impl fmt::Display for Mismatch {
 /// `(version, checksum)` pairs; or why the store does not fit.
 ///
 /// ```
-/// # use jobs_core::migrations::{Migration, Mismatch, pending};
+/// # use jobs_core::adapter::migrations::{Migration, Mismatch, pending};
 /// const SHIPPED: &[Migration] = &[
 ///     Migration { version: 1, description: "jobs", sql: "CREATE TABLE jobs (id INTEGER)" },
 ///     Migration { version: 2, description: "index", sql: "CREATE INDEX jobs_id ON jobs (id)" },

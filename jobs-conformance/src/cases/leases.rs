@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use crate::conformance::Fixture;
-use crate::conformance::env::{Env, Start};
-use crate::conformance::jobs::{Block, Record};
-use crate::inspect::JobState;
+use crate::Fixture;
+use crate::env::{Env, Start};
+use crate::jobs::{Block, Record};
+use jobs_core::JobState;
 
 const LONG: Duration = Duration::from_secs(3600);
 

@@ -6,9 +6,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapter::{Adapter, BoxFuture};
-use crate::clock::ManualClock;
-use crate::error::Error;
+use jobs_core::adapter::Adapter;
+use jobs_core::{BoxFuture, Error, ManualClock};
 
 /// Stores a raw payload on a queue, bypassing [`JobData`](crate::JobData); returns its backend id.
 pub(crate) type RawEnqueue = Arc<dyn Fn(String, String) -> BoxFuture<'static, Result<String, Error>> + Send + Sync>;
@@ -23,7 +22,8 @@ const CASE_TIMEOUT: Duration = Duration::from_secs(240);
 ///
 /// ```
 /// # use std::sync::Arc;
-/// # use jobs_core::{ManualClock, adapters::MemoryAdapter, conformance::Fixture};
+/// # use jobs_conformance::Fixture;
+/// # use jobs_core::{ManualClock, adapters::MemoryAdapter};
 /// let clock = ManualClock::new(chrono::Utc::now());
 /// let memory = MemoryAdapter::with_clock(Arc::new(clock.clone()));
 /// let raw = memory.clone();
@@ -110,7 +110,8 @@ impl IntoFixture for Option<Fixture> {
 /// each `#[test]` of [`conformance_suite!`](crate::conformance_suite) calls.
 ///
 /// ```no_run
-/// # use jobs_core::{adapters::MemoryAdapter, conformance::{Fixture, cases, run}};
+/// # use jobs_conformance::{Fixture, cases, run};
+/// # use jobs_core::adapters::MemoryAdapter;
 /// run("priority_order", || async { Fixture::new(MemoryAdapter::new()) }, cases::priority_order);
 /// ```
 pub fn run<F, Fut, C, CaseFut>(name: &str, factory: F, case: C)

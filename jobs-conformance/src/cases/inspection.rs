@@ -3,14 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapter::{Adapter, Backend, BoxFuture, Capabilities};
-use crate::conformance::Fixture;
-use crate::conformance::env::{Env, Start};
-use crate::conformance::jobs::Record;
-use crate::error::Error;
-use crate::inspect::{Inspect, JobState, ListParams};
-use crate::payload::JobData;
-use crate::runtime::Runtime;
+use crate::Fixture;
+use crate::env::{Env, Start};
+use crate::jobs::Record;
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::{BoxFuture, ConfiguredJob, Error, Inspect, JobData, JobState, ListParams, Runtime};
 
 const LEASE: Duration = Duration::from_secs(600);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -146,8 +143,8 @@ pub async fn unsupported_capability_is_not_supported(fixture: Fixture) {
     let before = env.inspector().counts().await.unwrap().pending();
 
     let through_runtime = env.set::<Record>().queue("caps").wait(HOUR).enqueue(Record::new("later")).await;
-    let (data, _) = crate::enqueue::PendingJob::new(Record::new("at")).into_data(&env.runtime).unwrap();
-    let direct = env.adapter.enqueue_at(&env.runtime, &data, env.runtime.now() + chrono::Duration::hours(1)).await;
+    let data = env.data(env.set::<Record>().build(Record::new("at"))).await;
+    let direct = env.adapter.enqueue_at(&data, env.runtime.now() + chrono::Duration::hours(1)).await;
     let paused = env.inspector().pause("caps").await;
     if capabilities.scheduling {
         assert_eq!(env.find(&through_runtime.unwrap().provider_job_id.unwrap()).await.state, JobState::Scheduled);
@@ -165,13 +162,12 @@ pub async fn unsupported_capability_is_not_supported(fixture: Fixture) {
     // The same adapter with scheduling masked: the runtime refuses before storing anything.
     let masked = Runtime::builder()
         .shared_adapter(Arc::new(Masked(env.adapter.clone())))
-        .registry(crate::conformance::jobs::registry())
+        .registry(crate::jobs::registry())
         .build()
         .unwrap();
-    let refused =
-        crate::enqueue::ConfiguredJob::<Record>::new().runtime(&masked).wait(HOUR).enqueue(Record::new("masked")).await;
+    let refused = ConfiguredJob::<Record>::new().runtime(&masked).wait(HOUR).enqueue(Record::new("masked")).await;
     assert!(matches!(refused, Err(Error::NotSupported { .. })), "masked scheduling: {refused:?}");
-    let refused = masked.adapter().enqueue_at(&masked, &data, masked.now()).await;
+    let refused = masked.adapter().enqueue_at(&data, masked.now()).await;
     assert!(matches!(refused, Err(Error::NotSupported { .. })), "masked enqueue_at: {refused:?}");
     let stored = if capabilities.scheduling { 2 } else { 0 };
     assert_eq!(env.inspector().counts().await.unwrap().pending(), before + stored, "a refused job was stored");
@@ -190,16 +186,8 @@ impl Adapter for Masked {
         Capabilities { durable: self.0.capabilities().durable, ..Capabilities::default() }
     }
 
-    fn enqueue<'a>(&'a self, runtime: &'a Runtime, job: &'a JobData) -> BoxFuture<'a, Result<Option<String>, Error>> {
-        self.0.enqueue(runtime, job)
-    }
-
-    fn enqueue_all<'a>(
-        &'a self,
-        runtime: &'a Runtime,
-        jobs: &'a [JobData],
-    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
-        self.0.enqueue_all(runtime, jobs)
+    fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+        self.0.enqueue_all(jobs)
     }
 
     fn backend(&self) -> Option<&dyn Backend> {

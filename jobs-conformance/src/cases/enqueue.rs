@@ -3,12 +3,11 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use crate::conformance::Fixture;
-use crate::conformance::env::{Env, Start, provider_id};
-use crate::conformance::jobs::{Echo, Record};
-use crate::enqueue::PendingJob;
-use crate::inspect::JobState;
-use crate::job::Job;
+use crate::Fixture;
+use crate::env::{Env, Start, provider_id};
+use crate::jobs::{Echo, Record};
+use jobs_core::encoding::EncodeContext;
+use jobs_core::{Job, JobState, PendingJob};
 
 /// A job enqueued with a queue and a priority is stored ready, performed once by a worker on that
 /// queue, sees its own id, backend id, queue, priority and first execution, and ends completed.
@@ -53,7 +52,7 @@ pub async fn argument_round_trip(fixture: Fixture) {
         nested: BTreeMap::from([("none".to_owned(), None), ("some".to_owned(), Some(vec![-1, 0, i32::MAX]))]),
         nothing: None,
     };
-    let expected = echo.to_arguments().unwrap();
+    let expected = echo.to_arguments(&EncodeContext::new()).unwrap();
     let id = env.enqueue("arguments", echo.clone()).await;
     assert_eq!(env.find(&id).await.data().unwrap().arguments, expected, "stored arguments are unchanged");
 
@@ -69,7 +68,7 @@ pub async fn argument_round_trip(fixture: Fixture) {
 /// with its own id, queue and schedule; a worker then performs each ready job once.
 pub async fn enqueue_all_stores_every_job(fixture: Fixture) {
     let env = Env::new(fixture);
-    assert!(env.adapter.enqueue_all(&env.runtime, &[]).await.unwrap().is_empty(), "an empty batch stores nothing");
+    assert!(env.adapter.enqueue_all(&[]).await.unwrap().is_empty(), "an empty batch stores nothing");
 
     let mut pending: Vec<PendingJob> = (0..30)
         .map(|n| {

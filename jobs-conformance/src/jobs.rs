@@ -8,11 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::arguments::{ArgumentsReader, to_argument};
-use crate::context::JobContext;
-use crate::error::Error;
-use crate::job::Job;
-use crate::registry::Registry;
+use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
+use jobs_core::{Error, Job, JobContext, Registry};
 
 /// One performed run, as a job saw it.
 #[derive(Clone, Debug)]
@@ -128,7 +125,7 @@ impl Job for Record {
     const NAME: &'static str = "Conformance::Record";
     type Output = ();
 
-    fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+    fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
         Ok(vec![to_argument(Self::NAME, "key", &self.key)?])
     }
 
@@ -160,7 +157,7 @@ impl Job for Echo {
     const NAME: &'static str = "Conformance::Echo";
     type Output = ();
 
-    fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+    fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
         Ok(vec![
             to_argument(Self::NAME, "text", &self.text)?,
             to_argument(Self::NAME, "big", &self.big)?,
@@ -204,7 +201,7 @@ impl Job for FailTimes {
     const NAME: &'static str = "Conformance::FailTimes";
     type Output = Result<(), ConformanceError>;
 
-    fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+    fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
         Ok(vec![to_argument(Self::NAME, "key", &self.key)?, to_argument(Self::NAME, "failures", &self.failures)?])
     }
 
@@ -234,7 +231,7 @@ impl Job for Block {
     const NAME: &'static str = "Conformance::Block";
     type Output = Result<(), ConformanceError>;
 
-    fn to_arguments(&self) -> Result<Vec<Value>, Error> {
+    fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
         Ok(vec![to_argument(Self::NAME, "key", &self.key)?, to_argument(Self::NAME, "cooperative", &self.cooperative)?])
     }
 

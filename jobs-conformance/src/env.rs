@@ -4,14 +4,11 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
-use crate::clock::ManualClock;
-use crate::enqueue::{ConfiguredJob, Enqueued};
-use crate::inspect::{Inspect, JobInfo, JobState};
-use crate::job::Job;
-use crate::retry::{Backoff, RetryPolicy};
-use crate::runtime::Runtime;
-use crate::worker::{Worker, WorkerBuilder, WorkerHandle};
+use jobs_core::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
+use jobs_core::{
+    Backoff, ConfiguredJob, Enqueued, Inspect, Job, JobData, JobInfo, JobState, ManualClock, PendingJob, RetryPolicy,
+    Runtime, Worker, WorkerBuilder, WorkerHandle,
+};
 
 use super::fixture::{Fixture, RawEnqueue};
 use super::jobs::{Probe, registry};
@@ -83,6 +80,12 @@ impl Env {
             .poll_interval(Duration::from_millis(20))
             .shutdown_grace(Duration::from_secs(30))
             .retry_policy(RetryPolicy::retries(2).backoff(Backoff::Fixed(Duration::ZERO)))
+    }
+
+    /// The payload the runtime hands an adapter for `job` (built with [`Env::set`]), without
+    /// storing it anywhere: for cases that call the adapter directly.
+    pub(crate) async fn data(&self, job: PendingJob) -> JobData {
+        job.to_job_data(&self.runtime).expect("the runtime encodes a conformance job")
     }
 
     /// Claims up to `limit` jobs of `queue` directly, as a worker would.
@@ -177,7 +180,7 @@ pub(crate) fn provider_id(enqueued: &Enqueued) -> String {
 
 /// The key (first argument) of a claimed conformance job.
 pub(crate) fn key_of(job: &ClaimedJob) -> String {
-    let data = crate::payload::JobData::from_json(&job.payload).expect("a conformance payload decodes");
+    let data = JobData::from_json(&job.payload).expect("a conformance payload decodes");
     data.arguments.first().and_then(|v| v.as_str()).expect("conformance jobs carry a key").to_owned()
 }
 

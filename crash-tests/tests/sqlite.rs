@@ -11,7 +11,7 @@ use jobs_core::{Inspect, JobState, ListParams};
 use jobs_sqlite::SqliteAdapter;
 
 const JOBS: u64 = 200;
-const WORKER: &str = env!("CARGO_BIN_EXE_jobs-sqlite-crash-worker");
+const WORKER: &str = env!("CARGO_BIN_EXE_sqlite-worker");
 const TIMEOUT: Duration = Duration::from_secs(180);
 
 /// A worker process, killed if the test fails before it exits.

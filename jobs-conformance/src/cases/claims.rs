@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use crate::conformance::Fixture;
-use crate::conformance::env::{Env, Start, key_of, provider_id};
-use crate::conformance::jobs::Record;
-use crate::enqueue::PendingJob;
-use crate::inspect::JobState;
+use crate::Fixture;
+use crate::env::{Env, Start, key_of, provider_id};
+use crate::jobs::Record;
+use jobs_core::{JobState, PendingJob};
 
 /// A worker never runs jobs of a queue it does not listen to; `*` listens to every queue.
 pub async fn queue_isolation(fixture: Fixture) {

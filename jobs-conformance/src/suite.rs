@@ -1,21 +1,21 @@
 //! `conformance_suite!`: one `#[test]` per case for an adapter factory.
 
 /// Stamps out the conformance suite for an adapter: a module `$suite` with one `#[test]` per case
-/// of [`conformance::cases`](crate::conformance::cases), named after the case, each calling
-/// `$factory` (an async function or closure returning a [`Fixture`](crate::conformance::Fixture)
-/// or `Option<Fixture>`) for a fresh adapter. Nothing needs importing; the factory is resolved in
-/// the calling module.
+/// of [`cases`](crate::cases), named after the case, each calling `$factory` (an async function or
+/// closure returning a [`Fixture`](crate::Fixture) or `Option<Fixture>`) for a fresh adapter.
+/// Nothing needs importing; the factory is resolved in the calling module.
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use jobs_core::{ManualClock, adapters::MemoryAdapter, conformance::Fixture};
+/// use jobs_conformance::Fixture;
+/// use jobs_core::{ManualClock, adapters::MemoryAdapter};
 ///
 /// async fn memory() -> Fixture {
 ///     let clock = ManualClock::new(chrono::Utc::now());
 ///     Fixture::new(MemoryAdapter::with_clock(Arc::new(clock.clone()))).clock(clock)
 /// }
 ///
-/// jobs_core::conformance_suite!(memory_conformance, memory);
+/// jobs_conformance::conformance_suite!(memory_conformance, memory);
 /// # fn main() {}
 /// ```
 ///
@@ -59,7 +59,7 @@ macro_rules! __conformance_tests {
         $(
             #[test]
             fn $case() {
-                $crate::conformance::run(stringify!($case), $factory, $crate::conformance::cases::$case);
+                $crate::run(stringify!($case), $factory, $crate::cases::$case);
             }
         )*
     };

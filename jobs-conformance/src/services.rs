@@ -12,7 +12,7 @@ pub const REQUIRE_SERVICES: &str = "JOBS_REQUIRE_SERVICES";
 /// The URL in `variable`, or `default` when it is unset or empty.
 ///
 /// ```
-/// # use jobs_core::conformance::service_url;
+/// # use jobs_conformance::service_url;
 /// let url = service_url("JOBS_TEST_SOMETHING_UNSET", "redis://127.0.0.1:6379");
 /// assert_eq!(url, "redis://127.0.0.1:6379");
 /// ```

@@ -1,9 +1,9 @@
-//! Helper of the crash test (`tests/crash.rs`), not a tool: runs one side of a worker process
-//! on a SQLite jobs file, so that the test can kill it with SIGKILL mid-run.
+//! Helper of the SQLite crash tests (`tests/sqlite.rs`), not a tool: runs one side of a worker
+//! process on a SQLite jobs file, so that the tests can kill it with SIGKILL mid-run.
 //!
 //! ```text
-//! jobs-sqlite-crash-worker enqueue DB COUNT      store COUNT jobs numbered 0..COUNT
-//! jobs-sqlite-crash-worker work DB DIR [--stall] perform jobs until none is left, then exit
+//! sqlite-worker enqueue DB COUNT      store COUNT jobs numbered 0..COUNT
+//! sqlite-worker work DB DIR [--stall] perform jobs until none is left, then exit
 //! ```
 //!
 //! A job appends its number to `DIR/started-PID.log` when it starts and to `DIR/done-PID.log`
@@ -67,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["enqueue", db, count] => runtime.block_on(enqueue(Path::new(db), count.parse()?)),
         ["work", db, dir, rest @ ..] => runtime.block_on(work(Path::new(db), Path::new(dir), rest == ["--stall"])),
-        _ => Err("usage: jobs-sqlite-crash-worker enqueue DB COUNT | work DB DIR [--stall]".into()),
+        _ => Err("usage: sqlite-worker enqueue DB COUNT | work DB DIR [--stall]".into()),
     }
 }
 

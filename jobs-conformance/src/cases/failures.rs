@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use crate::conformance::Fixture;
-use crate::conformance::env::{Env, Start};
-use crate::conformance::jobs::{FailTimes, Record};
-use crate::enqueue::PendingJob;
-use crate::inspect::{JobInfo, JobState};
-use crate::retry::{Backoff, RetryPolicy};
+use crate::Fixture;
+use crate::env::{Env, Start};
+use crate::jobs::{FailTimes, Record};
+use jobs_core::adapter::NewJob;
+use jobs_core::{Backoff, JobInfo, JobState, PendingJob, RetryPolicy};
 
 /// A failed run is retried later; the stored job keeps the error (class, message, attempt) and
 /// the payload's `executions`, which the next run sees counted up.
@@ -71,11 +70,11 @@ pub async fn poison_jobs_go_dead_while_queue_flows(fixture: Fixture) {
             None
         }
     };
-    let (mut unknown, _) =
-        PendingJob::new(Record::new("unknown")).into_data(&env.runtime).expect("a payload for the unknown class");
+    let mut unknown = env.data(env.set::<Record>().build(Record::new("unknown"))).await;
     unknown.job_class = "Conformance::NoSuchJob".to_owned();
     unknown.queue_name = "poison".to_owned();
-    let unknown = env.adapter.enqueue(&env.runtime, &unknown).await.unwrap().expect("a provider job id");
+    let unknown = NewJob::new(unknown).expect("a payload encodes");
+    let unknown = env.adapter.enqueue(&unknown).await.unwrap().expect("a provider job id");
     let fine: Vec<PendingJob> =
         (0..20).map(|n| env.set::<Record>().queue("poison").build(Record::new(format!("fine-{n}")))).collect();
     env.runtime.perform_all_later(fine).await.unwrap();
