@@ -70,5 +70,14 @@ pub mod __private {
         ArgumentsReader, Codec, JobArgument, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, ViaRich, ViaSerde,
         to_argument,
     };
+    pub use crate::context::JobContext;
+    pub use crate::declarations::{
+        AroundEnqueueFn, AroundPerformFn, CallbackResult, Declarations, EnqueueCallbackFn, ErrorHandler,
+        ErrorHandlerFn, Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,
+    };
+    pub use crate::enqueue::{ConfiguredJob, Enqueued};
+    pub use crate::error::{Error, JobError};
+    pub use crate::job::{FromArgs, Job, JobResult};
+    pub use crate::payload::JobData;
     pub use crate::registry::JobRegistration;
 }

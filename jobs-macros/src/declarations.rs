@@ -35,7 +35,7 @@ pub(crate) fn items(krate: &Path, attrs: &JobAttrs) -> TokenStream {
     let (before_perform, after_perform) = (perform("before_perform"), perform("after_perform"));
     quote! {
         #timeout
-        const DECLARATIONS: &'static #krate::Declarations = &#krate::Declarations {
+        const DECLARATIONS: &'static #krate::__private::Declarations = &#krate::__private::Declarations {
             error_handlers: &[#(#handlers),*],
             after_discard: &[#(#after_discard),*],
             before_enqueue: #before_enqueue,
@@ -57,13 +57,13 @@ fn matcher(krate: &Path, matches: &Match) -> TokenStream {
     match matches {
         Match::Type(ty) => quote_spanned! {span_of(ty)=>
             {
-                fn __jobs_matches(error: &#krate::JobError) -> bool {
-                    #krate::JobError::is::<#ty>(error)
+                fn __jobs_matches(error: &#krate::__private::JobError) -> bool {
+                    #krate::__private::JobError::is::<#ty>(error)
                 }
-                __jobs_matches as #krate::Matcher
+                __jobs_matches as #krate::__private::Matcher
             }
         },
-        Match::Predicate(f) => quote_spanned! {span_of(f)=> #f as #krate::Matcher },
+        Match::Predicate(f) => quote_spanned! {span_of(f)=> #f as #krate::__private::Matcher },
     }
 }
 
@@ -71,14 +71,14 @@ fn error_handler(krate: &Path, f: &Path) -> TokenStream {
     quote_spanned! {span_of(f)=>
         {
             fn __jobs_handler<'a>(
-                ctx: &'a #krate::JobContext,
-                error: &'a #krate::JobError,
-            ) -> #krate::BoxFuture<'a, ::core::result::Result<(), #krate::JobError>> {
+                ctx: &'a #krate::__private::JobContext,
+                error: &'a #krate::__private::JobError,
+            ) -> #krate::__private::BoxFuture<'a, ::core::result::Result<(), #krate::__private::JobError>> {
                 ::std::boxed::Box::pin(async move {
-                    #krate::JobResult::into_job_result(#f(ctx, error).await).map(|_| ())
+                    #krate::__private::JobResult::into_job_result(#f(ctx, error).await).map(|_| ())
                 })
             }
-            __jobs_handler as #krate::ErrorHandlerFn
+            __jobs_handler as #krate::__private::ErrorHandlerFn
         }
     }
 }
@@ -86,16 +86,16 @@ fn error_handler(krate: &Path, f: &Path) -> TokenStream {
 /// A `before_*` / `after_*` callback on `&JobData` (enqueue) or `&JobContext` (perform).
 fn callback(krate: &Path, f: &Path, enqueue: bool) -> TokenStream {
     let (subject, alias) = if enqueue {
-        (quote!(#krate::JobData), quote!(#krate::EnqueueCallbackFn))
+        (quote!(#krate::__private::JobData), quote!(#krate::__private::EnqueueCallbackFn))
     } else {
-        (quote!(#krate::JobContext), quote!(#krate::PerformCallbackFn))
+        (quote!(#krate::__private::JobContext), quote!(#krate::__private::PerformCallbackFn))
     };
     quote_spanned! {span_of(f)=>
         {
             fn __jobs_callback<'a>(
                 subject: &'a #subject,
-            ) -> #krate::BoxFuture<'a, ::core::result::Result<(), #krate::Halt>> {
-                ::std::boxed::Box::pin(async move { #krate::CallbackResult::into_flow(#f(subject).await) })
+            ) -> #krate::__private::BoxFuture<'a, ::core::result::Result<(), #krate::__private::Halt>> {
+                ::std::boxed::Box::pin(async move { #krate::__private::CallbackResult::into_flow(#f(subject).await) })
             }
             __jobs_callback as #alias
         }
@@ -105,17 +105,17 @@ fn callback(krate: &Path, f: &Path, enqueue: bool) -> TokenStream {
 fn around(krate: &Path, f: &Path, enqueue: bool) -> TokenStream {
     let (subject, next, error, alias) = if enqueue {
         (
-            quote!(#krate::JobData),
-            quote!(#krate::NextEnqueue<'a>),
-            quote!(#krate::Error),
-            quote!(#krate::AroundEnqueueFn),
+            quote!(#krate::__private::JobData),
+            quote!(#krate::__private::NextEnqueue<'a>),
+            quote!(#krate::__private::Error),
+            quote!(#krate::__private::AroundEnqueueFn),
         )
     } else {
         (
-            quote!(#krate::JobContext),
-            quote!(#krate::NextPerform<'a>),
-            quote!(#krate::JobError),
-            quote!(#krate::AroundPerformFn),
+            quote!(#krate::__private::JobContext),
+            quote!(#krate::__private::NextPerform<'a>),
+            quote!(#krate::__private::JobError),
+            quote!(#krate::__private::AroundPerformFn),
         )
     };
     quote_spanned! {span_of(f)=>
@@ -123,7 +123,7 @@ fn around(krate: &Path, f: &Path, enqueue: bool) -> TokenStream {
             fn __jobs_around<'a>(
                 subject: &'a #subject,
                 next: #next,
-            ) -> #krate::BoxFuture<'a, ::core::result::Result<(), #error>> {
+            ) -> #krate::__private::BoxFuture<'a, ::core::result::Result<(), #error>> {
                 ::std::boxed::Box::pin(#f(subject, next))
             }
             __jobs_around as #alias
@@ -146,11 +146,11 @@ fn handler(krate: &Path, decl: &HandlerDecl) -> TokenStream {
             let wait = match wait {
                 WaitSpec::Fixed(d) => {
                     let nanos = d.as_nanos() as u64;
-                    quote!(#krate::Wait::Fixed(::core::time::Duration::from_nanos(#nanos)))
+                    quote!(#krate::__private::Wait::Fixed(::core::time::Duration::from_nanos(#nanos)))
                 }
-                WaitSpec::PolynomiallyLonger => quote!(#krate::Wait::PolynomiallyLonger),
-                WaitSpec::Exponential => quote!(#krate::Wait::Exponential),
-                WaitSpec::Custom(f) => quote_spanned!(span_of(f)=> #krate::Wait::Custom(#f)),
+                WaitSpec::PolynomiallyLonger => quote!(#krate::__private::Wait::PolynomiallyLonger),
+                WaitSpec::Exponential => quote!(#krate::__private::Wait::Exponential),
+                WaitSpec::Custom(f) => quote_spanned!(span_of(f)=> #krate::__private::Wait::Custom(#f)),
             };
             let attempts = option(*attempts);
             let jitter = option(*jitter);
@@ -158,7 +158,7 @@ fn handler(krate: &Path, decl: &HandlerDecl) -> TokenStream {
             let priority = option(*priority);
             let exhausted = option(with.as_ref().map(|f| error_handler(krate, f)));
             quote! {
-                #krate::ErrorHandler::RetryOn(#krate::RetryOn {
+                #krate::__private::ErrorHandler::RetryOn(#krate::__private::RetryOn {
                     key: #key,
                     matches: #matches,
                     attempts: #attempts,
@@ -173,12 +173,12 @@ fn handler(krate: &Path, decl: &HandlerDecl) -> TokenStream {
         HandlerDecl::DiscardOn { matches, with } => {
             let matches = matcher(krate, matches);
             let handler = option(with.as_ref().map(|f| error_handler(krate, f)));
-            quote!(#krate::ErrorHandler::DiscardOn { matches: #matches, handler: #handler })
+            quote!(#krate::__private::ErrorHandler::DiscardOn { matches: #matches, handler: #handler })
         }
         HandlerDecl::RescueFrom { matches, with } => {
             let matches = matcher(krate, matches);
             let handler = error_handler(krate, with);
-            quote!(#krate::ErrorHandler::RescueFrom { matches: #matches, handler: #handler })
+            quote!(#krate::__private::ErrorHandler::RescueFrom { matches: #matches, handler: #handler })
         }
     }
 }

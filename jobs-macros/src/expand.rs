@@ -51,7 +51,7 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
         let fields = job.arguments().map(|p| &p.ident);
         quote_spanned!(output.span()=> Self::set().perform_now(#(#fields),*).await)
     };
-    let output_value = quote_spanned!(output.span()=> <#output as #krate::JobResult>::Value);
+    let output_value = quote_spanned!(output.span()=> <#output as #krate::__private::JobResult>::Value);
     let fields: Vec<_> = job.arguments().map(|p| &p.ident).collect();
     let types: Vec<_> = job.arguments().map(|p| &p.ty).collect();
     let field_names: Vec<_> = fields.iter().map(|f| f.to_string()).collect();
@@ -73,7 +73,7 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
             {
                 #[allow(unused_imports)]
                 use #krate::__private::{ViaRecord as _, ViaRich as _, ViaSerde as _};
-                (&&&#krate::__private::Codec::<#ty>::new()).encode(<Self as #krate::Job>::NAME, #label, &self.#field)?
+                (&&&#krate::__private::Codec::<#ty>::new()).encode(<Self as #krate::__private::Job>::NAME, #label, &self.#field)?
             }
         }
     });
@@ -134,7 +134,7 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
             /// run as soon as a worker is free; returns its handle.
             #[allow(clippy::too_many_arguments, dead_code)]
             #vis async fn perform_later(#(#fields: #types),*)
-                -> ::core::result::Result<#krate::Enqueued, #krate::Error>
+                -> ::core::result::Result<#krate::__private::Enqueued, #krate::__private::Error>
             {
                 Self::set().perform_later(#(#fields),*).await
             }
@@ -143,7 +143,7 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
             /// included; returns the job's value, or `Error::Job` with its error.
             #[allow(clippy::too_many_arguments, dead_code)]
             #vis async fn perform_now(#(#fields: #types),*)
-                -> ::core::result::Result<#output_value, #krate::Error>
+                -> ::core::result::Result<#output_value, #krate::__private::Error>
             {
                 #perform_now_body
             }
@@ -151,18 +151,18 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
             /// Enqueue options: `wait`, `wait_until`, `queue`, `priority`, then `perform_later`
             /// or `perform_now` with the job's arguments.
             #[allow(dead_code)]
-            #vis fn set() -> #krate::ConfiguredJob<Self, (#(#types,)*)> {
-                #krate::ConfiguredJob::new()
+            #vis fn set() -> #krate::__private::ConfiguredJob<Self, (#(#types,)*)> {
+                #krate::__private::ConfiguredJob::new()
             }
         }
 
-        impl #krate::FromArgs<(#(#types,)*)> for #struct_ident {
+        impl #krate::__private::FromArgs<(#(#types,)*)> for #struct_ident {
             fn from_args((#(#fields,)*): (#(#types,)*)) -> Self {
                 Self { #(#fields),* }
             }
         }
 
-        impl #krate::Job for #struct_ident {
+        impl #krate::__private::Job for #struct_ident {
             const NAME: &'static str = #name;
             const QUEUE: &'static str = #queue;
             const PRIORITY: ::core::option::Option<i32> = #priority;
@@ -171,24 +171,24 @@ fn generate(attrs: &JobAttrs, job: &JobFn) -> TokenStream {
             #declarations
 
             fn to_arguments(&self)
-                -> ::core::result::Result<::std::vec::Vec<#krate::__private::Value>, #krate::Error>
+                -> ::core::result::Result<::std::vec::Vec<#krate::__private::Value>, #krate::__private::Error>
             {
                 ::core::result::Result::Ok(::std::vec![#(#serialize),*])
             }
 
             fn from_arguments(arguments: ::std::vec::Vec<#krate::__private::Value>)
-                -> ::core::result::Result<Self, #krate::Error>
+                -> ::core::result::Result<Self, #krate::__private::Error>
             {
                 #[allow(unused_mut, unused_variables)]
                 let mut reader = #krate::__private::ArgumentsReader::new(
-                    <Self as #krate::Job>::NAME, arguments, #count,
+                    <Self as #krate::__private::Job>::NAME, arguments, #count,
                 )?;
                 ::core::result::Result::Ok(Self { #(#deserialize),* })
             }
 
-            fn perform(self, __jobs_ctx: #krate::JobContext)
+            fn perform(self, __jobs_ctx: #krate::__private::JobContext)
                 -> impl ::core::future::Future<
-                    Output = ::core::result::Result<Self::Output, #krate::Error>,
+                    Output = ::core::result::Result<Self::Output, #krate::__private::Error>,
                 > + ::core::marker::Send
             {
                 async move {
