@@ -1,103 +1,78 @@
 //! Reads the job function's signature: which parameters are serialized and which injected.
 
 use quote::format_ident;
-use syn::{Attribute, FnArg, Ident, ItemFn, Pat, ReturnType, Type, Visibility};
+use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
 
+use super::model::{JobFn, Param, ParamKind};
 use crate::ctxt::Ctxt;
 
 /// The most serialized parameters a job may take (`jobs::MAX_ARGUMENTS`).
 const MAX_ARGUMENTS: usize = 12;
 
-/// How a parameter gets its value when the job runs.
-pub(crate) enum ParamKind {
-    /// Serialized into the payload's `arguments`.
-    Argument,
-    /// `State<T>`, from the runtime.
-    State,
-    /// `&JobContext`.
-    ContextRef,
-    /// `JobContext`, by value.
-    Context,
-}
-
-/// One parameter of the job function.
-pub(crate) struct Param {
-    pub(crate) ident: Ident,
-    pub(crate) ty: Type,
-    pub(crate) kind: ParamKind,
-}
-
-/// The parts of the job function that the expansion needs.
-pub(crate) struct JobFn {
-    pub(crate) vis: Visibility,
-    pub(crate) fn_ident: Ident,
-    pub(crate) struct_ident: Ident,
-    pub(crate) docs: Vec<Attribute>,
-    pub(crate) params: Vec<Param>,
-    pub(crate) output: Type,
-}
-
-impl JobFn {
-    /// Checks the function and reads it, recording every problem in `cx`.
-    pub(crate) fn parse(cx: &mut Ctxt, item: &ItemFn) -> JobFn {
-        let sig = &item.sig;
-        if sig.asyncness.is_none() {
-            cx.error_spanned_by(sig.fn_token, "#[job] functions must be async: write `async fn`");
-        }
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            cx.error_spanned_by(
-                &sig.generics,
-                "#[job] functions cannot be generic: a worker must know the concrete argument types to decode them",
-            );
-        }
-        if let Some(variadic) = &sig.variadic {
-            cx.error_spanned_by(variadic, "#[job] functions cannot be variadic");
-        }
-        let mut params = Vec::new();
-        for input in &sig.inputs {
-            match input {
-                FnArg::Receiver(receiver) => cx.error_spanned_by(
+/// Checks the function and reads it, recording every problem in `cx`.
+pub(crate) fn parse(cx: &Ctxt, item: &ItemFn) -> JobFn {
+    let sig = &item.sig;
+    let mut complete = true;
+    if sig.asyncness.is_none() {
+        cx.error_spanned_by(sig.fn_token, "#[job] functions must be async: write `async fn`");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        complete = false;
+        cx.error_spanned_by(
+            &sig.generics,
+            "#[job] functions cannot be generic: a worker must know the concrete argument types to decode them",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        complete = false;
+        cx.error_spanned_by(variadic, "#[job] functions cannot be variadic");
+    }
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => {
+                complete = false;
+                cx.error_spanned_by(
                     receiver,
                     "#[job] goes on a free function, not a method: remove `self` and pass what the job needs as arguments or `State<T>`",
-                ),
-                FnArg::Typed(typed) => {
-                    let ident = match &*typed.pat {
-                        Pat::Ident(p) if p.subpat.is_none() => p.ident.clone(),
-                        other => {
-                            cx.error_spanned_by(other, "job parameters must be plain names such as `user_id: i64`");
-                            continue;
-                        }
-                    };
-                    if let Some(kind) = kind_of(cx, &typed.ty) {
-                        params.push(Param { ident, ty: (*typed.ty).clone(), kind });
+                )
+            }
+            FnArg::Typed(typed) => {
+                let ident = match &*typed.pat {
+                    Pat::Ident(p) if p.subpat.is_none() => p.ident.clone(),
+                    other => {
+                        complete = false;
+                        cx.error_spanned_by(other, "job parameters must be plain names such as `user_id: i64`");
+                        continue;
                     }
+                };
+                match kind_of(cx, &typed.ty) {
+                    Some(kind) => params.push(Param { ident, ty: (*typed.ty).clone(), kind }),
+                    None => complete = false,
                 }
             }
         }
-        let arguments = params.iter().filter(|p| matches!(p.kind, ParamKind::Argument)).count();
-        if arguments > MAX_ARGUMENTS {
-            cx.error_spanned_by(
-                &sig.inputs,
-                format_args!("a job takes at most {MAX_ARGUMENTS} serialized arguments; group them in a struct"),
-            );
-        }
-        let output = match &sig.output {
-            ReturnType::Default => syn::parse_quote!(()),
-            ReturnType::Type(_, ty) => (**ty).clone(),
-        };
-        JobFn {
-            vis: item.vis.clone(),
-            fn_ident: sig.ident.clone(),
-            struct_ident: format_ident!("{}", upper_camel(&sig.ident), span = sig.ident.span()),
-            docs: item.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect(),
-            params,
-            output,
-        }
     }
-
-    /// The serialized parameters, in order.
-    pub(crate) fn arguments(&self) -> impl Iterator<Item = &Param> {
-        self.params.iter().filter(|p| matches!(p.kind, ParamKind::Argument))
+    let arguments = params.iter().filter(|p| matches!(p.kind, ParamKind::Argument)).count();
+    if arguments > MAX_ARGUMENTS {
+        cx.error_spanned_by(
+            &sig.inputs,
+            format_args!("a job takes at most {MAX_ARGUMENTS} serialized arguments; group them in a struct"),
+        );
+    }
+    let output = match &sig.output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    JobFn {
+        vis: item.vis.clone(),
+        fn_ident: sig.ident.clone(),
+        struct_ident: format_ident!("{}", upper_camel(&sig.ident), span = sig.ident.span()),
+        docs: item.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect(),
+        params,
+        output,
+        is_async: sig.asyncness.is_some(),
+        complete,
     }
 }
 
@@ -110,7 +85,7 @@ fn last_segment(ty: &Type) -> Option<String> {
     }
 }
 
-fn kind_of(cx: &mut Ctxt, ty: &Type) -> Option<ParamKind> {
+fn kind_of(cx: &Ctxt, ty: &Type) -> Option<ParamKind> {
     match ty {
         Type::Reference(reference) => {
             if last_segment(&reference.elem).as_deref() == Some("JobContext") {
@@ -170,9 +145,9 @@ mod tests {
         let item: ItemFn = syn::parse_quote! {
             async fn f(a: String, s: State<Pool>, c: &JobContext, d: jobs::JobContext) {}
         };
-        let mut cx = Ctxt::default();
-        let f = JobFn::parse(&mut cx, &item);
-        assert!(cx.finish().is_none());
+        let cx = Ctxt::new();
+        let f = parse(&cx, &item);
+        assert!(cx.check().is_ok());
         let kinds: Vec<_> = f.params.iter().map(|p| std::mem::discriminant(&p.kind)).collect();
         assert_eq!(kinds[0], std::mem::discriminant(&ParamKind::Argument));
         assert_eq!(kinds[1], std::mem::discriminant(&ParamKind::State));
@@ -184,9 +159,9 @@ mod tests {
     #[test]
     fn suggests_owned_types_for_references() {
         let item: ItemFn = syn::parse_quote! { async fn f(a: &str, b: &[u8]) {} };
-        let mut cx = Ctxt::default();
-        JobFn::parse(&mut cx, &item);
-        let messages: Vec<String> = cx.finish().unwrap().into_iter().map(|e| e.to_string()).collect();
+        let cx = Ctxt::new();
+        parse(&cx, &item);
+        let messages: Vec<String> = cx.check().unwrap_err().into_iter().map(|e| e.to_string()).collect();
         assert!(messages[0].ends_with("take `String` instead"), "{messages:?}");
         assert!(messages[1].ends_with("take `Vec<u8>` instead"), "{messages:?}");
     }
