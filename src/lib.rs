@@ -168,8 +168,8 @@ pub use jobs_redis as redis;
 /// | `name` | `"Name"` | stable wire name (`job_class`); default the struct name |
 /// | `log_arguments` | `false` | keep arguments out of logs, spans and events |
 /// | `timeout` | `"30s"`, `"500ms"`, `"5m"` | a run taking longer fails with [`TimeoutError`] |
-/// | `retry_on(E, ..)` | see below | retry when the job fails with an `E` |
-/// | `discard_on(E, with = f)` | | drop the job when it fails with an `E` (`f` is optional) |
+/// | `retry_on(E, ..)` | see below | retry when the job fails with an `E` (or any of `E1, E2, ..`) |
+/// | `discard_on(E, with = f)` | | drop the job when it fails with an `E` (or any of `E1, E2, ..`; `f` is optional) |
 /// | `rescue_from(E, with = f)` | | `f` handles the error; `Ok` swallows it, `Err` raises another |
 /// | `after_discard` | `f` or `[f, g]` | called when a job is discarded |
 /// | `before_enqueue`, `after_enqueue` | `f` or `[f, g]` | `async fn(&JobData) -> ()` or `Result<(), Halt>` |
@@ -185,7 +185,9 @@ pub use jobs_redis as redis;
 /// counts runs (default 5); `wait` is a duration (default `"3s"`, plus `rand × d × jitter`),
 /// `polynomially_longer` (`n⁴ + 2 s` plus jitter), `exponential` (`2ⁿ s` plus jitter), or a
 /// `fn(u32) -> Duration` (no jitter), where `n` counts this declaration's matches (kept in the
-/// payload's `exception_executions`). A retry is a new enqueue with the same job id. When attempts
+/// payload's `exception_executions`). `retry_on(A, B, ..)` is one declaration with one counter
+/// for its types, as Rails' `retry_on A, B` is (its key is `[A, B]`, as Rails writes it). A retry
+/// is a new enqueue with the same job id. When attempts
 /// run out, `with` is called (`async fn(&JobContext, &JobError)` returning `()` or a `Result`);
 /// without it `after_discard` runs and the error goes on to the worker's retry policy.
 ///

@@ -1,7 +1,7 @@
 //! The `#[job]` attribute; use it through the `jobs` crate, which documents it.
 //!
-//! [`parse`] reads the attribute and the function into a plain model, collecting every mistake in
-//! a [`ctxt::Ctxt`]; [`expand`] turns the model into tokens. Both work on `proc_macro2` so they
+//! `parse` reads the attribute and the function into a plain model, collecting every mistake in
+//! a `ctxt::Ctxt`; `expand` turns the model into tokens. Both work on `proc_macro2` so they
 //! can be unit-tested without a compiler.
 
 use proc_macro::TokenStream;
