@@ -17,7 +17,7 @@ use crate::contract::{Adapter, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ti
 use crate::contract::{Error, JobError};
 use crate::perform::execution::execute_payload;
 use crate::perform::retry::RetryPolicy;
-use crate::runtime::Executed;
+use crate::runtime::{Executed, instrument};
 use crate::runtime::Runtime;
 
 pub use background::shutdown_signal;
@@ -295,7 +295,7 @@ impl JobRun {
         match retry_in {
             Some(delay) => tracing::info!(
                 target: "jobs", provider_job_id = %job.ticket.id,
-                "Retrying {class} in {} seconds, due to a {}", delay.as_secs(), error.class()
+                "Retrying {class} in {} seconds, due to a {}", instrument::seconds(delay), error.class()
             ),
             None => tracing::error!(
                 target: "jobs", provider_job_id = %job.ticket.id,
