@@ -91,6 +91,18 @@ pub enum Error {
     /// A job run in place (perform_now, inline adapter, test helpers) failed.
     #[error("{0}")]
     Job(JobError),
+    /// A job run by `perform_now` failed, its `rescue_from`, `retry_on` or `discard_on` handled
+    /// the error, and the job has a value to return that it never produced. A job returning `()`
+    /// or `Result<(), E>` returns `Ok(())` instead, as Rails' `perform_now` returns normally.
+    #[error("{job} failed and its error was {}: {error}", outcome.as_str())]
+    Handled {
+        /// The job class.
+        job: String,
+        /// What became of the error: `Rescued`, `Retried` or `Discarded`.
+        outcome: super::events::Outcome,
+        /// The error that was handled.
+        error: JobError,
+    },
     /// A `before_enqueue` or `before_perform` callback halted the job.
     #[error("{job} was halted by callback `{callback}`{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     Halted {

@@ -155,7 +155,7 @@ pub(crate) fn discarded(runtime: &Runtime, adapter: &str, data: &JobData, log_ar
 pub(crate) fn halted(data: &JobData, callback: &str, reason: Option<&str>) {
     tracing::info!(
         target: "jobs",
-        "Halted {} (Job ID: {}) in a before_perform callback `{callback}`{}",
+        "Halted {} (Job ID: {}) in callback `{callback}`{}",
         data.job_class,
         data.job_id,
         reason.map(|r| format!(": {r}")).unwrap_or_default()
