@@ -103,7 +103,8 @@ pub enum Error {
         /// The error that was handled.
         error: JobError,
     },
-    /// A `before_enqueue` or `before_perform` callback halted the job.
+    /// A `before_enqueue` or `before_perform` callback halted the job, or an `around_perform`
+    /// returned without calling `next`.
     #[error("{job} was halted by callback `{callback}`{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     Halted {
         /// The job class.
