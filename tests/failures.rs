@@ -375,3 +375,21 @@ async fn after_discard_runs_after_an_exhausted_retry_on_handler() {
     );
     assert!(memory.dead().is_empty());
 }
+
+/// Fails with an `anyhow::Error`: one carrying a typed error, or one made from a message.
+#[job]
+async fn fail_anyhow(message_only: bool) -> anyhow::Result<()> {
+    if message_only { Err(anyhow::anyhow!("again")) } else { Err(anyhow::Error::new(Quota)) }
+}
+
+#[tokio::test]
+async fn an_anyhow_error_records_the_class_of_the_error_it_carries() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    for (message_only, class, message) in [(false, "Quota", "quota exceeded"), (true, "RuntimeError", "again")] {
+        match rt.scope(FailAnyhow::perform_now(message_only)).await {
+            Err(jobs::Error::Job(error)) => assert_eq!((error.class(), error.message().as_str()), (class, message)),
+            other => panic!("expected Error::Job, got {other:?}"),
+        }
+    }
+}

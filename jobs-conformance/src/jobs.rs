@@ -232,7 +232,10 @@ impl Job for FailBoxed {
     type Output = Result<(), BoxError>;
 
     fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
-        Ok(vec![to_argument(Self::NAME, "key", &self.key)?, to_argument(Self::NAME, "message_only", &self.message_only)?])
+        Ok(vec![
+            to_argument(Self::NAME, "key", &self.key)?,
+            to_argument(Self::NAME, "message_only", &self.message_only)?,
+        ])
     }
 
     fn from_arguments(arguments: Vec<Value>) -> Result<Self, Error> {

@@ -17,8 +17,8 @@ use crate::contract::{Adapter, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ti
 use crate::contract::{Error, JobError};
 use crate::perform::execution::execute_payload;
 use crate::perform::retry::RetryPolicy;
-use crate::runtime::{Ending, Executed, instrument};
 use crate::runtime::Runtime;
+use crate::runtime::{Ending, Executed, instrument};
 
 pub use background::shutdown_signal;
 use background::{flush_reports, heartbeat, join_all};

@@ -84,11 +84,7 @@ pub(crate) async fn execute(runtime: &Runtime, mut data: JobData, ending: Ending
 }
 
 /// The type-erased entry point a registration stores for job type `J`.
-pub(crate) fn execute_erased<J: Job>(
-    runtime: Runtime,
-    data: JobData,
-    ending: Ending,
-) -> BoxFuture<'static, Executed> {
+pub(crate) fn execute_erased<J: Job>(runtime: Runtime, data: JobData, ending: Ending) -> BoxFuture<'static, Executed> {
     Box::pin(async move {
         let adapter = runtime.adapter().name().to_owned();
         perform_job::<J>(&runtime, &adapter, data, None, ending).await.0

@@ -75,12 +75,7 @@ impl JobRegistration {
     }
 
     /// Decodes the arguments and performs the job, with its callbacks and error handling.
-    pub(crate) fn execute(
-        &self,
-        runtime: Runtime,
-        data: JobData,
-        ending: Ending,
-    ) -> BoxFuture<'static, Executed> {
+    pub(crate) fn execute(&self, runtime: Runtime, data: JobData, ending: Ending) -> BoxFuture<'static, Executed> {
         (self.execute)(runtime, data, ending)
     }
 }
