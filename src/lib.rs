@@ -171,7 +171,7 @@ pub use jobs_redis as redis;
 /// | `retry_on(E, ..)` | see below | retry when the job fails with an `E` (or any of `E1, E2, ..`) |
 /// | `discard_on(E, with = f)` | | drop the job when it fails with an `E` (or any of `E1, E2, ..`; `f` is optional) |
 /// | `rescue_from(E, with = f)` | | `f` handles the error; `Ok` swallows it, `Err` raises another |
-/// | `after_discard` | `f` or `[f, g]` | called when a job is discarded |
+/// | `after_discard` | `f` or `[f, g]` | called whenever the job ends unsuccessfully (see below) |
 /// | `before_enqueue`, `after_enqueue` | `f` or `[f, g]` | `async fn(&JobData) -> ()` or `Result<(), Halt>` |
 /// | `around_enqueue` | `f` or `[f, g]` | `async fn(&JobData, NextEnqueue<'_>) -> Result<(), Error>` |
 /// | `before_perform`, `after_perform` | `f` or `[f, g]` | `async fn(&JobContext) -> ()` or `Result<(), Halt>` |
@@ -188,15 +188,40 @@ pub use jobs_redis as redis;
 /// payload's `exception_executions`). `retry_on(A, B, ..)` is one declaration with one counter
 /// for its types, as Rails' `retry_on A, B` is (its key is `[A, B]`, as Rails writes it). A retry
 /// is a new enqueue with the same job id. When attempts
-/// run out, `with` is called (`async fn(&JobContext, &JobError)` returning `()` or a `Result`);
-/// without it `after_discard` runs and the error goes on to the worker's retry policy.
+/// run out, `with` is called (`async fn(&JobContext, &JobError)` returning `()` or a `Result`)
+/// and the job is discarded; without it the error goes on to the worker's retry policy.
+///
+/// Matching by type works when the job's error type is, or carries in its source chain, the
+/// declared type: `Result<(), E>`, or `Box<dyn Error + Send + Sync>` holding an `E`. A bare
+/// message (`Result<_, String>`, `Err("..".into())`) has no type to match, and neither has the
+/// error inside an `anyhow::Error` (anyhow hides it from `source()`): match those with
+/// `matches = predicate`, e.g. `fn transient(e: &JobError) -> bool { e.message().contains("timeout") }`.
+/// The class recorded in the retry history and the dead set is the error's own: the type path of
+/// `E`, the carried error's name for a box (`Rejected`), `RuntimeError` for a bare message
+/// (Ruby's class for `raise "message"`); see [`JobError::from_error`].
+///
+/// `after_discard` runs, as in Rails 7.1+, whenever the job ends without success: after
+/// `discard_on` (and its `with`), after an exhausted `retry_on` (after its `with`), and for an
+/// error nothing handled once nothing will retry it: when the worker's [`RetryPolicy`] gives up
+/// and moves the job to the dead set, or at once under `perform_now` and the inline and test
+/// adapters. It does not run while the worker's policy still retries the job.
+///
+/// `perform_now` returns `Ok` when a declaration handled the error, as Rails' does: after
+/// `rescue_from`, after `discard_on`, and when `retry_on` enqueued a retry. A job with a value
+/// (`Result<T, E>`, `T` not `()`) has none to return then, and gets [`Error::Handled`] with the
+/// handled error. An error nothing handled is [`Error::Job`].
 ///
 /// Precedence, as in Rails: when a job fails, the error handlers are tried from the **last**
-/// declared to the first, and the first that matches handles the error. Callbacks run in the order
-/// declared, inside global [`Middleware`]: `before_*`, then `around_*` (outermost first), the job,
-/// then `after_*` (after a successful perform only). A `before_*` that returns `Err(Halt)` halts:
-/// an enqueue returns [`Error::Halted`] naming the callback; a perform is skipped and recorded,
-/// not retried. Bulk enqueues ([`perform_all_later`]) skip enqueue callbacks, as Rails does.
+/// declared to the first, and the first that matches handles the error. Callbacks run inside
+/// global [`Middleware`] (which stands where Rails has callbacks declared on `ApplicationJob`):
+/// `before_*` in the order declared, global ones first; then `around_*` (global ones outermost,
+/// then the job's in the order declared), the job; then `after_*` (after a successful perform
+/// only) from the **last** declared to the first, the job's own before global ones, as
+/// ActiveSupport runs after callbacks. A `before_*` that returns `Err(Halt)` halts: an enqueue
+/// returns [`Error::Halted`] naming the callback; a perform is skipped and recorded as halted,
+/// not retried. An `around_perform` that returns without calling `next.run()` halts the perform
+/// the same way ([`Error::Halted`] from `perform_now`, naming it). Bulk enqueues
+/// ([`perform_all_later`]) skip enqueue callbacks, as Rails does.
 ///
 /// Mistakes are compile errors that point at the offending token and name the valid keys; all
 /// are reported in one compile.

@@ -157,3 +157,86 @@ async fn a_halting_before_perform_skips_the_job_without_retrying_it() {
     let error = rt.scope(Watched::perform_now("skip".into())).await.unwrap_err();
     assert_eq!(error.to_string(), "Watched was halted by callback `check_perform`: skip label");
 }
+
+/// Its `around_perform` lets the job run only for the label "go".
+#[job(around_perform = gate)]
+async fn gated(label: String, log: State<Log>) {
+    log.push(format!("perform {label}"));
+}
+
+async fn gate(ctx: &JobContext, next: NextPerform<'_>) -> Result<(), JobError> {
+    if ctx.data().arguments[0] == "go" {
+        next.run().await
+    } else {
+        ctx.state::<Log>().unwrap().push("gate closed");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_around_perform_that_does_not_call_next_halts_the_job() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    rt.scope(async {
+        Gated::perform_later("stop".into()).await.unwrap();
+        Gated::perform_later("go".into()).await.unwrap();
+    })
+    .await;
+    let w = worker(&rt, &["default"], 1);
+    eventually("the second job performed", || log(&rt).lines().contains(&"perform go".to_owned())).await;
+    eventually("queue empty", || memory.pending() == 0).await;
+    w.shutdown().await.unwrap();
+    assert_eq!(log(&rt).lines(), ["gate closed", "perform go"], "skipped once, not retried");
+    assert!(memory.dead().is_empty(), "a skipped job is no failure");
+
+    let error = rt.scope(Gated::perform_now("stop".into())).await.unwrap_err();
+    assert_eq!(error.to_string(), "Gated was halted by callback `gate`");
+}
+
+/// Two of each after callback, to show their order.
+#[job(after_enqueue = [after_enqueue_1, after_enqueue_2], after_perform = [after_perform_1, after_perform_2])]
+async fn ordered(log: State<Log>) {
+    log.push("perform");
+}
+
+async fn after_enqueue_1(_: &JobData) {
+    log_of_current().push("after_enqueue 1");
+}
+
+async fn after_enqueue_2(_: &JobData) {
+    log_of_current().push("after_enqueue 2");
+}
+
+async fn after_perform_1(ctx: &JobContext) {
+    ctx.state::<Log>().unwrap().push("after_perform 1");
+}
+
+async fn after_perform_2(ctx: &JobContext) {
+    ctx.state::<Log>().unwrap().push("after_perform 2");
+}
+
+#[tokio::test]
+async fn after_callbacks_run_last_declared_first_then_global_ones_as_in_active_job() {
+    let jobs = TestAdapter::new();
+    let rt = audited(jobs.clone());
+    rt.scope(async {
+        Ordered::perform_later().await.unwrap();
+        jobs.perform_enqueued_jobs(JobFilter::any()).await.unwrap();
+    })
+    .await;
+    assert_eq!(
+        log(&rt).lines(),
+        [
+            "global before_enqueue",
+            "after_enqueue 2",
+            "after_enqueue 1",
+            "global after_enqueue",
+            "global around_perform in",
+            "perform",
+            "global around_perform out",
+            "after_perform 2",
+            "after_perform 1",
+            "global after_perform",
+        ]
+    );
+}

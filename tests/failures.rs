@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{Log, eventually, log, runtime, worker, worker_with};
 use jobs::adapters::{JobFilter, TestAdapter};
 use jobs::prelude::*;
-use jobs::{DeserializationError, JobError, PanicError, RetryPolicy, TimeoutError};
+use jobs::{DeserializationError, JobError, Outcome, PanicError, RetryPolicy, TimeoutError};
 
 #[derive(Debug, thiserror::Error)]
 #[error("smtp server busy")]
@@ -249,4 +249,147 @@ async fn discard_on_applies_to_arguments_that_cannot_be_decoded() {
     w.shutdown().await.unwrap();
     assert_eq!(log(&rt).lines(), ["hello ada"]);
     assert!(memory.dead().is_empty(), "the undecodable job was discarded, not retried into the dead set");
+}
+
+/// Fails with an error that nothing handles, boxed or as a bare message.
+#[job]
+async fn fail_boxed(message_only: bool) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if message_only { Err("again".into()) } else { Err(Box::new(Quota)) }
+}
+
+#[job]
+async fn fail_with_message() -> Result<(), String> {
+    Err("again".to_owned())
+}
+
+#[tokio::test]
+async fn the_dead_set_records_the_class_of_the_error_not_of_its_box() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    rt.scope(async {
+        FailBoxed::perform_later(false).await.unwrap();
+        FailBoxed::perform_later(true).await.unwrap();
+        FailWithMessage::perform_later().await.unwrap();
+    })
+    .await;
+    let w = worker_with(&rt, &["default"], 1, RetryPolicy::none());
+    eventually("three dead", || memory.dead().len() == 3).await;
+    w.shutdown().await.unwrap();
+    let mut recorded: Vec<(String, String)> =
+        memory.dead().into_iter().map(|(_, errors)| (errors[0].class.clone(), errors[0].message.clone())).collect();
+    recorded.sort();
+    let pair = |class: &str, message: &str| (class.to_owned(), message.to_owned());
+    assert_eq!(
+        recorded,
+        [pair("Quota", "quota exceeded"), pair("RuntimeError", "again"), pair("RuntimeError", "again")],
+        "a boxed error keeps its class; a bare message is a RuntimeError, its message unprefixed"
+    );
+}
+
+#[tokio::test]
+async fn perform_now_returns_normally_when_a_declaration_handled_the_error() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    rt.scope(async {
+        SyncAccount::perform_now().await.expect("rescue_from handled it");
+        Notify::perform_now("bounce".into()).await.expect("discard_on handled it");
+        Deliver::perform_now("eve".into()).await.expect("retry_on enqueued a retry");
+    })
+    .await;
+    assert_eq!(memory.pending(), 1, "the retry is enqueued");
+    assert_eq!(
+        log(&rt).lines()[..4],
+        ["sync", "rescued quota exceeded", "notify bounce", "rejected: address rejected"],
+        "the handlers ran"
+    );
+}
+
+/// Has a value to return, which a rescued run never produced.
+#[job(rescue_from(Quota, with = over_quota))]
+async fn quota_left(log: State<Log>) -> Result<u32, Quota> {
+    log.push("sync");
+    Err(Quota)
+}
+
+#[tokio::test]
+async fn perform_now_of_a_job_with_a_value_reports_the_handled_error() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    let error = rt.scope(QuotaLeft::perform_now()).await.unwrap_err();
+    match error {
+        jobs::Error::Handled { job, outcome, error } => {
+            assert_eq!((job.as_str(), outcome), ("QuotaLeft", Outcome::Rescued));
+            assert!(error.is::<Quota>());
+        }
+        other => panic!("expected Error::Handled, got {other:?}"),
+    }
+    assert_eq!(log(&rt).lines(), ["sync", "rescued quota exceeded"]);
+}
+
+/// Fails every time, with nothing to handle it.
+#[job(after_discard = note_discard)]
+async fn always_fails(log: State<Log>, ctx: &JobContext) -> Result<(), Quota> {
+    log.push(format!("run {}", ctx.executions()));
+    Err(Quota)
+}
+
+#[tokio::test]
+async fn after_discard_runs_once_when_the_worker_policy_gives_up() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    rt.scope(AlwaysFails::perform_later()).await.unwrap();
+    let w = worker_with(&rt, &["default"], 1, RetryPolicy::retries(2).backoff(jobs::Backoff::Fixed(Duration::ZERO)));
+    eventually("dead", || memory.dead().len() == 1).await;
+    eventually("after_discard", || log(&rt).lines().len() == 4).await;
+    w.shutdown().await.unwrap();
+    assert_eq!(
+        log(&rt).lines(),
+        ["run 1", "run 2", "run 3", "after_discard: quota exceeded"],
+        "not while the policy still retries, once when the job goes dead"
+    );
+
+    let rt = runtime(&memory);
+    rt.scope(AlwaysFails::perform_now()).await.unwrap_err();
+    assert_eq!(log(&rt).lines(), ["run 1", "after_discard: quota exceeded"], "perform_now ends the job too");
+}
+
+/// Always fails; two attempts, then the handler, then after_discard.
+#[job(retry_on(SmtpBusy, attempts = 2, wait = "0s", with = give_up), after_discard = note_discard)]
+async fn deliver_with_handler_and_after_discard(log: State<Log>) -> Result<(), SmtpBusy> {
+    log.push("try");
+    Err(SmtpBusy)
+}
+
+#[tokio::test]
+async fn after_discard_runs_after_an_exhausted_retry_on_handler() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    rt.scope(DeliverWithHandlerAndAfterDiscard::perform_later()).await.unwrap();
+    let w = worker(&rt, &["default"], 1);
+    eventually("after_discard", || log(&rt).lines().len() == 4).await;
+    eventually("queue empty", || memory.pending() == 0).await;
+    w.shutdown().await.unwrap();
+    assert_eq!(
+        log(&rt).lines(),
+        ["try", "try", "gave up after 2 runs: smtp server busy", "after_discard: smtp server busy"]
+    );
+    assert!(memory.dead().is_empty());
+}
+
+/// Fails with an `anyhow::Error`: one carrying a typed error, or one made from a message.
+#[job]
+async fn fail_anyhow(message_only: bool) -> anyhow::Result<()> {
+    if message_only { Err(anyhow::anyhow!("again")) } else { Err(anyhow::Error::new(Quota)) }
+}
+
+#[tokio::test]
+async fn an_anyhow_error_records_the_class_of_the_error_it_carries() {
+    let memory = MemoryAdapter::new();
+    let rt = runtime(&memory);
+    for (message_only, class, message) in [(false, "Quota", "quota exceeded"), (true, "RuntimeError", "again")] {
+        match rt.scope(FailAnyhow::perform_now(message_only)).await {
+            Err(jobs::Error::Job(error)) => assert_eq!((error.class(), error.message().as_str()), (class, message)),
+            other => panic!("expected Error::Job, got {other:?}"),
+        }
+    }
 }

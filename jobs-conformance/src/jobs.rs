@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
-use jobs_core::{Error, Job, JobContext, Registry};
+use jobs_core::{BoxError, Error, Job, JobContext, Registry};
 
 /// One performed run, as a job saw it.
 #[derive(Clone, Debug)]
@@ -219,6 +219,37 @@ impl Job for FailTimes {
     }
 }
 
+/// Always fails with a boxed error: a boxed [`ConformanceError`], or (`message_only`) a bare
+/// message, as `Err("..".into())` makes one.
+#[derive(Debug)]
+pub(crate) struct FailBoxed {
+    pub(crate) key: String,
+    pub(crate) message_only: bool,
+}
+
+impl Job for FailBoxed {
+    const NAME: &'static str = "Conformance::FailBoxed";
+    type Output = Result<(), BoxError>;
+
+    fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
+        Ok(vec![
+            to_argument(Self::NAME, "key", &self.key)?,
+            to_argument(Self::NAME, "message_only", &self.message_only)?,
+        ])
+    }
+
+    fn from_arguments(arguments: Vec<Value>) -> Result<Self, Error> {
+        let mut reader = ArgumentsReader::new(Self::NAME, arguments, 2)?;
+        Ok(FailBoxed { key: reader.next("key")?, message_only: reader.next("message_only")? })
+    }
+
+    async fn perform(self, ctx: JobContext) -> Result<Self::Output, Error> {
+        ctx.state::<Probe>()?.record(&self.key, &ctx);
+        let message = format!("{} failed", self.key);
+        Ok(Err(if self.message_only { message.into() } else { Box::new(ConformanceError(message)) }))
+    }
+}
+
 /// Waits until the probe's gate opens, then records its run. On a stop signal a cooperative one
 /// gives up with an error; a stubborn one keeps waiting until it is abandoned.
 #[derive(Debug)]
@@ -264,6 +295,7 @@ pub(crate) fn registry() -> Registry {
         .and_then(|r| r.register::<Echo>())
         .and_then(|r| r.register::<FailTimes>())
         .and_then(|r| r.register::<Block>())
+        .and_then(|r| r.register::<FailBoxed>())
         .expect("conformance jobs have distinct names");
     registry
 }

@@ -14,5 +14,5 @@ mod registry;
 
 pub use handle::Runtime;
 pub(crate) use handle::RuntimeParts;
-pub(crate) use registry::Executed;
+pub(crate) use registry::{Ending, Executed};
 pub use registry::{JobRegistration, Registry};

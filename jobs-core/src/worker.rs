@@ -17,8 +17,8 @@ use crate::contract::{Adapter, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ti
 use crate::contract::{Error, JobError};
 use crate::perform::execution::execute_payload;
 use crate::perform::retry::RetryPolicy;
-use crate::runtime::Executed;
 use crate::runtime::Runtime;
+use crate::runtime::{Ending, Executed, instrument};
 
 pub use background::shutdown_signal;
 use background::{flush_reports, heartbeat, join_all};
@@ -267,8 +267,8 @@ impl JobRun {
     async fn run(self, job: ClaimedJob) {
         // The job runs with the worker's runtime as the current one, so that what it enqueues
         // goes where the worker's jobs come from, installed runtime or not.
-        let executed =
-            self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, self.stop.clone())).await;
+        let ending = Ending { stop: self.stop.clone(), last_run: self.retry.last_run(job.attempt) };
+        let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown
         }
@@ -295,7 +295,7 @@ impl JobRun {
         match retry_in {
             Some(delay) => tracing::info!(
                 target: "jobs", provider_job_id = %job.ticket.id,
-                "Retrying {class} in {} seconds, due to a {}", delay.as_secs(), error.class()
+                "Retrying {class} in {} seconds, due to a {}", instrument::seconds(delay), error.class()
             ),
             None => tracing::error!(
                 target: "jobs", provider_job_id = %job.ticket.id,

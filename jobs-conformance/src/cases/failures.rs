@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::Fixture;
 use crate::env::{Env, Start};
-use crate::jobs::{FailTimes, Record};
+use crate::jobs::{FailBoxed, FailTimes, Record};
 use jobs_core::adapter::NewJob;
 use jobs_core::{Backoff, JobInfo, JobState, PendingJob, RetryPolicy};
 
@@ -57,6 +57,26 @@ pub async fn exhausted_attempts_go_dead_with_error(fixture: Fixture) {
     assert_eq!(env.find(&id).await.state, JobState::Dead, "a dead job stays dead");
     let counts = env.inspector().counts().await.unwrap();
     assert_eq!(counts.get("doomed", JobState::Dead), 1, "{counts:?}");
+}
+
+/// A dead job's error history names the class of the error that happened, not the box it came
+/// in: a boxed `ConformanceError` is a `ConformanceError`, a bare message a `RuntimeError` (as
+/// Ruby names `raise "message"`), each with its message as it was.
+pub async fn dead_job_records_the_boxed_error_class(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let boxed = env.enqueue("boxed", FailBoxed { key: "boxed".into(), message_only: false }).await;
+    let message = env.enqueue("boxed", FailBoxed { key: "message".into(), message_only: true }).await;
+    let worker = env.worker(&["boxed"]).retry_policy(RetryPolicy::none()).start();
+    let boxed = env.wait_for_state(&boxed, JobState::Dead).await;
+    let message = env.wait_for_state(&message, JobState::Dead).await;
+    worker.shutdown().await.unwrap();
+
+    let class_and_message = |info: &JobInfo| {
+        assert_eq!(info.errors.len(), 1, "{info:?}");
+        (info.errors[0].class.clone(), info.errors[0].message.clone())
+    };
+    assert_eq!(class_and_message(&boxed), ("ConformanceError".to_owned(), "boxed failed".to_owned()));
+    assert_eq!(class_and_message(&message), ("RuntimeError".to_owned(), "message failed".to_owned()));
 }
 
 /// An undecodable payload and a payload naming an unknown job class fail like any job: they go

@@ -74,7 +74,8 @@ impl NextEnqueue<'_> {
     }
 }
 
-/// The rest of the perform, handed to an `around_perform` callback.
+/// The rest of the perform, handed to an `around_perform` callback. A callback that returns
+/// without running it halts the job: skipped and recorded as halted, not failed.
 pub struct NextPerform<'a>(pub(crate) Box<dyn FnOnce() -> BoxFuture<'a, Result<(), JobError>> + Send + 'a>);
 
 impl NextPerform<'_> {
@@ -150,7 +151,8 @@ pub struct RetryOn {
     pub queue: Option<&'static str>,
     /// Priority for the retry, if not the job's.
     pub priority: Option<i32>,
-    /// Called when attempts run out; without it the error goes on to the worker's policy.
+    /// Called when attempts run out, then `after_discard`; without it the error goes on to the
+    /// worker's policy.
     pub exhausted: Option<ErrorHandlerFn>,
 }
 
@@ -176,12 +178,14 @@ pub enum ErrorHandler {
 }
 
 /// Everything `#[job]` declares besides the job's code. Later declarations of error handlers are
-/// tried first, as in Rails; callbacks run in the order declared.
+/// tried first, as in Rails; `before_*` and `around_*` callbacks run in the order declared,
+/// `after_*` ones from the last declared to the first (ActiveSupport's order).
 #[derive(Clone, Copy, Debug)]
 pub struct Declarations {
     /// `retry_on`, `discard_on`, `rescue_from`, in declaration order.
     pub error_handlers: &'static [ErrorHandler],
-    /// Called when the job is discarded (by `discard_on`, or `retry_on` running out without a handler).
+    /// Called whenever the job ends without success: `discard_on`, an exhausted `retry_on`, or an
+    /// error nothing handled once nothing will retry it (the worker's policy gives up).
     pub after_discard: &'static [ErrorHandlerFn],
     /// Named `before_enqueue` callbacks.
     pub before_enqueue: &'static [(&'static str, EnqueueCallbackFn)],

@@ -91,7 +91,20 @@ pub enum Error {
     /// A job run in place (perform_now, inline adapter, test helpers) failed.
     #[error("{0}")]
     Job(JobError),
-    /// A `before_enqueue` or `before_perform` callback halted the job.
+    /// A job run by `perform_now` failed, its `rescue_from`, `retry_on` or `discard_on` handled
+    /// the error, and the job has a value to return that it never produced. A job returning `()`
+    /// or `Result<(), E>` returns `Ok(())` instead, as Rails' `perform_now` returns normally.
+    #[error("{job} failed and its error was {}: {error}", outcome.as_str())]
+    Handled {
+        /// The job class.
+        job: String,
+        /// What became of the error: `Rescued`, `Retried` or `Discarded`.
+        outcome: super::events::Outcome,
+        /// The error that was handled.
+        error: JobError,
+    },
+    /// A `before_enqueue` or `before_perform` callback halted the job, or an `around_perform`
+    /// returned without calling `next`.
     #[error("{job} was halted by callback `{callback}`{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     Halted {
         /// The job class.
@@ -142,9 +155,36 @@ impl JobError {
         JobError { class: class.into(), source: source.into() }
     }
 
-    /// A job error whose class is the Rust type name of `E`.
+    /// A job error whose class is the Rust type path of `E` (`my_app::SmtpError`).
+    ///
+    /// When `E` only carries another error (`Box<dyn Error + Send + Sync>`, `String`, `&str`,
+    /// `anyhow::Error`, ...), the class is the carried error's. Rust keeps no type name at run
+    /// time, so it is read from the error: the framework's own errors and `std::io::Error` by
+    /// their type, a bare message (`String`, `&str`, `anyhow!("..")`) as `RuntimeError`, as Ruby
+    /// names `raise "message"`, and anything else by the name its `Debug` output starts with
+    /// (`Rejected` for a `#[derive(Debug)] struct Rejected`, the variant's name for an enum). An
+    /// error whose `Debug` names no type is a `RuntimeError` too.
+    ///
+    /// ```
+    /// # use jobs_core::JobError;
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("address rejected")]
+    /// struct Rejected;
+    ///
+    /// assert!(JobError::from_error(Rejected).class().ends_with("Rejected"));
+    /// let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(Rejected);
+    /// assert_eq!(JobError::from_error(boxed).class(), "Rejected");
+    /// let message = JobError::from_error(String::from("again"));
+    /// assert_eq!((message.class(), message.message().as_str()), ("RuntimeError", "again"));
+    /// ```
     pub fn from_error<E: Into<BoxError> + 'static>(error: E) -> Self {
-        JobError::new(std::any::type_name::<E>(), error)
+        let name = std::any::type_name::<E>();
+        let source = error.into();
+        match carried_type(name) {
+            Some(inner) => JobError { class: Cow::Owned(inner.to_owned()), source },
+            None if is_container(name) => JobError { class: Cow::Owned(class_of(&*source)), source },
+            None => JobError { class: Cow::Borrowed(name), source },
+        }
     }
 
     /// The job panicked with this message.
@@ -212,6 +252,54 @@ impl From<Error> for JobError {
             error => JobError::new(error.class(), error),
         }
     }
+}
+
+/// The class of an error whose type is no longer known (a boxed `dyn Error`): see
+/// [`JobError::from_error`].
+fn class_of(error: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(error) = error.downcast_ref::<Error>() {
+        return error.class().to_owned();
+    }
+    for (is, class) in [
+        (error.is::<PanicError>(), "jobs::PanicError"),
+        (error.is::<TimeoutError>(), "jobs::TimeoutError"),
+        (error.is::<DeserializationError>(), "ActiveJob::DeserializationError"),
+        (error.is::<std::io::Error>(), "std::io::Error"),
+    ] {
+        if is {
+            return class.to_owned();
+        }
+    }
+    // The alternate form, because `anyhow::Error` then shows the error it carries.
+    let debug = format!("{error:#?}");
+    let name: String = debug.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+    let name = name.trim_end_matches(':');
+    match name.rsplit("::").next() {
+        Some(last) if last.starts_with(|c: char| c.is_uppercase()) && !NAMELESS.contains(&name) => name.to_owned(),
+        _ => RUNTIME_ERROR.to_owned(),
+    }
+}
+
+/// The class of an error that is only a message.
+const RUNTIME_ERROR: &str = "RuntimeError";
+
+/// `Debug` outputs that start with a word that is not the error's type.
+const NAMELESS: &[&str] = &["Error", "Custom", "Some", "None", "Ok", "Err"];
+
+/// Types that only carry an error (or a message) and say nothing of its class.
+fn is_container(name: &str) -> bool {
+    name.starts_with("alloc::boxed::Box<dyn ")
+        || name.starts_with("alloc::sync::Arc<dyn ")
+        || matches!(
+            name,
+            "alloc::string::String" | "&str" | "alloc::borrow::Cow<str>" | "anyhow::Error" | "eyre::Report"
+        )
+}
+
+/// `T` of a `Box<T>` of a named type: the class is `T`'s.
+fn carried_type(name: &str) -> Option<&str> {
+    let inner = name.strip_prefix("alloc::boxed::Box<")?.strip_suffix('>')?;
+    (!inner.starts_with("dyn ")).then_some(inner)
 }
 
 /// A job's arguments could not be decoded (a record gone, a type changed); match it with

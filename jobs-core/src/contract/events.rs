@@ -43,7 +43,7 @@ pub enum Outcome {
     Retried,
     /// The job failed and was discarded (`discard_on`, or an exhausted `retry_on` with a handler).
     Discarded,
-    /// A `before_perform` callback halted the job.
+    /// A `before_perform` callback halted the job, or an `around_perform` did not call `next`.
     Halted,
     /// The job failed and nothing handled it: the worker's policy decides.
     Failed,

@@ -109,6 +109,13 @@ pub trait JobResult {
 
     /// The value, or the failure.
     fn into_job_result(self) -> Result<Self::Value, JobError>;
+
+    /// What `perform_now` returns when the run failed and `rescue_from`, `retry_on` or
+    /// `discard_on` handled the error: `Some(())` where the value is `()`, `None` (the caller
+    /// gets [`Error::Handled`]) where the job had a value to give.
+    fn handled_value() -> Option<Self::Value> {
+        None
+    }
 }
 
 impl JobResult for () {
@@ -117,6 +124,10 @@ impl JobResult for () {
     fn into_job_result(self) -> Result<(), JobError> {
         Ok(())
     }
+
+    fn handled_value() -> Option<()> {
+        Some(())
+    }
 }
 
 impl<T: Send + 'static, E: Into<BoxError> + 'static> JobResult for Result<T, E> {
@@ -124,5 +135,10 @@ impl<T: Send + 'static, E: Into<BoxError> + 'static> JobResult for Result<T, E> 
 
     fn into_job_result(self) -> Result<T, JobError> {
         self.map_err(JobError::from_error)
+    }
+
+    fn handled_value() -> Option<T> {
+        let unit: Box<dyn std::any::Any> = Box::new(());
+        unit.downcast::<T>().ok().map(|unit| *unit)
     }
 }

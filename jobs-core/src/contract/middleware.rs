@@ -8,8 +8,11 @@ use super::payload::JobData;
 
 /// Global callbacks for every job, installed with `Runtime::builder().middleware(..)`.
 ///
-/// Middleware runs outside the job's own callbacks: its `before_*` first, its `after_*` last, its
-/// `around_*` wrapping the job's. Every method has a default that does nothing.
+/// Middleware runs outside the job's own callbacks, as callbacks declared on Rails'
+/// `ApplicationJob` do: its `before_*` first, its `after_*` last, its `around_*` wrapping the
+/// job's. Several middleware run `before_*` in the order installed, `around_*` with the first
+/// installed outermost, and `after_*` from the last installed to the first (ActiveSupport's
+/// order for after callbacks). Every method has a default that does nothing.
 ///
 /// ```
 /// use jobs_core::{BoxFuture, Halt, JobData, Middleware};

@@ -34,12 +34,13 @@ pub(crate) async fn enqueue<'a>(
         next = Box::new(move || m.around_enqueue(job, NextEnqueue(inner)));
     }
     next().await?;
-    for (name, callback) in declarations.after_enqueue {
+    // As ActiveSupport runs after callbacks: the job's own, then global ones, last declared first.
+    for (name, callback) in declarations.after_enqueue.iter().rev() {
         if let Err(halt) = callback(job).await {
             tracing::warn!(target: "jobs", "after_enqueue callback `{name}` of {} returned {halt:?}", job.job_class);
         }
     }
-    for m in middleware {
+    for m in middleware.iter().rev() {
         m.after_enqueue(job).await;
     }
     Ok(())

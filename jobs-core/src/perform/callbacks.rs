@@ -1,6 +1,12 @@
 //! The perform callbacks: global middleware and the job's own, around the job.
+//!
+//! Ordered as Active Job orders them, with global middleware in the place of callbacks declared on
+//! `ApplicationJob`: `before_*` in declaration order, global ones first; `around_*` nested, global
+//! ones outermost; `after_*` in reverse declaration order, the job's own first (ActiveSupport runs
+//! after callbacks from the last declared to the first).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::contract::{BoxFuture, Declarations, Halt, JobContext, JobError, Middleware, NextPerform};
 
@@ -21,33 +27,54 @@ pub(crate) async fn before_perform(
     Ok(())
 }
 
-/// Runs the `around_perform` callbacks around `perform`.
+/// Runs the `around_perform` callbacks around `perform`. `Ok(Some(name))`: the callback `name`
+/// returned without calling `next`, so the job never ran (Rails: the callback chain halted).
 pub(crate) async fn around_perform<'a>(
     middleware: &'a [Arc<dyn Middleware>],
     declarations: &'a Declarations,
     ctx: &'a JobContext,
     perform: Inner<'a, Result<(), JobError>>,
-) -> Result<(), JobError> {
-    let mut next = perform;
-    for (_, around) in declarations.around_perform.iter().rev() {
+) -> Result<Option<String>, JobError> {
+    // How deep the run got: layer `d` (1 = outermost) was entered; `layers + 1` is the job itself.
+    let reached = AtomicUsize::new(0);
+    let reached = &reached;
+    let layers = middleware.len() + declarations.around_perform.len();
+    let mut next: Inner<'_, Result<(), JobError>> = Box::new(move || {
+        reached.store(layers + 1, Ordering::Relaxed);
+        perform()
+    });
+    for (depth, (_, around)) in declarations.around_perform.iter().enumerate().rev() {
         let inner = next;
-        next = Box::new(move || around(ctx, NextPerform(inner)));
+        let depth = middleware.len() + depth + 1;
+        next = Box::new(move || {
+            reached.store(depth, Ordering::Relaxed);
+            around(ctx, NextPerform(inner))
+        });
     }
-    for m in middleware.iter().rev() {
+    for (depth, m) in middleware.iter().enumerate().rev() {
         let inner = next;
-        next = Box::new(move || m.around_perform(ctx, NextPerform(inner)));
+        next = Box::new(move || {
+            reached.store(depth + 1, Ordering::Relaxed);
+            m.around_perform(ctx, NextPerform(inner))
+        });
     }
-    next().await
+    next().await?;
+    let reached = reached.load(Ordering::Relaxed);
+    Ok((reached <= layers).then(|| match reached.checked_sub(middleware.len() + 1) {
+        Some(own) => declarations.around_perform[own].0.to_owned(),
+        None => middleware[reached - 1].name().to_owned(),
+    }))
 }
 
-/// Runs the `after_perform` callbacks.
+/// Runs the `after_perform` callbacks: the job's own, then global middleware, each from the last
+/// declared to the first.
 pub(crate) async fn after_perform(middleware: &[Arc<dyn Middleware>], declarations: &Declarations, ctx: &JobContext) {
-    for (name, callback) in declarations.after_perform {
+    for (name, callback) in declarations.after_perform.iter().rev() {
         if let Err(halt) = callback(ctx).await {
             tracing::warn!(target: "jobs", "after_perform callback `{name}` of {} returned {halt:?}", ctx.job_class());
         }
     }
-    for m in middleware {
+    for m in middleware.iter().rev() {
         m.after_perform(ctx).await;
     }
 }

@@ -8,14 +8,13 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use futures_util::FutureExt;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::contract::{BoxFuture, Error, Job, JobContext, JobData, JobError, JobResult, Outcome};
 use crate::enqueue::{EnqueueOptions, job_data_of};
 use crate::perform::callbacks;
 use crate::perform::rescue::{self, Scene};
-use crate::runtime::{Executed, Runtime, instrument};
+use crate::runtime::{Ending, Executed, Runtime, instrument};
 
 /// `perform_now`: runs the job in the caller, no queue, with callbacks and error handling.
 pub(crate) async fn perform_now<J: Job>(
@@ -24,12 +23,24 @@ pub(crate) async fn perform_now<J: Job>(
     options: EnqueueOptions,
 ) -> Result<<J::Output as JobResult>::Value, Error> {
     let data = job_data_of(runtime, &job, &options)?;
-    let (executed, value) = perform_job::<J>(runtime, "Inline", data, Some(job), CancellationToken::new()).await;
+    let (executed, value) = perform_job::<J>(runtime, "Inline", data, Some(job), Ending::default()).await;
     match (value, executed.outcome) {
         (Some(value), _) => Ok(value),
         (None, Outcome::Halted) => {
             let (callback, reason) = executed.halted.unwrap_or_default();
             Err(Error::Halted { job: J::NAME.to_owned(), callback, reason })
+        }
+        // Handled, as Rails returns from perform_now: with `()`, or, for a job with a value it
+        // now lacks, with the error that was handled.
+        (None, outcome @ (Outcome::Rescued | Outcome::Retried | Outcome::Discarded)) => {
+            match <J::Output as JobResult>::handled_value() {
+                Some(value) => Ok(value),
+                None => Err(Error::Handled {
+                    job: J::NAME.to_owned(),
+                    outcome,
+                    error: executed.error.unwrap_or_else(|| JobError::panic("handled without an error")),
+                }),
+            }
         }
         (None, _) => {
             let error = executed.error.unwrap_or_else(|| JobError::panic("job produced no value"));
@@ -44,12 +55,12 @@ pub(crate) async fn execute_payload(
     runtime: &Runtime,
     payload: &str,
     provider_job_id: &str,
-    stop: CancellationToken,
+    ending: Ending,
 ) -> Executed {
     match JobData::from_json(payload) {
         Ok(mut data) => {
             data.provider_job_id = Some(provider_job_id.to_owned());
-            execute(runtime, data, stop).await
+            execute(runtime, data, ending).await
         }
         Err(error) => {
             tracing::error!(target: "jobs", "Failed to decode a job payload from {}: {error}", runtime.adapter().name());
@@ -59,9 +70,9 @@ pub(crate) async fn execute_payload(
 }
 
 /// Performs a decoded payload through its class's registration.
-pub(crate) async fn execute(runtime: &Runtime, mut data: JobData, stop: CancellationToken) -> Executed {
+pub(crate) async fn execute(runtime: &Runtime, mut data: JobData, ending: Ending) -> Executed {
     match runtime.registry().get(&data.job_class).copied() {
-        Some(registration) => registration.execute(runtime.clone(), data, stop).await,
+        Some(registration) => registration.execute(runtime.clone(), data, ending).await,
         None => {
             data.executions += 1;
             let error = JobError::from(Error::UnknownJob(data.job_class.clone()));
@@ -73,14 +84,10 @@ pub(crate) async fn execute(runtime: &Runtime, mut data: JobData, stop: Cancella
 }
 
 /// The type-erased entry point a registration stores for job type `J`.
-pub(crate) fn execute_erased<J: Job>(
-    runtime: Runtime,
-    data: JobData,
-    stop: CancellationToken,
-) -> BoxFuture<'static, Executed> {
+pub(crate) fn execute_erased<J: Job>(runtime: Runtime, data: JobData, ending: Ending) -> BoxFuture<'static, Executed> {
     Box::pin(async move {
         let adapter = runtime.adapter().name().to_owned();
-        perform_job::<J>(&runtime, &adapter, data, None, stop).await.0
+        perform_job::<J>(&runtime, &adapter, data, None, ending).await.0
     })
 }
 
@@ -91,7 +98,7 @@ async fn perform_job<J: Job>(
     adapter: &str,
     mut data: JobData,
     job: Option<J>,
-    stop: CancellationToken,
+    ending: Ending,
 ) -> (Executed, Option<<J::Output as JobResult>::Value>) {
     data.executions += 1;
     let log_arguments = J::LOG_ARGUMENTS;
@@ -109,7 +116,8 @@ async fn perform_job<J: Job>(
     );
     instrument::perform_start(runtime, adapter, &data, log_arguments);
     let started = Instant::now();
-    let ctx = JobContext::new(data.clone(), stop, runtime.environment());
+    let stop = ending.stop.clone();
+    let ctx = JobContext::new(data.clone(), ending.stop, runtime.environment());
     let value = Mutex::new(None);
 
     let run = async {
@@ -129,7 +137,9 @@ async fn perform_job<J: Job>(
                 Ok(())
             })
         });
-        callbacks::around_perform(middleware, declarations, &ctx, perform).await?;
+        if let Some(callback) = callbacks::around_perform(middleware, declarations, &ctx, perform).await? {
+            return Ok(Some((callback, None)));
+        }
         callbacks::after_perform(middleware, declarations, &ctx).await;
         Ok::<_, JobError>(None)
     };
@@ -144,7 +154,10 @@ async fn perform_job<J: Job>(
             (Outcome::Halted, None, Some((callback, reason)))
         }
         Err(error) => {
-            let scene = Scene { runtime, adapter, declarations, log_arguments };
+            // The job ends here unless the worker's policy retries it, or the worker is stopping
+            // and hands it back.
+            let ends = data.executions >= ending.last_run && !stop.is_cancelled();
+            let scene = Scene { runtime, adapter, declarations, log_arguments, ends };
             let handled = rescue::handle(&scene, &ctx, &mut data, error).await;
             (handled.outcome, Some(handled.error), None)
         }

@@ -18,11 +18,25 @@ pub(crate) struct Scene<'a> {
     pub(crate) adapter: &'a str,
     pub(crate) declarations: &'a Declarations,
     pub(crate) log_arguments: bool,
+    /// Whether a failure nothing handles ends the job (no retry by the worker's policy follows).
+    pub(crate) ends: bool,
 }
 
 /// Finds the declaration handling `error` (the last declared that matches, as in Rails) and
 /// applies it. `data` is the payload as performed; its `exception_executions` are counted up.
+///
+/// As in Rails 7.1+, `after_discard` runs whenever the job ends unsuccessfully: after `discard_on`,
+/// after an exhausted `retry_on` (its handler first), and for a failure that nothing handled (or
+/// that a handler raised) when no retry by the worker's policy follows.
 pub(crate) async fn handle(scene: &Scene<'_>, ctx: &JobContext, data: &mut JobData, error: JobError) -> Handled {
+    let handled = apply(scene, ctx, data, error).await;
+    if handled.outcome == Outcome::Failed && scene.ends {
+        after_discard(scene, ctx, data, &handled.error).await;
+    }
+    handled
+}
+
+async fn apply(scene: &Scene<'_>, ctx: &JobContext, data: &mut JobData, error: JobError) -> Handled {
     let handler = scene.declarations.error_handlers.iter().rev().find(|h| match h {
         ErrorHandler::RetryOn(r) => (r.matches)(&error),
         ErrorHandler::DiscardOn { matches, .. } | ErrorHandler::RescueFrom { matches, .. } => matches(&error),
@@ -48,6 +62,10 @@ pub(crate) async fn handle(scene: &Scene<'_>, ctx: &JobContext, data: &mut JobDa
 
 async fn discard(scene: &Scene<'_>, ctx: &JobContext, data: &JobData, error: &JobError) {
     instrument::discarded(scene.runtime, scene.adapter, data, scene.log_arguments, error);
+    after_discard(scene, ctx, data, error).await;
+}
+
+async fn after_discard(scene: &Scene<'_>, ctx: &JobContext, data: &JobData, error: &JobError) {
     for after in scene.declarations.after_discard {
         if let Err(raised) = after(ctx, error).await {
             tracing::warn!(target: "jobs", "after_discard of {} failed: {raised}", data.job_class);
@@ -82,17 +100,14 @@ async fn retry_on(
     instrument::retry_stopped(scene.runtime, scene.adapter, data, scene.log_arguments, &error);
     match retry.exhausted {
         Some(handler) => match handler(ctx, &error).await {
-            Ok(()) => Handled { outcome: Outcome::Discarded, error },
+            Ok(()) => {
+                after_discard(scene, ctx, data, &error).await;
+                Handled { outcome: Outcome::Discarded, error }
+            }
             Err(raised) => Handled { outcome: Outcome::Failed, error: raised },
         },
-        None => {
-            for after in scene.declarations.after_discard {
-                if let Err(raised) = after(ctx, &error).await {
-                    tracing::warn!(target: "jobs", "after_discard of {} failed: {raised}", data.job_class);
-                }
-            }
-            Handled { outcome: Outcome::Failed, error }
-        }
+        // The error goes on to the worker's policy; `handle` runs after_discard once it ends the job.
+        None => Handled { outcome: Outcome::Failed, error },
     }
 }
 

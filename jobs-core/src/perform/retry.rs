@@ -88,6 +88,12 @@ impl RetryPolicy {
         self.max_retries
     }
 
+    /// The run from which a failure ends the job, for a job claimed at `claimed_attempt`: the
+    /// failed run `n` goes to the dead set when `max(n, claimed_attempt) > max_retries`.
+    pub(crate) fn last_run(&self, claimed_attempt: u32) -> u32 {
+        if claimed_attempt > self.max_retries { 0 } else { self.max_retries.saturating_add(1) }
+    }
+
     /// After the `failed_attempt`-th failed run: the delay before the next one, or `None` for dead.
     pub fn retry_in(&self, failed_attempt: u32) -> Option<Duration> {
         (failed_attempt <= self.max_retries).then(|| self.backoff.delay(failed_attempt))

@@ -12,6 +12,15 @@ use crate::contract::{Event, EventKind, Outcome};
 use crate::contract::{JobData, format_time};
 use crate::runtime::Runtime;
 
+/// A wait as log lines show it: seconds, to the millisecond, without trailing zeros (`0.3`, `15`).
+pub(crate) fn seconds(wait: Duration) -> String {
+    let millis = wait.as_millis();
+    match millis % 1000 {
+        0 => format!("{}", millis / 1000),
+        rest => format!("{}.{}", millis / 1000, format!("{rest:03}").trim_end_matches('0')),
+    }
+}
+
 fn arguments(data: &JobData, log_arguments: bool) -> String {
     if !log_arguments || data.arguments.is_empty() {
         return String::new();
@@ -112,8 +121,8 @@ pub(crate) fn retry_enqueued(
 ) {
     tracing::info!(
         target: "jobs",
-        "Retrying {} (Job ID: {}) after {} attempts in {:.3} seconds, due to a {} ({}).",
-        data.job_class, data.job_id, data.executions, wait.as_secs_f64(), error.class(), error.message()
+        "Retrying {} (Job ID: {}) after {} attempts in {} seconds, due to a {} ({}).",
+        data.job_class, data.job_id, data.executions, seconds(wait), error.class(), error.message()
     );
     metrics::counter!("jobs_retried_total", &labels(data)).increment(1);
     runtime.emit(&Event {
@@ -146,9 +155,22 @@ pub(crate) fn discarded(runtime: &Runtime, adapter: &str, data: &JobData, log_ar
 pub(crate) fn halted(data: &JobData, callback: &str, reason: Option<&str>) {
     tracing::info!(
         target: "jobs",
-        "Halted {} (Job ID: {}) in a before_perform callback `{callback}`{}",
+        "Halted {} (Job ID: {}) in callback `{callback}`{}",
         data.job_class,
         data.job_id,
         reason.map(|r| format!(": {r}")).unwrap_or_default()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_print_their_real_value() {
+        assert_eq!(seconds(Duration::from_millis(300)), "0.3");
+        assert_eq!(seconds(Duration::from_millis(15_050)), "15.05");
+        assert_eq!(seconds(Duration::from_secs(83)), "83");
+        assert_eq!(seconds(Duration::from_micros(1_234_567)), "1.234");
+    }
 }

@@ -9,7 +9,18 @@ use crate::contract::{BoxFuture, Error, JobData, JobError, Outcome};
 use crate::runtime::Runtime;
 
 /// How a registered job is decoded and performed: the perform layer's pipeline for its type.
-pub(crate) type ExecuteFn = fn(Runtime, JobData, CancellationToken) -> BoxFuture<'static, Executed>;
+pub(crate) type ExecuteFn = fn(Runtime, JobData, Ending) -> BoxFuture<'static, Executed>;
+
+/// How a run is stopped, and when a failure nothing handled ends the job.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Ending {
+    /// Cancelled when the worker shuts down.
+    pub(crate) stop: CancellationToken,
+    /// The run (counting from 1) from which a failure that nothing handled ends the job, so that
+    /// its `after_discard` callbacks run: the worker's retry policy retries the runs before it.
+    /// 0 where every failure ends the job (perform_now, the inline and test adapters).
+    pub(crate) last_run: u32,
+}
 
 /// What came of running one job.
 #[derive(Debug)]
@@ -64,13 +75,8 @@ impl JobRegistration {
     }
 
     /// Decodes the arguments and performs the job, with its callbacks and error handling.
-    pub(crate) fn execute(
-        &self,
-        runtime: Runtime,
-        data: JobData,
-        stop: CancellationToken,
-    ) -> BoxFuture<'static, Executed> {
-        (self.execute)(runtime, data, stop)
+    pub(crate) fn execute(&self, runtime: Runtime, data: JobData, ending: Ending) -> BoxFuture<'static, Executed> {
+        (self.execute)(runtime, data, ending)
     }
 }
 
