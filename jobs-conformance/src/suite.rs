@@ -41,6 +41,7 @@ macro_rules! conformance_suite {
                 expired_lease_is_rescued,
                 stale_token_cannot_write,
                 poison_jobs_go_dead_while_queue_flows,
+                non_json_payload_dies_at_once_unknown_class_retries,
                 enqueue_all_stores_every_job,
                 find_shows_each_state,
                 pause_and_resume,
