@@ -44,6 +44,7 @@ macro_rules! conformance_suite {
                 non_json_payload_dies_at_once_unknown_class_retries,
                 enqueue_all_stores_every_job,
                 find_shows_each_state,
+                find_by_job_id_shows_the_latest_run,
                 pause_and_resume,
                 shutdown_returns_jobs_without_spending_attempt,
                 unsupported_capability_is_not_supported,
