@@ -369,6 +369,44 @@ async fn reserved_keys_fail_at_enqueue_naming_the_key_and_the_argument() {
     assert!(adapter.enqueued_jobs().is_empty());
 }
 
+#[derive(Serialize, Deserialize)]
+struct Reading {
+    sensor: String,
+    samples: Vec<HashMap<String, f64>>,
+}
+
+#[job]
+async fn store_readings(scale: f32, readings: Vec<Reading>, received: State<Received>) {
+    let samples: Vec<_> = readings.iter().map(|r| (r.sensor.clone(), r.samples[0]["c"])).collect();
+    received.push(format!("{scale} {samples:?}"));
+}
+
+#[tokio::test]
+async fn non_finite_floats_fail_at_enqueue_naming_the_argument() {
+    let adapter = TestAdapter::new();
+    let runtime = runtime(&adapter);
+    let reading = |value: f64| Reading { sensor: "t1".into(), samples: vec![[("c".to_owned(), value)].into()] };
+
+    let err = runtime.perform_later(StoreReadings { scale: 1.0, readings: vec![reading(f64::NAN)] }).await.unwrap_err();
+    assert!(matches!(&err, Error::Serialization { argument, .. } if argument == "readings"), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "cannot serialize argument `readings` of StoreReadings: NaN is not allowed in JSON (Ruby's JSON raises on \
+         it too); pass a finite number, or an Option for a missing value"
+    );
+    let err = runtime.perform_later(StoreReadings { scale: f32::INFINITY, readings: vec![] }).await.unwrap_err();
+    assert!(err.to_string().starts_with("cannot serialize argument `scale` of StoreReadings: Infinity is not"));
+    let job = StoreReadings { scale: 1.0, readings: vec![reading(2.5), reading(f64::NEG_INFINITY)] };
+    let err = runtime.perform_later(job).await.unwrap_err();
+    assert!(err.to_string().starts_with("cannot serialize argument `readings` of StoreReadings: -Infinity is not"));
+    assert!(adapter.enqueued_jobs().is_empty(), "nothing is stored");
+
+    // Finite floats travel and come back as they were.
+    runtime.perform_later(StoreReadings { scale: 0.5, readings: vec![reading(-0.25)] }).await.unwrap();
+    runtime.scope(adapter.perform_enqueued_jobs(JobFilter::any())).await.unwrap();
+    assert_eq!(runtime.state::<Received>().unwrap().all(), ["0.5 [(\"t1\", -0.25)]"]);
+}
+
 #[tokio::test]
 async fn oversized_payloads_fail_at_enqueue_naming_size_and_limit() {
     let adapter = TestAdapter::new();

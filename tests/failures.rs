@@ -393,3 +393,36 @@ async fn an_anyhow_error_records_the_class_of_the_error_it_carries() {
         }
     }
 }
+
+/// Fails with `SmtpBusy` on its first run; the retry waits an hour.
+#[job(retry_on(SmtpBusy, wait = "1h", attempts = 5))]
+async fn deliver_later(log: State<Log>, ctx: &JobContext) -> Result<(), SmtpBusy> {
+    log.push(format!("run {}", ctx.executions()));
+    if ctx.executions() < 2 { Err(SmtpBusy) } else { Ok(()) }
+}
+
+#[tokio::test]
+async fn the_job_id_finds_a_job_waiting_for_its_retry_on_retry_not_its_finished_run() {
+    let clock = jobs::ManualClock::new(chrono::Utc::now());
+    let memory = MemoryAdapter::with_clock(std::sync::Arc::new(clock.clone()));
+    let rt = Runtime::builder().adapter(memory.clone()).clock(clock.clone()).state(Log::default()).build().unwrap();
+    let enqueued = rt.scope(DeliverLater::perform_later()).await.unwrap();
+    let first = enqueued.provider_job_id.clone().unwrap();
+    let w = worker(&rt, &["default"], 1);
+    eventually("the first run", || log(&rt).lines() == ["run 1"]).await;
+    eventually("the first run to finish", || memory.pending() == 1).await;
+
+    let waiting = jobs::Inspect::find(&memory, &enqueued.job_id).await.unwrap().expect("found by job id");
+    assert_eq!(waiting.state, jobs::JobState::Scheduled, "{waiting:?}");
+    assert_ne!(waiting.id, first, "the retry is a new job of the same job id");
+    let data = waiting.data().unwrap();
+    assert_eq!((data.job_id.as_str(), data.executions), (enqueued.job_id.as_str(), 1));
+    assert_eq!(data.exception_executions.get("[SmtpBusy]"), Some(&1));
+
+    clock.advance(Duration::from_secs(2 * 3600)); // past the wait and its jitter
+    eventually("the retry", || log(&rt).lines() == ["run 1", "run 2"]).await;
+    eventually("the retry to finish", || memory.pending() == 0).await;
+    w.shutdown().await.unwrap();
+    let done = jobs::Inspect::find(&memory, &enqueued.job_id).await.unwrap().expect("found by job id");
+    assert_eq!((done.state, done.id), (jobs::JobState::Completed, waiting.id));
+}

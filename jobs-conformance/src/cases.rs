@@ -15,7 +15,11 @@ pub use claims::{
 pub use enqueue::{argument_round_trip, enqueue_all_stores_every_job, enqueue_perform_round_trip};
 pub use failures::{
     dead_job_records_the_boxed_error_class, exhausted_attempts_go_dead_with_error,
-    poison_jobs_go_dead_while_queue_flows, retry_persists_executions_and_error,
+    non_json_payload_dies_at_once_unknown_class_retries, poison_jobs_go_dead_while_queue_flows,
+    retry_persists_executions_and_error,
 };
-pub use inspection::{find_shows_each_state, pause_and_resume, unsupported_capability_is_not_supported};
+pub use inspection::{
+    find_by_job_id_shows_the_latest_run, find_shows_each_state, pause_and_resume,
+    unsupported_capability_is_not_supported,
+};
 pub use leases::{expired_lease_is_rescued, shutdown_returns_jobs_without_spending_attempt, stale_token_cannot_write};

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde::de::IgnoredAny;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -282,7 +283,11 @@ impl JobRun {
 
     fn failure(&self, job: &ClaimedJob, executed: &Executed, error: &JobError) -> Failure {
         let attempt = executed.data.as_ref().map_or(job.attempt, |d| d.executions.max(job.attempt));
-        let retry_in = self.retry.retry_in(attempt);
+        // A payload that is not JSON never will be: like Sidekiq, send it to the dead set at once.
+        // One that is JSON but names an unknown class or does not decode goes through retries,
+        // since the next deploy may know how to read it.
+        let poison = executed.data.is_none() && serde_json::from_str::<IgnoredAny>(&job.payload).is_err();
+        let retry_in = if poison { None } else { self.retry.retry_in(attempt) };
         let now = self.runtime.now();
         let payload = executed.data.as_ref().and_then(|data| {
             let mut data = data.clone();
@@ -296,6 +301,10 @@ impl JobRun {
             Some(delay) => tracing::info!(
                 target: "jobs", provider_job_id = %job.ticket.id,
                 "Retrying {class} in {} seconds, due to a {}", instrument::seconds(delay), error.class()
+            ),
+            None if poison => tracing::error!(
+                target: "jobs", provider_job_id = %job.ticket.id,
+                "Moving a payload that is not JSON to the dead set: {error}"
             ),
             None => tracing::error!(
                 target: "jobs", provider_job_id = %job.ticket.id,

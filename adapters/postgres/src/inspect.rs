@@ -61,9 +61,10 @@ impl PostgresAdapter {
     }
 
     async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, PostgresError> {
-        let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+        let provider_id = id.parse::<i64>().ok();
         let sql = &self.inner().sql.find;
-        let row = self.retrying("find", || sqlx::query(sql.get()).bind(id).fetch_optional(self.pool())).await?;
+        let find = || sqlx::query(sql.get()).bind(provider_id).bind(id).fetch_optional(self.pool());
+        let row = self.retrying("find", find).await?;
         row.as_ref().map(job_info).transpose()
     }
 

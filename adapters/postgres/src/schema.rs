@@ -8,14 +8,21 @@ use crate::error::PostgresError;
 
 /// Every migration, oldest first; `{schema}` in their SQL stands for the quoted schema name, so
 /// checksums do not depend on the schema. A shipped migration is never edited, only followed.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "jobs table, paused queues, maintenance",
-    sql: include_str!("../migrations/0001_jobs.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "jobs table, paused queues, maintenance",
+        sql: include_str!("../migrations/0001_jobs.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "index of Active Job job ids",
+        sql: include_str!("../migrations/0002_job_id_index.sql"),
+    },
+];
 
 /// The schema version this crate creates and expects.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// A validated schema name and its quoted form.
 #[derive(Clone, Debug)]

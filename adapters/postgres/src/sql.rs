@@ -200,7 +200,12 @@ impl Statements {
                  WHERE $2::text IS NULL OR shown = $2
                  ORDER BY id LIMIT $3 OFFSET $4"
             )),
-            find: sql(format!("SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {jobs} WHERE id = $1) j")),
+            // $1: a provider id (or null); $2: else an Active Job job_id, whose latest row is shown.
+            find: sql(format!(
+                "SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {jobs} WHERE id = coalesce(
+                    (SELECT id FROM {jobs} WHERE id = $1),
+                    (SELECT max(id) FROM {jobs} WHERE job_id = $2))) j"
+            )),
             // $1: ids; $2: the channel.
             retry_dead: sql(format!(
                 "WITH retried AS (

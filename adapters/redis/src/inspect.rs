@@ -91,7 +91,14 @@ impl RedisAdapter {
         let mut call = self.invocation(&scripts::FIND);
         call.arg(id);
         let (now, entries) = entries(self.run(&call).await?)?;
-        Ok(entries.first().map(|entry| entry.info(now).0).filter(|info| info.id == id))
+        // The script matches text: keep the job whose jid is `id`, else the latest created of
+        // those whose payload's job_id is `id`.
+        let infos: Vec<(JobInfo, f64)> = entries.iter().map(|entry| entry.info(now)).collect();
+        if let Some((info, _)) = infos.iter().find(|(info, _)| info.id == id) {
+            return Ok(Some(info.clone()));
+        }
+        let same_job = infos.into_iter().filter(|(info, _)| info.data().is_ok_and(|data| data.job_id == id));
+        Ok(same_job.max_by(|(a, at), (b, bt)| at.total_cmp(bt).then_with(|| a.id.cmp(&b.id))).map(|(info, _)| info))
     }
 
     async fn change_dead(&self, mode: &str, ids: &[String]) -> Result<usize, RedisError> {

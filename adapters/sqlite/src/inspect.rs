@@ -58,8 +58,9 @@ impl SqliteAdapter {
     }
 
     async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, SqliteError> {
-        let Ok(id) = id.parse::<i64>() else { return Ok(None) };
-        let row = sqlx::query(FIND).bind(time_to_micros(self.now())).bind(id).fetch_optional(self.pool()).await?;
+        let provider_id = id.parse::<i64>().ok();
+        let find = sqlx::query(FIND).bind(time_to_micros(self.now())).bind(provider_id).bind(id);
+        let row = find.fetch_optional(self.pool()).await?;
         row.as_ref().map(job_info).transpose()
     }
 

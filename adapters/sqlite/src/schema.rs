@@ -7,14 +7,21 @@ use crate::error::SqliteError;
 use crate::sql::{APPLIED_MIGRATIONS, BEGIN_WRITE, CREATE_MIGRATIONS, RECORD_MIGRATION};
 
 /// Every migration, oldest first; a shipped migration is never edited, only followed by new ones.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "jobs table and paused queues",
-    sql: include_str!("../migrations/0001_jobs.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "jobs table and paused queues",
+        sql: include_str!("../migrations/0001_jobs.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "index of Active Job job ids",
+        sql: include_str!("../migrations/0002_job_id_index.sql"),
+    },
+];
 
 /// The schema version this crate creates and expects.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Brings the file's schema up to [`SCHEMA_VERSION`] in one write transaction, so that several
 /// processes starting at once migrate it once; fails if the file is newer than this crate or was

@@ -144,11 +144,12 @@ pub(crate) const LIST: &str = concat!(
      WHERE ?3 IS NULL OR shown = ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
 );
 
-/// The job with id `?2`.
+/// The job with provider id `?2`, else the latest with Active Job `job_id` `?3` (indexed).
 pub(crate) const FIND: &str = concat!(
     "SELECT id, queue, priority, ",
     state_at!(),
-    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE id = ?2"
+    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE id = coalesce(",
+    "(SELECT id FROM jobs_jobs WHERE id = ?2), (SELECT max(id) FROM jobs_jobs WHERE job_id = ?3))"
 );
 
 /// Makes the dead jobs among `?2` (a JSON array of ids) ready at `?1`.

@@ -79,8 +79,9 @@ pub async fn dead_job_records_the_boxed_error_class(fixture: Fixture) {
     assert_eq!(class_and_message(&message), ("RuntimeError".to_owned(), "message failed".to_owned()));
 }
 
-/// An undecodable payload and a payload naming an unknown job class fail like any job: they go
-/// through their retries to the dead set with a clear error, while the queue keeps flowing.
+/// A payload that is not JSON goes to the dead set after its first attempt, and a payload naming
+/// an unknown job class through its retries, each with a clear error, while the queue keeps
+/// flowing.
 pub async fn poison_jobs_go_dead_while_queue_flows(fixture: Fixture) {
     let env = Env::new(fixture);
     let garbage = match env.raw() {
@@ -108,17 +109,62 @@ pub async fn poison_jobs_go_dead_while_queue_flows(fixture: Fixture) {
     env.wait_for("the good jobs to run", || (0..20).all(|n| env.probe.count(&format!("fine-{n}")) == 1)).await;
     worker.shutdown().await.unwrap();
 
-    assert_failed_three_times(&dead_unknown, "jobs::UnknownJob", "Conformance::NoSuchJob");
+    assert_failed(&dead_unknown, &[1, 2, 3], "jobs::UnknownJob", "Conformance::NoSuchJob");
     assert_eq!(dead_unknown.data().unwrap().executions, 3, "the unknown job's executions are counted");
     if let Some(dead) = dead_garbage {
-        assert_failed_three_times(&dead, "jobs::InvalidPayload", "invalid job payload");
+        assert_failed(&dead, &[1], "jobs::InvalidPayload", "invalid job payload");
         assert_eq!(dead.payload, "{ this is not a job", "an undecodable payload is kept as it was");
     }
     assert_eq!(env.probe.runs().len(), 20, "only the good jobs ran");
 }
 
-fn assert_failed_three_times(info: &JobInfo, class: &str, message: &str) {
-    assert_eq!(info.errors.iter().map(|e| e.attempt).collect::<Vec<_>>(), [1, 2, 3], "{info:?}");
+/// After one failed run each, a payload that is not JSON is dead (no retry can make it JSON, as in
+/// Sidekiq), while a payload naming an unknown class, one whose arguments do not decode, and one
+/// that is JSON but not a job hash wait for a retry: the next deploy may read them (rolling deploys).
+pub async fn non_json_payload_dies_at_once_unknown_class_retries(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let Some(raw) = env.raw() else {
+        eprintln!("the fixture cannot store raw payloads: skipping the case");
+        return;
+    };
+    let garbage = raw("poison".to_owned(), "not json at all".to_owned()).await.unwrap();
+    let foreign = raw("poison".to_owned(), r#"{"job_class": ["a", "list"]}"#.to_owned()).await.unwrap();
+    let mut unknown = env.data(env.set::<Record>().build(Record::new("unknown"))).await;
+    unknown.job_class = "Conformance::FromTheNextDeploy".to_owned();
+    unknown.queue_name = "poison".to_owned();
+    let mut bad_arguments = env.data(env.set::<Record>().build(Record::new("bad"))).await;
+    bad_arguments.arguments = vec![serde_json::json!({"key": 1}), serde_json::json!(2)];
+    bad_arguments.queue_name = "poison".to_owned();
+    let mut ids = Vec::new();
+    for data in [unknown, bad_arguments] {
+        let job = NewJob::new(data).expect("a payload encodes");
+        ids.push(env.adapter.enqueue(&job).await.unwrap().expect("a provider job id"));
+    }
+
+    let policy = RetryPolicy::retries(5).backoff(Backoff::Fixed(Duration::from_secs(3600)));
+    let worker = env.worker(&["poison"]).retry_policy(policy).start();
+    let dead = env.wait_for_state(&garbage, JobState::Dead).await;
+    let mut retrying = Vec::new();
+    for id in ids.iter().chain([&foreign]) {
+        retrying.push(env.wait_for_job(id, "failed once", |info| !info.errors.is_empty()).await);
+    }
+    worker.shutdown().await.unwrap();
+
+    assert_failed(&dead, &[1], "jobs::InvalidPayload", "invalid job payload");
+    assert_eq!(dead.payload, "not json at all", "the payload is kept as it was, for a person to look at");
+    let [unknown, bad_arguments, foreign] = &retrying[..] else { unreachable!() };
+    assert_eq!(unknown.state, JobState::Retrying, "{unknown:?}");
+    assert_failed(unknown, &[1], "jobs::UnknownJob", "Conformance::FromTheNextDeploy");
+    assert_eq!(bad_arguments.state, JobState::Retrying, "{bad_arguments:?}");
+    assert_failed(bad_arguments, &[1], "ActiveJob::DeserializationError", "Conformance::Record");
+    assert_eq!(foreign.state, JobState::Retrying, "{foreign:?}");
+    assert_failed(foreign, &[1], "jobs::InvalidPayload", "invalid job payload");
+    let counts = env.inspector().counts().await.unwrap();
+    assert_eq!((counts.get("poison", JobState::Dead), counts.get("poison", JobState::Retrying)), (1, 3), "{counts:?}");
+}
+
+fn assert_failed(info: &JobInfo, attempts: &[u32], class: &str, message: &str) {
+    assert_eq!(info.errors.iter().map(|e| e.attempt).collect::<Vec<_>>(), attempts, "{info:?}");
     for error in &info.errors {
         assert_eq!(error.class, class, "{info:?}");
         assert!(error.message.contains(message), "error message `{}` should mention `{message}`", error.message);

@@ -194,3 +194,53 @@ impl Adapter for Masked {
         self.0.backend()
     }
 }
+
+/// `find` takes the Active Job `job_id` that `perform_later` returned as well as the provider id.
+/// A `retry_on` retry is a new job with the same job id (the run that failed is completed, as in
+/// Rails): by job id, the job shows as its latest run, scheduled with its counters, never as
+/// completed until a run has succeeded.
+pub async fn find_by_job_id_shows_the_latest_run(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let (backend, inspector) = (env.backend(), env.inspector());
+
+    let enqueued = env.set::<Record>().queue("by-job-id").enqueue(Record::new("first")).await.unwrap();
+    let first = enqueued.provider_job_id.clone().expect("a provider job id");
+    let by_job_id = env.find(&enqueued.job_id).await;
+    assert_eq!((by_job_id.id.as_str(), by_job_id.state), (first.as_str(), JobState::Ready));
+    assert_eq!(by_job_id, env.find(&first).await, "both ids find the same job");
+    assert_eq!(by_job_id.data().unwrap().job_id, enqueued.job_id);
+    for unknown in ["3fa85f64-5717-4562-b3fc-2c963f66afa6", "not-an-id", "999999"] {
+        assert_eq!(inspector.find(unknown).await.unwrap(), None, "no job has id {unknown}");
+    }
+
+    // A retry_on retry, as the runtime performs one: the run completes, a new job is enqueued.
+    let claim = env.claim_one("by-job-id", LEASE).await;
+    let mut retry = JobData::from_json(&claim.payload).unwrap();
+    assert_eq!(backend.complete(std::slice::from_ref(&claim.ticket)).await.unwrap(), 1);
+    retry.executions = 1;
+    retry.exception_executions.insert("[Conformance::Error]".to_owned(), 1);
+    retry.scheduled_at = Some(env.runtime.now() + chrono::Duration::hours(1));
+    let second = env.adapter.enqueue(&NewJob::new(retry).unwrap()).await.unwrap().expect("a provider job id");
+    assert_ne!(second, first, "the retry is a new job");
+    assert_eq!(env.find(&first).await.state, JobState::Completed, "the provider id still names the finished run");
+    let waiting = env.find(&enqueued.job_id).await;
+    assert_eq!((waiting.id.as_str(), waiting.state), (second.as_str(), JobState::Scheduled), "{waiting:?}");
+    let data = waiting.data().unwrap();
+    assert_eq!((data.executions, data.exception_executions["[Conformance::Error]"]), (1, 1));
+
+    // The retry runs and fails in turn, under the worker's policy: retrying, with its error. On
+    // the store's own clock, a retry due now stands in for the one an hour away.
+    if let Some(clock) = env.manual() {
+        clock.advance(HOUR + Duration::from_secs(1));
+    } else {
+        let mut due = waiting.data().unwrap();
+        due.scheduled_at = None;
+        let third = env.adapter.enqueue(&NewJob::new(due).unwrap()).await.unwrap().expect("a provider job id");
+        assert_eq!(env.find(&enqueued.job_id).await.id, third, "the latest job of the id is shown");
+    }
+    let claim = env.claim_one("by-job-id", LEASE).await;
+    let failure = env.failure(&claim.ticket, 2, "second try failed", Some(HOUR));
+    assert_eq!(backend.fail(std::slice::from_ref(&failure)).await.unwrap(), 1);
+    let retrying = env.find(&enqueued.job_id).await;
+    assert_eq!((retrying.state, retrying.errors.clone()), (JobState::Retrying, vec![failure.error]), "{retrying:?}");
+}

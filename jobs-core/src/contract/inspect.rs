@@ -243,7 +243,10 @@ pub trait Inspect: Send + Sync {
     /// The jobs matching `params`, oldest first.
     fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>>;
 
-    /// The job with backend id `id`, if the backend still has it.
+    /// The job with backend id `id` (its provider job id), or else with Active Job job id `id`
+    /// (what `perform_later` returned as `job_id`), if the backend still has it. Several stored
+    /// jobs share a job id once `retry_on` has enqueued a retry (a new job, as in Rails): the
+    /// latest is returned, so that a job waiting for its retry never shows as completed.
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>>;
 
     /// Makes these dead jobs ready to run again; returns how many were dead.

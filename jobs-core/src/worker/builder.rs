@@ -111,6 +111,7 @@ impl WorkerBuilder {
     }
 
     /// What to do with failures the job did not handle (default: 25 retries on Sidekiq's curve).
+    /// A stored payload that is not JSON skips the policy and goes to the dead set at once.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.settings.retry = policy;
         self

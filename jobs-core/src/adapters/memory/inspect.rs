@@ -35,10 +35,16 @@ impl Inspect for MemoryAdapter {
         })
     }
 
+    /// By provider id, else by Active Job `job_id` (the latest job carrying it), scanning the store.
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
         Box::pin(async move {
-            let Ok(id) = id.parse::<u64>() else { return Ok(None) };
-            Ok(self.store().jobs.get(&id).map(|entry| entry.info(id, self.now())))
+            let store = self.store();
+            let by_provider_id = id.parse::<u64>().ok().and_then(|n| store.jobs.get(&n).map(|entry| (n, entry)));
+            let found = by_provider_id.or_else(|| {
+                let same_job = store.jobs.iter().filter(|(_, entry)| entry.job_id().as_deref() == Some(id));
+                same_job.max_by_key(|(n, _)| **n).map(|(n, entry)| (*n, entry))
+            });
+            Ok(found.map(|(id, entry)| entry.info(id, self.now())))
         })
     }
 

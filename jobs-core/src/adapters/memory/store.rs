@@ -78,6 +78,15 @@ impl Entry {
         &self.queue
     }
 
+    /// The Active Job `job_id` in the payload, if it has one.
+    pub(super) fn job_id(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Ids {
+            job_id: Option<String>,
+        }
+        serde_json::from_str::<Ids>(&self.payload).ok()?.job_id
+    }
+
     pub(super) fn info(&self, id: u64, now: DateTime<Utc>) -> JobInfo {
         JobInfo {
             id: id.to_string(),

@@ -1,6 +1,8 @@
 //! Serde types to Active Job's JSON: every hash carries `_aj_symbol_keys` (a struct's field names,
 //! which Rails reads back as symbols; none for a map, whose keys stay strings), and keys starting
-//! with `_aj_` are refused because Active Job reserves them.
+//! with `_aj_` are refused because Active Job reserves them. `NaN` and the infinities are refused
+//! too, wherever they sit: JSON has no spelling for them (Ruby's `JSON.generate` raises), and
+//! writing `null` instead would only fail later, when the job is performed.
 
 use std::fmt;
 
@@ -29,7 +31,34 @@ impl ser::Error for EncodeError {
 
 /// Encodes `value` as Active Job argument JSON.
 pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, EncodeError> {
-    value.serialize(ValueSerializer)
+    value.serialize(ValueSerializer { marked: true })
+}
+
+/// Encodes `value` as plain JSON, as `serde_json::to_value` does (no `_aj_symbol_keys`, no key
+/// check), but refusing non-finite floats: for custom serializers, whose hash Rails reads as it is.
+pub(crate) fn to_plain_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, EncodeError> {
+    value.serialize(ValueSerializer { marked: false })
+}
+
+fn encode<T: Serialize + ?Sized>(value: &T, marked: bool) -> Result<Value, EncodeError> {
+    value.serialize(ValueSerializer { marked })
+}
+
+/// JSON has numbers only for finite floats; serde_json would write `null` for the others.
+fn finite(v: f64) -> Result<(), EncodeError> {
+    if v.is_finite() {
+        return Ok(());
+    }
+    let name = if v.is_nan() {
+        "NaN"
+    } else if v > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    };
+    Err(EncodeError(format!(
+        "{name} is not allowed in JSON (Ruby's JSON raises on it too); pass a finite number, or an Option for a missing value"
+    )))
 }
 
 /// Refuses the keys Active Job reserves for its own markers.
@@ -52,7 +81,11 @@ fn plain(result: Result<Value, serde_json::Error>) -> Result<Value, EncodeError>
     result.map_err(|e| EncodeError(e.to_string()))
 }
 
-struct ValueSerializer;
+/// `marked`: Active Job's hashes (`_aj_symbol_keys`, reserved keys refused), or plain JSON.
+#[derive(Clone, Copy)]
+struct ValueSerializer {
+    marked: bool,
+}
 
 impl ser::Serializer for ValueSerializer {
     type Ok = Value;
@@ -99,9 +132,11 @@ impl ser::Serializer for ValueSerializer {
         plain(ser::Serializer::serialize_u128(serde_json::value::Serializer, v))
     }
     fn serialize_f32(self, v: f32) -> Result<Value, EncodeError> {
+        finite(v.into())?;
         plain(ser::Serializer::serialize_f32(serde_json::value::Serializer, v))
     }
     fn serialize_f64(self, v: f64) -> Result<Value, EncodeError> {
+        finite(v)?;
         plain(ser::Serializer::serialize_f64(serde_json::value::Serializer, v))
     }
     fn serialize_char(self, v: char) -> Result<Value, EncodeError> {
@@ -138,16 +173,16 @@ impl ser::Serializer for ValueSerializer {
         variant: &'static str,
         value: &T,
     ) -> Result<Value, EncodeError> {
-        variant_hash(variant, to_value(value)?)
+        variant_hash(variant, encode(value, self.marked)?, self.marked)
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<Seq, EncodeError> {
-        Ok(Seq(Vec::with_capacity(len.unwrap_or(0))))
+        Ok(Seq { items: Vec::with_capacity(len.unwrap_or(0)), marked: self.marked })
     }
     fn serialize_tuple(self, len: usize) -> Result<Seq, EncodeError> {
-        Ok(Seq(Vec::with_capacity(len)))
+        Ok(Seq { items: Vec::with_capacity(len), marked: self.marked })
     }
     fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Seq, EncodeError> {
-        Ok(Seq(Vec::with_capacity(len)))
+        Ok(Seq { items: Vec::with_capacity(len), marked: self.marked })
     }
     fn serialize_tuple_variant(
         self,
@@ -156,13 +191,13 @@ impl ser::Serializer for ValueSerializer {
         variant: &'static str,
         len: usize,
     ) -> Result<VariantSeq, EncodeError> {
-        Ok(VariantSeq { variant, items: Seq(Vec::with_capacity(len)) })
+        Ok(VariantSeq { variant, items: Seq { items: Vec::with_capacity(len), marked: self.marked } })
     }
     fn serialize_map(self, _: Option<usize>) -> Result<MapHash, EncodeError> {
-        Ok(MapHash { map: Map::new(), key: None })
+        Ok(MapHash { map: Map::new(), key: None, marked: self.marked })
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<StructHash, EncodeError> {
-        Ok(StructHash::default())
+        Ok(StructHash { marked: self.marked, ..StructHash::default() })
     }
     fn serialize_struct_variant(
         self,
@@ -171,29 +206,39 @@ impl ser::Serializer for ValueSerializer {
         variant: &'static str,
         _: usize,
     ) -> Result<VariantStruct, EncodeError> {
-        Ok(VariantStruct { variant, fields: StructHash::default() })
+        Ok(VariantStruct { variant, fields: StructHash { marked: self.marked, ..StructHash::default() } })
     }
 }
 
 /// An enum variant with data, `{"Variant": data}`: the variant name is data, a string key.
-fn variant_hash(variant: &str, value: Value) -> Result<Value, EncodeError> {
-    check_key(variant)?;
+fn variant_hash(variant: &str, value: Value, marked: bool) -> Result<Value, EncodeError> {
+    if marked {
+        check_key(variant)?;
+    }
     let mut map = Map::new();
     map.insert(variant.to_owned(), value);
-    Ok(hash(map, Vec::new()))
+    finish(map, Vec::new(), marked)
 }
 
-struct Seq(Vec<Value>);
+/// Adds the symbol keys of an Active Job hash; leaves a plain one as it is.
+fn finish(map: Map<String, Value>, symbol_keys: Vec<String>, marked: bool) -> Result<Value, EncodeError> {
+    Ok(if marked { hash(map, symbol_keys) } else { Value::Object(map) })
+}
+
+struct Seq {
+    items: Vec<Value>,
+    marked: bool,
+}
 
 impl ser::SerializeSeq for Seq {
     type Ok = Value;
     type Error = EncodeError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        self.0.push(to_value(value)?);
+        self.items.push(encode(value, self.marked)?);
         Ok(())
     }
     fn end(self) -> Result<Value, EncodeError> {
-        Ok(Value::Array(self.0))
+        Ok(Value::Array(self.items))
     }
 }
 
@@ -231,7 +276,7 @@ impl ser::SerializeTupleVariant for VariantSeq {
         ser::SerializeSeq::serialize_element(&mut self.items, value)
     }
     fn end(self) -> Result<Value, EncodeError> {
-        variant_hash(self.variant, Value::Array(self.items.0))
+        variant_hash(self.variant, Value::Array(self.items.items), self.items.marked)
     }
 }
 
@@ -239,6 +284,7 @@ impl ser::SerializeTupleVariant for VariantSeq {
 struct MapHash {
     map: Map<String, Value>,
     key: Option<String>,
+    marked: bool,
 }
 
 impl ser::SerializeMap for MapHash {
@@ -251,17 +297,19 @@ impl ser::SerializeMap for MapHash {
             Ok(Value::Bool(b)) => b.to_string(),
             _ => return Err(EncodeError("hash keys must be strings or numbers, as in Active Job".into())),
         };
-        check_key(&key)?;
+        if self.marked {
+            check_key(&key)?;
+        }
         self.key = Some(key);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
         let key = self.key.take().ok_or_else(|| EncodeError("a map value came before its key".into()))?;
-        self.map.insert(key, to_value(value)?);
+        self.map.insert(key, encode(value, self.marked)?);
         Ok(())
     }
     fn end(self) -> Result<Value, EncodeError> {
-        Ok(hash(self.map, Vec::new()))
+        finish(self.map, Vec::new(), self.marked)
     }
 }
 
@@ -270,19 +318,22 @@ impl ser::SerializeMap for MapHash {
 struct StructHash {
     map: Map<String, Value>,
     symbol_keys: Vec<String>,
+    marked: bool,
 }
 
 impl ser::SerializeStruct for StructHash {
     type Ok = Value;
     type Error = EncodeError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), EncodeError> {
-        check_key(key)?;
-        self.map.insert(key.to_owned(), to_value(value)?);
+        if self.marked {
+            check_key(key)?;
+        }
+        self.map.insert(key.to_owned(), encode(value, self.marked)?);
         self.symbol_keys.push(key.to_owned());
         Ok(())
     }
     fn end(self) -> Result<Value, EncodeError> {
-        Ok(hash(self.map, self.symbol_keys))
+        finish(self.map, self.symbol_keys, self.marked)
     }
 }
 
@@ -298,7 +349,8 @@ impl ser::SerializeStructVariant for VariantStruct {
         ser::SerializeStruct::serialize_field(&mut self.fields, key, value)
     }
     fn end(self) -> Result<Value, EncodeError> {
-        variant_hash(self.variant, ser::SerializeStruct::end(self.fields)?)
+        let marked = self.fields.marked;
+        variant_hash(self.variant, ser::SerializeStruct::end(self.fields)?, marked)
     }
 }
 
@@ -354,5 +406,28 @@ mod tests {
         assert_eq!(to_value(&odd).unwrap_err().0, "hash keys must be strings or numbers, as in Active Job");
         let numbers: BTreeMap<u8, bool> = [(7, true)].into();
         assert_eq!(to_value(&numbers).unwrap(), json!({"7": true, "_aj_symbol_keys": []}));
+    }
+
+    #[test]
+    fn refuses_non_finite_floats_wherever_they_are() {
+        #[derive(Serialize)]
+        struct Reading {
+            values: Vec<BTreeMap<String, Option<f32>>>,
+        }
+        let nan = Reading { values: vec![[("t".to_owned(), Some(f32::NAN))].into()] };
+        assert!(to_value(&nan).unwrap_err().0.starts_with("NaN is not allowed in JSON"));
+        assert!(to_plain_value(&nan).unwrap_err().0.starts_with("NaN is not allowed in JSON"));
+        assert!(to_value(&Shape::Point(1, 2)).is_ok());
+        assert!(to_value(&[1.5, f64::INFINITY]).unwrap_err().0.starts_with("Infinity is not allowed"));
+        assert!(to_value(&(f64::NEG_INFINITY,)).unwrap_err().0.starts_with("-Infinity is not allowed"));
+        assert_eq!(to_value(&[1.5, -0.0]).unwrap(), json!([1.5, -0.0]));
+    }
+
+    #[test]
+    fn plain_values_are_serde_json_values() {
+        let options = Options { greeting: "hi".into(), times: Some(2), tags: [("_aj_x".to_owned(), 1)].into() };
+        assert_eq!(to_plain_value(&options).unwrap(), serde_json::to_value(&options).unwrap());
+        let shapes = (Shape::Unit, Shape::Point(1, 2), Shape::Circle { r: 3 });
+        assert_eq!(to_plain_value(&shapes).unwrap(), serde_json::to_value(&shapes).unwrap());
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::encode::{check_key, hash};
+use super::encode::{check_key, hash, to_plain_value};
 use super::{SERIALIZED, serializers};
 use crate::contract::EncodeContext;
 use crate::contract::{BoxError, format_time};
@@ -89,7 +89,7 @@ pub trait CustomSerializer: Serialize + DeserializeOwned + Send + 'static {
 
 impl<T: CustomSerializer> RichArgument for T {
     fn encode(&self, _cx: &EncodeContext<'_>) -> Result<Value, BoxError> {
-        let Value::Object(mut map) = serde_json::to_value(self)? else {
+        let Value::Object(mut map) = to_plain_value(self)? else {
             return Err(format!(
                 "{} must serialize as a hash (a struct or a map) to carry its serializer's name",
                 T::NAME

@@ -1,0 +1,3 @@
+-- jobs-sqlite schema version 2: find a job by the Active Job job_id that perform_later returned;
+-- a retry_on retry is a new row with the same job_id, so the index is not unique.
+CREATE INDEX jobs_jobs_job_id ON jobs_jobs (job_id, id) WHERE job_id IS NOT NULL;
