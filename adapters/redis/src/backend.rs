@@ -109,10 +109,8 @@ impl RedisAdapter {
         let mut any = false;
         for (failure, job) in failures.iter().zip(held) {
             let Some(job) = job else { continue };
-            let (stored, delay) = match envelope::failed(&job, failure)? {
-                Some(stored) => (stored, failure.retry_in.map(|d| secs(d).to_string()).unwrap_or_default()),
-                None => (job, String::new()),
-            };
+            let stored = envelope::failed(&job, failure)?;
+            let delay = failure.retry_in.map(|d| secs(d).to_string()).unwrap_or_default();
             call.arg(failure.ticket.token).arg(delay).arg(stored);
             any = true;
         }
