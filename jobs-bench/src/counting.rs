@@ -113,6 +113,14 @@ impl Backend for Counting {
     fn wait_for_jobs<'a>(&'a self, queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {
         self.backend_of_inner().wait_for_jobs(queues, timeout)
     }
+
+    fn next_due<'a>(&'a self, queues: &'a [String]) -> BoxFuture<'a, Result<Option<Duration>, Error>> {
+        self.backend_of_inner().next_due(queues)
+    }
+
+    fn worker_stopped<'a>(&'a self, worker_id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        self.backend_of_inner().worker_stopped(worker_id)
+    }
 }
 
 #[cfg(test)]

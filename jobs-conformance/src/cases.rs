@@ -11,6 +11,7 @@ mod leases;
 
 pub use claims::{
     concurrent_workers_run_each_job_once, priority_order, queue_isolation, scheduled_job_waits_until_due,
+    scheduled_jobs_start_on_time,
 };
 pub use enqueue::{argument_round_trip, enqueue_all_stores_every_job, enqueue_perform_round_trip};
 pub use failures::{

@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
                 argument_round_trip,
                 queue_isolation,
                 scheduled_job_waits_until_due,
+                scheduled_jobs_start_on_time,
                 priority_order,
                 retry_persists_executions_and_error,
                 exhausted_attempts_go_dead_with_error,

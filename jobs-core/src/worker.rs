@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::contract::Outcome;
-use crate::contract::{Adapter, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
+use crate::contract::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
 use crate::contract::{Error, JobError};
 use crate::perform::execution::execute_payload;
 use crate::perform::retry::RetryPolicy;
@@ -131,6 +131,10 @@ impl Worker {
         drop(reports);
         heartbeat.abort();
         let _ = flusher.await;
+        let backend = self.adapter.backend().expect("checked at build");
+        if let Err(error) = backend.worker_stopped(&self.id).await {
+            tracing::warn!(target: "jobs", worker = %self.id, %error, "Could not tell the backend this worker stopped");
+        }
         tracing::info!(target: "jobs", worker = %self.id, "Worker stopped");
         Ok(())
     }
@@ -194,8 +198,12 @@ impl Worker {
             if claimed.is_empty() {
                 backlog = false;
                 drop(permits);
+                let wait = tokio::select! {
+                    wait = self.idle_wait(backend) => wait,
+                    () = quiet.cancelled() => return tasks,
+                };
                 tokio::select! {
-                    () = backend.wait_for_jobs(&self.settings.queues, self.settings.poll_interval) => {},
+                    () = backend.wait_for_jobs(&self.settings.queues, wait) => {},
                     () = quiet.cancelled() => return tasks,
                 }
                 continue;
@@ -236,6 +244,26 @@ impl Worker {
         }
     }
 }
+
+impl Worker {
+    /// How long an idle worker waits for a wake-up before claiming again: until the next
+    /// scheduled job is due, at most the poll interval, and at least [`MIN_IDLE_WAIT`] so that
+    /// a job due but not yet claimable (locked by another claim in flight) is not spun on.
+    async fn idle_wait(&self, backend: &dyn Backend) -> Duration {
+        let poll = self.settings.poll_interval;
+        match backend.next_due(&self.settings.queues).await {
+            Ok(Some(due)) => due.clamp(MIN_IDLE_WAIT, poll.max(MIN_IDLE_WAIT)),
+            Ok(None) => poll,
+            Err(error) => {
+                tracing::debug!(target: "jobs", %error, "Could not ask when the next job is due; polling");
+                poll
+            }
+        }
+    }
+}
+
+/// The shortest wait of an idle worker before it claims again.
+const MIN_IDLE_WAIT: Duration = Duration::from_millis(1);
 
 /// Splits permits of several slots into permits of one slot each.
 fn one_by_one(permits: Vec<OwnedSemaphorePermit>) -> impl Iterator<Item = OwnedSemaphorePermit> {

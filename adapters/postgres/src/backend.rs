@@ -185,6 +185,20 @@ impl PostgresAdapter {
         Ok(count(done.rows_affected()))
     }
 
+    /// How long until the earliest waiting job of `queues` is due, on the server's clock.
+    async fn next_due_on(&self, queues: &[String]) -> Result<Option<Duration>, PostgresError> {
+        let sql = &self.inner().sql;
+        let micros: Option<i64> = if queues.iter().any(|q| q == "*") {
+            self.retrying("next_due", || sqlx::query_scalar(sql.next_due_any.get()).fetch_one(self.pool())).await?
+        } else {
+            self.retrying("next_due", || {
+                sqlx::query_scalar(sql.next_due_named.get()).bind(queues).fetch_one(self.pool())
+            })
+            .await?
+        };
+        Ok(micros.map(|m| Duration::from_micros(u64::try_from(m).unwrap_or(0))))
+    }
+
     async fn rescue(&self) -> Result<u64, PostgresError> {
         let sql = &self.inner().sql.rescue;
         let rescued: i64 = self
@@ -237,5 +251,9 @@ impl Backend for PostgresAdapter {
             inner.wakeups.start(&inner.options, &inner.channel);
             inner.wakeups.wait(queues, timeout).await;
         })
+    }
+
+    fn next_due<'a>(&'a self, queues: &'a [String]) -> BoxFuture<'a, Result<Option<Duration>, Error>> {
+        forward(self.next_due_on(queues))
     }
 }

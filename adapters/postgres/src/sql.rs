@@ -11,6 +11,8 @@ pub(crate) struct Statements {
     pub(crate) insert: Sql,
     pub(crate) claim_named: Sql,
     pub(crate) claim_any: Sql,
+    pub(crate) next_due_named: Sql,
+    pub(crate) next_due_any: Sql,
     pub(crate) complete: Sql,
     pub(crate) release: Sql,
     pub(crate) heartbeat: Sql,
@@ -131,6 +133,19 @@ impl Statements {
                      lease_until = now() + $2 {MICROS}, worker_id = $3
                  FROM next{nowait} WHERE j.id = next.id
                  RETURNING {CLAIMED}, 1::int8 AS ord"
+            )),
+            // $1: the queues. Microseconds until the earliest waiting job of an unpaused queue
+            // among them is due (negative when due), or null when none waits.
+            next_due_named: sql(format!(
+                "SELECT (extract(epoch FROM min(run_at) - now()) * 1000000)::int8 FROM {jobs}
+                 WHERE state = 'available' AND queue = ANY($1::text[])
+                   AND NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = {jobs}.queue)"
+            )),
+            // The same over every unpaused queue.
+            next_due_any: sql(format!(
+                "SELECT (extract(epoch FROM min(run_at) - now()) * 1000000)::int8 FROM {jobs}
+                 WHERE state = 'available'
+                   AND NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = {jobs}.queue)"
             )),
             // Tickets as two arrays: $1 ids, $2 tokens; only current claims match.
             complete: sql(format!(

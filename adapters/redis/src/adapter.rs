@@ -66,6 +66,9 @@ pub(crate) struct Inner {
     pub(crate) beat_lock: tokio::sync::Mutex<()>,
     /// Set once subscribed to wake-ups.
     pub(crate) subscribed: AtomicBool,
+    /// The workers claiming through this adapter and not stopped yet: the process leaves
+    /// Sidekiq's process list when the last one stops.
+    pub(crate) workers: Mutex<std::collections::HashSet<String>>,
     /// What workers asked for, for the process's entry in Sidekiq's Web UI.
     pub(crate) queues: Mutex<Vec<String>>,
     pub(crate) concurrency: AtomicUsize,
@@ -122,6 +125,7 @@ impl RedisAdapter {
             beating: AtomicBool::new(false),
             beat_lock: tokio::sync::Mutex::new(()),
             subscribed: AtomicBool::new(false),
+            workers: Mutex::default(),
             queues: Mutex::new(Vec::new()),
             concurrency: AtomicUsize::new(0),
             processed: AtomicU64::new(0),

@@ -44,7 +44,7 @@ impl RedisAdapter {
         if params.limit == 0 {
             return Ok(Vec::new());
         }
-        self.note_claim(params.queues, params.limit);
+        self.note_claim(params.worker_id, params.queues, params.limit);
         let mut call = self.invocation(&scripts::CLAIM);
         call.arg(secs(params.lease))
             .arg(params.limit)
@@ -70,6 +70,13 @@ impl RedisAdapter {
             });
         }
         Ok(claimed)
+    }
+
+    /// Promotes due scheduled jobs and retries, and says how long until the next one is due.
+    async fn next_due_any(&self) -> Result<Option<Duration>, RedisError> {
+        let call = self.invocation(&scripts::NEXT_DUE);
+        let seconds: Option<String> = self.run(&call).await?;
+        Ok(seconds.and_then(|s| s.parse::<f64>().ok()).map(|s| Duration::from_secs_f64(s.max(0.0))))
     }
 
     async fn complete_jobs(&self, tickets: &[Ticket]) -> Result<usize, RedisError> {
@@ -102,10 +109,8 @@ impl RedisAdapter {
         let mut any = false;
         for (failure, job) in failures.iter().zip(held) {
             let Some(job) = job else { continue };
-            let (stored, delay) = match envelope::failed(&job, failure)? {
-                Some(stored) => (stored, failure.retry_in.map(|d| secs(d).to_string()).unwrap_or_default()),
-                None => (job, String::new()),
-            };
+            let stored = envelope::failed(&job, failure)?;
+            let delay = failure.retry_in.map(|d| secs(d).to_string()).unwrap_or_default();
             call.arg(failure.ticket.token).arg(delay).arg(stored);
             any = true;
         }
@@ -177,5 +182,17 @@ impl Backend for RedisAdapter {
             self.subscribe().await;
             let _ = tokio::time::timeout(timeout, self.inner.wake.notified()).await;
         })
+    }
+
+    /// When the last worker claiming through this adapter stops, the process leaves Sidekiq's
+    /// process list (as [`RedisAdapter::close`] does) until a worker claims again.
+    fn worker_stopped<'a>(&'a self, worker_id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        forward(self.forget_worker(worker_id))
+    }
+
+    /// Sidekiq's schedule and retry sets hold every queue's jobs: the answer is for all of them.
+    /// Due ones are moved to their queues first, so an idle worker never waits for a promotion.
+    fn next_due<'a>(&'a self, _queues: &'a [String]) -> BoxFuture<'a, Result<Option<Duration>, Error>> {
+        forward(self.next_due_any())
     }
 }

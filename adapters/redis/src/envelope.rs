@@ -93,38 +93,62 @@ fn push_string(out: &mut String, text: &str) {
 }
 
 /// What a worker, or a tool, reads from a stored envelope.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 pub(crate) struct Stored<'a> {
-    #[serde(borrow, default)]
+    class: Option<Cow<'a, str>>,
     args: Option<Vec<&'a RawValue>>,
-    #[serde(borrow, default)]
     jid: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     queue: Option<Cow<'a, str>>,
-    #[serde(default)]
     attempts: Option<u32>,
-    #[serde(default)]
     retry_count: Option<u32>,
-    #[serde(default)]
     pub(crate) created_at: Option<f64>,
-    #[serde(default)]
     pub(crate) enqueued_at: Option<f64>,
-    #[serde(default)]
     error_history: Option<Vec<ErrorRecord>>,
-    #[serde(borrow, default)]
     error_class: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     error_message: Option<Cow<'a, str>>,
-    #[serde(default)]
     failed_at: Option<f64>,
-    #[serde(default)]
     retried_at: Option<f64>,
 }
 
 impl<'a> Stored<'a> {
-    /// Reads an envelope; one that is not a JSON object reads as empty, its text the payload.
+    /// Reads an envelope field by field: a field of the wrong type reads as absent and the
+    /// others as they are. One that is not a JSON object reads as empty, its text the payload.
     pub(crate) fn parse(envelope: &'a str) -> Stored<'a> {
-        serde_json::from_str(envelope).unwrap_or_default()
+        let Ok(fields) = serde_json::from_str::<BTreeMap<Cow<'a, str>, &'a RawValue>>(envelope) else {
+            return Stored::default();
+        };
+        fn field<'a, T: Deserialize<'a>>(fields: &BTreeMap<Cow<'a, str>, &'a RawValue>, key: &str) -> Option<T> {
+            fields.get(key).and_then(|value| serde_json::from_str(value.get()).ok())
+        }
+        // Strings are read as `&str` (borrowed) where they have no escapes, else as owned.
+        fn text<'a>(fields: &BTreeMap<Cow<'a, str>, &'a RawValue>, key: &str) -> Option<Cow<'a, str>> {
+            let value = fields.get(key)?;
+            serde_json::from_str::<&'a str>(value.get())
+                .map(Cow::Borrowed)
+                .or_else(|_| serde_json::from_str::<String>(value.get()).map(Cow::Owned))
+                .ok()
+        }
+        Stored {
+            class: text(&fields, "class"),
+            args: field(&fields, "args"),
+            jid: text(&fields, "jid"),
+            queue: text(&fields, "queue"),
+            attempts: field(&fields, "attempts"),
+            retry_count: field(&fields, "retry_count"),
+            created_at: field(&fields, "created_at"),
+            enqueued_at: field(&fields, "enqueued_at"),
+            error_history: field(&fields, "error_history"),
+            error_class: text(&fields, "error_class"),
+            error_message: text(&fields, "error_message"),
+            failed_at: field(&fields, "failed_at"),
+            retried_at: field(&fields, "retried_at"),
+        }
+    }
+
+    /// The class of a plain Sidekiq job (one that Active Job's Sidekiq adapter did not write),
+    /// which carries no Active Job payload.
+    pub(crate) fn plain_sidekiq_class(&self) -> Option<&str> {
+        self.class.as_deref().filter(|class| *class != JOB_WRAPPER && !class.is_empty())
     }
 
     /// The job's id: its jid, or (for a job nobody could have written through Sidekiq) `fallback`.
@@ -141,8 +165,12 @@ impl<'a> Stored<'a> {
     }
 
     /// The Active Job payload: the first argument as JSON text, or its contents when it is a
-    /// string (a raw payload); the whole envelope when there is no argument.
+    /// string (a raw payload); the whole envelope when there is no argument list.
+    /// A plain Sidekiq job's payload is its whole envelope.
     pub(crate) fn payload(&self, envelope: &str) -> String {
+        if self.plain_sidekiq_class().is_some() {
+            return envelope.to_owned();
+        }
         match self.args.as_ref().and_then(|args| args.first()) {
             Some(first) if first.get().starts_with('"') => {
                 serde_json::from_str::<String>(first.get()).unwrap_or_else(|_| first.get().to_owned())
@@ -188,16 +216,26 @@ pub(crate) fn priority(payload: &str) -> i32 {
 }
 
 /// The envelope of a failed run: the claimed envelope with the claim counted, the new payload,
-/// Sidekiq's error fields and the run appended to the error history. `None` for an envelope
-/// that is not a JSON object (it goes to the dead set as it is).
-pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<Option<String>, RedisError> {
+/// Sidekiq's error fields and the run appended to the error history.
+///
+/// An entry that is not a JSON object is kept as the string argument of a new envelope with a
+/// jid of its own, so that identical entries stay apart in the dead set, each with its error.
+/// A plain Sidekiq job's error says what it is.
+pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<String, RedisError> {
     let Ok(mut fields) = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(envelope) else {
-        return Ok(None);
+        let wrapped = format!("{{\"jid\":\"{}\",\"retry\":true,\"args\":[{}]}}", new_jid(), json(envelope));
+        return failed(&wrapped, failure);
     };
     let stored = Stored::parse(envelope);
     let attempts = stored.attempts() + 1;
     let mut history = stored.errors();
-    history.push(failure.error.clone());
+    let mut error = failure.error.clone();
+    // A run that decoded the payload (and so has one to store) was an Active Job after all.
+    if let (Some(class), None) = (stored.plain_sidekiq_class(), &failure.payload) {
+        error.message =
+            format!("{class} is a plain Sidekiq job, not an Active Job payload: a Sidekiq process runs it, not jobs");
+    }
+    history.push(error.clone());
     let at = seconds(failure.error.at);
     let raw = |value: String| RawValue::from_string(value).map_err(|e| RedisError::Malformed(e.to_string()));
     match stored.retry_count {
@@ -210,8 +248,8 @@ pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<Option<String>
             fields.insert("failed_at".into(), raw(format!("{at:.6}"))?);
         }
     }
-    fields.insert("error_class".into(), raw(json(&failure.error.class))?);
-    fields.insert("error_message".into(), raw(json(&failure.error.message))?);
+    fields.insert("error_class".into(), raw(json(&error.class))?);
+    fields.insert("error_message".into(), raw(json(&error.message))?);
     fields.insert("error_history".into(), raw(json(&history))?);
     if let Some(payload) = &failure.payload {
         fields.insert("args".into(), raw(format!("[{payload}]"))?);
@@ -232,7 +270,7 @@ pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<Option<String>
         out.push_str(value);
     }
     out.push('}');
-    Ok(Some(out))
+    Ok(out)
 }
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
@@ -277,7 +315,7 @@ mod tests {
     #[test]
     fn a_failure_keeps_sidekiqs_fields_first_attempts_and_last_args() {
         let stored = r#"{"retry":true,"queue":"q","class":"W","args":[{"k":1}],"jid":"abc","created_at":1.5}"#;
-        let once = failed(stored, &failure("2030-01-01T00:00:00Z", Some(r#"{"k":2}"#))).unwrap().unwrap();
+        let once = failed(stored, &failure("2030-01-01T00:00:00Z", Some(r#"{"k":2}"#))).unwrap();
         assert!(once.starts_with(r#"{"attempts":1,"#), "{once}");
         assert!(once.ends_with(r#","args":[{"k":2}]}"#), "{once}");
         let parsed: serde_json::Value = serde_json::from_str(&once).unwrap();
@@ -286,7 +324,7 @@ mod tests {
         assert_eq!(parsed["error_message"], "took \"too\" long");
         assert_eq!(parsed["created_at"], 1.5, "other keys are kept as they were");
 
-        let twice = failed(&once, &failure("2030-01-01T00:01:00Z", None)).unwrap().unwrap();
+        let twice = failed(&once, &failure("2030-01-01T00:01:00Z", None)).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&twice).unwrap();
         assert_eq!((parsed["attempts"].as_u64(), parsed["retry_count"].as_u64()), (Some(2), Some(1)));
         assert_eq!(parsed["retried_at"], 1893456060.0);
@@ -294,7 +332,24 @@ mod tests {
         let stored = Stored::parse(&twice);
         assert_eq!(stored.errors().len(), 2);
         assert_eq!(stored.attempts(), 2);
-        assert!(failed("not json", &failure("2030-01-01T00:00:00Z", None)).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_entry_that_is_not_json_fails_into_an_envelope_of_its_own() {
+        let one = failed("not json", &failure("2030-01-01T00:00:00Z", None)).unwrap();
+        let other = failed("not json", &failure("2030-01-01T00:00:00Z", None)).unwrap();
+        let (one, other) = (Stored::parse(&one), Stored::parse(&other));
+        assert_ne!(one.jid(String::new), other.jid(String::new));
+        assert_eq!(one.payload(""), "not json");
+        assert_eq!((one.attempts(), one.errors().len()), (1, 1));
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_leaves_the_others() {
+        let stored = Stored::parse(r#"{"attempts":4,"args":"notalist","retry_count":"2","jid":"j\u0041","queue":"q"}"#);
+        assert_eq!((stored.attempts(), stored.jid(String::new), stored.queue()), (4, "jA".to_owned(), Some("q")));
+        let plain = r#"{"class":"HardWorker","args":[1],"jid":"j"}"#;
+        assert_eq!(Stored::parse(plain).payload(plain), plain, "a plain Sidekiq job carries no Active Job payload");
     }
 
     #[test]

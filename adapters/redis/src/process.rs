@@ -22,9 +22,15 @@ pub(crate) fn identity() -> String {
 impl RedisAdapter {
     /// Called by every claim: remembers what workers ask for, and starts the heartbeat the
     /// first time.
-    pub(crate) fn note_claim(&self, queues: &[String], limit: usize) {
+    pub(crate) fn note_claim(&self, worker_id: &str, queues: &[String], limit: usize) {
         let inner = &self.inner;
         inner.concurrency.fetch_max(limit, Ordering::Relaxed);
+        {
+            let mut workers = inner.workers.lock().unwrap();
+            if !workers.contains(worker_id) {
+                workers.insert(worker_id.to_owned());
+            }
+        }
         {
             let mut known = inner.queues.lock().unwrap();
             for queue in queues {
@@ -82,6 +88,27 @@ impl RedisAdapter {
         // process would look alive (holding its jobs) until the entry's TTL ran out: wait for it.
         // Heartbeats that would start later see `stop` and do not run.
         let _no_beat = inner.beat_lock.lock().await;
+        Ok(self.leave().await?)
+    }
+
+    /// A worker stopped: once none is left, the process leaves Sidekiq's process list, and its
+    /// heartbeat pauses until a worker claims again. Workers still running keep it listed.
+    pub(crate) async fn forget_worker(&self, worker_id: &str) -> Result<(), crate::RedisError> {
+        let inner = &self.inner;
+        // Under the heartbeat's lock, so that a beat in flight cannot list the process again.
+        let _no_beat = inner.beat_lock.lock().await;
+        let none_left = {
+            let mut workers = inner.workers.lock().unwrap();
+            workers.remove(worker_id);
+            workers.is_empty()
+        };
+        if none_left { self.leave().await } else { Ok(()) }
+    }
+
+    /// Removes this process's entry from Sidekiq's process list, adding its last runs to
+    /// Sidekiq's counters.
+    async fn leave(&self) -> Result<(), crate::RedisError> {
+        let inner = &self.inner;
         let key = self.key(&inner.identity);
         let (processed, failed) = (inner.processed.swap(0, Ordering::Relaxed), inner.failed.swap(0, Ordering::Relaxed));
         let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
@@ -94,8 +121,7 @@ impl RedisAdapter {
             .srem(self.key("processes"), &inner.identity)
             .del(&[key.clone(), format!("{key}:workers"), format!("{key}:work")])
             .query_async::<()>(&mut conn)
-            .await
-            .map_err(crate::RedisError::from)?;
+            .await?;
         Ok(())
     }
 
@@ -127,6 +153,9 @@ async fn beat(inner: std::sync::Weak<Inner>, stop: tokio_util::sync::Cancellatio
         let _beating = adapter.inner.beat_lock.lock().await;
         if stop.is_cancelled() {
             return;
+        }
+        if adapter.inner.workers.lock().unwrap().is_empty() {
+            continue; // every worker stopped: the process is not listed until one claims again
         }
         if let Err(error) = adapter.beat_once().await {
             tracing::warn!(target: "jobs", %error, "Redis heartbeat failed");

@@ -15,6 +15,7 @@ macro_rules! script {
 
 script!(ENQUEUE, "enqueue.lua");
 script!(CLAIM, "claim.lua");
+script!(NEXT_DUE, "next_due.lua");
 script!(COMPLETE, "complete.lua");
 script!(FAIL, "fail.lua");
 script!(RELEASE, "release.lua");

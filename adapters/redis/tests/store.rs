@@ -151,6 +151,51 @@ async fn a_dead_process_jobs_are_handed_back_by_another() {
     other.close().await.unwrap();
 }
 
+/// Whether Sidekiq's Web UI lists `redis`'s process (its `processes` set and its entry).
+async fn listed(redis: &RedisAdapter) -> bool {
+    let mut conn = redis.connection();
+    let member: bool = conn.sismember(format!("{}processes", redis.prefix()), redis.identity()).await.unwrap();
+    let entry: bool = conn.exists(format!("{}{}", redis.prefix(), redis.identity())).await.unwrap();
+    member || entry
+}
+
+#[tokio::test]
+async fn a_process_leaves_sidekiqs_process_list_when_its_last_worker_stops() {
+    let Some((keys, _cleanup)) =
+        support::adapter("a_process_leaves_sidekiqs_process_list_when_its_last_worker_stops").await
+    else {
+        return;
+    };
+    // The shortest TTL, for a heartbeat every 166 ms.
+    let ttl = Duration::from_secs(2);
+    let redis = RedisAdapter::builder().url(support::url()).prefix(keys.prefix()).process_ttl(ttl).connect().await;
+    let redis = redis.unwrap();
+    let runtime = runtime(&redis);
+    let worker = || jobs::Worker::builder().runtime(&runtime).queues(["mailers"]).build().unwrap().start();
+    let (first, second) = (worker(), worker());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !listed(&redis).await {
+        assert!(tokio::time::Instant::now() < deadline, "the process was never listed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    first.shutdown().await.unwrap();
+    assert!(listed(&redis).await, "a worker of the process still runs: it stays listed");
+    runtime.perform_later(Welcome { address: "ada@example.com".into() }).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while redis.counts().await.unwrap().get("mailers", JobState::Completed) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the remaining worker did not run the job");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    second.shutdown().await.unwrap();
+    assert!(!listed(&redis).await, "a stopped process stays on Sidekiq's Busy page as a ghost");
+    // Heartbeats due meanwhile list it no more.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!listed(&redis).await, "a heartbeat listed the stopped process again");
+    redis.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn no_prefix_by_default() {
     let redis = match RedisAdapter::connect(&support::url()).await {

@@ -9,7 +9,10 @@ use sqlx::Row;
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-use crate::sql::{ANY_DUE, ANY_DUE_ON, BEGIN_WRITE, CLAIM_ANY, CLAIM_ON, COMPLETE, FAIL, HEARTBEAT, RELEASE, RESCUE};
+use crate::sql::{
+    ANY_DUE, ANY_DUE_ON, BEGIN_WRITE, CLAIM_ANY, CLAIM_ON, COMPLETE, FAIL, HEARTBEAT, NEXT_DUE_ANY, NEXT_DUE_ON,
+    RELEASE, RESCUE,
+};
 
 /// Tickets as the JSON array of `[id, token]` pairs the statements above take.
 fn pairs(tickets: &[Ticket]) -> String {
@@ -112,6 +115,21 @@ impl SqliteAdapter {
         Ok(applied)
     }
 
+    /// How long until the earliest waiting job of `queues` is due, in the store's time.
+    async fn next_due_on(&self, queues: &[String]) -> Result<Option<Duration>, SqliteError> {
+        let mut earliest: Option<i64> = None;
+        for queue in queues {
+            let statement = if queue == "*" { NEXT_DUE_ANY } else { NEXT_DUE_ON };
+            let at: Option<i64> = sqlx::query_scalar(statement).bind(queue).fetch_one(self.pool()).await?;
+            earliest = match (earliest, at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let now = time_to_micros(self.now());
+        Ok(earliest.map(|at| Duration::from_micros(u64::try_from(at.saturating_sub(now)).unwrap_or(0))))
+    }
+
     async fn rescue(&self) -> Result<u64, SqliteError> {
         let rescued = sqlx::query(RESCUE).bind(time_to_micros(self.now())).execute(self.pool()).await?.rows_affected();
         if rescued > 0 {
@@ -160,5 +178,9 @@ impl Backend for SqliteAdapter {
         Box::pin(async move {
             let _ = tokio::time::timeout(timeout, self.woken()).await;
         })
+    }
+
+    fn next_due<'a>(&'a self, queues: &'a [String]) -> BoxFuture<'a, Result<Option<Duration>, Error>> {
+        forward(self.next_due_on(queues))
     }
 }

@@ -55,6 +55,19 @@ pub(crate) const ANY_DUE: &str = "
                      AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))
 ";
 
+/// The earliest due time of a waiting job on queue `?1` unless it is paused; NULL when none waits.
+pub(crate) const NEXT_DUE_ON: &str = "
+    SELECT min(run_at) FROM jobs_jobs
+    WHERE state = 'available' AND queue = ?1
+      AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)";
+
+/// The earliest due time of a waiting job on any unpaused queue (`?1`, the queue `*`, is bound
+/// but unused); NULL when none waits.
+pub(crate) const NEXT_DUE_ANY: &str = "
+    SELECT min(run_at) FROM jobs_jobs
+    WHERE state = 'available' AND ?1 IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)";
+
 /// Claims due jobs of one queue: a new token and lease each, the attempt counted.
 pub(crate) const CLAIM_ON: &str = "
     UPDATE jobs_jobs

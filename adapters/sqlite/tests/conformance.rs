@@ -1,5 +1,5 @@
 //! The conformance suite, run against the SQLite adapter: a new database file per case, on a
-//! manual clock.
+//! manual clock; and the cases about real time on the system clock, SQLite's default.
 
 use jobs_conformance::Fixture;
 use jobs_core::ManualClock;
@@ -17,3 +17,18 @@ async fn sqlite() -> Fixture {
 }
 
 jobs_conformance::conformance_suite!(sqlite_conformance, sqlite);
+
+async fn sqlite_on_system_clock() -> Fixture {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sqlite = SqliteAdapter::builder(dir.path().join("jobs.db")).open().await.expect("open");
+    Fixture::new(sqlite).guard(dir)
+}
+
+#[test]
+fn scheduled_jobs_start_on_time_on_system_clock() {
+    jobs_conformance::run(
+        "scheduled_jobs_start_on_time",
+        sqlite_on_system_clock,
+        jobs_conformance::cases::scheduled_jobs_start_on_time,
+    );
+}

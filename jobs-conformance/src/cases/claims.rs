@@ -65,6 +65,39 @@ pub async fn scheduled_job_waits_until_due(fixture: Fixture) {
     assert_eq!(env.find(&id).await.state, JobState::Completed);
 }
 
+/// An idle worker at the default poll interval (1 s) starts scheduled jobs on time: it wakes
+/// when the next one is due rather than at its next poll, and never before.
+///
+/// Three jobs are due 1.2 s, 1.5 s and 1.8 s after they are enqueued; a worker polling once a
+/// second starts at least one of them 0.6 s late or more, whatever the phase of its polls. The
+/// bound checked is 0.5 s, to leave room on a loaded machine (the bench measures the real
+/// delay). Runs on the store's clock only: with a manual clock no time passes by itself.
+pub async fn scheduled_jobs_start_on_time(fixture: Fixture) {
+    let env = Env::new(fixture);
+    if env.manual().is_some() {
+        return;
+    }
+    let worker = env.worker(&["on-time"]).poll_interval(Duration::from_secs(1)).start();
+    env.enqueue("on-time", Record::new("warm-up")).await;
+    env.wait_for("the worker to run a first job and go idle", || env.probe.count("warm-up") == 1).await;
+
+    let mut dues = Vec::new();
+    for (key, wait) in [("at-1200", 1200), ("at-1500", 1500), ("at-1800", 1800)] {
+        let job = env.set::<Record>().queue("on-time").wait(Duration::from_millis(wait));
+        let enqueued = job.enqueue(Record::new(key)).await.unwrap();
+        dues.push((key, enqueued.scheduled_at.expect("a scheduled job has a time")));
+    }
+    env.wait_for("the scheduled jobs to run", || dues.iter().all(|(key, _)| env.probe.count(key) == 1)).await;
+    worker.shutdown().await.unwrap();
+
+    for (key, due) in dues {
+        let started = env.probe.runs_of(key)[0].at;
+        assert!(started >= due, "{key} started at {started}, before its time {due}");
+        let late = started - due;
+        assert!(late < chrono::Duration::milliseconds(500), "{key} started {late} after its time {due}");
+    }
+}
+
 /// Within a queue, lower priorities are claimed first, and equal priorities in the order they
 /// were enqueued (no priority counts as 0), within one claim and across claims.
 pub async fn priority_order(fixture: Fixture) {

@@ -234,11 +234,14 @@ impl Backend for MemoryAdapter {
 
     fn wait_for_jobs<'a>(&'a self, _queues: &'a [String], timeout: Duration) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let next_due = self.store().scheduled.first().map(|(at, _)| *at);
-            let until_due = next_due
-                .map(|at| (at - self.now()).to_std().unwrap_or(Duration::ZERO))
-                .map_or(timeout, |d| d.min(timeout));
-            let _ = tokio::time::timeout(until_due, self.shared.wake.notified()).await;
+            let _ = tokio::time::timeout(timeout, self.shared.wake.notified()).await;
+        })
+    }
+
+    fn next_due<'a>(&'a self, _queues: &'a [String]) -> BoxFuture<'a, Result<Option<Duration>, Error>> {
+        Box::pin(async move {
+            let next = self.store().scheduled.first().map(|(at, _)| *at);
+            Ok(next.map(|at| (at - self.now()).to_std().unwrap_or(Duration::ZERO)))
         })
     }
 }

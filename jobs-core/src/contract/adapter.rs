@@ -232,4 +232,26 @@ pub trait Backend: Send + Sync {
         let _ = queues;
         Box::pin(tokio::time::sleep(timeout))
     }
+
+    /// How long until the earliest job on `queues` that waits for its time (scheduled, or
+    /// retrying) becomes due, measured on the store's clock: `Some(Duration::ZERO)` when one is
+    /// due already, `None` when none waits or the backend cannot tell (the default).
+    ///
+    /// A worker that found nothing to claim asks this and waits no longer than the answer (nor
+    /// than its poll interval), so scheduled jobs start on time without polling often. A job
+    /// due on another queue, or one that is gone by the time the worker looks, only costs an
+    /// empty claim. Called only by idle workers, so it should be one cheap read.
+    fn next_due<'a>(&'a self, queues: &'a [String]) -> BoxFuture<'a, Result<Option<Duration>, Error>> {
+        let _ = queues;
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Tells the backend that the worker `worker_id` stopped: it claims nothing more and its
+    /// last reports are written. Backends that list live workers (Redis, in Sidekiq's process
+    /// set) drop it from the list here; the default does nothing. Other workers sharing the
+    /// adapter keep running, so a backend forgets only what belongs to this worker alone.
+    fn worker_stopped<'a>(&'a self, worker_id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        let _ = worker_id;
+        Box::pin(async { Ok(()) })
+    }
 }

@@ -88,7 +88,10 @@ impl WorkerBuilder {
         self
     }
 
-    /// How often to look for jobs when the backend has no wake-ups (default 1 s).
+    /// The longest an idle worker waits before it looks for jobs again (default 1 s). Backends
+    /// wake it earlier when a job is enqueued, and it looks again when the next scheduled job
+    /// is due ([`Backend::next_due`](crate::adapter::Backend::next_due)), so this bounds only
+    /// what nothing announces (another process's enqueues on a backend without wake-ups).
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.settings.poll_interval = interval;
         self

@@ -1,6 +1,7 @@
 -- Enqueue: ARGV[5..] holds four values per job: queue, priority, due time ('' for now; float
 -- seconds) and the envelope. Due jobs go to their queue in priority order, later ones to the
--- schedule set. Sleeping workers are woken once. Returns how many jobs were stored.
+-- schedule set. Sleeping workers are woken once, for scheduled jobs too (they may be due sooner
+-- than what the workers wait for). Returns how many jobs were stored.
 local t = now()
 local heads = {}
 local pending = {}
@@ -21,6 +22,8 @@ for i = 5, #ARGV, 4 do
   count = count + 1
   if at ~= '' and tonumber(at) > t then
     redis.call('ZADD', P .. 'schedule', at, job)
+    -- Workers sleeping until a later due time look again.
+    woke = true
   else
     if not known[queue] then
       redis.call('SADD', P .. 'queues', queue)
