@@ -13,6 +13,7 @@ use jobs::prelude::*;
 use jobs::{DeserializationError, JobError};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use tracing_subscriber::EnvFilter;
 
 /// A row of the `users` table.
 #[derive(Debug, sqlx::FromRow)]
@@ -46,6 +47,12 @@ async fn user_gone(ctx: &JobContext, error: &JobError) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The Rails-style log lines ("Enqueued ..", "Performed .. in 1.20ms"), on stderr; RUST_LOG
+    // picks what shows (default `info`; `RUST_LOG=jobs=debug` for more, `RUST_LOG=off` for none).
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
     let path = std::env::temp_dir().join(format!("jobs-global-id-example-{}.db", std::process::id()));
     let pool = SqlitePoolOptions::new()
         .connect_with(SqliteConnectOptions::new().filename(&path).create_if_missing(true))

@@ -16,6 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use jobs::prelude::*;
 use jobs::{Inspect, JobState};
+use tracing_subscriber::EnvFilter;
 
 /// What the jobs did, shared with them as application state.
 struct Journal {
@@ -71,6 +72,12 @@ async fn clean_up(table: String, journal: State<Journal>, ctx: &JobContext) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The Rails-style log lines ("Enqueued ..", "Performed .. in 1.20ms"), on stderr; RUST_LOG
+    // picks what shows (default `info`; `RUST_LOG=jobs=debug` for more, `RUST_LOG=off` for none).
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
     let path =
         std::env::args().nth(1).or_else(|| std::env::var("JOBS_DATABASE").ok()).unwrap_or_else(|| "jobs.db".to_owned());
     let sqlite = SqliteAdapter::open(&path).await?;

@@ -98,4 +98,4 @@ mod services;
 mod suite;
 
 pub use fixture::{Fixture, IntoFixture, run};
-pub use services::{REQUIRE_SERVICES, service_url, services_required, unavailable};
+pub use services::{REQUIRE_SERVICES, service_url, services_required, skip_notice, unavailable};

@@ -31,7 +31,8 @@ pub struct RuntimeBuilder {
 }
 
 impl RuntimeBuilder {
-    /// The adapter jobs go to (default: a new [`MemoryAdapter`]).
+    /// The adapter jobs go to (default: a new [`MemoryAdapter`], which keeps jobs in this
+    /// process only; [`build`](Self::build) then logs once that they are not durable).
     pub fn adapter(self, adapter: impl Adapter) -> Self {
         self.shared_adapter(Arc::new(adapter))
     }
@@ -125,7 +126,14 @@ impl RuntimeBuilder {
             )));
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let adapter = self.adapter.unwrap_or_else(|| Arc::new(MemoryAdapter::with_clock(clock.clone())));
+        let adapter = self.adapter.unwrap_or_else(|| {
+            tracing::info!(
+                target: "jobs",
+                "No adapter configured: jobs go to a MemoryAdapter in this process and are lost when it exits \
+                 (not durable); pass Runtime::builder().adapter(..) to keep them"
+            );
+            Arc::new(MemoryAdapter::with_clock(clock.clone()))
+        });
         let retry_jitter = self.retry_jitter.unwrap_or(0.15);
         if !(0.0..=1.0).contains(&retry_jitter) {
             return Err(Error::Config(format!("retry jitter must be between 0 and 1, not {retry_jitter}")));

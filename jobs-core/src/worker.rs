@@ -94,6 +94,14 @@ impl Worker {
 
     /// Runs until `signal` completes, then shuts down gracefully.
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> Result<(), Error> {
+        tracing::info!(
+            target: "jobs",
+            worker = %self.id,
+            "Worker started on {} (queues: {}; concurrency {})",
+            self.adapter.name(),
+            self.settings.queues.join(", "),
+            self.settings.concurrency,
+        );
         let quiet = CancellationToken::new();
         let stop = CancellationToken::new();
         let running: Arc<Mutex<HashMap<String, Ticket>>> = Arc::default();

@@ -9,7 +9,7 @@ use jobs_core::adapter::redact;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::adapter::{PostgresAdapter, Settings};
-use crate::error::{LastDisconnect, PostgresError};
+use crate::error::{LastDisconnect, PostgresError, describe};
 use crate::schema::{self, Schema};
 
 /// Options for connecting to PostgreSQL; from [`PostgresAdapter::builder`].
@@ -167,9 +167,14 @@ impl PostgresBuilder {
     }
 
     /// Connects, then brings the schema up to date (or checks it, with `.migrate(false)`).
+    ///
+    /// An unreachable server fails at once with [`PostgresError::Connect`], naming `host:port`
+    /// and the cause (`connection refused`, the server's message), or after the
+    /// [acquire timeout](Self::acquire_timeout) when the server does not answer at all.
     pub async fn connect(self) -> Result<PostgresAdapter, Error> {
         let schema = Schema::new(&self.schema)?;
         let options = self.resolve_options()?;
+        first_connection(&options, self.acquire_timeout).await?;
         let disconnects = Arc::new(LastDisconnect::default());
         let suspect = disconnects.clone();
         let pool = PgPoolOptions::new()
@@ -205,6 +210,7 @@ impl PostgresBuilder {
     pub async fn run_migrations(self) -> Result<Vec<i64>, Error> {
         let schema = Schema::new(&self.schema)?;
         let options = self.resolve_options()?;
+        first_connection(&options, self.acquire_timeout).await?;
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(self.acquire_timeout)
@@ -214,6 +220,23 @@ impl PostgresBuilder {
         let applied = schema::migrate(&pool, &schema).await;
         pool.close().await;
         Ok(applied?)
+    }
+}
+
+/// Opens and closes one connection, so that an unreachable server fails at once with where and
+/// why (a pool retries until its acquire timeout, then only says that it timed out).
+async fn first_connection(options: &PgConnectOptions, timeout: Duration) -> Result<(), PostgresError> {
+    let at = match options.get_socket() {
+        Some(socket) => format!("{}/{}", socket.display(), options.get_database().unwrap_or("")),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    match tokio::time::timeout(timeout, sqlx::ConnectOptions::connect(options)).await {
+        Ok(Ok(conn)) => {
+            let _ = sqlx::Connection::close(conn).await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(PostgresError::Connect { at, cause: redact(&describe(&error)) }),
+        Err(_) => Err(PostgresError::Connect { at, cause: format!("no answer within {timeout:?}") }),
     }
 }
 

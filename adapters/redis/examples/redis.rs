@@ -16,6 +16,7 @@ use jobs::prelude::*;
 use jobs::{Inspect, JobState};
 use jobs_redis::RedisAdapter;
 use jobs_redis::redis::AsyncCommands;
+use tracing_subscriber::EnvFilter;
 
 /// How many jobs have run, shared with them as application state.
 #[derive(Default)]
@@ -38,6 +39,12 @@ async fn resize_image(name: String, performed: State<Performed>) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The Rails-style log lines ("Enqueued ..", "Performed .. in 1.20ms"), on stderr; RUST_LOG
+    // picks what shows (default `info`; `RUST_LOG=jobs=debug` for more, `RUST_LOG=off` for none).
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
     let redis = match RedisAdapter::builder().prefix("jobs-example:").connect().await {
         Ok(redis) => redis,
         Err(error) => {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jobs_core::Error;
 use jobs_core::adapter::redact;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
+use redis::{ConnectionAddr, IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
 use tokio::sync::Notify;
 
 use crate::adapter::{RedisAdapter, Settings};
@@ -95,7 +95,8 @@ impl RedisBuilder {
     }
 
     /// Connects, checks the server (Redis 6.2 or newer; warns unless `maxmemory-policy` is
-    /// `noeviction`, since an evicting server may drop jobs), and returns the adapter.
+    /// `noeviction`, since an evicting server may drop jobs), and returns the adapter. An
+    /// unreachable server is a [`RedisError::Connect`] naming `host:port` and the cause.
     pub async fn connect(self) -> Result<RedisAdapter, Error> {
         let url = match self.url {
             Some(url) => url,
@@ -108,6 +109,11 @@ impl RedisBuilder {
 
 async fn connect(url: &str, shown: String, settings: Settings, timeout: Duration) -> Result<RedisAdapter, RedisError> {
     let info = url.into_connection_info()?;
+    let at = match info.addr() {
+        ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port}"),
+        ConnectionAddr::Unix(path) => path.display().to_string(),
+        other => other.to_string(),
+    };
     let redis_settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
     let client = redis::Client::open(info.set_redis_settings(redis_settings))?;
 
@@ -126,7 +132,16 @@ async fn connect(url: &str, shown: String, settings: Settings, timeout: Duration
             }
             Ok::<(), std::convert::Infallible>(())
         });
-    let mut conn = ConnectionManager::new_with_config(client, config).await?;
+    let mut conn = ConnectionManager::new_with_config(client, config).await.map_err(|error| {
+        let cause = if error.is_connection_refusal() {
+            "connection refused".to_owned()
+        } else if error.is_timeout() {
+            "no answer in time".to_owned()
+        } else {
+            redact(&error.to_string())
+        };
+        RedisError::Connect { at, cause }
+    })?;
     check_server(&mut conn, &shown).await?;
     Ok(RedisAdapter::from_parts(conn, settings, wake, shown))
 }

@@ -88,8 +88,9 @@ async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rails_and_rust_share_sidekiq_queues() {
     if !ruby_with_sidekiq() {
-        eprintln!(
-            "SKIPPED rails_and_rust_share_sidekiq_queues: Ruby with Sidekiq and Active Job not found (apt-get install ruby-sidekiq ruby-activejob)"
+        jobs_conformance::skip_notice(
+            "Ruby",
+            "SKIPPED rails_and_rust_share_sidekiq_queues: Ruby with Sidekiq and Active Job not found (apt-get install ruby-sidekiq ruby-activejob)",
         );
         return;
     }

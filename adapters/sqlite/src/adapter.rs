@@ -47,7 +47,8 @@ impl fmt::Debug for SqliteAdapter {
 const INSERT_CHUNK: usize = 5_000;
 
 impl SqliteAdapter {
-    /// Opens (creating if needed) the jobs database at `path` with default options.
+    /// Opens (creating if needed) the jobs database at `path` with default options; see
+    /// [`SqliteBuilder::open`](crate::SqliteBuilder::open) for the errors.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         SqliteAdapter::builder(path).open().await
     }

@@ -7,8 +7,19 @@
 pub enum SqliteError {
     /// SQLite failed: the file cannot be opened, the disk is full, the database stayed locked
     /// longer than the busy timeout, ...
-    #[error("{0}")]
-    Database(#[from] sqlx::Error),
+    ///
+    /// The `sqlx::Error` is kept here rather than as the error's `source()`, so that a printed
+    /// chain does not repeat it.
+    #[error("{}", describe(.0))]
+    Database(sqlx::Error),
+    /// The database file cannot be opened or created.
+    #[error("cannot open the SQLite database {path}: {cause}")]
+    Open {
+        /// The database file, as given.
+        path: String,
+        /// Why: the directory does not exist, the path is a directory, SQLite's message.
+        cause: String,
+    },
     /// The file was migrated by a newer jobs-sqlite than this one.
     #[error(
         "the jobs schema of {path} is at version {found}, newer than version {supported} that this \
@@ -40,6 +51,21 @@ pub enum SqliteError {
     /// A stored value cannot be read back (a job's error history, its state).
     #[error("malformed data in the jobs table: {0}")]
     Malformed(String),
+}
+
+impl From<sqlx::Error> for SqliteError {
+    fn from(error: sqlx::Error) -> Self {
+        SqliteError::Database(error)
+    }
+}
+
+/// The message of a sqlx error, without sqlx's prefixes ("error returned from database: ").
+pub(crate) fn describe(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
 }
 
 impl From<SqliteError> for jobs_core::Error {

@@ -85,7 +85,30 @@ impl SqliteBuilder {
     }
 
     /// Opens (creating if needed) the file in WAL mode and brings its schema up to date.
+    ///
+    /// An empty path is an [`Error::Config`] (SQLite would open a temporary database, lost on
+    /// close); a file that cannot be opened is a [`SqliteError::Open`](crate::SqliteError::Open)
+    /// naming the path and why (its directory does not exist, it is a directory, ...).
     pub async fn open(self) -> Result<SqliteAdapter, Error> {
+        let path = self.path.display().to_string();
+        if path.is_empty() {
+            return Err(Error::Config(
+                "SqliteAdapter::open needs a file path: an empty one would be a temporary database, \
+                 lost when it closes (use MemoryAdapter for jobs that need not survive)"
+                    .into(),
+            ));
+        }
+        let unopenable = |cause: String| crate::SqliteError::Open { path: path.clone(), cause };
+        if self.path.is_dir() {
+            return Err(unopenable("it is a directory, not a file".into()).into());
+        }
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+                let what = if dir.exists() { "is not a directory" } else { "does not exist" };
+                return Err(unopenable(format!("the directory {} {what}", dir.display())).into());
+            }
+            _ => {}
+        }
         let options = SqliteConnectOptions::new()
             .filename(&self.path)
             .create_if_missing(true)
@@ -97,8 +120,7 @@ impl SqliteBuilder {
             .acquire_timeout(self.busy_timeout + Duration::from_secs(30))
             .connect_with(options)
             .await
-            .map_err(crate::SqliteError::from)?;
-        let path = self.path.display().to_string();
+            .map_err(|error| unopenable(crate::error::describe(&error)))?;
         schema::migrate(&pool, &path).await?;
         Ok(SqliteAdapter::from_parts(pool, self.clock, self.path, self.retention))
     }
