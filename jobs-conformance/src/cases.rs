@@ -15,7 +15,8 @@ pub use claims::{
 };
 pub use enqueue::{argument_round_trip, enqueue_all_stores_every_job, enqueue_perform_round_trip};
 pub use failures::{
-    exhausted_attempts_go_dead_with_error, poison_jobs_go_dead_while_queue_flows, retry_persists_executions_and_error,
+    exhausted_attempts_go_dead_with_error, poison_jobs_go_dead_while_queue_flows, retries_start_on_time,
+    retry_persists_executions_and_error,
 };
 pub use inspection::{find_shows_each_state, pause_and_resume, unsupported_capability_is_not_supported};
 pub use leases::{expired_lease_is_rescued, shutdown_returns_jobs_without_spending_attempt, stale_token_cannot_write};
