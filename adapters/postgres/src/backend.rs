@@ -173,16 +173,17 @@ impl PostgresAdapter {
             columns.4.push(serde_json::to_string(&failure.error).map_err(|e| PostgresError::Malformed(e.to_string()))?);
         }
         let sql = &self.inner().sql.fail;
-        let done = on_lane!(self, self.inner().report_lane, "fail", |conn| {
-            sqlx::query(sql.get())
+        let failed: i64 = on_lane!(self, self.inner().report_lane, "fail", |conn| {
+            sqlx::query_scalar(sql.get())
                 .bind(&columns.0)
                 .bind(&columns.1)
                 .bind(&columns.2)
                 .bind(&columns.3)
                 .bind(&columns.4)
-                .execute(conn)
+                .bind(&self.inner().channel)
+                .fetch_one(conn)
         })?;
-        Ok(count(done.rows_affected()))
+        Ok(usize::try_from(failed).unwrap_or(0))
     }
 
     /// How long until the earliest waiting job of `queues` is due, on the server's clock.

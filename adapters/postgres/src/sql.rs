@@ -171,9 +171,12 @@ impl Statements {
                  FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
                  WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'"
             )),
-            // Per failure: id, token, retry delay (null: dead), new payload (null: keep), error JSON.
+            // Per failure: id, token, retry delay (null: dead), new payload (null: keep), error JSON;
+            // $6: the channel, woken for each queue that got a retry (it may be due before what
+            // idle workers wait for).
             fail: sql(format!(
-                "UPDATE {jobs} j
+                "WITH failed AS (
+                 UPDATE {jobs} j
                  SET state = CASE WHEN f.retry_in IS NULL THEN 'dead' ELSE 'available' END,
                      run_at = CASE WHEN f.retry_in IS NULL THEN j.run_at ELSE now() + f.retry_in {MICROS} END,
                      finished_at = CASE WHEN f.retry_in IS NULL THEN now() END,
@@ -184,7 +187,13 @@ impl Statements {
                      worker_id = NULL
                  FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[])
                      AS f(id, token, retry_in, payload, error){nowait}
-                 WHERE j.id = f.id AND j.token = f.token AND j.state = 'running'"
+                 WHERE j.id = f.id AND j.token = f.token AND j.state = 'running'
+                 RETURNING j.queue, f.retry_in
+                 )
+                 SELECT count(*) AS n,
+                        (SELECT count(*) FROM (SELECT pg_notify($6, queue) FROM
+                            (SELECT DISTINCT queue FROM failed WHERE retry_in IS NOT NULL) q) w) AS woken
+                 FROM failed"
             )),
             // $1: the channel.
             rescue: sql(format!(

@@ -45,6 +45,9 @@ impl RedisAdapter {
             return Ok(Vec::new());
         }
         self.note_claim(params.worker_id, params.queues, params.limit);
+        // Subscribed before the first claim, so that no wake-up published after it is missed
+        // (a retry of a job claimed now, before the worker first waits).
+        self.subscribe().await;
         let mut call = self.invocation(&scripts::CLAIM);
         call.arg(secs(params.lease))
             .arg(params.limit)

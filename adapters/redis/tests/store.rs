@@ -218,3 +218,26 @@ async fn an_unreachable_server_is_a_clear_error_that_hides_the_password() {
         assert!(!error.contains("feature"), "rediss:// is supported: {error}");
     }
 }
+
+#[tokio::test]
+async fn next_due_is_the_earliest_of_the_schedule_and_retry_sets() {
+    let Some((redis, _cleanup)) = support::adapter("next_due_is_the_earliest_of_the_schedule_and_retry_sets").await
+    else {
+        return;
+    };
+    let queues = ["mailers".to_owned()];
+    assert_eq!(redis.next_due(&queues).await.unwrap(), None, "nothing waits");
+    let runtime = runtime(&redis);
+    Welcome::set()
+        .runtime(&runtime)
+        .wait(Duration::from_secs(600))
+        .enqueue(Welcome { address: "a@x".into() })
+        .await
+        .unwrap();
+    let job = runtime.perform_later(Welcome { address: "b@x".into() }).await.unwrap();
+    let claimed = claim(&redis, "mailers", 1, Duration::from_secs(60)).await.remove(0);
+    assert_eq!(Some(claimed.ticket.id.as_str()), job.provider_job_id.as_deref());
+    redis.fail(&[failure(&claimed.ticket, 1, Some(Duration::from_secs(30)))]).await.unwrap();
+    let due = redis.next_due(&queues).await.unwrap().expect("a retry waits");
+    assert!(due > Duration::from_secs(25) && due <= Duration::from_secs(30), "{due:?}");
+}

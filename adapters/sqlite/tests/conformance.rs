@@ -32,3 +32,12 @@ fn scheduled_jobs_start_on_time_on_system_clock() {
         jobs_conformance::cases::scheduled_jobs_start_on_time,
     );
 }
+
+#[test]
+fn retries_start_on_time_on_system_clock() {
+    jobs_conformance::run(
+        "retries_start_on_time",
+        sqlite_on_system_clock,
+        jobs_conformance::cases::retries_start_on_time,
+    );
+}

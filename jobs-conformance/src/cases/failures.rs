@@ -38,6 +38,26 @@ pub async fn retry_persists_executions_and_error(fixture: Fixture) {
     assert_eq!(done.errors[0], *error, "the error of the failed run stays in the job's history");
 }
 
+/// A retry due sooner than the poll interval (default 1 s) starts on time: the failure wakes
+/// idle workers, which then wait for its due time. The retry waits 300 ms; a worker that slept
+/// out its poll would start it about a second after the first run. Store's clock only.
+pub async fn retries_start_on_time(fixture: Fixture) {
+    let env = Env::new(fixture);
+    if env.manual().is_some() {
+        return;
+    }
+    env.enqueue("retry-on-time", FailTimes { key: "soon".into(), failures: 1 }).await;
+    let policy = RetryPolicy::retries(1).backoff(Backoff::Fixed(Duration::from_millis(300)));
+    let worker = env.worker(&["retry-on-time"]).poll_interval(Duration::from_secs(1)).retry_policy(policy).start();
+    env.wait_for("the retry to run", || env.probe.count("soon") == 2).await;
+    worker.shutdown().await.unwrap();
+
+    let runs = env.probe.runs_of("soon");
+    let between = runs[1].at - runs[0].at;
+    assert!(between >= chrono::Duration::milliseconds(300), "the retry started {between} after the first run");
+    assert!(between < chrono::Duration::milliseconds(800), "the retry, due after 300 ms, started {between} after");
+}
+
 /// A job that keeps failing goes to the dead set once its attempts are spent, with every error,
 /// and is not run again.
 pub async fn exhausted_attempts_go_dead_with_error(fixture: Fixture) {
