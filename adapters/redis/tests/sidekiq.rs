@@ -117,6 +117,14 @@ async fn rails_and_rust_share_sidekiq_queues() {
         .start();
     let seen = runtime.state::<Seen>().unwrap();
     eventually("Rust to perform both jobs Rails pushed", async || seen.0.lock().unwrap().len() == 2).await;
+    // While it runs, Sidekiq's API (and so Sidekiq Web's Busy page) lists the Rust process.
+    let running = ruby("inspect.rb", &url);
+    let process = running["processes"].as_array().unwrap().iter().find(|p| p["identity"] == redis.identity()).cloned();
+    let process = process.unwrap_or_else(|| panic!("the Rust process is not in Sidekiq's process list: {running}"));
+    assert_eq!(
+        (process["queues"].clone(), process["labels"].clone()),
+        (serde_json::json!(["rust"]), serde_json::json!(["jobs (Rust)"]))
+    );
     worker.shutdown().await.unwrap();
     let mut performed = seen.0.lock().unwrap().clone();
     performed.sort();
@@ -151,12 +159,8 @@ async fn rails_and_rust_share_sidekiq_queues() {
     );
     let due = someday.scheduled_at.unwrap().timestamp_micros() as f64 / 1e6;
     assert!((scheduled["at"].as_f64().unwrap() - due).abs() < 0.001, "scheduled at {} for {due}", scheduled["at"]);
-    let process = view["processes"].as_array().unwrap().iter().find(|p| p["identity"] == redis.identity()).cloned();
-    let process = process.unwrap_or_else(|| panic!("the Rust process is not in Sidekiq's process list: {view}"));
-    assert_eq!(
-        (process["queues"].clone(), process["labels"].clone()),
-        (serde_json::json!(["rust"]), serde_json::json!(["jobs (Rust)"]))
-    );
+    let listed = view["processes"].as_array().unwrap().iter().any(|p| p["identity"] == redis.identity());
+    assert!(!listed, "a stopped Rust worker leaves Sidekiq's process list (no ghost on the Busy page): {view}");
 
     let performed_file = std::env::temp_dir().join(format!("jobs-sidekiq-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&performed_file);
