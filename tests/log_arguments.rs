@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::Log;
+use common::{CapturedLogs, Log};
 use jobs::adapters::{JobFilter, TestAdapter};
 use jobs::prelude::*;
 
@@ -40,15 +39,7 @@ fn recording_runtime(jobs: &TestAdapter) -> (Runtime, Seen) {
 
 #[tokio::test]
 async fn log_arguments_false_keeps_arguments_out_of_logs_and_events() {
-    let captured = Arc::new(Mutex::new(Vec::new()));
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || CaptureWriter(writer.clone()))
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
+    let captured = CapturedLogs::start(tracing::Level::DEBUG);
 
     let jobs = TestAdapter::new();
     let (rt, seen) = recording_runtime(&jobs);
@@ -60,7 +51,7 @@ async fn log_arguments_false_keeps_arguments_out_of_logs_and_events() {
     .await;
     assert_eq!(rt.state::<Log>().unwrap().lines(), ["charged 16 digits"]);
 
-    let logs = String::from_utf8(captured.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("Enqueued ChargeCard (Job ID: "), "{logs}");
     assert!(logs.contains("Performed ChargeCard (Job ID: "), "{logs}");
     assert!(!logs.contains("4242"), "the card number leaked into the logs:\n{logs}");
@@ -73,17 +64,5 @@ async fn log_arguments_false_keeps_arguments_out_of_logs_and_events() {
         if class == "ChargeCard" {
             assert!(!has_arguments, "an event exposed ChargeCard's arguments");
         }
-    }
-}
-
-struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CaptureWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

@@ -2,24 +2,16 @@
 //! In a test binary of its own, so that no other test touches the log callsites before the
 //! capturing subscriber is set.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
+use common::CapturedLogs;
 use jobs::prelude::*;
 
 /// Runs `f` with the log captured, and returns what was logged.
 async fn captured<F: Future<Output = ()>>(f: impl FnOnce() -> F) -> String {
-    let captured = Arc::new(Mutex::new(Vec::new()));
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || CaptureWriter(writer.clone()))
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
+    let logs = CapturedLogs::start(tracing::Level::INFO);
     f().await;
-    String::from_utf8(captured.lock().unwrap().clone()).unwrap()
+    logs.text()
 }
 
 #[tokio::test]
@@ -54,16 +46,4 @@ async fn a_worker_logs_its_start_and_its_stop() {
         "{logs}"
     );
     assert!(logs.contains("Worker stopped"), "{logs}");
-}
-
-struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CaptureWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

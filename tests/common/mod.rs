@@ -61,3 +61,42 @@ pub fn worker_with(runtime: &Runtime, queues: &[&str], concurrency: usize, polic
         .unwrap()
         .start()
 }
+
+/// What a test logs, as the `fmt` subscriber writes it, while the returned guard lives.
+pub struct CapturedLogs {
+    lines: std::sync::Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl CapturedLogs {
+    /// Captures this thread's logs at `level` and above until dropped.
+    pub fn start(level: tracing::Level) -> Self {
+        let lines = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || CaptureWriter(writer.clone()))
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        tracing::callsite::rebuild_interest_cache();
+        CapturedLogs { lines, _guard: guard }
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.lines.lock().unwrap().clone()).unwrap()
+    }
+}
+
+struct CaptureWriter(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

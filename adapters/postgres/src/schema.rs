@@ -21,8 +21,8 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// The schema version this crate creates and expects.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this crate creates and expects: its newest migration's.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
 /// A validated schema name and its quoted form.
 #[derive(Clone, Debug)]

@@ -20,8 +20,8 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// The schema version this crate creates and expects.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this crate creates and expects: its newest migration's.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
 /// Brings the file's schema up to [`SCHEMA_VERSION`] in one write transaction, so that several
 /// processes starting at once migrate it once; fails if the file is newer than this crate or was
