@@ -12,11 +12,14 @@ mod declarations;
 mod encode;
 mod error;
 mod events;
+mod filter;
 mod inspect;
 mod job;
 mod middleware;
 mod payload;
+mod process;
 mod state;
+mod stats;
 
 pub use adapter::{
     Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, NewJob, Ticket,
@@ -31,9 +34,12 @@ pub use declarations::{
 pub use encode::EncodeContext;
 pub use error::{BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
 pub use events::{Event, EventKind, Outcome, Subscriber};
-pub use inspect::{Counts, Inspect, JobInfo, JobState, ListParams};
+pub use filter::{JobAction, JobFilter, JobPage, ListParams, Target};
+pub use inspect::{Counts, Inspect, JobInfo, JobState};
 pub use job::{FromArgs, Job, JobResult};
 pub use middleware::Middleware;
 pub use payload::{JobData, format_time, parse_time};
+pub use process::{ProcessCommand, ProcessInfo, ProcessState};
 pub use state::State;
 pub(crate) use state::StateMap;
+pub use stats::{HISTORY_RETENTION, HistoryPoint, QueueStats};

@@ -33,9 +33,10 @@ mod worker;
 
 pub use builder::RuntimeBuilder;
 pub use contract::{
-    BoxError, BoxFuture, Clock, Counts, DeserializationError, Error, Event, EventKind, Halt, Inspect, Job, JobContext,
-    JobData, JobError, JobInfo, JobResult, JobState, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,
-    Outcome, PanicError, State, Subscriber, SystemClock, TimeoutError,
+    BoxError, BoxFuture, Clock, Counts, DeserializationError, Error, Event, EventKind, HISTORY_RETENTION, Halt,
+    HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult,
+    JobState, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand,
+    ProcessInfo, ProcessState, QueueStats, State, Subscriber, SystemClock, Target, TimeoutError,
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
@@ -47,8 +48,9 @@ pub use worker::{Worker, WorkerBuilder, WorkerHandle, shutdown_signal};
 /// the runtime. The conformance suite (`jobs-conformance`) proves an implementation.
 pub mod adapter {
     pub use crate::contract::{
-        Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure, Inspect,
-        JobInfo, JobState, ListParams, NewJob, Ticket, format_time, parse_time,
+        Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure,
+        HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
+        ProcessCommand, ProcessInfo, ProcessState, QueueStats, Target, Ticket, format_time, parse_time,
     };
     pub use crate::enqueue::EnqueueSink;
     pub use crate::support::migrations;

@@ -83,7 +83,7 @@ pub async fn find_shows_each_state(fixture: Fixture) {
     let claim = env.claim_one("states-c", LEASE).await;
     backend.fail(&[env.failure(&claim.ticket, 1, "hopeless", None)]).await.unwrap();
     assert_counts_agree_with_list(inspector, &["states-s", "states-a", "states-b", "states-c", "states-d"]).await;
-    let dead_list = inspector.list(&ListParams::new().state(JobState::Dead)).await.unwrap();
+    let dead_list = inspector.list(&ListParams::new().state(JobState::Dead)).await.unwrap().jobs;
     assert_eq!(dead_list.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), [dead.as_str()]);
 }
 
@@ -92,16 +92,20 @@ async fn assert_counts_agree_with_list(inspector: &dyn Inspect, queues: &[&str])
     let mut total = 0;
     for queue in queues {
         for state in JobState::ALL {
-            let listed = inspector.list(&ListParams::new().queue(*queue).state(state).limit(1000)).await.unwrap();
+            let listed = inspector.list(&ListParams::new().queue(*queue).state(state).limit(1000)).await.unwrap().jobs;
             assert!(listed.iter().all(|j| j.queue == *queue && j.state == state), "list filters: {listed:?}");
             assert_eq!(counts.get(queue, state), listed.len() as u64, "{queue}/{state}: {counts:?} vs {listed:?}");
             total += listed.len();
         }
     }
     let all = inspector.list(&ListParams::new().limit(1000)).await.unwrap();
-    assert_eq!(all.len(), total, "list without filters shows every job");
-    let page = inspector.list(&ListParams::new().limit(2).offset(1)).await.unwrap();
-    assert_eq!(page, all[1..3].to_vec(), "limit and offset page through the same order");
+    assert_eq!(all.jobs.len(), total, "list without filters shows every job");
+    assert_eq!(all.next, None, "one page holds them all");
+    let first = inspector.list(&ListParams::new().limit(2)).await.unwrap();
+    assert_eq!(first.jobs, all.jobs[..2].to_vec(), "a page is the start of the same order");
+    let cursor = first.next.expect("more jobs follow the first page");
+    let second = inspector.list(&ListParams::new().limit(2).after(cursor)).await.unwrap();
+    assert_eq!(second.jobs, all.jobs[2..4].to_vec(), "the cursor continues the same order");
 }
 
 /// A paused queue keeps its jobs (and accepts new ones) but no worker claims them; once resumed

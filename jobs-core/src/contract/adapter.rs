@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use super::error::Error;
 use super::inspect::Inspect;
 use super::payload::JobData;
+use super::process::{ProcessCommand, ProcessInfo};
+use super::stats::HistoryPoint;
 
 /// A boxed, sendable future, the return type of the adapter traits' methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -246,10 +248,33 @@ pub trait Backend: Send + Sync {
         Box::pin(async { Ok(None) })
     }
 
+    /// Registers or refreshes the worker process `info` (written on every heartbeat of the worker,
+    /// and once when it starts), alive for `ttl` unless beaten again, and takes the command an
+    /// operator left for it with [`Inspect::signal`], if any (each command is returned once).
+    /// The backend sets [`ProcessInfo::last_heartbeat`] from its clock.
+    fn beat_process<'a>(
+        &'a self,
+        info: &'a ProcessInfo,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<ProcessCommand>, Error>> {
+        let _ = (info, ttl);
+        Box::pin(async { Err(Error::not_supported("this", "process registry")) })
+    }
+
+    /// Adds these counts to the backend's per-minute history (what [`Inspect::history`] returns),
+    /// summing with what other workers wrote for the same minute, queue and class, and forgets
+    /// minutes older than the retention ([`HISTORY_RETENTION`](crate::HISTORY_RETENTION) at least).
+    /// Workers call it about once per heartbeat, with the counts since the last call.
+    fn record_history<'a>(&'a self, points: &'a [HistoryPoint]) -> BoxFuture<'a, Result<(), Error>> {
+        let _ = points;
+        Box::pin(async { Err(Error::not_supported("this", "history")) })
+    }
+
     /// Tells the backend that the worker `worker_id` stopped: it claims nothing more and its
-    /// last reports are written. Backends that list live workers (Redis, in Sidekiq's process
-    /// set) drop it from the list here; the default does nothing. Other workers sharing the
-    /// adapter keep running, so a backend forgets only what belongs to this worker alone.
+    /// last reports are written. The backend removes its process entry (see
+    /// [`Backend::beat_process`]); Redis, which lists live workers in Sidekiq's process set, drops
+    /// it from that list. Other workers sharing the adapter keep running, so a backend forgets
+    /// only what belongs to this worker alone.
     fn worker_stopped<'a>(&'a self, worker_id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         let _ = worker_id;
         Box::pin(async { Ok(()) })

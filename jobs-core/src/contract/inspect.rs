@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::adapter::{BoxFuture, ErrorRecord};
 use super::error::Error;
+use super::filter::{JobAction, JobPage, ListParams, Target};
 use super::payload::JobData;
+use super::process::{ProcessCommand, ProcessInfo};
+use super::stats::{HistoryPoint, QueueStats};
 
 /// Where a stored job stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -85,6 +88,11 @@ impl FromStr for JobState {
 pub struct JobInfo {
     /// The backend's id of the job (its provider job id).
     pub id: String,
+    /// The Active Job `job_id` it carries (what `perform_later` returned), if its payload has one.
+    /// A `retry_on` retry is a new stored job with the same `job_id`.
+    pub job_id: Option<String>,
+    /// Its job class, e.g. `SendInvoice` (empty if the payload cannot be read).
+    pub class: String,
     /// The queue it is on.
     pub queue: String,
     /// Its priority within the queue (lower runs first; no priority is 0).
@@ -95,6 +103,15 @@ pub struct JobInfo {
     pub attempts: u32,
     /// When it is or was due, where the adapter keeps it.
     pub run_at: Option<DateTime<Utc>>,
+    /// When it was stored.
+    pub enqueued_at: Option<DateTime<Utc>>,
+    /// When its current run started, while it is running.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it completed or died.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The worker running it (the `worker_id` of [`ClaimParams`](crate::adapter::ClaimParams)),
+    /// while it is running.
+    pub worker_id: Option<String>,
     /// The stored payload, as the next run will see it (possibly undecodable).
     pub payload: String,
     /// The errors of its failed runs, oldest first.
@@ -166,82 +183,34 @@ impl FromIterator<(String, JobState, u64)> for Counts {
     }
 }
 
-/// Which jobs [`Inspect::list`] returns: filters and a page.
-///
-/// ```
-/// # use jobs_core::{ListParams, JobState};
-/// let params = ListParams::new().queue("mailers").state(JobState::Dead).limit(20);
-/// assert_eq!(params.limit, 20);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ListParams {
-    /// Only jobs on this queue.
-    pub queue: Option<String>,
-    /// Only jobs in this state.
-    pub state: Option<JobState>,
-    /// At most this many jobs (default 100).
-    pub limit: usize,
-    /// Skip this many matching jobs first (default 0).
-    pub offset: usize,
-}
-
-impl Default for ListParams {
-    fn default() -> Self {
-        ListParams { queue: None, state: None, limit: 100, offset: 0 }
-    }
-}
-
-impl ListParams {
-    /// Every job, first page of 100.
-    pub fn new() -> Self {
-        ListParams::default()
-    }
-
-    /// Only jobs on `queue`.
-    pub fn queue(mut self, queue: impl Into<String>) -> Self {
-        self.queue = Some(queue.into());
-        self
-    }
-
-    /// Only jobs in `state`.
-    pub fn state(mut self, state: JobState) -> Self {
-        self.state = Some(state);
-        self
-    }
-
-    /// At most `limit` jobs.
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.limit = limit;
-        self
-    }
-
-    /// Skip the first `offset` matching jobs.
-    pub fn offset(mut self, offset: usize) -> Self {
-        self.offset = offset;
-        self
-    }
-}
-
 /// The side of a backend that tools read and steer, reached through
-/// [`Adapter::inspector`](crate::adapter::Adapter::inspector).
+/// [`Adapter::inspector`](crate::adapter::Adapter::inspector): the operations API that the `jobs`
+/// CLI and the dashboard are views of.
 ///
 /// Guarantees, proven for each adapter by the conformance suite:
 /// * `find` and `list` show a job in the state it is in now, with every error of its failed runs;
 ///   a completed job stays findable for a retention period the adapter documents;
-/// * `counts` agrees with `list`;
-/// * `retry_dead` makes dead jobs ready at once (keeping their history); `delete_dead` removes them;
-///   both touch only jobs that are dead and return how many they changed;
+/// * `counts` and `queues` agree with `list`;
+/// * `list` pages with an opaque cursor ([`JobPage::next`]): walking every page returns each
+///   matching job once, even while jobs are added, and costs about the same on the last page as on
+///   the first (keyset pagination, no offset);
+/// * `apply` changes only the jobs its [`JobAction`] applies to, leaves running jobs alone, and
+///   returns how many it changed; a filter is applied in one round trip where the store allows;
 /// * a paused queue keeps accepting jobs but no worker claims from it until it is resumed; pausing
 ///   a paused queue or resuming a running one is harmless;
+/// * `history` returns what workers recorded with
+///   [`Backend::record_history`](crate::adapter::Backend::record_history) for at least 24 hours;
+/// * `processes` lists the workers whose last heartbeat is younger than the time to live they
+///   gave, and `signal` reaches such a worker at its next heartbeat;
 /// * what the adapter cannot do is an [`Error::NotSupported`], declared in its
 ///   [`Capabilities`](crate::adapter::Capabilities).
 pub trait Inspect: Send + Sync {
     /// How many jobs each queue holds in each state.
     fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>>;
 
-    /// The jobs matching `params`, oldest first.
-    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>>;
+    /// One page of the jobs matching `params.filter`, in id order (oldest first, or newest first
+    /// with [`ListParams::newest_first`]), starting after `params.after`.
+    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<JobPage, Error>>;
 
     /// The job with backend id `id` (its provider job id), or else with Active Job job id `id`
     /// (what `perform_later` returned as `job_id`), if the backend still has it. Several stored
@@ -249,11 +218,42 @@ pub trait Inspect: Send + Sync {
     /// latest is returned, so that a job waiting for its retry never shows as completed.
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>>;
 
+    /// Applies `action` to the jobs `target` selects; returns how many it changed (jobs the action
+    /// does not apply to, running ones included, are left alone and not counted).
+    fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
+        let _ = (action, target);
+        Box::pin(async { Err(Error::not_supported("this", "job actions")) })
+    }
+
     /// Makes these dead jobs ready to run again; returns how many were dead.
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>>;
 
     /// Deletes these dead jobs; returns how many were dead.
     fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Every queue that holds jobs or is paused, by name, with its size per state, its latency
+    /// and whether it is paused.
+    fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>> {
+        Box::pin(async { Err(Error::not_supported("this", "queue stats")) })
+    }
+
+    /// Processed and failed runs per minute, queue and job class, from `since` on, oldest first.
+    fn history(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Vec<HistoryPoint>, Error>> {
+        let _ = since;
+        Box::pin(async { Err(Error::not_supported("this", "history")) })
+    }
+
+    /// The live worker processes, by id.
+    fn processes(&self) -> BoxFuture<'_, Result<Vec<ProcessInfo>, Error>> {
+        Box::pin(async { Err(Error::not_supported("this", "processes")) })
+    }
+
+    /// Asks the live process `id` to go quiet or stop; it acts at its next heartbeat. Returns
+    /// false when no live process has that id.
+    fn signal<'a>(&'a self, id: &'a str, command: ProcessCommand) -> BoxFuture<'a, Result<bool, Error>> {
+        let _ = (id, command);
+        Box::pin(async { Err(Error::not_supported("this", "process signals")) })
+    }
 
     /// Stops workers from claiming jobs of `queue` until it is resumed.
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>>;

@@ -2,7 +2,7 @@
 
 use crate::contract::BoxFuture;
 use crate::contract::Error;
-use crate::contract::{Counts, Inspect, JobInfo, ListParams};
+use crate::contract::{Counts, Inspect, JobInfo, JobPage, ListParams};
 
 use super::MemoryAdapter;
 use super::store::EntryState;
@@ -19,19 +19,37 @@ impl Inspect for MemoryAdapter {
         })
     }
 
-    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>> {
+    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<JobPage, Error>> {
         Box::pin(async move {
             let now = self.now();
             let store = self.store();
+            let after = match params.after.as_deref() {
+                Some(cursor) => Some(cursor.parse::<u64>().map_err(|_| bad_cursor(cursor))?),
+                None => None,
+            };
             let mut ids: Vec<u64> = store
                 .jobs
-                .iter()
-                .filter(|(_, e)| params.queue.as_deref().is_none_or(|q| q == e.queue()))
-                .filter(|(_, e)| params.state.is_none_or(|s| s == e.state_at(now)))
-                .map(|(id, _)| *id)
+                .keys()
+                .copied()
+                .filter(|id| after.is_none_or(|after| if params.newest_first { *id < after } else { *id > after }))
                 .collect();
             ids.sort_unstable();
-            Ok(ids.into_iter().skip(params.offset).take(params.limit).map(|id| store.jobs[&id].info(id, now)).collect())
+            if params.newest_first {
+                ids.reverse();
+            }
+            let mut jobs: Vec<JobInfo> = ids
+                .into_iter()
+                .map(|id| store.jobs[&id].info(id, now))
+                .filter(|info| params.filter.matches(info))
+                .take(params.limit.saturating_add(1))
+                .collect();
+            let next = if jobs.len() > params.limit {
+                jobs.truncate(params.limit);
+                jobs.last().map(|job| job.id.clone())
+            } else {
+                None
+            };
+            Ok(JobPage { jobs, next })
         })
     }
 
@@ -103,4 +121,8 @@ fn dead_ids(store: &super::store::Store, ids: &[String]) -> Vec<u64> {
     dead.sort_unstable();
     dead.dedup();
     dead
+}
+
+fn bad_cursor(cursor: &str) -> Error {
+    Error::Config(format!("invalid page cursor `{cursor}` for the memory adapter"))
 }

@@ -90,11 +90,17 @@ impl Entry {
     pub(super) fn info(&self, id: u64, now: DateTime<Utc>) -> JobInfo {
         JobInfo {
             id: id.to_string(),
+            job_id: self.job_id(),
+            class: crate::contract::JobData::from_json(&self.payload).map(|data| data.job_class).unwrap_or_default(),
             queue: self.queue.clone(),
             priority: self.priority,
             state: self.state_at(now),
             attempts: self.attempts,
             run_at: Some(self.run_at),
+            enqueued_at: None,
+            started_at: None,
+            finished_at: None,
+            worker_id: None,
             payload: self.payload.clone(),
             errors: self.errors.clone(),
         }
