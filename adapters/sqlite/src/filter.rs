@@ -103,6 +103,12 @@ impl Statement {
         }
     }
 
+    /// The query plan of this statement, as `EXPLAIN QUERY PLAN` gives it.
+    #[cfg(test)]
+    pub(crate) fn explain(&self) -> Statement {
+        Statement { sql: format!("EXPLAIN QUERY PLAN {}", self.sql), values: self.values.clone() }
+    }
+
     /// The statement, ready to run.
     pub(crate) fn query(&self) -> Query<'_, Sqlite, SqliteArguments> {
         let mut query = sqlx::query(AssertSqlSafe(self.sql.as_str()));
