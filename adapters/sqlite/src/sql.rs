@@ -149,11 +149,13 @@ macro_rules! state_at {
 }
 
 /// How many jobs each queue holds in each state (as of `?1`): `queue, shown, n`, and the due time
-/// of the queue's oldest ready job in the `ready` row (`oldest`).
+/// of the queue's oldest ready job in the `ready` row (`oldest`). One walk of the table in its
+/// own order: through the queue index, each row would be a random read (a third slower with 1M
+/// jobs).
 pub(crate) const COUNTS: &str = concat!(
     "SELECT queue, ",
     state_at!(),
-    " AS shown, count(*) AS n, min(run_at) AS oldest FROM jobs_jobs GROUP BY queue, shown"
+    " AS shown, count(*) AS n, min(run_at) AS oldest FROM jobs_jobs NOT INDEXED GROUP BY queue, shown"
 );
 
 /// The columns of a job as tools see it (`JobInfo`), in its state as of `?1`; the run's start and
