@@ -13,10 +13,10 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-use crate::filter::Statement;
+use crate::filter::{Statement, id_list};
 use crate::sql::{COUNTS, DELETE_DEAD, FIND, PAUSE, PAUSED, RESUME, RETRY_DEAD, SELECT_JOBS, SELECT_RUNNING_JOBS};
 
-pub(crate) fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
+fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| SqliteError::Malformed(format!("{what}: {e}"));
     let state: String = row.try_get("shown")?;
     let errors: String = row.try_get("errors")?;
@@ -59,12 +59,6 @@ fn list_statement(params: &ListParams, after: Option<i64>, now: i64) -> Statemen
     let limit = i64::try_from(params.limit).unwrap_or(i64::MAX - 1).saturating_add(1);
     statement.push(order).push(" LIMIT ").int(limit);
     statement
-}
-
-/// Backend ids as the JSON array of integers the statements above take.
-fn id_list(ids: &[String]) -> String {
-    let ids: Vec<i64> = ids.iter().filter_map(|id| id.parse().ok()).collect();
-    serde_json::to_string(&ids).expect("integers serialize")
 }
 
 impl SqliteAdapter {
