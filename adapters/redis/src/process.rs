@@ -145,7 +145,7 @@ impl RedisAdapter {
                 id,
                 hostname: info.hostname,
                 pid: info.pid,
-                version: info.version.map_or_else(|| "Sidekiq".to_owned(), |v| v),
+                version: info.version.unwrap_or_else(|| "Sidekiq".to_owned()),
                 queues,
                 concurrency: info.concurrency,
                 busy: busy.parse().unwrap_or(0),
