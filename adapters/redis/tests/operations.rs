@@ -93,10 +93,12 @@ async fn pages_of_a_queue_list_stay_valid_while_it_moves() {
 
     // Newest first, while jobs are pushed in front of the walk and claimed behind it.
     let before: Vec<String> = walk(&redis, ListParams::new().queue("mailers").limit(1000), async |_| {}).await;
-    let ids = walk(&redis, ListParams::new().queue("mailers").newest_first().limit(5), async |_| {
-        for n in 0..300 {
-            runtime.perform_later(Invoice { number: n }).await.unwrap();
-        }
+    let ids = walk(&redis, ListParams::new().queue("mailers").newest_first().limit(5), async |page| {
+        // More than the cursor's search window, in one push as Sidekiq's bulk client does.
+        let jobs: Vec<String> = (0..300)
+            .map(|n| format!(r#"{{"queue":"mailers","class":"HardWorker","args":[{n}],"jid":"bulk{page:03}{n:04}"}}"#))
+            .collect();
+        let _: () = redis.connection().lpush(format!("{}queue:mailers", redis.prefix()), jobs).await.unwrap();
     })
     .await;
     assert_once(&ids, &before);
