@@ -293,7 +293,7 @@ fn process(id: &str, state: ProcessState) -> ProcessInfo {
         queues: vec!["mailers".into()],
         concurrency: 5,
         busy: 1,
-        started_at: Utc::now(),
+        started_at: "2026-01-02T03:04:05.123456789Z".parse().unwrap(),
         last_heartbeat: Utc::now(),
         state,
     }
@@ -342,7 +342,10 @@ async fn workers_are_sidekiq_processes_and_take_its_signals() {
         listed.iter().map(|p| (p.id.as_str(), p.state)).collect::<Vec<_>>(),
         [(one, ProcessState::Running), (two, ProcessState::Quiet)]
     );
-    assert_eq!((listed[0].hostname.as_str(), listed[0].pid, listed[0].busy), ("box", 42, 1));
+    let sent = process(one, ProcessState::Running);
+    let beat = listed[0].last_heartbeat;
+    assert!((Utc::now() - beat).num_seconds().abs() < 60, "the server's time of the beat: {beat}");
+    assert_eq!(ProcessInfo { last_heartbeat: sent.last_heartbeat, ..listed[0].clone() }, sent, "what the worker wrote");
 
     assert!(redis.signal(one, ProcessCommand::Quiet).await.unwrap());
     assert!(!redis.signal("box:42:gone", ProcessCommand::Stop).await.unwrap());
