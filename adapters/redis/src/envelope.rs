@@ -88,7 +88,7 @@ pub(crate) fn write_raw(queue: &str, payload: &str, jid: &str, now: f64) -> Stri
     out
 }
 
-fn push_string(out: &mut String, text: &str) {
+pub(crate) fn push_string(out: &mut String, text: &str) {
     out.push_str(&serde_json::to_string(text).expect("a string serializes"));
 }
 
@@ -96,6 +96,7 @@ fn push_string(out: &mut String, text: &str) {
 #[derive(Default)]
 pub(crate) struct Stored<'a> {
     class: Option<Cow<'a, str>>,
+    wrapped: Option<Cow<'a, str>>,
     args: Option<Vec<&'a RawValue>>,
     jid: Option<Cow<'a, str>>,
     queue: Option<Cow<'a, str>>,
@@ -106,7 +107,7 @@ pub(crate) struct Stored<'a> {
     error_history: Option<Vec<ErrorRecord>>,
     error_class: Option<Cow<'a, str>>,
     error_message: Option<Cow<'a, str>>,
-    failed_at: Option<f64>,
+    pub(crate) failed_at: Option<f64>,
     retried_at: Option<f64>,
 }
 
@@ -130,6 +131,7 @@ impl<'a> Stored<'a> {
         }
         Stored {
             class: text(&fields, "class"),
+            wrapped: text(&fields, "wrapped"),
             args: field(&fields, "args"),
             jid: text(&fields, "jid"),
             queue: text(&fields, "queue"),
@@ -203,16 +205,45 @@ impl<'a> Stored<'a> {
             _ => Vec::new(),
         }
     }
+
+    /// The job class: the Active Job class its payload names, else the envelope's `wrapped`
+    /// (Active Job's Sidekiq adapter) or `class` (a plain Sidekiq job), else empty.
+    pub(crate) fn job_class(&self, keys: &PayloadKeys) -> String {
+        keys.job_class.as_deref().or(self.wrapped.as_deref()).or(self.class.as_deref()).unwrap_or_default().to_owned()
+    }
 }
 
-/// The Active Job priority in a payload (0 when absent or null).
-pub(crate) fn priority(payload: &str) -> i32 {
-    #[derive(Deserialize)]
-    struct Priority {
-        #[serde(default)]
-        priority: Option<i32>,
+/// What a tool reads from an Active Job payload without decoding it all.
+#[derive(Default, Deserialize)]
+pub(crate) struct PayloadKeys {
+    #[serde(default)]
+    pub(crate) job_class: Option<String>,
+    #[serde(default)]
+    pub(crate) job_id: Option<String>,
+    #[serde(default)]
+    pub(crate) priority: Option<i32>,
+}
+
+impl PayloadKeys {
+    /// The keys of `payload`; none when it is not a JSON object.
+    pub(crate) fn read(payload: &str) -> PayloadKeys {
+        #[derive(Deserialize)]
+        struct Lenient {
+            #[serde(default)]
+            job_class: Option<serde_json::Value>,
+            #[serde(default)]
+            job_id: Option<serde_json::Value>,
+            #[serde(default)]
+            priority: Option<serde_json::Value>,
+        }
+        let Ok(keys) = serde_json::from_str::<Lenient>(payload) else { return PayloadKeys::default() };
+        let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+        PayloadKeys {
+            job_class: text(keys.job_class),
+            job_id: text(keys.job_id),
+            priority: keys.priority.and_then(|p| p.as_i64()).and_then(|p| i32::try_from(p).ok()),
+        }
     }
-    serde_json::from_str::<Priority>(payload).ok().and_then(|p| p.priority).unwrap_or(0)
 }
 
 /// The envelope of a failed run: the claimed envelope with the claim counted, the new payload,
@@ -273,7 +304,7 @@ pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<String, RedisE
     Ok(out)
 }
 
-fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serializes")
 }
 
@@ -350,6 +381,18 @@ mod tests {
         assert_eq!((stored.attempts(), stored.jid(String::new), stored.queue()), (4, "jA".to_owned(), Some("q")));
         let plain = r#"{"class":"HardWorker","args":[1],"jid":"j"}"#;
         assert_eq!(Stored::parse(plain).payload(plain), plain, "a plain Sidekiq job carries no Active Job payload");
+    }
+
+    #[test]
+    fn the_class_comes_from_the_payload_then_the_envelope() {
+        let wrapped = r#"{"class":"JobWrapper","wrapped":"HelloJob","args":["not json"]}"#;
+        let stored = Stored::parse(wrapped);
+        assert_eq!(stored.job_class(&PayloadKeys::read("not json")), "HelloJob");
+        let keys = PayloadKeys::read(r#"{"job_class":"Other","job_id":"x","priority":3}"#);
+        assert_eq!(
+            (stored.job_class(&keys), keys.job_id.as_deref(), keys.priority),
+            ("Other".into(), Some("x"), Some(3))
+        );
     }
 
     #[test]
