@@ -110,7 +110,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{name:<20} {:>12.1?} {:>12.1?} {found:>6}", best[0], best[1]);
     }
     for (name, filter) in &listings {
-        println!("\n== {name}, oldest first\n{}", postgres.explain_list(&ListParams::new().filter(filter.clone())).await?);
+        println!(
+            "\n== {name}, oldest first\n{}",
+            postgres.explain_list(&ListParams::new().filter(filter.clone())).await?
+        );
         let newest = ListParams::new().filter(filter.clone()).newest_first();
         println!("== {name}, newest first\n{}", postgres.explain_list(&newest).await?);
     }

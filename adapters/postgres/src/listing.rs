@@ -84,7 +84,9 @@ impl PostgresAdapter {
         let explain = format!("EXPLAIN (ANALYZE, BUFFERS) {sql}");
         let rows = self
             .retrying("explain", || {
-                conditions.bind_all(sqlx::query(AssertSqlSafe(explain.as_str())).persistent(false)).fetch_all(self.pool())
+                conditions
+                    .bind_all(sqlx::query(AssertSqlSafe(explain.as_str())).persistent(false))
+                    .fetch_all(self.pool())
             })
             .await?;
         let lines = rows.iter().map(|row| row.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>();
