@@ -203,7 +203,7 @@ impl Backend for MemoryAdapter {
                     Some(delay) => store.schedule(id, after(now, delay)),
                     None => {
                         entry.state = EntryState::Dead;
-                        entry.finished_at = now;
+                        entry.changed_at = now;
                     }
                 }
             }

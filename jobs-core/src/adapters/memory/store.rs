@@ -55,11 +55,12 @@ pub(super) struct Entry {
     attempts: u32,
     run_at: DateTime<Utc>,
     enqueued_at: DateTime<Utc>,
-    /// When the latest claim started, and by which worker (shown while running).
-    started_at: DateTime<Utc>,
+    /// When it last started running or finished (completed or died): shown as its started_at
+    /// while it runs, as its finished_at once it has finished. One field for both keeps entries
+    /// small.
+    pub(super) changed_at: DateTime<Utc>,
+    /// The worker of its latest claim (shown while it runs).
     worker_id: Option<Arc<str>>,
-    /// When it completed or died (shown once it has).
-    pub(super) finished_at: DateTime<Utc>,
     pub(super) state: EntryState,
     pub(super) errors: Vec<ErrorRecord>,
 }
@@ -116,8 +117,8 @@ impl Entry {
             attempts: self.attempts,
             run_at: Some(self.run_at),
             enqueued_at: Some(self.enqueued_at),
-            started_at: running.then_some(self.started_at),
-            finished_at: finished.then_some(self.finished_at),
+            started_at: running.then_some(self.changed_at),
+            finished_at: finished.then_some(self.changed_at),
             worker_id: if running { self.worker_id.as_deref().map(str::to_owned) } else { None },
             payload: self.payload.clone(),
             errors: self.errors.clone(),
@@ -163,9 +164,8 @@ impl Store {
             attempts: 0,
             run_at,
             enqueued_at: now,
-            started_at: now,
+            changed_at: now,
             worker_id: None,
-            finished_at: now,
             state,
             errors: Vec::new(),
         };
@@ -242,7 +242,7 @@ impl Store {
                 let entry = self.jobs.get_mut(&id).expect("ready jobs exist");
                 entry.attempts += 1;
                 entry.state = EntryState::Running { token, lease_until };
-                entry.started_at = now;
+                entry.changed_at = now;
                 entry.worker_id = Some(worker.clone());
                 claimed.push(ClaimedJob {
                     ticket: Ticket { id: id.to_string(), token },
@@ -268,7 +268,7 @@ impl Store {
     pub(super) fn complete(&mut self, id: u64, now: DateTime<Utc>) {
         if let Some(entry) = self.jobs.get_mut(&id) {
             entry.state = EntryState::Completed;
-            entry.finished_at = now;
+            entry.changed_at = now;
             self.completed.push_back(id);
         }
         while self.completed.len() > self.retention + self.deleted_completed {
@@ -304,7 +304,7 @@ impl Store {
                         at: now,
                     });
                     entry.state = EntryState::Dead;
-                    entry.finished_at = now;
+                    entry.changed_at = now;
                 }
             }
             JobAction::Delete => {
