@@ -13,7 +13,6 @@ use sqlx::postgres::PgRow;
 
 use crate::adapter::PostgresAdapter;
 use crate::error::PostgresError;
-use crate::filter::id_list;
 use crate::listing::cursor;
 
 /// A job from a row with the columns of [`INFO`](crate::sql::INFO).
@@ -61,27 +60,6 @@ impl PostgresAdapter {
         row.as_ref().map(job_info).transpose()
     }
 
-    async fn change_dead(&self, retry: bool, ids: &[String]) -> Result<usize, PostgresError> {
-        let ids = id_list(ids);
-        let sql = &self.inner().sql;
-        let changed = if retry {
-            let retried: i64 = self
-                .retrying("retry_dead", || {
-                    sqlx::query_scalar(sql.retry_dead.get())
-                        .bind(&ids)
-                        .bind(&self.inner().channel)
-                        .fetch_one(self.pool())
-                })
-                .await?;
-            u64::try_from(retried).unwrap_or(0)
-        } else {
-            self.retrying("delete_dead", || sqlx::query(sql.delete_dead.get()).bind(&ids).execute(self.pool()))
-                .await?
-                .rows_affected()
-        };
-        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
-    }
-
     async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), PostgresError> {
         let inner = self.inner();
         if paused {
@@ -119,14 +97,6 @@ impl Inspect for PostgresAdapter {
 
     fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
         forward(self.apply_action(action, target))
-    }
-
-    fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        forward(self.change_dead(true, ids))
-    }
-
-    fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        forward(self.change_dead(false, ids))
     }
 
     fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>> {

@@ -21,8 +21,6 @@ pub(crate) struct Statements {
     pub(crate) prune: Sql,
     pub(crate) counts: Sql,
     pub(crate) find: Sql,
-    pub(crate) retry_dead: Sql,
-    pub(crate) delete_dead: Sql,
     pub(crate) pause: Sql,
     pub(crate) resume: Sql,
     pub(crate) paused: Sql,
@@ -226,19 +224,6 @@ impl Statements {
                     (SELECT id FROM {jobs} WHERE id = $1),
                     (SELECT max(id) FROM {jobs} WHERE job_id = $2))) j"
             )),
-            // $1: ids; $2: the channel.
-            retry_dead: sql(format!(
-                "WITH retried AS (
-                    UPDATE {jobs} SET state = 'available', run_at = now(), finished_at = NULL
-                    WHERE state = 'dead' AND id = ANY($1::int8[])
-                    RETURNING queue
-                 )
-                 SELECT count(*) AS n,
-                        (SELECT count(*) FROM (SELECT pg_notify($2, queue) FROM (SELECT DISTINCT queue FROM retried) q) w)
-                            AS woken
-                 FROM retried"
-            )),
-            delete_dead: sql(format!("DELETE FROM {jobs} WHERE state = 'dead' AND id = ANY($1::int8[])")),
             pause: sql(format!("INSERT INTO {paused} (queue) VALUES ($1) ON CONFLICT DO NOTHING")),
             // $2: the channel, woken for the resumed queue.
             resume: sql(format!(

@@ -114,19 +114,6 @@ impl RedisAdapter {
         Ok(same_job.max_by(|(a, at), (b, bt)| at.total_cmp(bt).then_with(|| a.id.cmp(&b.id))).map(|(info, _)| info))
     }
 
-    async fn change_dead(&self, mode: &str, ids: &[String]) -> Result<usize, RedisError> {
-        let ids: Vec<&String> = ids.iter().filter(|id| !id.is_empty() && !id.contains(['"', '\\'])).collect();
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let mut call = self.invocation(&scripts::DEAD);
-        call.arg(mode);
-        for id in ids {
-            call.arg(id);
-        }
-        self.run(&call).await
-    }
-
     async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), RedisError> {
         let mut conn = self.inner.conn.clone();
         let key = self.key("jobs:paused");
@@ -177,14 +164,6 @@ impl Inspect for RedisAdapter {
     /// removes it. A job that moved between the walk and the script is left alone.
     fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
         Box::pin(self.apply_action(action, target))
-    }
-
-    fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        forward(self.change_dead("retry", ids))
-    }
-
-    fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        forward(self.change_dead("delete", ids))
     }
 
     /// Latency as Sidekiq's: how long ago the job at the list's right end (the next to run) was

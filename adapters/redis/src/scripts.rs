@@ -22,7 +22,6 @@ script!(RELEASE, "release.lua");
 script!(HEARTBEAT, "heartbeat.lua");
 script!(RESCUE, "rescue.lua");
 script!(FIND, "find.lua");
-script!(DEAD, "dead.lua");
 script!(WALK, "walk.lua");
 script!(ACT, "act.lua");
 script!(COUNTS, "counts.lua");

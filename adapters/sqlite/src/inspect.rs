@@ -13,8 +13,8 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-use crate::filter::{Statement, id_list};
-use crate::sql::{COUNTS, DELETE_DEAD, FIND, PAUSE, PAUSED, RESUME, RETRY_DEAD, SELECT_JOBS, SELECT_RUNNING_JOBS};
+use crate::filter::Statement;
+use crate::sql::{COUNTS, FIND, PAUSE, PAUSED, RESUME, SELECT_JOBS, SELECT_RUNNING_JOBS};
 
 fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| SqliteError::Malformed(format!("{what}: {e}"));
@@ -94,18 +94,6 @@ impl SqliteAdapter {
         row.as_ref().map(job_info).transpose()
     }
 
-    async fn change_dead(&self, retry: bool, ids: &[String]) -> Result<usize, SqliteError> {
-        let done = if retry {
-            sqlx::query(RETRY_DEAD).bind(time_to_micros(self.now())).bind(id_list(ids)).execute(self.pool()).await?
-        } else {
-            sqlx::query(DELETE_DEAD).bind(id_list(ids)).execute(self.pool()).await?
-        };
-        if retry && done.rows_affected() > 0 {
-            self.wake();
-        }
-        Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
-    }
-
     async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), SqliteError> {
         if paused {
             sqlx::query(PAUSE).bind(queue).bind(time_to_micros(self.now())).execute(self.pool()).await?;
@@ -139,14 +127,6 @@ impl Inspect for SqliteAdapter {
 
     fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
         forward(self.apply_action(action, target))
-    }
-
-    fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        forward(self.change_dead(true, ids))
-    }
-
-    fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        forward(self.change_dead(false, ids))
     }
 
     fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>> {

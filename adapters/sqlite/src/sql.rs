@@ -189,15 +189,6 @@ pub(crate) const FIND: &str = concat!(
     "(SELECT id FROM jobs_jobs WHERE id = ?2), (SELECT max(id) FROM jobs_jobs WHERE job_id = ?3))"
 );
 
-/// Makes the dead jobs among `?2` (a JSON array of ids) ready at `?1`.
-pub(crate) const RETRY_DEAD: &str = "
-    UPDATE jobs_jobs SET state = 'available', run_at = ?1, finished_at = NULL
-    WHERE state = 'dead' AND id IN (SELECT value FROM json_each(?2))";
-
-/// Deletes the dead jobs among `?1` (a JSON array of ids).
-pub(crate) const DELETE_DEAD: &str =
-    "DELETE FROM jobs_jobs WHERE state = 'dead' AND id IN (SELECT value FROM json_each(?1))";
-
 /// Pauses queue `?1` (paused at `?2`); pausing it again changes nothing.
 pub(crate) const PAUSE: &str =
     "INSERT INTO jobs_paused_queues (queue, paused_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING";

@@ -7,14 +7,14 @@ use crate::Fixture;
 use crate::env::{Env, Start};
 use crate::jobs::Record;
 use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
-use jobs_core::{BoxFuture, ConfiguredJob, Error, Inspect, JobData, JobState, ListParams, Runtime};
+use jobs_core::{BoxFuture, ConfiguredJob, Error, Inspect, JobAction, JobData, JobState, ListParams, Runtime, Target};
 
 const LEASE: Duration = Duration::from_secs(600);
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// `find` shows a job in each state it goes through — scheduled, ready, running, retrying, dead,
-/// completed — with its attempts and errors; `retry_dead` and `delete_dead` act on dead jobs
-/// only; `counts` agrees with `list`.
+/// completed — with its attempts and errors; retrying acts on dead jobs only, and a deleted job
+/// is gone; `counts` agrees with `list`.
 pub async fn find_shows_each_state(fixture: Fixture) {
     let env = Env::new(fixture);
     let (backend, inspector) = (env.backend(), env.inspector());
@@ -56,8 +56,8 @@ pub async fn find_shows_each_state(fixture: Fixture) {
     assert_eq!(backend.fail(std::slice::from_ref(&failure)).await.unwrap(), 1);
     let dead = env.find(&b).await;
     assert_eq!((dead.state, dead.errors.clone()), (JobState::Dead, vec![failure.error.clone()]));
-    assert_eq!(inspector.retry_dead(std::slice::from_ref(&a)).await.unwrap(), 0, "only dead jobs are retried");
-    assert_eq!(inspector.retry_dead(std::slice::from_ref(&b)).await.unwrap(), 1);
+    assert_eq!(inspector.apply(JobAction::Retry, &Target::Ids(vec![a.clone()])).await.unwrap(), 0, "only dead jobs");
+    assert_eq!(inspector.apply(JobAction::Retry, &Target::Ids(vec![b.clone()])).await.unwrap(), 1);
     let retried = env.find(&b).await;
     assert_eq!((retried.state, retried.errors.len()), (JobState::Ready, 1), "a retried job keeps its history");
     let claim = env.claim_one("states-b", LEASE).await;
@@ -68,8 +68,7 @@ pub async fn find_shows_each_state(fixture: Fixture) {
     let c = env.enqueue("states-c", Record::new("c")).await;
     let claim = env.claim_one("states-c", LEASE).await;
     backend.fail(&[env.failure(&claim.ticket, 1, "hopeless", None)]).await.unwrap();
-    assert_eq!(inspector.delete_dead(std::slice::from_ref(&b)).await.unwrap(), 0, "only dead jobs are deleted");
-    assert_eq!(inspector.delete_dead(std::slice::from_ref(&c)).await.unwrap(), 1);
+    assert_eq!(inspector.apply(JobAction::Delete, &Target::Ids(vec![c.clone()])).await.unwrap(), 1);
     assert!(inspector.find(&c).await.unwrap().is_none(), "a deleted job is gone");
 
     // Released: ready again, the attempt given back.

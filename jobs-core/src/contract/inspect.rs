@@ -220,40 +220,21 @@ pub trait Inspect: Send + Sync {
 
     /// Applies `action` to the jobs `target` selects; returns how many it changed (jobs the action
     /// does not apply to, running ones included, are left alone and not counted).
-    fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
-        let _ = (action, target);
-        Box::pin(async { Err(Error::not_supported("this", "job actions")) })
-    }
-
-    /// Makes these dead jobs ready to run again; returns how many were dead.
-    fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>>;
-
-    /// Deletes these dead jobs; returns how many were dead.
-    fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>>;
+    fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>>;
 
     /// Every queue that holds jobs or is paused, by name, with its size per state, its latency
     /// and whether it is paused.
-    fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>> {
-        Box::pin(async { Err(Error::not_supported("this", "queue stats")) })
-    }
+    fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>>;
 
     /// Processed and failed runs per minute, queue and job class, from `since` on, oldest first.
-    fn history(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Vec<HistoryPoint>, Error>> {
-        let _ = since;
-        Box::pin(async { Err(Error::not_supported("this", "history")) })
-    }
+    fn history(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Vec<HistoryPoint>, Error>>;
 
     /// The live worker processes, by id.
-    fn processes(&self) -> BoxFuture<'_, Result<Vec<ProcessInfo>, Error>> {
-        Box::pin(async { Err(Error::not_supported("this", "processes")) })
-    }
+    fn processes(&self) -> BoxFuture<'_, Result<Vec<ProcessInfo>, Error>>;
 
     /// Asks the live process `id` to go quiet or stop; it acts at its next heartbeat. Returns
     /// false when no live process has that id.
-    fn signal<'a>(&'a self, id: &'a str, command: ProcessCommand) -> BoxFuture<'a, Result<bool, Error>> {
-        let _ = (id, command);
-        Box::pin(async { Err(Error::not_supported("this", "process signals")) })
-    }
+    fn signal<'a>(&'a self, id: &'a str, command: ProcessCommand) -> BoxFuture<'a, Result<bool, Error>>;
 
     /// Stops workers from claiming jobs of `queue` until it is resumed.
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>>;

@@ -13,7 +13,7 @@ use crate::contract::{
 };
 
 use super::MemoryAdapter;
-use super::store::{Entry, EntryState, Store};
+use super::store::{Entry, Store};
 
 impl Inspect for MemoryAdapter {
     fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
@@ -74,32 +74,6 @@ impl Inspect for MemoryAdapter {
                 same_job.max_by_key(|(n, _)| **n).map(|(n, entry)| (*n, entry))
             });
             Ok(found.map(|(id, entry)| entry.info(id, self.now())))
-        })
-    }
-
-    fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move {
-            let now = self.now();
-            let mut store = self.store();
-            let mut retried = 0;
-            for id in dead_ids(&store, ids) {
-                store.retry(id, now);
-                retried += 1;
-            }
-            drop(store);
-            self.wake();
-            Ok(retried)
-        })
-    }
-
-    fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
-        Box::pin(async move {
-            let mut store = self.store();
-            let dead = dead_ids(&store, ids);
-            for id in &dead {
-                store.jobs.remove(id);
-            }
-            Ok(dead.len())
         })
     }
 
@@ -205,17 +179,6 @@ fn selected(store: &Store, target: &Target, now: DateTime<Utc>) -> Vec<u64> {
 fn may_match(filter: &JobFilter, entry: &Entry, now: DateTime<Utc>) -> bool {
     filter.queue.as_deref().is_none_or(|queue| queue == entry.queue())
         && filter.state.is_none_or(|state| state == entry.state_at(now))
-}
-
-fn dead_ids(store: &Store, ids: &[String]) -> Vec<u64> {
-    let mut dead: Vec<u64> = ids
-        .iter()
-        .filter_map(|id| id.parse::<u64>().ok())
-        .filter(|id| store.jobs.get(id).is_some_and(|e| e.state == EntryState::Dead))
-        .collect();
-    dead.sort_unstable();
-    dead.dedup();
-    dead
 }
 
 fn bad_cursor(cursor: &str) -> Error {
