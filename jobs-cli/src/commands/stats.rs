@@ -1,0 +1,98 @@
+//! `stats`: every queue with its jobs per state, latency and pause, then the worker processes.
+
+use std::time::Duration;
+
+use jobs_core::{JobState, QueueStats};
+use serde_json::json;
+
+use super::processes::{fetch as fetch_processes, table as process_table};
+use crate::database::Store;
+use crate::exit::Failure;
+use crate::output::{Align, Output, Table};
+use crate::when::show_duration;
+
+pub(super) async fn stats(store: &Store, out: Output) -> Result<(), Failure> {
+    let inspect = store.inspect()?;
+    let queues = inspect.queues().await.map_err(|e| store.failure("queue stats", e))?;
+    // A backend that cannot list processes still has queues worth showing.
+    let processes = match fetch_processes(store).await {
+        Ok(processes) => Ok(processes),
+        Err(Failure::NotSupported(why)) => Err(why),
+        Err(other) => return Err(other),
+    };
+    if out.json {
+        return out.json(&json!({ "queues": queues, "processes": processes.as_ref().ok() }));
+    }
+    println!("{}", store.shown());
+    println!();
+    if queues.is_empty() {
+        println!("No queues: no job is stored and no queue is paused.");
+    } else {
+        print!("{}", queue_table(&queues).render());
+    }
+    println!();
+    match processes {
+        Ok(processes) if processes.is_empty() => println!("No worker process is running."),
+        Ok(processes) => print!("{}", process_table(&processes).render()),
+        Err(why) => println!("Worker processes: {why}."),
+    }
+    Ok(())
+}
+
+/// The states in the order an operator reads them: what waits, what runs, what went wrong.
+const COLUMNS: [JobState; 6] =
+    [JobState::Ready, JobState::Scheduled, JobState::Running, JobState::Retrying, JobState::Dead, JobState::Completed];
+
+fn queue_table(queues: &[QueueStats]) -> Table {
+    let mut table = Table::new(&[
+        ("QUEUE", Align::Left),
+        ("READY", Align::Right),
+        ("SCHEDULED", Align::Right),
+        ("RUNNING", Align::Right),
+        ("RETRYING", Align::Right),
+        ("DEAD", Align::Right),
+        ("COMPLETED", Align::Right),
+        ("LATENCY", Align::Right),
+        ("PAUSED", Align::Left),
+    ]);
+    for queue in queues {
+        let mut row = vec![queue.queue.clone()];
+        row.extend(COLUMNS.iter().map(|state| queue.count(*state).to_string()));
+        row.push(show_duration(queue.latency));
+        row.push(if queue.paused { "paused".to_owned() } else { String::new() });
+        table.row(row);
+    }
+    if queues.len() > 1 {
+        let mut row = vec!["(all)".to_owned()];
+        row.extend(COLUMNS.iter().map(|state| queues.iter().map(|q| q.count(*state)).sum::<u64>().to_string()));
+        row.push(show_duration(queues.iter().map(|q| q.latency).max().unwrap_or(Duration::ZERO)));
+        row.push(String::new());
+        table.row(row);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn queues_show_each_state_latency_and_pause_with_a_total() {
+        let queue = |name: &str, ready: u64, dead: u64, latency: u64, paused: bool| QueueStats {
+            queue: name.into(),
+            counts: BTreeMap::from([(JobState::Ready, ready), (JobState::Dead, dead)]),
+            latency: Duration::from_secs(latency),
+            paused,
+        };
+        let text = queue_table(&[queue("default", 12, 0, 3, false), queue("mailers", 0, 1, 0, true)]).render();
+        assert_eq!(
+            text,
+            "QUEUE    READY  SCHEDULED  RUNNING  RETRYING  DEAD  COMPLETED  LATENCY  PAUSED\n\
+             default     12          0        0         0     0          0       3s\n\
+             mailers      0          0        0         0     1          0       0s  paused\n\
+             (all)       12          0        0         0     1          0       3s\n"
+        );
+    }
+}
