@@ -155,9 +155,10 @@ impl PostgresAdapter {
     /// Stores a payload as it is, ready now on `queue`, without decoding it (for payloads written
     /// by other programs, and tests of undecodable ones); returns its id.
     pub async fn enqueue_raw(&self, queue: &str, priority: i32, payload: &str) -> Result<String, Error> {
-        let job_id = JobData::from_json(payload).ok().map(|data| data.job_id);
+        let data = JobData::from_json(payload).ok();
         let rows = Rows {
-            job_ids: vec![job_id],
+            job_ids: vec![data.as_ref().map(|data| data.job_id.clone())],
+            classes: vec![data.map(|data| data.job_class).unwrap_or_default()],
             queues: vec![queue.to_owned()],
             priorities: vec![priority],
             run_at: vec![None],
@@ -205,6 +206,7 @@ impl PostgresAdapter {
             .bind(&rows.payloads)
             .bind(&self.inner.channel)
             .bind(wake)
+            .bind(&rows.classes)
             .fetch_all(executor)
             .await
     }
@@ -226,6 +228,7 @@ impl PostgresAdapter {
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
     job_ids: Vec<Option<String>>,
+    classes: Vec<String>,
     queues: Vec<String>,
     priorities: Vec<i32>,
     run_at: Vec<Option<DateTime<Utc>>>,
@@ -246,6 +249,7 @@ impl Rows {
         for new in jobs {
             let job = new.data();
             rows.job_ids.push(Some(job.job_id.clone()));
+            rows.classes.push(job.job_class.clone());
             rows.queues.push(job.queue_name.clone());
             rows.priorities.push(job.priority.unwrap_or(0));
             // Rounded up to the microseconds PostgreSQL keeps, so that it never runs early.

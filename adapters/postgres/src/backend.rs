@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
 use jobs_core::adapter::{duration_to_micros, forward};
-use jobs_core::{BoxFuture, Error};
+use jobs_core::{BoxFuture, Error, HistoryPoint, ProcessCommand, ProcessInfo};
 use sqlx::Row;
 
 use crate::adapter::PostgresAdapter;
@@ -256,5 +256,21 @@ impl Backend for PostgresAdapter {
 
     fn next_due<'a>(&'a self, queues: &'a [String]) -> BoxFuture<'a, Result<Option<Duration>, Error>> {
         forward(self.next_due_on(queues))
+    }
+
+    fn beat_process<'a>(
+        &'a self,
+        info: &'a ProcessInfo,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<ProcessCommand>, Error>> {
+        forward(self.beat(info, ttl))
+    }
+
+    fn record_history<'a>(&'a self, points: &'a [HistoryPoint]) -> BoxFuture<'a, Result<(), Error>> {
+        forward(self.add_history(points))
+    }
+
+    fn worker_stopped<'a>(&'a self, worker_id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        forward(self.forget_process(worker_id))
     }
 }

@@ -1,34 +1,42 @@
-//! The inspection side: states, counts, the dead set, paused queues.
+//! The inspection side: states, counts, listings, actions, queue stats, history, processes,
+//! paused queues.
 
 use chrono::{DateTime, Utc};
 use jobs_core::adapter::ErrorRecord;
 use jobs_core::adapter::forward;
-use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
+use jobs_core::{
+    BoxFuture, Counts, Error, HistoryPoint, Inspect, JobAction, JobInfo, JobPage, JobState, ListParams, ProcessCommand,
+    ProcessInfo, QueueStats, Target,
+};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use crate::adapter::PostgresAdapter;
 use crate::error::PostgresError;
+use crate::filter::id_list;
+use crate::listing::cursor;
 
-fn job_info(row: &PgRow) -> Result<JobInfo, PostgresError> {
+/// A job from a row with the columns of [`INFO`](crate::sql::INFO).
+pub(crate) fn job_info(row: &PgRow) -> Result<JobInfo, PostgresError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| PostgresError::Malformed(format!("{what}: {e}"));
     let state: String = row.try_get("shown")?;
     let errors: String = row.try_get("errors")?;
     Ok(JobInfo {
         id: row.try_get::<i64, _>("id")?.to_string(),
+        job_id: row.try_get("job_id")?,
+        class: row.try_get("class")?,
         queue: row.try_get("queue")?,
         priority: row.try_get("priority")?,
         state: state.parse::<JobState>().map_err(|e| malformed("state", &e))?,
         attempts: u32::try_from(row.try_get::<i32, _>("attempts")?).map_err(|e| malformed("attempts", &e))?,
         run_at: Some(row.try_get::<DateTime<Utc>, _>("run_at")?),
+        enqueued_at: Some(row.try_get::<DateTime<Utc>, _>("enqueued_at")?),
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        worker_id: row.try_get("worker_id")?,
         payload: row.try_get("payload")?,
         errors: serde_json::from_str::<Vec<ErrorRecord>>(&errors).map_err(|e| malformed("errors", &e))?,
     })
-}
-
-/// Backend ids as integers; ids that are not ours match nothing.
-fn id_list(ids: &[String]) -> Vec<i64> {
-    ids.iter().filter_map(|id| id.parse().ok()).collect()
 }
 
 impl PostgresAdapter {
@@ -43,21 +51,6 @@ impl PostgresAdapter {
             counts.add(&queue, state, u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0));
         }
         Ok(counts)
-    }
-
-    async fn list_jobs(&self, params: &ListParams) -> Result<Vec<JobInfo>, PostgresError> {
-        let sql = &self.inner().sql.list;
-        let rows = self
-            .retrying("list", || {
-                sqlx::query(sql.get())
-                    .bind(params.queue.as_deref())
-                    .bind(params.state.map(|s| s.as_str()))
-                    .bind(i64::try_from(params.limit).unwrap_or(i64::MAX))
-                    .bind(i64::try_from(params.offset).unwrap_or(i64::MAX))
-                    .fetch_all(self.pool())
-            })
-            .await?;
-        rows.iter().map(job_info).collect()
     }
 
     async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, PostgresError> {
@@ -113,12 +106,19 @@ impl Inspect for PostgresAdapter {
         forward(self.count_jobs())
     }
 
-    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>> {
-        forward(self.list_jobs(params))
+    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<JobPage, Error>> {
+        Box::pin(async move {
+            let after = cursor(params)?;
+            Ok(self.list_jobs(params, after).await?)
+        })
     }
 
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
         forward(self.find_job(id))
+    }
+
+    fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
+        forward(self.apply_action(action, target))
     }
 
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
@@ -127,6 +127,22 @@ impl Inspect for PostgresAdapter {
 
     fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
         forward(self.change_dead(false, ids))
+    }
+
+    fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>> {
+        forward(self.queue_stats())
+    }
+
+    fn history(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Vec<HistoryPoint>, Error>> {
+        forward(self.read_history(since))
+    }
+
+    fn processes(&self) -> BoxFuture<'_, Result<Vec<ProcessInfo>, Error>> {
+        forward(self.live_processes())
+    }
+
+    fn signal<'a>(&'a self, id: &'a str, command: ProcessCommand) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.signal_process(id, command))
     }
 
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {

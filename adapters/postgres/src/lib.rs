@@ -34,15 +34,21 @@
 //!   are retried on a new connection, the LISTEN connection reconnects with backoff, and both
 //!   say so in the log.
 
+mod actions;
 mod adapter;
 mod backend;
 mod error;
+mod filter;
+mod history;
 mod inspect;
 mod lane;
 mod listener;
+mod listing;
 mod maintenance;
 mod notify;
 mod options;
+mod processes;
+mod queues;
 mod schema;
 mod sql;
 mod transaction;

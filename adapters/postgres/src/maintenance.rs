@@ -1,5 +1,6 @@
-//! Periodic maintenance, run by one worker of all that share the schema: the one that wins an
-//! advisory lock once the interval has passed since the last run (recorded in the schema).
+//! Periodic maintenance (pruning finished jobs and old history), run by one worker of all that
+//! share the schema: the one that wins an advisory lock once the interval has passed since the
+//! last run (recorded in the schema).
 
 use std::time::Instant;
 
@@ -42,6 +43,7 @@ impl PostgresAdapter {
         }
         let mut pruned = self.prune(&mut tx, "completed", Some(inner.settings.retain_completed)).await?;
         pruned += self.prune(&mut tx, "dead", inner.settings.retain_dead).await?;
+        let history = self.prune_history(&mut tx).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO {schema}.maintenance (task, last_run_at) VALUES ('prune', now())
              ON CONFLICT (task) DO UPDATE SET last_run_at = excluded.last_run_at"
@@ -51,6 +53,9 @@ impl PostgresAdapter {
         tx.commit().await?;
         if pruned > 0 {
             tracing::info!(target: "jobs", "Pruned {pruned} finished jobs from PostgreSQL schema {}", inner.schema.name);
+        }
+        if history > 0 {
+            tracing::debug!(target: "jobs", "Pruned {history} minutes of history from PostgreSQL schema {}", inner.schema.name);
         }
         Ok(true)
     }

@@ -20,7 +20,6 @@ pub(crate) struct Statements {
     pub(crate) rescue: Sql,
     pub(crate) prune: Sql,
     pub(crate) counts: Sql,
-    pub(crate) list: Sql,
     pub(crate) find: Sql,
     pub(crate) retry_dead: Sql,
     pub(crate) delete_dead: Sql,
@@ -45,7 +44,7 @@ const MICROS: &str = "* interval '1 microsecond'";
 
 /// The state as tools name it: an available job is scheduled, ready or retrying depending on its
 /// due time and whether it failed before.
-const SHOWN_STATE: &str = "CASE WHEN state <> 'available' THEN state
+pub(crate) const SHOWN_STATE: &str = "CASE WHEN state <> 'available' THEN state
                                 WHEN run_at <= now() THEN 'ready'
                                 WHEN failures > 0 THEN 'retrying'
                                 ELSE 'scheduled' END";
@@ -53,8 +52,12 @@ const SHOWN_STATE: &str = "CASE WHEN state <> 'available' THEN state
 /// Columns of a claimed job, in the order `backend.rs` reads them.
 const CLAIMED: &str = "j.id, j.token, j.attempts, j.payload, j.priority, j.run_at";
 
-/// Columns of a job for the inspection side.
-const INFO: &str = "id, queue, priority, shown, attempts, run_at, payload, errors::text AS errors";
+/// Columns of a job for the inspection side, from rows that have `shown` (see [`SHOWN_STATE`]);
+/// the run's start and worker only while it runs.
+pub(crate) const INFO: &str = "id, job_id, class, queue, priority, shown, attempts, run_at, enqueued_at, finished_at,
+    CASE WHEN state = 'running' THEN started_at END AS started_at,
+    CASE WHEN state = 'running' THEN worker_id END AS worker_id,
+    payload, errors::text AS errors";
 
 impl Statements {
     /// The statements for the schema whose quoted name is `schema`.
@@ -67,14 +70,14 @@ impl Statements {
         let paused = format!("{schema}.paused_queues");
         let sql = |text: String| Sql(Arc::from(text));
         Statements {
-            // $1..$5: the rows as arrays; $6: the channel; $7: the queues to wake.
+            // $1..$5 and $8: the rows as arrays; $6: the channel; $7: the queues to wake.
             insert: sql(format!(
                 "WITH input AS (
-                    SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::timestamptz[], $5::text[])
-                        WITH ORDINALITY AS t(job_id, queue, priority, run_at, payload, ord)
+                    SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::timestamptz[], $5::text[], $8::text[])
+                        WITH ORDINALITY AS t(job_id, queue, priority, run_at, payload, class, ord)
                  ), inserted AS (
-                    INSERT INTO {jobs} (job_id, queue, priority, state, run_at, payload)
-                    SELECT job_id, queue, priority, 'available', coalesce(run_at, now()), payload
+                    INSERT INTO {jobs} (job_id, queue, priority, state, run_at, payload, class)
+                    SELECT job_id, queue, priority, 'available', coalesce(run_at, now()), payload, class
                     FROM input ORDER BY ord
                     RETURNING id
                  )
@@ -100,7 +103,7 @@ impl Statements {
                  )
                  UPDATE {jobs} j
                  SET state = 'running', attempts = j.attempts + 1, token = j.token + 1,
-                     lease_until = now() + $3 {MICROS}, worker_id = $4
+                     lease_until = now() + $3 {MICROS}, worker_id = $4, started_at = now()
                  FROM next{nowait} WHERE j.id = next.id
                  RETURNING {CLAIMED}, next.ord"
             )),
@@ -130,7 +133,7 @@ impl Statements {
                  )
                  UPDATE {jobs} j
                  SET state = 'running', attempts = j.attempts + 1, token = j.token + 1,
-                     lease_until = now() + $2 {MICROS}, worker_id = $3
+                     lease_until = now() + $2 {MICROS}, worker_id = $3, started_at = now()
                  FROM next{nowait} WHERE j.id = next.id
                  RETURNING {CLAIMED}, 1::int8 AS ord"
             )),
@@ -217,13 +220,6 @@ impl Statements {
             counts: sql(format!(
                 "SELECT queue, {SHOWN_STATE} AS shown, count(*) AS n FROM {jobs} GROUP BY queue, shown"
             )),
-            // $1: queue or null; $2: shown state or null; $3: limit; $4: offset.
-            list: sql(format!(
-                "SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {jobs}
-                                     WHERE $1::text IS NULL OR queue = $1) j
-                 WHERE $2::text IS NULL OR shown = $2
-                 ORDER BY id LIMIT $3 OFFSET $4"
-            )),
             // $1: a provider id (or null); $2: else an Active Job job_id, whose latest row is shown.
             find: sql(format!(
                 "SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {jobs} WHERE id = coalesce(
@@ -237,7 +233,9 @@ impl Statements {
                     WHERE state = 'dead' AND id = ANY($1::int8[])
                     RETURNING queue
                  )
-                 SELECT count(*) AS n, (SELECT count(*) FROM (SELECT pg_notify($2, queue) FROM retried) w) AS woken
+                 SELECT count(*) AS n,
+                        (SELECT count(*) FROM (SELECT pg_notify($2, queue) FROM (SELECT DISTINCT queue FROM retried) q) w)
+                            AS woken
                  FROM retried"
             )),
             delete_dead: sql(format!("DELETE FROM {jobs} WHERE state = 'dead' AND id = ANY($1::int8[])")),

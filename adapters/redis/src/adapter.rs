@@ -1,7 +1,7 @@
 //! [`RedisAdapter`]: the handle, and the enqueue side.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,21 +58,17 @@ pub(crate) struct Inner {
     pub(crate) identity: String,
     pub(crate) wake: Arc<Notify>,
     pub(crate) url: String,
-    pub(crate) started: f64,
-    /// Set once this process holds jobs: its heartbeat runs from then on.
-    pub(crate) beating: AtomicBool,
-    /// Held for the whole of each heartbeat, so that [`RedisAdapter::close`] can wait for one in
-    /// flight.
+    /// Held for the whole of each worker's beat and stop, so that a beat in flight cannot list
+    /// a stopped worker again.
     pub(crate) beat_lock: tokio::sync::Mutex<()>,
     /// Set once subscribed to wake-ups.
     pub(crate) subscribed: AtomicBool,
-    /// The workers claiming through this adapter and not stopped yet: the process leaves
-    /// Sidekiq's process list when the last one stops.
+    /// The workers claiming or beating through this adapter and not stopped yet: the adapter's
+    /// liveness key goes when the last one stops.
     pub(crate) workers: Mutex<std::collections::HashSet<String>>,
-    /// What workers asked for, for the process's entry in Sidekiq's Web UI.
-    pub(crate) queues: Mutex<Vec<String>>,
-    pub(crate) concurrency: AtomicUsize,
-    /// Runs processed and failed since the last heartbeat, which adds them to Sidekiq's counters.
+    /// Workers that stopped: a late beat of theirs is ignored.
+    pub(crate) stopped: Mutex<std::collections::HashSet<String>>,
+    /// Runs processed and failed since the last beat, which adds them to Sidekiq's counters.
     pub(crate) processed: AtomicU64,
     pub(crate) failed: AtomicU64,
     /// When a claim last promoted due scheduled jobs and retries (milliseconds since `epoch`).
@@ -121,13 +117,10 @@ impl RedisAdapter {
             identity: process::identity(),
             wake,
             url,
-            started: envelope::seconds(Utc::now()),
-            beating: AtomicBool::new(false),
             beat_lock: tokio::sync::Mutex::new(()),
             subscribed: AtomicBool::new(false),
             workers: Mutex::default(),
-            queues: Mutex::new(Vec::new()),
-            concurrency: AtomicUsize::new(0),
+            stopped: Mutex::default(),
             processed: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             promoted_at: AtomicU64::new(0),
@@ -142,8 +135,9 @@ impl RedisAdapter {
         &self.inner.settings.prefix
     }
 
-    /// This process's identity in Redis (`hostname:pid:nonce`): its working set is
-    /// `jobs:working:IDENTITY`, its heartbeat the hash `IDENTITY`, as Sidekiq names processes.
+    /// This adapter's identity in Redis (`hostname:pid:nonce`, as Sidekiq names processes): its
+    /// working set is `jobs:working:IDENTITY`, protected while the key `IDENTITY` lives. Workers
+    /// appear in Sidekiq's process list under their own ids (see `process.rs`).
     pub fn identity(&self) -> &str {
         &self.inner.identity
     }

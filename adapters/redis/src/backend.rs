@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jobs_core::adapter::forward;
 use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
-use jobs_core::{BoxFuture, Error};
+use jobs_core::{BoxFuture, Error, HistoryPoint, ProcessCommand, ProcessInfo};
 use redis::Value;
 
 use crate::adapter::RedisAdapter;
@@ -44,15 +44,16 @@ impl RedisAdapter {
         if params.limit == 0 {
             return Ok(Vec::new());
         }
-        self.note_claim(params.worker_id, params.queues, params.limit);
+        self.note_claim(params.worker_id);
         // Subscribed before the first claim, so that no wake-up published after it is missed
         // (a retry of a job claimed now, before the worker first waits).
         self.subscribe().await;
         let mut call = self.invocation(&scripts::CLAIM);
         call.arg(secs(params.lease))
             .arg(params.limit)
-            .arg(self.inner.settings.process_ttl.as_secs().max(1))
-            .arg(if self.promotion_due() { "1" } else { "0" });
+            .arg(self.liveness(params.lease))
+            .arg(if self.promotion_due() { "1" } else { "0" })
+            .arg(params.worker_id);
         for queue in params.queues {
             call.arg(queue);
         }
@@ -165,7 +166,7 @@ impl Backend for RedisAdapter {
 
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>> {
         Box::pin(async move {
-            let ttl = self.inner.settings.process_ttl.as_secs().max(1).to_string();
+            let ttl = self.liveness(lease).to_string();
             Ok(self.tokens_call(&scripts::HEARTBEAT, &[secs(lease).to_string(), ttl], tickets).await?)
         })
     }
@@ -187,8 +188,24 @@ impl Backend for RedisAdapter {
         })
     }
 
-    /// When the last worker claiming through this adapter stops, the process leaves Sidekiq's
-    /// process list (as [`RedisAdapter::close`] does) until a worker claims again.
+    /// Writes the worker's entry in Sidekiq's process list (see `process.rs`) and takes what
+    /// Sidekiq's Web UI or [`Inspect::signal`](jobs_core::Inspect::signal) left for it: `TERM`
+    /// is [`ProcessCommand::Stop`], `TSTP` [`ProcessCommand::Quiet`].
+    fn beat_process<'a>(
+        &'a self,
+        info: &'a ProcessInfo,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<ProcessCommand>, Error>> {
+        forward(self.beat(info, ttl))
+    }
+
+    /// One script call for the whole batch (see `stats.rs` for the keys).
+    fn record_history<'a>(&'a self, points: &'a [HistoryPoint]) -> BoxFuture<'a, Result<(), Error>> {
+        forward(self.write_history(points))
+    }
+
+    /// The worker leaves Sidekiq's process list; when it was the adapter's last, the adapter's
+    /// liveness goes too (as [`RedisAdapter::close`] does).
     fn worker_stopped<'a>(&'a self, worker_id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         forward(self.forget_worker(worker_id))
     }

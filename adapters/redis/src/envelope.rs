@@ -96,6 +96,7 @@ fn push_string(out: &mut String, text: &str) {
 #[derive(Default)]
 pub(crate) struct Stored<'a> {
     class: Option<Cow<'a, str>>,
+    wrapped: Option<Cow<'a, str>>,
     args: Option<Vec<&'a RawValue>>,
     jid: Option<Cow<'a, str>>,
     queue: Option<Cow<'a, str>>,
@@ -130,6 +131,7 @@ impl<'a> Stored<'a> {
         }
         Stored {
             class: text(&fields, "class"),
+            wrapped: text(&fields, "wrapped"),
             args: field(&fields, "args"),
             jid: text(&fields, "jid"),
             queue: text(&fields, "queue"),
@@ -203,16 +205,107 @@ impl<'a> Stored<'a> {
             _ => Vec::new(),
         }
     }
+
+    /// The job class: the Active Job class its payload names, else the envelope's `wrapped`
+    /// (Active Job's Sidekiq adapter) or `class` (a plain Sidekiq job), else empty.
+    pub(crate) fn job_class(&self, keys: &PayloadKeys) -> String {
+        keys.job_class.as_deref().or(self.wrapped.as_deref()).or(self.class.as_deref()).unwrap_or_default().to_owned()
+    }
 }
 
-/// The Active Job priority in a payload (0 when absent or null).
-pub(crate) fn priority(payload: &str) -> i32 {
-    #[derive(Deserialize)]
-    struct Priority {
-        #[serde(default)]
-        priority: Option<i32>,
+/// What a tool reads from an Active Job payload without decoding it all.
+#[derive(Default, Deserialize)]
+pub(crate) struct PayloadKeys {
+    #[serde(default)]
+    pub(crate) job_class: Option<String>,
+    #[serde(default)]
+    pub(crate) job_id: Option<String>,
+    #[serde(default)]
+    pub(crate) priority: Option<i32>,
+}
+
+impl PayloadKeys {
+    /// The keys of `payload`; none when it is not a JSON object.
+    pub(crate) fn read(payload: &str) -> PayloadKeys {
+        #[derive(Deserialize)]
+        struct Lenient {
+            #[serde(default)]
+            job_class: Option<serde_json::Value>,
+            #[serde(default)]
+            job_id: Option<serde_json::Value>,
+            #[serde(default)]
+            priority: Option<serde_json::Value>,
+        }
+        let Ok(keys) = serde_json::from_str::<Lenient>(payload) else { return PayloadKeys::default() };
+        let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+        PayloadKeys {
+            job_class: text(keys.job_class),
+            job_id: text(keys.job_id),
+            priority: keys.priority.and_then(|p| p.as_i64()).and_then(|p| i32::try_from(p).ok()),
+        }
     }
-    serde_json::from_str::<Priority>(payload).ok().and_then(|p| p.priority).unwrap_or(0)
+}
+
+/// The envelope with `key` set to `value` (JSON), keeping `attempts` first and `args` last (see
+/// [`failed`]); `None` when the envelope is not a JSON object.
+fn with_fields(envelope: &str, set: &[(&str, String)]) -> Option<String> {
+    let mut fields = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(envelope).ok()?;
+    for (key, value) in set {
+        fields.insert((*key).to_owned(), RawValue::from_string(value.clone()).ok()?);
+    }
+    let attempts = fields.remove("attempts");
+    let args = fields.remove("args");
+    let mut out = String::with_capacity(envelope.len() + 64);
+    out.push('{');
+    let all = attempts.as_ref().map(|a| ("attempts", a.get())).into_iter();
+    let all = all.chain(fields.iter().map(|(k, v)| (k.as_str(), v.get())));
+    for (i, (key, value)) in all.chain(args.as_ref().map(|a| ("args", a.get()))).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_string(&mut out, key);
+        out.push(':');
+        out.push_str(value);
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// The envelope of a job put back into its queue by an operator (Sidekiq's "add to queue" and
+/// "retry now"): `enqueued_at` is now, as Sidekiq's client stamps it; the rest is kept.
+pub(crate) fn requeued(envelope: &str, now: f64) -> String {
+    with_fields(envelope, &[("enqueued_at", format!("{now:.6}"))]).unwrap_or_else(|| envelope.to_owned())
+}
+
+/// The envelope of a job an operator discarded: Sidekiq's error fields say so (class
+/// [`JobAction::DISCARDED`](jobs_core::JobAction::DISCARDED)), the error is appended to the
+/// history, and the job goes to the dead set with it.
+pub(crate) fn discarded(envelope: &str, now: f64) -> String {
+    let stored = Stored::parse(envelope);
+    let error = ErrorRecord {
+        class: jobs_core::JobAction::DISCARDED.to_owned(),
+        message: jobs_core::JobAction::DISCARDED_MESSAGE.to_owned(),
+        attempt: stored.attempts(),
+        at: from_seconds(now),
+    };
+    let mut history = stored.errors();
+    history.push(error.clone());
+    let at = format!("{now:.6}");
+    let stamp = if stored.failed_at.is_some() { "retried_at" } else { "failed_at" };
+    let set = [
+        ("error_class", json(&error.class)),
+        ("error_message", json(&error.message)),
+        ("error_history", json(&history)),
+        (stamp, at),
+    ];
+    match with_fields(envelope, &set) {
+        Some(out) => out,
+        // Not JSON: kept as the string argument of an envelope of its own, as `failed` does.
+        None => {
+            let wrapped = format!("{{\"jid\":\"{}\",\"retry\":true,\"args\":[{}]}}", new_jid(), json(envelope));
+            discarded(&wrapped, now)
+        }
+    }
 }
 
 /// The envelope of a failed run: the claimed envelope with the claim counted, the new payload,
@@ -350,6 +443,34 @@ mod tests {
         assert_eq!((stored.attempts(), stored.jid(String::new), stored.queue()), (4, "jA".to_owned(), Some("q")));
         let plain = r#"{"class":"HardWorker","args":[1],"jid":"j"}"#;
         assert_eq!(Stored::parse(plain).payload(plain), plain, "a plain Sidekiq job carries no Active Job payload");
+    }
+
+    #[test]
+    fn a_discarded_job_carries_the_operators_error_in_sidekiqs_fields() {
+        let stored = r#"{"attempts":2,"class":"W","queue":"q","args":[{"job_class":"A"}],"jid":"j","failed_at":1.0}"#;
+        let out = discarded(stored, 1893456000.0);
+        assert!(out.starts_with(r#"{"attempts":2,"#) && out.ends_with(r#""args":[{"job_class":"A"}]}"#), "{out}");
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed["error_class"], jobs_core::JobAction::DISCARDED);
+        assert_eq!(parsed["error_message"], jobs_core::JobAction::DISCARDED_MESSAGE);
+        assert_eq!((parsed["failed_at"].as_f64(), parsed["retried_at"].as_f64()), (Some(1.0), Some(1893456000.0)));
+        let errors = Stored::parse(&out).errors();
+        assert_eq!((errors.len(), errors[0].class.as_str()), (1, jobs_core::JobAction::DISCARDED));
+        let requeued = requeued(&out, 5.5);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&requeued).unwrap()["enqueued_at"], 5.5);
+        assert!(Stored::parse(&discarded("not json", 1.0)).errors().len() == 1);
+    }
+
+    #[test]
+    fn the_class_comes_from_the_payload_then_the_envelope() {
+        let wrapped = r#"{"class":"JobWrapper","wrapped":"HelloJob","args":["not json"]}"#;
+        let stored = Stored::parse(wrapped);
+        assert_eq!(stored.job_class(&PayloadKeys::read("not json")), "HelloJob");
+        let keys = PayloadKeys::read(r#"{"job_class":"Other","job_id":"x","priority":3}"#);
+        assert_eq!(
+            (stored.job_class(&keys), keys.job_id.as_deref(), keys.priority),
+            ("Other".into(), Some("x"), Some(3))
+        );
     }
 
     #[test]

@@ -1,27 +1,40 @@
-//! The inspection side: where each job is, counts, the dead set, paused queues.
+//! The inspection side: where each job is, look-ups by id, the dead set, paused queues; the
+//! [`Inspect`] implementation, whose other parts live in `listing.rs` (list), `actions.rs`
+//! (apply), `stats.rs` (counts, queues, history) and `process.rs` (processes, signals).
 //!
-//! Reads go through one script each (`snapshot.lua`, `find.lua`), so they see one consistent
-//! moment; they are O(jobs stored), like Sidekiq's own API, and meant for tools and tests.
+//! A job's state is where it is: a queue list (ready), a working hash (running), the schedule
+//! and retry sets (scheduled and retrying until due, ready once due and not yet moved), the dead
+//! set and the done set (completed).
 
+use chrono::{DateTime, Utc};
 use jobs_core::adapter::forward;
-use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
+use jobs_core::{
+    BoxFuture, Counts, Error, HistoryPoint, Inspect, JobAction, JobInfo, JobPage, JobState, ListParams, ProcessCommand,
+    ProcessInfo, QueueStats, Target,
+};
 use redis::AsyncCommands;
 
 use crate::adapter::RedisAdapter;
-use crate::envelope::{self, Stored};
+use crate::envelope::{self, PayloadKeys, Stored};
 use crate::error::RedisError;
 use crate::scripts;
 
-/// One stored job as a script reports it: where it is (`kind`, `extra`) and its envelope.
-struct Entry {
-    kind: String,
-    extra: String,
-    job: String,
+/// One stored job as a script reports it: where it is and its envelope.
+pub(crate) struct Entry {
+    /// `q` (a queue list), `w` (a working hash), `s`, `r`, `d`, `c` (the schedule, retry, dead
+    /// and done sets).
+    pub(crate) kind: String,
+    /// The queue for `q`, the process for `w`, the score for the sets.
+    pub(crate) extra: String,
+    /// For `w`: the claim, `started<TAB>worker`.
+    pub(crate) claim: String,
+    /// The envelope.
+    pub(crate) job: String,
 }
 
 impl Entry {
     /// The job as a tool sees it, at `now` (server time, float seconds).
-    fn info(&self, now: f64) -> (JobInfo, f64) {
+    pub(crate) fn info(&self, now: f64) -> (JobInfo, f64) {
         let stored = Stored::parse(&self.job);
         let score = self.extra.parse::<f64>().unwrap_or(0.0);
         let state = match self.kind.as_str() {
@@ -38,17 +51,26 @@ impl Entry {
             _ => stored.queue().unwrap_or("default").to_owned(),
         };
         let payload = stored.payload(&self.job);
+        let keys = PayloadKeys::read(&payload);
         let run_at = match self.kind.as_str() {
             "s" | "r" => Some(score),
             _ => stored.enqueued_at.or(stored.created_at),
         };
+        let (started, worker) = self.claim.split_once('\t').unzip();
+        let time = |seconds: f64| Some(envelope::from_seconds(seconds));
         let info = JobInfo {
             id: stored.jid(|| format!("invalid-{:016x}", fnv(&self.job))),
+            job_id: keys.job_id.clone(),
+            class: stored.job_class(&keys),
             queue,
-            priority: envelope::priority(&payload),
+            priority: keys.priority.unwrap_or(0),
             state,
             attempts,
-            run_at: run_at.map(envelope::from_seconds),
+            run_at: run_at.and_then(time),
+            enqueued_at: stored.created_at.or(stored.enqueued_at).and_then(time),
+            started_at: started.and_then(|s| s.parse::<f64>().ok()).and_then(time),
+            finished_at: matches!(self.kind.as_str(), "d" | "c").then_some(score).and_then(time),
+            worker_id: worker.filter(|w| !w.is_empty()).map(str::to_owned),
             payload,
             errors: stored.errors(),
         };
@@ -61,43 +83,34 @@ fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Splits a script's reply: the server's time, then `kind, extra, job` triples.
-fn entries(reply: Vec<String>) -> Result<(f64, Vec<Entry>), RedisError> {
-    let mut reply = reply.into_iter();
-    let now = reply
-        .next()
-        .and_then(|t| t.parse::<f64>().ok())
-        .ok_or_else(|| RedisError::Malformed("a snapshot without the server's time".into()))?;
-    let mut entries = Vec::new();
-    while let (Some(kind), Some(extra), Some(job)) = (reply.next(), reply.next(), reply.next()) {
-        entries.push(Entry { kind, extra, job });
-    }
-    Ok((now, entries))
+/// The server's time at the head of a script's reply.
+pub(crate) fn server_time(head: Option<String>) -> Result<f64, RedisError> {
+    head.and_then(|t| t.parse::<f64>().ok())
+        .ok_or_else(|| RedisError::Malformed("a script's reply without the server's time".into()))
 }
 
 impl RedisAdapter {
-    /// Every stored job, oldest first (by `created_at`, then id).
-    async fn all_jobs(&self) -> Result<Vec<JobInfo>, RedisError> {
-        let (now, entries) = entries(self.run(&self.invocation(&scripts::SNAPSHOT)).await?)?;
-        let mut jobs: Vec<(JobInfo, f64)> = entries.iter().map(|entry| entry.info(now)).collect();
-        jobs.sort_by(|(a, at), (b, bt)| at.total_cmp(bt).then_with(|| a.id.cmp(&b.id)));
-        Ok(jobs.into_iter().map(|(info, _)| info).collect())
-    }
-
     async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, RedisError> {
         if id.is_empty() || id.contains(['"', '\\']) {
             return Ok(None);
         }
         let mut call = self.invocation(&scripts::FIND);
         call.arg(id);
-        let (now, entries) = entries(self.run(&call).await?)?;
+        let reply: Vec<String> = self.run(&call).await?;
+        let mut reply = reply.into_iter();
+        let now = server_time(reply.next())?;
+        let mut infos = Vec::new();
+        while let (Some(kind), Some(extra), Some(claim), Some(job)) =
+            (reply.next(), reply.next(), reply.next(), reply.next())
+        {
+            infos.push(Entry { kind, extra, claim, job }.info(now));
+        }
         // The script matches text: keep the job whose jid is `id`, else the latest created of
         // those whose payload's job_id is `id`.
-        let infos: Vec<(JobInfo, f64)> = entries.iter().map(|entry| entry.info(now)).collect();
         if let Some((info, _)) = infos.iter().find(|(info, _)| info.id == id) {
             return Ok(Some(info.clone()));
         }
-        let same_job = infos.into_iter().filter(|(info, _)| info.data().is_ok_and(|data| data.job_id == id));
+        let same_job = infos.into_iter().filter(|(info, _)| info.job_id.as_deref() == Some(id));
         Ok(same_job.max_by(|(a, at), (b, bt)| at.total_cmp(bt).then_with(|| a.id.cmp(&b.id))).map(|(info, _)| info))
     }
 
@@ -126,7 +139,7 @@ impl RedisAdapter {
         Ok(())
     }
 
-    async fn paused_queues(&self) -> Result<Vec<String>, RedisError> {
+    pub(crate) async fn paused_queues(&self) -> Result<Vec<String>, RedisError> {
         let mut conn = self.inner.conn.clone();
         let mut queues: Vec<String> = conn.smembers(self.key("jobs:paused")).await?;
         queues.sort();
@@ -135,28 +148,24 @@ impl RedisAdapter {
 }
 
 impl Inspect for RedisAdapter {
+    /// Counted in bounded batches, server side: queue lengths, then the sets a thousand jobs at
+    /// a time.
     fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
-        Box::pin(async move {
-            let jobs = self.all_jobs().await?;
-            Ok(jobs.into_iter().map(|job| (job.queue, job.state, 1)).collect())
-        })
+        forward(self.count_jobs())
     }
 
-    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>> {
-        Box::pin(async move {
-            let jobs = self.all_jobs().await?;
-            Ok(jobs
-                .into_iter()
-                .filter(|job| params.queue.as_ref().is_none_or(|q| *q == job.queue))
-                .filter(|job| params.state.is_none_or(|s| s == job.state))
-                .skip(params.offset)
-                .take(params.limit)
-                .collect())
-        })
+    /// See `listing.rs` for the order and how the cursor stays valid while lists move.
+    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<JobPage, Error>> {
+        Box::pin(self.list_jobs(params))
     }
 
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
         forward(self.find_job(id))
+    }
+
+    /// Atomic per batch of jobs (a Lua script each); see `actions.rs`.
+    fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
+        Box::pin(self.apply_action(action, target))
     }
 
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
@@ -165,6 +174,27 @@ impl Inspect for RedisAdapter {
 
     fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
         forward(self.change_dead("delete", ids))
+    }
+
+    /// Latency as Sidekiq's: how long ago the job at the list's right end (the next to run) was
+    /// enqueued.
+    fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>> {
+        forward(self.queue_stats())
+    }
+
+    fn history(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Vec<HistoryPoint>, Error>> {
+        forward(self.read_history(since))
+    }
+
+    /// Every live entry of Sidekiq's process set: Rust workers, and Sidekiq's own processes.
+    fn processes(&self) -> BoxFuture<'_, Result<Vec<ProcessInfo>, Error>> {
+        forward(self.live_processes())
+    }
+
+    /// Pushes Sidekiq's `TSTP` (quiet) or `TERM` (stop) onto `ID-signals`, as Sidekiq's Web UI
+    /// does: Rust workers and Sidekiq's processes both act on it at their next heartbeat.
+    fn signal<'a>(&'a self, id: &'a str, command: ProcessCommand) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.signal_process(id, command))
     }
 
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {

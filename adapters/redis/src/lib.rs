@@ -66,14 +66,17 @@
 //! reliable fetch is a Pro feature): its processes pop jobs with `BRPOP`. Route classes by
 //! queue: give the classes that Rust performs their own queues, and have each side work its own.
 
+mod actions;
 mod adapter;
 mod backend;
 mod envelope;
 mod error;
 mod inspect;
+mod listing;
 mod options;
 mod process;
 mod scripts;
+mod stats;
 
 pub use adapter::RedisAdapter;
 pub use envelope::JOB_WRAPPER;

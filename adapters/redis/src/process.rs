@@ -1,128 +1,218 @@
-//! This process in Redis: its identity, its heartbeat (Sidekiq's process entry, and the
-//! liveness that protects its working set), and the wake-ups its workers wait for.
+//! Worker processes in Redis, in Sidekiq's layout so that Sidekiq's Web UI (Busy page) and API
+//! (`Sidekiq::ProcessSet`, `Sidekiq::Workers`) show Rust workers as they show Sidekiq's own.
+//!
+//! Each worker is one Sidekiq process entry, named by its worker id (the `identity`): the
+//! `processes` set, the hash `ID` (`info` JSON, `busy`, `beat`, `quiet`, `rss`, `rtt_us`, with the
+//! time to live the worker gives), `ID:work` (Sidekiq 7) and `ID:workers` (Sidekiq 6) with the
+//! jobs it runs (field: the claim token, standing for Sidekiq's thread id; value:
+//! `{queue, payload, run_at}`), and `ID-signals`, where Sidekiq's Web UI pushes `TSTP` (quiet)
+//! and `TERM` (stop). Several workers may share one adapter; each is its own entry, with its own
+//! queues, concurrency and quiet state.
+//!
+//! Apart from that, the adapter (one per OS process, usually) has its own identity,
+//! `hostname:pid:nonce`: its working set `jobs:working:IDENTITY` and the liveness key `IDENTITY`
+//! that protects it. Claims, lease heartbeats and every worker's beat keep that key alive; once
+//! it has expired, any process hands the jobs of that working set back to their queues.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::adapter::{Inner, RedisAdapter};
+use jobs_core::{ProcessCommand, ProcessInfo, ProcessState};
+
+use crate::adapter::RedisAdapter;
+use crate::envelope;
+use crate::error::RedisError;
+use crate::inspect::server_time;
 use crate::scripts;
 
 /// `hostname:pid:nonce`, as Sidekiq names a process.
 pub(crate) fn identity() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    format!("{}:{}:{:012x}", hostname(), std::process::id(), fastrand::u64(..) >> 16)
+}
+
+/// This machine's name, as Sidekiq shows it.
+pub(crate) fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{host}:{}:{:012x}", std::process::id(), fastrand::u64(..) >> 16)
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// Sidekiq's `quiet` field for a state.
+fn quiet_field(state: ProcessState) -> &'static str {
+    match state {
+        ProcessState::Running => "false",
+        ProcessState::Quiet => "true",
+        ProcessState::Stopping => "stopping",
+    }
 }
 
 impl RedisAdapter {
-    /// Called by every claim: remembers what workers ask for, and starts the heartbeat the
-    /// first time.
-    pub(crate) fn note_claim(&self, worker_id: &str, queues: &[String], limit: usize) {
-        let inner = &self.inner;
-        inner.concurrency.fetch_max(limit, Ordering::Relaxed);
-        {
-            let mut workers = inner.workers.lock().unwrap();
-            if !workers.contains(worker_id) {
-                workers.insert(worker_id.to_owned());
-            }
-        }
-        {
-            let mut known = inner.queues.lock().unwrap();
-            for queue in queues {
-                if !known.contains(queue) {
-                    known.push(queue.clone());
-                }
-            }
-        }
-        if !inner.beating.swap(true, Ordering::AcqRel) {
-            tokio::spawn(beat(Arc::downgrade(&self.inner), inner.stop.clone(), inner.settings.process_ttl / 12));
+    /// Called by every claim: remembers the worker, so that closing the adapter removes its entry.
+    pub(crate) fn note_claim(&self, worker_id: &str) {
+        let mut workers = self.inner.workers.lock().unwrap();
+        if !workers.contains(worker_id) {
+            workers.insert(worker_id.to_owned());
         }
     }
 
-    /// Writes this process's heartbeat now; returns how many jobs it holds.
-    pub(crate) async fn beat_once(&self) -> Result<i64, crate::RedisError> {
+    /// How long this adapter's working set stays protected after a sign of life: the process TTL,
+    /// or longer when a worker beats or renews its leases less often.
+    pub(crate) fn liveness(&self, at_least: Duration) -> u64 {
+        self.inner.settings.process_ttl.max(at_least).as_secs().max(1)
+    }
+
+    pub(crate) async fn beat(&self, info: &ProcessInfo, ttl: Duration) -> Result<Option<ProcessCommand>, RedisError> {
         let inner = &self.inner;
-        let info = serde_json::json!({
-            "hostname": inner.identity.split(':').next().unwrap_or_default(),
-            "started_at": inner.started,
-            "pid": std::process::id(),
+        let _no_leave = inner.beat_lock.lock().await;
+        if inner.stopped.lock().unwrap().contains(&info.id) {
+            return Ok(None); // a beat that lost the race with the worker's stop lists it no more
+        }
+        self.note_claim(&info.id);
+        let started = envelope::seconds(info.started_at);
+        let sidekiq = serde_json::json!({
+            "hostname": info.hostname,
+            "started_at": started,
+            "pid": info.pid,
             "tag": "",
-            "concurrency": inner.concurrency.load(Ordering::Relaxed),
-            "queues": *inner.queues.lock().unwrap(),
+            "concurrency": info.concurrency,
+            "queues": info.queues,
             "labels": ["jobs (Rust)"],
-            "identity": inner.identity,
-            "version": concat!("jobs-redis ", env!("CARGO_PKG_VERSION")),
+            "identity": info.id,
+            "version": info.version,
+            "embedded": false,
         });
         let (processed, failed) = (inner.processed.swap(0, Ordering::Relaxed), inner.failed.swap(0, Ordering::Relaxed));
-        let mut call = self.invocation(&scripts::PROCESS);
-        call.arg(info.to_string())
-            .arg(inner.settings.process_ttl.as_secs().max(1))
+        let mut call = self.invocation(&scripts::BEAT);
+        call.arg(&info.id)
+            .arg(sidekiq.to_string())
+            .arg(ttl.as_millis().max(1) as u64)
+            .arg(info.busy)
+            .arg(quiet_field(info.state))
             .arg(rss_kib())
-            .arg("false")
             .arg(processed)
             .arg(failed)
-            .arg(chrono::Utc::now().format("%Y-%m-%d").to_string());
-        let held = self.run(&call).await;
-        if held.is_err() {
-            // Counted at the next beat instead, as Sidekiq does.
-            inner.processed.fetch_add(processed, Ordering::Relaxed);
-            inner.failed.fetch_add(failed, Ordering::Relaxed);
+            .arg(chrono::Utc::now().format("%Y-%m-%d").to_string())
+            .arg(self.liveness(ttl));
+        let signals: Vec<String> = match self.run(&call).await {
+            Ok(signals) => signals,
+            Err(error) => {
+                // Counted at the next beat instead, as Sidekiq does.
+                inner.processed.fetch_add(processed, Ordering::Relaxed);
+                inner.failed.fetch_add(failed, Ordering::Relaxed);
+                return Err(error);
+            }
+        };
+        let stop = signals.iter().any(|s| s == "TERM");
+        let quiet = signals.iter().any(|s| s == "TSTP");
+        Ok(if stop {
+            Some(ProcessCommand::Stop)
+        } else if quiet {
+            Some(ProcessCommand::Quiet)
+        } else {
+            None
+        })
+    }
+
+    pub(crate) async fn live_processes(&self) -> Result<Vec<ProcessInfo>, RedisError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Info {
+            hostname: String,
+            pid: u32,
+            version: Option<String>,
+            queues: Vec<serde_json::Value>,
+            concurrency: usize,
+            started_at: f64,
         }
-        held
+        let reply: Vec<String> = self.run(&self.invocation(&scripts::PROCESSES)).await?;
+        let mut reply = reply.into_iter();
+        let _now = server_time(reply.next())?;
+        let mut processes = Vec::new();
+        while let (Some(id), Some(info), Some(busy), Some(beat), Some(quiet)) =
+            (reply.next(), reply.next(), reply.next(), reply.next(), reply.next())
+        {
+            let info: Info = serde_json::from_str(&info).unwrap_or_default();
+            // Sidekiq 7 lists weighted queues as [name, weight] pairs.
+            let queues = info
+                .queues
+                .iter()
+                .filter_map(|q| q.as_str().or_else(|| q.get(0).and_then(|q| q.as_str())).map(str::to_owned))
+                .collect();
+            processes.push(ProcessInfo {
+                id,
+                hostname: info.hostname,
+                pid: info.pid,
+                version: info.version.map_or_else(|| "Sidekiq".to_owned(), |v| v),
+                queues,
+                concurrency: info.concurrency,
+                busy: busy.parse().unwrap_or(0),
+                started_at: envelope::from_seconds(info.started_at),
+                last_heartbeat: envelope::from_seconds(beat.parse().unwrap_or(0.0)),
+                state: match quiet.as_str() {
+                    "true" => ProcessState::Quiet,
+                    "stopping" => ProcessState::Stopping,
+                    _ => ProcessState::Running,
+                },
+            });
+        }
+        Ok(processes)
     }
 
-    /// Stops this process's heartbeat and removes it from Sidekiq's process list, as a Sidekiq
-    /// process does when it stops, adding its last runs to Sidekiq's counters: jobs it still
-    /// holds are handed back to their queues by the next worker that looks for expired claims,
-    /// at once rather than when the heartbeat would have expired. Call it after the workers have
-    /// shut down; enqueueing keeps working.
+    pub(crate) async fn signal_process(&self, id: &str, command: ProcessCommand) -> Result<bool, RedisError> {
+        let mut call = self.invocation(&scripts::SIGNAL);
+        call.arg(id).arg(match command {
+            ProcessCommand::Quiet => "TSTP",
+            ProcessCommand::Stop => "TERM",
+        });
+        Ok(self.run::<i64>(&call).await? == 1)
+    }
+
+    /// Removes every worker of this adapter from Sidekiq's process list and drops its liveness
+    /// key, adding its last runs to Sidekiq's counters: jobs it still holds are handed back to
+    /// their queues by the next worker that looks for expired claims, at once rather than when
+    /// the liveness would have expired. Call it after the workers have shut down; enqueueing keeps
+    /// working.
     pub async fn close(&self) -> Result<(), jobs_core::Error> {
-        let inner = &self.inner;
-        inner.stop.cancel();
-        // A heartbeat in flight would write the entry again after it is removed below, and the
-        // process would look alive (holding its jobs) until the entry's TTL ran out: wait for it.
-        // Heartbeats that would start later see `stop` and do not run.
-        let _no_beat = inner.beat_lock.lock().await;
-        Ok(self.leave().await?)
+        let _no_beat = self.inner.beat_lock.lock().await;
+        let workers: Vec<String> = self.inner.workers.lock().unwrap().drain().collect();
+        self.inner.stopped.lock().unwrap().extend(workers.iter().cloned());
+        Ok(self.leave(&workers, true).await?)
     }
 
-    /// A worker stopped: once none is left, the process leaves Sidekiq's process list, and its
-    /// heartbeat pauses until a worker claims again. Workers still running keep it listed.
-    pub(crate) async fn forget_worker(&self, worker_id: &str) -> Result<(), crate::RedisError> {
-        let inner = &self.inner;
-        // Under the heartbeat's lock, so that a beat in flight cannot list the process again.
-        let _no_beat = inner.beat_lock.lock().await;
+    /// A worker stopped: its entry leaves Sidekiq's process list; once none is left, the
+    /// adapter's liveness key goes too.
+    pub(crate) async fn forget_worker(&self, worker_id: &str) -> Result<(), RedisError> {
+        let _no_beat = self.inner.beat_lock.lock().await;
+        self.inner.stopped.lock().unwrap().insert(worker_id.to_owned());
         let none_left = {
-            let mut workers = inner.workers.lock().unwrap();
+            let mut workers = self.inner.workers.lock().unwrap();
             workers.remove(worker_id);
             workers.is_empty()
         };
-        if none_left { self.leave().await } else { Ok(()) }
+        self.leave(&[worker_id.to_owned()], none_left).await
     }
 
-    /// Removes this process's entry from Sidekiq's process list, adding its last runs to
-    /// Sidekiq's counters.
-    async fn leave(&self) -> Result<(), crate::RedisError> {
+    async fn leave(&self, workers: &[String], last: bool) -> Result<(), RedisError> {
         let inner = &self.inner;
-        let key = self.key(&inner.identity);
         let (processed, failed) = (inner.processed.swap(0, Ordering::Relaxed), inner.failed.swap(0, Ordering::Relaxed));
-        let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let mut conn = inner.conn.clone();
-        redis::pipe()
-            .incr(self.key("stat:processed"), processed)
-            .incr(self.key(&format!("stat:processed:{date}")), processed)
-            .incr(self.key("stat:failed"), failed)
-            .incr(self.key(&format!("stat:failed:{date}")), failed)
-            .srem(self.key("processes"), &inner.identity)
-            .del(&[key.clone(), format!("{key}:workers"), format!("{key}:work")])
-            .query_async::<()>(&mut conn)
-            .await?;
-        Ok(())
+        let mut call = self.invocation(&scripts::LEAVE);
+        call.arg(processed).arg(failed).arg(chrono::Utc::now().format("%Y-%m-%d").to_string()).arg(if last {
+            "1"
+        } else {
+            "0"
+        });
+        for worker in workers {
+            call.arg(worker);
+        }
+        let left = self.run::<i64>(&call).await;
+        if left.is_err() {
+            inner.processed.fetch_add(processed, Ordering::Relaxed);
+            inner.failed.fetch_add(failed, Ordering::Relaxed);
+        }
+        left.map(|_| ())
     }
 
     /// Subscribes to wake-ups once; the connection resubscribes by itself after reconnecting.
@@ -134,31 +224,6 @@ impl RedisAdapter {
         match conn.subscribe(self.key("jobs:wake")).await {
             Ok(()) => self.inner.subscribed.store(true, Ordering::Release),
             Err(error) => tracing::debug!(target: "jobs", %error, "Could not subscribe to wake-ups; polling"),
-        }
-    }
-}
-
-/// Beats every `every` until the adapter is closed or dropped; a failed beat is retried at the
-/// next one.
-async fn beat(inner: std::sync::Weak<Inner>, stop: tokio_util::sync::CancellationToken, every: Duration) {
-    let mut ticks = tokio::time::interval(every.max(Duration::from_millis(100)));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {},
-            () = stop.cancelled() => return,
-        }
-        let Some(inner) = inner.upgrade() else { return };
-        let adapter = RedisAdapter { inner };
-        let _beating = adapter.inner.beat_lock.lock().await;
-        if stop.is_cancelled() {
-            return;
-        }
-        if adapter.inner.workers.lock().unwrap().is_empty() {
-            continue; // every worker stopped: the process is not listed until one claims again
-        }
-        if let Err(error) = adapter.beat_once().await {
-            tracing::warn!(target: "jobs", %error, "Redis heartbeat failed");
         }
     }
 }

@@ -85,9 +85,9 @@ async fn identical_entries_that_are_not_json_each_die_with_a_reason() {
     push(&redis, "junk", "not json").await;
     push(&redis, "junk", "not json").await;
     let dead = ListParams::default().state(JobState::Dead);
-    work_until(&redis, "junk", async || redis.list(&dead).await.unwrap().len() >= 2).await;
+    work_until(&redis, "junk", async || redis.list(&dead).await.unwrap().jobs.len() >= 2).await;
 
-    let dead = redis.list(&dead).await.unwrap();
+    let dead = redis.list(&dead).await.unwrap().jobs;
     assert_eq!(dead.len(), 2, "{dead:?}");
     assert_ne!(dead[0].id, dead[1].id);
     for job in dead {
@@ -106,7 +106,7 @@ async fn a_plain_sidekiq_job_is_listed_and_says_it_is_not_an_active_job() {
     };
     let envelope = r#"{"retry":true,"queue":"plain","class":"HardWorker","args":[1,"two"],"jid":"0123456789abcdef01234567","created_at":1700000000.5,"enqueued_at":1700000000.5}"#;
     push(&redis, "plain", envelope).await;
-    let listed = redis.list(&ListParams::default()).await.unwrap();
+    let listed = redis.list(&ListParams::default()).await.unwrap().jobs;
     assert_eq!(listed.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["0123456789abcdef01234567"]);
     assert_eq!((listed[0].queue.as_str(), listed[0].state), ("plain", JobState::Ready));
 
@@ -114,7 +114,7 @@ async fn a_plain_sidekiq_job_is_listed_and_says_it_is_not_an_active_job() {
     let dead = redis.find("0123456789abcdef01234567").await.unwrap().expect("the job is listed");
     let shown: serde_json::Value = serde_json::from_str(&dead.payload).expect("a plain Sidekiq job shows its envelope");
     assert_eq!((&shown["class"], &shown["args"]), (&"HardWorker".into(), &serde_json::json!([1, "two"])));
-    let on_queue = redis.list(&ListParams::default().queue("plain")).await.unwrap();
+    let on_queue = redis.list(&ListParams::default().queue("plain")).await.unwrap().jobs;
     assert_eq!(on_queue.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), [dead.id.as_str()]);
     let message = &dead.errors.last().expect("an error").message;
     assert!(message.contains("HardWorker") && message.contains("not an Active Job"), "{message}");

@@ -151,49 +151,58 @@ async fn a_dead_process_jobs_are_handed_back_by_another() {
     other.close().await.unwrap();
 }
 
-/// Whether Sidekiq's Web UI lists `redis`'s process (its `processes` set and its entry).
-async fn listed(redis: &RedisAdapter) -> bool {
+/// Whether Sidekiq's Web UI lists the worker `id` (the `processes` set, or its entry).
+async fn listed(redis: &RedisAdapter, id: &str) -> bool {
     let mut conn = redis.connection();
-    let member: bool = conn.sismember(format!("{}processes", redis.prefix()), redis.identity()).await.unwrap();
-    let entry: bool = conn.exists(format!("{}{}", redis.prefix(), redis.identity())).await.unwrap();
+    let member: bool = conn.sismember(format!("{}processes", redis.prefix()), id).await.unwrap();
+    let entry: bool = conn.exists(format!("{}{id}", redis.prefix())).await.unwrap();
     member || entry
 }
 
+fn process(id: &str) -> jobs_core::ProcessInfo {
+    jobs_core::ProcessInfo {
+        id: id.into(),
+        hostname: "box".into(),
+        pid: 1,
+        version: "jobs".into(),
+        queues: vec!["mailers".into()],
+        concurrency: 1,
+        busy: 0,
+        started_at: chrono::Utc::now(),
+        last_heartbeat: chrono::Utc::now(),
+        state: jobs_core::ProcessState::Running,
+    }
+}
+
 #[tokio::test]
-async fn a_process_leaves_sidekiqs_process_list_when_its_last_worker_stops() {
-    let Some((keys, _cleanup)) =
-        support::adapter("a_process_leaves_sidekiqs_process_list_when_its_last_worker_stops").await
+async fn each_worker_leaves_sidekiqs_process_list_when_it_stops() {
+    let Some((redis, _cleanup)) = support::adapter("each_worker_leaves_sidekiqs_process_list_when_it_stops").await
     else {
         return;
     };
-    // The shortest TTL, for a heartbeat every 166 ms.
-    let ttl = Duration::from_secs(2);
-    let redis = RedisAdapter::builder().url(support::url()).prefix(keys.prefix()).process_ttl(ttl).connect().await;
-    let redis = redis.unwrap();
-    let runtime = runtime(&redis);
-    let worker = || jobs::Worker::builder().runtime(&runtime).queues(["mailers"]).build().unwrap().start();
-    let (first, second) = (worker(), worker());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !listed(&redis).await {
-        assert!(tokio::time::Instant::now() < deadline, "the process was never listed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let ttl = Duration::from_secs(30);
+    let (first, second) = (process("box:1:first"), process("box:1:second"));
+    redis.beat_process(&first, ttl).await.unwrap();
+    redis.beat_process(&second, ttl).await.unwrap();
+    claim(&redis, "mailers", 1, Duration::from_secs(60)).await;
+    let mut conn = redis.connection();
+    let alive = format!("{}{}", redis.prefix(), redis.identity());
+    assert!(listed(&redis, &first.id).await && listed(&redis, &second.id).await);
+    assert!(conn.exists::<_, bool>(&alive).await.unwrap(), "the adapter's working set is protected");
 
-    first.shutdown().await.unwrap();
-    assert!(listed(&redis).await, "a worker of the process still runs: it stays listed");
-    runtime.perform_later(Welcome { address: "ada@example.com".into() }).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while redis.counts().await.unwrap().get("mailers", JobState::Completed) == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the remaining worker did not run the job");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    redis.worker_stopped(&first.id).await.unwrap();
+    assert!(!listed(&redis, &first.id).await, "a stopped worker stays on Sidekiq's Busy page as a ghost");
+    assert!(listed(&redis, &second.id).await, "the other worker stays listed");
+    // A beat that lost the race with the stop lists it no more.
+    redis.beat_process(&first, ttl).await.unwrap();
+    assert!(!listed(&redis, &first.id).await, "a late beat listed the stopped worker again");
+    assert!(conn.exists::<_, bool>(&alive).await.unwrap(), "a worker of the adapter still runs");
 
-    second.shutdown().await.unwrap();
-    assert!(!listed(&redis).await, "a stopped process stays on Sidekiq's Busy page as a ghost");
-    // Heartbeats due meanwhile list it no more.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!listed(&redis).await, "a heartbeat listed the stopped process again");
-    redis.close().await.unwrap();
+    // "test" claimed through this adapter as well: once it and the second stop, nothing is left.
+    redis.worker_stopped("test").await.unwrap();
+    redis.worker_stopped(&second.id).await.unwrap();
+    assert!(!listed(&redis, &second.id).await);
+    assert!(!conn.exists::<_, bool>(&alive).await.unwrap(), "the last stop drops the adapter's liveness");
 }
 
 #[tokio::test]

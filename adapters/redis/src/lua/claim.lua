@@ -1,7 +1,8 @@
 -- Claim: ARGV[5] lease (seconds), ARGV[6] limit, ARGV[7] process TTL (seconds), ARGV[8] '1' to
--- promote due scheduled jobs and retries first, ARGV[9..] the queues in order of precedence
--- ('*' stands for every queue in the `queues` set). Each claimed job moves, in this one atomic
--- step, from its queue into this process's working hash under a new fencing token, with a lease.
+-- promote due scheduled jobs and retries first, ARGV[9] the claiming worker's id, ARGV[10..] the
+-- queues in order of precedence ('*' stands for every queue in the `queues` set). Each claimed
+-- job moves, in this one atomic step, from its queue into this process's working hash under a
+-- new fencing token, with a lease, and its run (start time and worker) into jobs:runs.
 -- Returns {first token, job, job, ...}: tokens are consecutive, in the order of the jobs.
 local t = now()
 if ARGV[8] == '1' then
@@ -22,7 +23,7 @@ local function consider(queue)
     if not paused[queue] then order[#order + 1] = queue end
   end
 end
-for i = 9, #ARGV do
+for i = 10, #ARGV do
   if ARGV[i] == '*' then
     local all = redis.call('SMEMBERS', P .. 'queues')
     table.sort(all)
@@ -44,22 +45,29 @@ end
 if #jobs == 0 then return {} end
 
 local first = redis.call('INCRBY', P .. 'jobs:claims', #jobs) - #jobs + 1
-local fields, leases = {}, {}
+local fields, leases, runs = {}, {}, {}
+local run = string.format('%.6f', t) .. '\t' .. ARGV[9]
 for i, job in ipairs(jobs) do
   local token = int(first + i - 1)
   fields[#fields + 1] = token
   fields[#fields + 1] = job
   leases[#leases + 1] = t + lease
   leases[#leases + 1] = token
+  runs[#runs + 1] = token
+  runs[#runs + 1] = run
 end
 chunked({'HSET', P .. 'jobs:working:' .. IDENTITY}, fields, 2000)
 chunked({'ZADD', P .. 'jobs:leases:' .. IDENTITY}, leases, 2000)
+chunked({'HSET', P .. 'jobs:runs:' .. IDENTITY}, runs, 2000)
 
--- This process holds jobs now: make sure it counts as alive until its heartbeat takes over.
-if redis.call('EXISTS', P .. IDENTITY) == 0 then
+-- This process holds jobs now: it counts as alive for at least the TTL (heartbeats extend it).
+local left = redis.call('TTL', P .. IDENTITY)
+if left == -2 then
   redis.call('HSET', P .. IDENTITY, 'beat', t)
-  redis.call('EXPIRE', P .. IDENTITY, ttl)
   redis.call('SADD', P .. 'jobs:processes', IDENTITY)
+end
+if left < ttl then
+  redis.call('EXPIRE', P .. IDENTITY, ttl)
 end
 
 local reply = {first}

@@ -9,6 +9,7 @@ for i = 5, #ARGV, 3 do
   local token, delay, job = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if redis.call('HDEL', work, token) == 1 then
     redis.call('ZREM', leases, token)
+    redis.call('HDEL', P .. 'jobs:runs:' .. IDENTITY, token)
     n = n + 1
     if delay == '' then
       kill(job, t)

@@ -1,7 +1,8 @@
 -- Find jobs by id: ARGV[5] the id, a jid or an Active Job job_id (several jobs share one once
 -- retry_on has enqueued a retry as a new job). Looks everywhere a job can be: held by a worker,
--- in a queue, in the schedule, retry, dead and completed sets. Returns {now, kind, extra, job,
--- kind, extra, job, ...} as snapshot.lua does, for every job whose text has the id; the caller
+-- in a queue, in the schedule, retry, dead and done sets. Returns {now, then per job: kind
+-- ('w', 'q', 's', 'r', 'd', 'c'), where (the process or the queue; the score for a set), its
+-- claim for 'w' ('started<TAB>worker'), job} for every job whose text has the id; the caller
 -- picks. O(jobs stored), like Sidekiq's own API.
 local t = now()
 local jid = '"jid":"' .. ARGV[5] .. '"'
@@ -10,28 +11,29 @@ local function has(job)
   return string.find(job, jid, 1, true) ~= nil or string.find(job, job_id, 1, true) ~= nil
 end
 local found = {string.format('%.6f', t)}
-local function add(kind, extra, job)
+local function add(kind, extra, claim, job)
   found[#found + 1] = kind
   found[#found + 1] = extra
+  found[#found + 1] = claim
   found[#found + 1] = job
 end
 for _, identity in ipairs(redis.call('SMEMBERS', P .. 'jobs:processes')) do
-  for _, job in ipairs(redis.call('HVALS', P .. 'jobs:working:' .. identity)) do
-    if has(job) then add('w', identity, job) end
+  local held = redis.call('HGETALL', P .. 'jobs:working:' .. identity)
+  for i = 1, #held, 2 do
+    if has(held[i + 1]) then
+      add('w', identity, redis.call('HGET', P .. 'jobs:runs:' .. identity, held[i]) or '', held[i + 1])
+    end
   end
 end
 for _, queue in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
   for _, job in ipairs(redis.call('LRANGE', P .. 'queue:' .. queue, 0, -1)) do
-    if has(job) then add('q', queue, job) end
+    if has(job) then add('q', queue, '', job) end
   end
 end
-for _, pair in ipairs({{'s', 'schedule'}, {'r', 'retry'}, {'d', 'dead'}}) do
+for _, pair in ipairs({{'s', 'schedule'}, {'r', 'retry'}, {'d', 'dead'}, {'c', 'jobs:done'}}) do
   local members = redis.call('ZRANGE', P .. pair[2], 0, -1, 'WITHSCORES')
   for i = 1, #members, 2 do
-    if has(members[i]) then add(pair[1], members[i + 1], members[i]) end
+    if has(members[i]) then add(pair[1], members[i + 1], '', members[i]) end
   end
-end
-for _, job in ipairs(redis.call('LRANGE', P .. 'jobs:completed', 0, -1)) do
-  if has(job) then add('c', '', job) end
 end
 return found

@@ -8,6 +8,7 @@ for i = 5, #ARGV do
   if job then
     redis.call('HDEL', work, ARGV[i])
     redis.call('ZREM', leases, ARGV[i])
+    redis.call('HDEL', P .. 'jobs:runs:' .. IDENTITY, ARGV[i])
     requeue(job, t)
     n = n + 1
   end

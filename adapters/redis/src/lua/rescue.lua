@@ -12,15 +12,15 @@ for _, identity in ipairs(redis.call('SMEMBERS', P .. 'jobs:processes')) do
       requeue(counted(held[i]), t)
       rescued = rescued + 1
     end
-    redis.call('DEL', work, leases, P .. identity .. ':workers', P .. identity .. ':work')
+    redis.call('DEL', work, leases, P .. 'jobs:runs:' .. identity)
     redis.call('SREM', P .. 'jobs:processes', identity)
-    redis.call('SREM', P .. 'processes', identity)
   else
     local expired = redis.call('ZRANGEBYSCORE', leases, '-inf', t, 'LIMIT', 0, 1000)
     for _, token in ipairs(expired) do
       local job = redis.call('HGET', work, token)
       if job then
         redis.call('HDEL', work, token)
+        redis.call('HDEL', P .. 'jobs:runs:' .. identity, token)
         requeue(counted(job), t)
         rescued = rescued + 1
       end
