@@ -154,7 +154,15 @@ impl Inspect for RedisAdapter {
         forward(self.count_jobs())
     }
 
-    /// See `listing.rs` for the order and how the cursor stays valid while lists move.
+    /// Structure by structure, as Sidekiq keeps no order across them: the queue lists (by name,
+    /// each oldest job first), the running jobs (by adapter, then claim), then the schedule,
+    /// retry, dead and done sets (by score); newest first reverses both orders. The cursor holds
+    /// the last job's place and jid, so it stays valid while lists move: pushes and claims at
+    /// either end, priority inserts and hand-backs are found again; when the job it stood on was
+    /// claimed, an oldest-first walk goes on from the oldest job left (every older one was claimed
+    /// too). A job that moves to a later structure (claimed, discarded) may be listed again there.
+    /// Each call scans at most a thousand jobs server side; filters are applied there as far as
+    /// scores and substrings allow, exactly here.
     fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<JobPage, Error>> {
         Box::pin(self.list_jobs(params))
     }
@@ -163,7 +171,10 @@ impl Inspect for RedisAdapter {
         forward(self.find_job(id))
     }
 
-    /// Atomic per batch of jobs (a Lua script each); see `actions.rs`.
+    /// Atomic per batch of jobs (a Lua script each, up to 200 jobs), as Sidekiq's API moves
+    /// them: run now and retry push the job into its queue (stamping `enqueued_at`, waking idle
+    /// workers), discard moves it to the dead set with Sidekiq's error fields saying so, delete
+    /// removes it. A job that moved between the walk and the script is left alone.
     fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
         Box::pin(self.apply_action(action, target))
     }

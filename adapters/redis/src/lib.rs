@@ -28,11 +28,14 @@
 //! | `queue:NAME` | list | jobs ready to run: pushed on the left, taken from the right (oldest first) |
 //! | `schedule`, `retry` | sorted sets | jobs waiting for their time (score: float seconds) |
 //! | `dead` | sorted set | jobs out of attempts (score: time of death), at most 10 000, 180 days |
-//! | `processes`, `IDENTITY`, `IDENTITY:workers`, `IDENTITY:work` | set, hashes | process heartbeats, as Sidekiq's Web UI reads them |
+//! | `processes`, `WORKER`, `WORKER:work`, `WORKER:workers`, `WORKER-signals` | set, hashes, list | one entry per worker, as Sidekiq's Web UI reads and signals its processes |
 //! | `stat:processed`, `stat:failed` (and per day) | strings | Sidekiq's counters, added to by each heartbeat |
-//! | `jobs:working:IDENTITY`, `jobs:leases:IDENTITY` | hash, sorted set | jobs a process holds, by claim token, and their leases |
-//! | `jobs:processes`, `jobs:claims` | set, string | processes that may hold jobs; the claim token counter |
-//! | `jobs:completed`, `jobs:paused`, `jobs:wake` | list, set, channel | the latest completed jobs (10 000), paused queues, wake-ups |
+//! | `IDENTITY` | hash | the adapter's liveness (`beat`), which protects its working set |
+//! | `jobs:working:IDENTITY`, `jobs:leases:IDENTITY`, `jobs:runs:IDENTITY` | hashes, sorted set | jobs an adapter holds, by claim token; their leases; when each run started, and which worker runs it |
+//! | `jobs:processes`, `jobs:claims` | set, string | adapters that may hold jobs; the claim token counter |
+//! | `jobs:done` | sorted set | the latest completed jobs (10 000), scored by when they completed |
+//! | `jobs:history:MINUTE` | hashes | runs processed and failed per queue and class in that minute, kept 25 hours |
+//! | `jobs:paused`, `jobs:wake` | set, channel | paused queues, wake-ups |
 //!
 //! Each job is the hash Active Job's Sidekiq adapter pushes: `class` (its `JobWrapper`),
 //! `wrapped` (the job class), `queue`, `args` (one element: the Active Job payload), `retry`,
@@ -53,10 +56,21 @@
 //! job was rescued, and a new claim has a new token), so a stale worker can neither complete,
 //! fail, release nor extend a job that was handed to someone else.
 //!
-//! Each process beats every 5 seconds (the hash `IDENTITY`, with a 60 s TTL, as Sidekiq's
-//! processes do). [`rescue_expired`](jobs_core::adapter::Backend::rescue_expired), which every worker
-//! calls regularly, hands back to their queues the jobs of leases that expired and every job of a
-//! process whose heartbeat is gone; their attempt stays counted.
+//! Each adapter (one per OS process, usually) has an identity, `hostname:pid:nonce`, and keeps
+//! the key `IDENTITY` alive (60 s by default) with every claim, lease heartbeat and worker beat.
+//! [`rescue_expired`](jobs_core::adapter::Backend::rescue_expired), which every worker calls
+//! regularly, hands back to their queues the jobs of leases that expired and every job of an
+//! adapter whose key is gone; their attempt stays counted.
+//!
+//! # Operations
+//!
+//! Each worker appears in Sidekiq's process list under its own id, with its own queues,
+//! concurrency, quiet state and the jobs it runs, so that Sidekiq's Web UI (Busy page) shows it;
+//! its Quiet and Stop buttons (`TSTP`, `TERM`) reach the worker at its next beat, as
+//! [`Inspect::signal`](jobs_core::Inspect::signal) does. Listing and acting on jobs walk the
+//! structures in bounded batches (one Lua script call each, a thousand jobs scanned at most), so
+//! that no call blocks the server for long however many jobs it holds; see
+//! [`Inspect::list`](jobs_core::Inspect::list) on [`RedisAdapter`] for the order and the cursor.
 //!
 //! Times for schedules, retries and leases come from the Redis server's clock (`TIME`).
 //!

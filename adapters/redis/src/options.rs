@@ -65,8 +65,8 @@ impl RedisBuilder {
     }
 
     /// How many completed jobs stay findable through the inspection side: the most recent ones,
-    /// in the capped list `jobs:completed` (default 10 000; 0 keeps none and saves a copy of
-    /// every job).
+    /// in the capped sorted set `jobs:done`, scored by when they completed (default 10 000; 0
+    /// keeps none and saves a copy of every job).
     pub fn max_completed(mut self, max: usize) -> Self {
         self.settings.max_completed = max;
         self
@@ -80,9 +80,10 @@ impl RedisBuilder {
         self
     }
 
-    /// How long a process counts as alive after its last heartbeat (default 60 s, as Sidekiq);
-    /// it beats every twelfth of that. When it stops, any other process hands the jobs it held
-    /// back to their queues.
+    /// How long the adapter's working set counts as alive after its last sign of life — a claim,
+    /// a lease heartbeat or a worker's beat (default 60 s, as Sidekiq's processes; longer when a
+    /// lease or a worker's time to live is longer). When it has expired, any other process hands
+    /// the jobs it held back to their queues.
     pub fn process_ttl(mut self, ttl: Duration) -> Self {
         self.settings.process_ttl = ttl.max(Duration::from_secs(2));
         self

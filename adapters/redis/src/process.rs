@@ -83,6 +83,8 @@ impl RedisAdapter {
             "identity": info.id,
             "version": info.version,
             "embedded": false,
+            // Sidekiq keeps float seconds; the exact time too, for `processes`.
+            "jobs_started_at": info.started_at,
         });
         let (processed, failed) = (inner.processed.swap(0, Ordering::Relaxed), inner.failed.swap(0, Ordering::Relaxed));
         let mut call = self.invocation(&scripts::BEAT);
@@ -126,6 +128,7 @@ impl RedisAdapter {
             queues: Vec<serde_json::Value>,
             concurrency: usize,
             started_at: f64,
+            jobs_started_at: Option<chrono::DateTime<chrono::Utc>>,
         }
         let reply: Vec<String> = self.run(&self.invocation(&scripts::PROCESSES)).await?;
         let mut reply = reply.into_iter();
@@ -145,11 +148,11 @@ impl RedisAdapter {
                 id,
                 hostname: info.hostname,
                 pid: info.pid,
-                version: info.version.map_or_else(|| "Sidekiq".to_owned(), |v| v),
+                version: info.version.unwrap_or_else(|| "Sidekiq".to_owned()),
                 queues,
                 concurrency: info.concurrency,
                 busy: busy.parse().unwrap_or(0),
-                started_at: envelope::from_seconds(info.started_at),
+                started_at: info.jobs_started_at.unwrap_or_else(|| envelope::from_seconds(info.started_at)),
                 last_heartbeat: envelope::from_seconds(beat.parse().unwrap_or(0.0)),
                 state: match quiet.as_str() {
                     "true" => ProcessState::Quiet,

@@ -81,10 +81,10 @@ async fn pages_of_a_queue_list_stay_valid_while_it_moves() {
         first.push(runtime.perform_later(Invoice { number: n }).await.unwrap().provider_job_id.unwrap());
     }
     // Oldest first, while jobs are pushed at the newest end and inserted by priority.
-    let added = std::sync::Mutex::new(Vec::new());
+    // (A job with a lower priority number goes behind the walk, to the oldest end: it runs next.)
     let ids = walk(&redis, ListParams::new().queue("mailers").limit(4), async |page| {
         let job = Invoice::set().runtime(&runtime).priority(-(page as i32));
-        added.lock().unwrap().push(job.enqueue(Invoice { number: 100 }).await.unwrap().provider_job_id.unwrap());
+        job.enqueue(Invoice { number: 100 }).await.unwrap();
         runtime.perform_later(Invoice { number: 200 }).await.unwrap();
     })
     .await;
@@ -93,10 +93,12 @@ async fn pages_of_a_queue_list_stay_valid_while_it_moves() {
 
     // Newest first, while jobs are pushed in front of the walk and claimed behind it.
     let before: Vec<String> = walk(&redis, ListParams::new().queue("mailers").limit(1000), async |_| {}).await;
-    let ids = walk(&redis, ListParams::new().queue("mailers").newest_first().limit(5), async |_| {
-        for n in 0..300 {
-            runtime.perform_later(Invoice { number: n }).await.unwrap();
-        }
+    let ids = walk(&redis, ListParams::new().queue("mailers").newest_first().limit(5), async |page| {
+        // More than the cursor's search window, in one push as Sidekiq's bulk client does.
+        let jobs: Vec<String> = (0..300)
+            .map(|n| format!(r#"{{"queue":"mailers","class":"HardWorker","args":[{n}],"jid":"bulk{page:03}{n:04}"}}"#))
+            .collect();
+        let _: () = redis.connection().lpush(format!("{}queue:mailers", redis.prefix()), jobs).await.unwrap();
     })
     .await;
     assert_once(&ids, &before);
@@ -291,7 +293,7 @@ fn process(id: &str, state: ProcessState) -> ProcessInfo {
         queues: vec!["mailers".into()],
         concurrency: 5,
         busy: 1,
-        started_at: Utc::now(),
+        started_at: "2026-01-02T03:04:05.123456789Z".parse().unwrap(),
         last_heartbeat: Utc::now(),
         state,
     }
@@ -340,7 +342,10 @@ async fn workers_are_sidekiq_processes_and_take_its_signals() {
         listed.iter().map(|p| (p.id.as_str(), p.state)).collect::<Vec<_>>(),
         [(one, ProcessState::Running), (two, ProcessState::Quiet)]
     );
-    assert_eq!((listed[0].hostname.as_str(), listed[0].pid, listed[0].busy), ("box", 42, 1));
+    let sent = process(one, ProcessState::Running);
+    let beat = listed[0].last_heartbeat;
+    assert!((Utc::now() - beat).num_seconds().abs() < 60, "the server's time of the beat: {beat}");
+    assert_eq!(ProcessInfo { last_heartbeat: sent.last_heartbeat, ..listed[0].clone() }, sent, "what the worker wrote");
 
     assert!(redis.signal(one, ProcessCommand::Quiet).await.unwrap());
     assert!(!redis.signal("box:42:gone", ProcessCommand::Stop).await.unwrap());

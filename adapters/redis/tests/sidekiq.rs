@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use jobs::prelude::*;
 use jobs::{Inspect, JobState, Registry};
 use jobs_conformance::unavailable;
+use jobs_core::ProcessState;
 use jobs_redis::RedisAdapter;
 use serde_json::Value;
 
@@ -28,6 +29,15 @@ async fn hello(name: String, count: i64, seen: State<Seen>, ctx: &JobContext) {
     seen.0.lock().unwrap().push((name, count, jid, ctx.job_id().to_owned()));
 }
 
+/// Released by the test: a job that runs until then, so that Sidekiq sees it busy.
+#[derive(Default)]
+struct Gate(tokio::sync::Notify);
+
+#[job(name = "SlowJob", queue = "rust")]
+async fn slow(gate: State<Gate>) {
+    gate.0.notified().await;
+}
+
 fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sidekiq").join(name)
 }
@@ -39,7 +49,12 @@ fn ruby_with_sidekiq() -> bool {
 
 /// Runs a Ruby script of tests/sidekiq against `url`; returns its output as JSON.
 fn ruby(name: &str, url: &str) -> Value {
-    let out = Command::new("ruby").arg(script(name)).env("REDIS_URL", url).output().expect("ruby runs");
+    ruby_with(name, url, &[])
+}
+
+/// Runs a Ruby script of tests/sidekiq with arguments.
+fn ruby_with(name: &str, url: &str, args: &[&str]) -> Value {
+    let out = Command::new("ruby").arg(script(name)).args(args).env("REDIS_URL", url).output().expect("ruby runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{name} failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{name} printed no JSON ({e}): {stdout}"))
@@ -104,27 +119,62 @@ async fn rails_and_rust_share_sidekiq_queues() {
     flush(&redis).await;
     let mut registry = Registry::new();
     registry.register::<Hello>().unwrap();
-    let runtime = Runtime::builder().adapter(redis.clone()).registry(registry).state(Seen::default()).build().unwrap();
+    registry.register::<Slow>().unwrap();
+    let runtime = Runtime::builder()
+        .adapter(redis.clone())
+        .registry(registry)
+        .state(Seen::default())
+        .state(Gate::default())
+        .build()
+        .unwrap();
 
     // Rails -> Rust: Active Job's Sidekiq adapter pushes, a Rust worker performs.
     let pushed = ruby("enqueue.rb", &url);
+    // A short lease: the worker beats (and so reports to Sidekiq's process list) every 100 ms.
     let worker = Worker::builder()
         .runtime(&runtime)
         .queues(["rust"])
         .poll_interval(Duration::from_millis(100))
+        .lease(Duration::from_millis(300))
         .build()
-        .unwrap()
-        .start();
+        .unwrap();
+    let worker_id = worker.id().to_owned();
+    let worker = worker.start();
     let seen = runtime.state::<Seen>().unwrap();
     eventually("Rust to perform both jobs Rails pushed", async || seen.0.lock().unwrap().len() == 2).await;
-    // While it runs, Sidekiq's API (and so Sidekiq Web's Busy page) lists the Rust process.
-    let running = ruby("inspect.rb", &url);
-    let process = running["processes"].as_array().unwrap().iter().find(|p| p["identity"] == redis.identity()).cloned();
-    let process = process.unwrap_or_else(|| panic!("the Rust process is not in Sidekiq's process list: {running}"));
+
+    // While it runs, Sidekiq's API (and so Sidekiq Web's Busy page) lists the Rust worker, and
+    // the job it is busy with.
+    let busy = runtime.perform_later(Slow {}).await.unwrap().provider_job_id.unwrap();
+    let mut running = Value::Null;
+    eventually("Sidekiq to see the Rust worker busy", async || {
+        running = ruby("inspect.rb", &url);
+        running["workers"].as_array().is_some_and(|w| w.iter().any(|w| w["jid"] == busy.as_str()))
+    })
+    .await;
+    let process =
+        running["processes"].as_array().unwrap().iter().find(|p| p["identity"] == worker_id.as_str()).cloned();
+    let process = process.unwrap_or_else(|| panic!("the Rust worker is not in Sidekiq's process list: {running}"));
     assert_eq!(
-        (process["queues"].clone(), process["labels"].clone()),
-        (serde_json::json!(["rust"]), serde_json::json!(["jobs (Rust)"]))
+        (process["queues"].clone(), process["labels"].clone(), process["busy"].as_u64()),
+        (serde_json::json!(["rust"]), serde_json::json!(["jobs (Rust)"]), Some(1))
     );
+    let work = running["workers"].as_array().unwrap().iter().find(|w| w["jid"] == busy.as_str()).unwrap();
+    assert_eq!((work["process"].as_str(), work["queue"].as_str()), (Some(worker_id.as_str()), Some("rust")));
+    assert_eq!(work["class"].as_str(), Some("SlowJob"), "{work}");
+    assert!(work["run_at"].as_i64().is_some_and(|at| at > 1_600_000_000), "{work}");
+
+    // Quieting it from Ruby, as Sidekiq Web's "Quiet" button does, reaches the Rust worker.
+    assert_eq!(ruby_with("quiet.rb", &url, &[&worker_id])["found"], true);
+    eventually("the Rust worker to go quiet", async || {
+        let processes = redis.processes().await.unwrap();
+        processes.iter().any(|p| p.id == worker_id && p.state == ProcessState::Quiet)
+    })
+    .await;
+    let view = ruby("inspect.rb", &url);
+    let quiet = view["processes"].as_array().unwrap().iter().find(|p| p["identity"] == worker_id.as_str());
+    assert_eq!(quiet.map(|p| p["quiet"].clone()), Some(Value::from("true")), "{view}");
+    runtime.state::<Gate>().unwrap().0.notify_one();
     worker.shutdown().await.unwrap();
     let mut performed = seen.0.lock().unwrap().clone();
     performed.sort();
@@ -159,7 +209,7 @@ async fn rails_and_rust_share_sidekiq_queues() {
     );
     let due = someday.scheduled_at.unwrap().timestamp_micros() as f64 / 1e6;
     assert!((scheduled["at"].as_f64().unwrap() - due).abs() < 0.001, "scheduled at {} for {due}", scheduled["at"]);
-    let listed = view["processes"].as_array().unwrap().iter().any(|p| p["identity"] == redis.identity());
+    let listed = view["processes"].as_array().unwrap().iter().any(|p| p["identity"] == worker_id.as_str());
     assert!(!listed, "a stopped Rust worker leaves Sidekiq's process list (no ghost on the Busy page): {view}");
 
     let performed_file = std::env::temp_dir().join(format!("jobs-sidekiq-{}.jsonl", std::process::id()));
@@ -199,7 +249,7 @@ async fn rails_and_rust_share_sidekiq_queues() {
     redis.close().await.unwrap();
     let view = ruby("inspect.rb", &url);
     let counted = (view["stats"]["processed"].as_u64(), view["stats"]["failed"].as_u64());
-    assert_eq!(counted, (Some(4), Some(1)), "Sidekiq's counters add up both sides' runs: {view}");
+    assert_eq!(counted, (Some(5), Some(1)), "Sidekiq's counters add up both sides' runs: {view}");
     let retry = &view["retries"][0];
     assert_eq!(
         (retry["class"].as_str(), retry["jid"].as_str()),

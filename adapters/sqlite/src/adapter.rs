@@ -97,8 +97,12 @@ impl SqliteAdapter {
     /// Stores a payload as it is, ready now on `queue`, without decoding it (for payloads written
     /// by other programs, and tests of undecodable ones); returns its id.
     pub async fn enqueue_raw(&self, queue: &str, priority: i32, payload: &str) -> Result<String, Error> {
-        let job_id = JobData::from_json(payload).ok().map(|data| data.job_id);
-        let row = json!({"job_id": job_id, "queue": queue, "priority": priority, "run_at": time_to_micros(self.now()), "payload": payload});
+        let data = JobData::from_json(payload).ok();
+        let (job_id, class) = data.map_or((None, String::new()), |data| (Some(data.job_id), data.job_class));
+        let row = json!({
+            "job_id": job_id, "class": class, "queue": queue, "priority": priority,
+            "run_at": time_to_micros(self.now()), "payload": payload,
+        });
         let ids = self.insert(vec![row]).await?;
         Ok(ids[0].to_string())
     }
@@ -151,6 +155,7 @@ impl Adapter for SqliteAdapter {
                 let job = new.data();
                 rows.push(json!({
                     "job_id": job.job_id,
+                    "class": job.job_class,
                     "queue": job.queue_name,
                     "priority": job.priority.unwrap_or(0),
                     "run_at": job.scheduled_at.map_or(time_to_micros(now), due_micros),

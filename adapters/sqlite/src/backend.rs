@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
 use jobs_core::adapter::{duration_to_micros, forward, time_to_micros};
-use jobs_core::{BoxFuture, Error};
+use jobs_core::{BoxFuture, Error, HistoryPoint, ProcessCommand, ProcessInfo};
 use sqlx::Row;
 
 use crate::adapter::SqliteAdapter;
@@ -178,6 +178,22 @@ impl Backend for SqliteAdapter {
         Box::pin(async move {
             let _ = tokio::time::timeout(timeout, self.woken()).await;
         })
+    }
+
+    fn beat_process<'a>(
+        &'a self,
+        info: &'a ProcessInfo,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<ProcessCommand>, Error>> {
+        forward(self.beat(info, ttl))
+    }
+
+    fn record_history<'a>(&'a self, points: &'a [HistoryPoint]) -> BoxFuture<'a, Result<(), Error>> {
+        forward(self.add_history(points))
+    }
+
+    fn worker_stopped<'a>(&'a self, worker_id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        forward(self.deregister(worker_id))
     }
 
     fn next_due<'a>(&'a self, queues: &'a [String]) -> BoxFuture<'a, Result<Option<Duration>, Error>> {

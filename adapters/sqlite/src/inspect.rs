@@ -1,28 +1,47 @@
-//! The inspection side: states, counts, the dead set, paused queues.
+//! The inspection side: states, counts, listings, lookups, the dead set, paused queues; job
+//! actions, queue stats, history and processes have files of their own.
 
+use chrono::{DateTime, Utc};
 use jobs_core::adapter::ErrorRecord;
 use jobs_core::adapter::{forward, micros_to_time, time_to_micros};
-use jobs_core::{BoxFuture, Counts, Error, Inspect, JobInfo, JobState, ListParams};
+use jobs_core::{
+    BoxFuture, Counts, Error, HistoryPoint, Inspect, JobAction, JobInfo, JobPage, JobState, ListParams, ProcessCommand,
+    ProcessInfo, QueueStats, Target,
+};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-use crate::sql::{COUNTS, DELETE_DEAD, FIND, LIST, PAUSE, PAUSED, RESUME, RETRY_DEAD};
+use crate::filter::Statement;
+use crate::sql::{COUNTS, DELETE_DEAD, FIND, PAUSE, PAUSED, RESUME, RETRY_DEAD, SELECT_JOBS};
 
-fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
+pub(crate) fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| SqliteError::Malformed(format!("{what}: {e}"));
     let state: String = row.try_get("shown")?;
     let errors: String = row.try_get("errors")?;
     Ok(JobInfo {
         id: row.try_get::<i64, _>("id")?.to_string(),
+        job_id: row.try_get("job_id")?,
+        class: row.try_get("class")?,
         queue: row.try_get("queue")?,
         priority: i32::try_from(row.try_get::<i64, _>("priority")?).map_err(|e| malformed("priority", &e))?,
         state: state.parse::<JobState>().map_err(|e| malformed("state", &e))?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).map_err(|e| malformed("attempts", &e))?,
         run_at: Some(micros_to_time(row.try_get("run_at")?)),
+        enqueued_at: Some(micros_to_time(row.try_get("enqueued_at")?)),
+        started_at: row.try_get::<Option<i64>, _>("started_at")?.map(micros_to_time),
+        finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(micros_to_time),
+        worker_id: row.try_get("worker_id")?,
         payload: row.try_get("payload")?,
         errors: serde_json::from_str::<Vec<ErrorRecord>>(&errors).map_err(|e| malformed("errors", &e))?,
+    })
+}
+
+/// The row id a page cursor stands for: the cursor is the id of the previous page's last job.
+fn parse_cursor(cursor: &str) -> Result<i64, Error> {
+    cursor.parse().map_err(|_| {
+        Error::Config(format!("invalid page cursor `{cursor}`: pass the `next` of a page of the SQLite adapter"))
     })
 }
 
@@ -45,16 +64,26 @@ impl SqliteAdapter {
         Ok(counts)
     }
 
-    async fn list_jobs(&self, params: &ListParams) -> Result<Vec<JobInfo>, SqliteError> {
-        let rows = sqlx::query(LIST)
-            .bind(time_to_micros(self.now()))
-            .bind(params.queue.as_deref())
-            .bind(params.state.map(|s| s.as_str()))
-            .bind(i64::try_from(params.limit).unwrap_or(i64::MAX))
-            .bind(i64::try_from(params.offset).unwrap_or(i64::MAX))
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(job_info).collect()
+    async fn list_jobs(&self, params: &ListParams, after: Option<i64>) -> Result<JobPage, SqliteError> {
+        let mut statement = Statement::new(SELECT_JOBS, time_to_micros(self.now()));
+        statement.filter(&params.filter);
+        let (after_op, order) =
+            if params.newest_first { (" AND id < ", " ORDER BY id DESC") } else { (" AND id > ", " ORDER BY id") };
+        if let Some(after) = after {
+            statement.push(after_op).int(after);
+        }
+        // One more than asked tells whether another page follows.
+        let limit = i64::try_from(params.limit).unwrap_or(i64::MAX - 1).saturating_add(1);
+        statement.push(order).push(" LIMIT ").int(limit);
+        let rows = statement.query().fetch_all(self.pool()).await?;
+        let mut jobs = rows.iter().map(job_info).collect::<Result<Vec<_>, _>>()?;
+        let next = if jobs.len() > params.limit {
+            jobs.truncate(params.limit);
+            jobs.last().map(|job| job.id.clone())
+        } else {
+            None
+        };
+        Ok(JobPage { jobs, next })
     }
 
     async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, SqliteError> {
@@ -96,12 +125,19 @@ impl Inspect for SqliteAdapter {
         forward(self.count_jobs())
     }
 
-    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<Vec<JobInfo>, Error>> {
-        forward(self.list_jobs(params))
+    fn list<'a>(&'a self, params: &'a ListParams) -> BoxFuture<'a, Result<JobPage, Error>> {
+        Box::pin(async move {
+            let after = params.after.as_deref().map(parse_cursor).transpose()?;
+            Ok(self.list_jobs(params, after).await?)
+        })
     }
 
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
         forward(self.find_job(id))
+    }
+
+    fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
+        forward(self.apply_action(action, target))
     }
 
     fn retry_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
@@ -110,6 +146,22 @@ impl Inspect for SqliteAdapter {
 
     fn delete_dead<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<usize, Error>> {
         forward(self.change_dead(false, ids))
+    }
+
+    fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>> {
+        forward(self.queue_stats())
+    }
+
+    fn history(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Vec<HistoryPoint>, Error>> {
+        forward(self.history_since(since))
+    }
+
+    fn processes(&self) -> BoxFuture<'_, Result<Vec<ProcessInfo>, Error>> {
+        forward(self.live_processes())
+    }
+
+    fn signal<'a>(&'a self, id: &'a str, command: ProcessCommand) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.signal_process(id, command))
     }
 
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {

@@ -25,11 +25,16 @@
 //! the lease has expired. SQLite has no clock of its own; schedules and leases use the clock
 //! the adapter is built with ([`SqliteBuilder::clock`]), the system clock by default.
 
+mod actions;
 mod adapter;
 mod backend;
 mod error;
+mod filter;
+mod history;
 mod inspect;
 mod options;
+mod processes;
+mod queues;
 mod schema;
 mod sql;
 

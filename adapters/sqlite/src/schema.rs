@@ -18,6 +18,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "index of Active Job job ids",
         sql: include_str!("../migrations/0002_job_id_index.sql"),
     },
+    Migration {
+        version: 3,
+        description: "job classes, run start times, listing indexes, worker processes and history",
+        sql: include_str!("../migrations/0003_operations.sql"),
+    },
 ];
 
 /// The schema version this crate creates and expects: its newest migration's.

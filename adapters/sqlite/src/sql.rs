@@ -1,6 +1,8 @@
-//! Every statement of the adapter, in one place. Times are bound as microseconds since the Unix
-//! epoch (`jobs_core::adapter::time_to_micros`); `?1`, `?2`, ... are numbered as each statement's
-//! callers bind them.
+//! The statements of the jobs table, in one place: the enqueue side, the worker side and the
+//! inspection side (the statements built from a filter are in `filter.rs`; worker processes and
+//! history have theirs in `processes.rs` and `history.rs`). Times are bound as microseconds since
+//! the Unix epoch (`jobs_core::adapter::time_to_micros`); `?1`, `?2`, ... are numbered as each
+//! statement's callers bind them.
 
 // Transactions.
 
@@ -29,8 +31,8 @@ pub(crate) const RECORD_MIGRATION: &str = "INSERT INTO jobs_schema_migrations (v
 
 /// Rows to insert, as one JSON parameter: one statement stores a whole batch.
 pub(crate) const INSERT: &str = "
-    INSERT INTO jobs_jobs (job_id, queue, priority, state, run_at, payload, enqueued_at)
-    SELECT value ->> 'job_id', value ->> 'queue', value ->> 'priority', 'available',
+    INSERT INTO jobs_jobs (job_id, class, queue, priority, state, run_at, payload, enqueued_at)
+    SELECT value ->> 'job_id', value ->> 'class', value ->> 'queue', value ->> 'priority', 'available',
            value ->> 'run_at', value ->> 'payload', ?2
     FROM json_each(?1)
     ORDER BY key
@@ -68,10 +70,11 @@ pub(crate) const NEXT_DUE_ANY: &str = "
     WHERE state = 'available' AND ?1 IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)";
 
-/// Claims due jobs of one queue: a new token and lease each, the attempt counted.
+/// Claims due jobs of one queue: a new token and lease each, the attempt counted, started now.
 pub(crate) const CLAIM_ON: &str = "
     UPDATE jobs_jobs
-    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5
+    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5,
+        started_at = ?2
     WHERE id IN (SELECT id FROM jobs_jobs
                  WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
                    AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
@@ -82,7 +85,8 @@ pub(crate) const CLAIM_ON: &str = "
 /// Claims due jobs of every unpaused queue.
 pub(crate) const CLAIM_ANY: &str = "
     UPDATE jobs_jobs
-    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5
+    SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5,
+        started_at = ?2
     WHERE id IN (SELECT id FROM jobs_jobs
                  WHERE state = 'available' AND run_at <= ?2
                    AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
@@ -144,24 +148,37 @@ macro_rules! state_at {
     };
 }
 
-/// How many jobs each queue holds in each state (as of `?1`): `queue, shown, n`.
-pub(crate) const COUNTS: &str =
-    concat!("SELECT queue, ", state_at!(), " AS shown, count(*) AS n FROM jobs_jobs GROUP BY queue, shown");
-
-/// A page of jobs, oldest first: on queue `?2` and in state `?3` (each when not null), `?4` of
-/// them after the first `?5`.
-pub(crate) const LIST: &str = concat!(
-    "SELECT * FROM (SELECT id, queue, priority, ",
+/// How many jobs each queue holds in each state (as of `?1`): `queue, shown, n`, and the due time
+/// of the queue's oldest ready job in the `ready` row (`oldest`).
+pub(crate) const COUNTS: &str = concat!(
+    "SELECT queue, ",
     state_at!(),
-    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE ?2 IS NULL OR queue = ?2) \
-     WHERE ?3 IS NULL OR shown = ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
+    " AS shown, count(*) AS n, min(run_at) AS oldest FROM jobs_jobs GROUP BY queue, shown"
 );
+
+/// The columns of a job as tools see it (`JobInfo`), in its state as of `?1`; the run's start and
+/// its worker only while it runs.
+macro_rules! job_columns {
+    () => {
+        concat!(
+            "id, job_id, class, queue, priority, ",
+            state_at!(),
+            " AS shown, attempts, run_at, enqueued_at, \
+             CASE WHEN state = 'running' THEN started_at END AS started_at, finished_at, \
+             CASE WHEN state = 'running' THEN worker_id END AS worker_id, payload, errors"
+        )
+    };
+}
+
+/// The start of a listing: the columns of `JobInfo` as of `?1`, to be followed by the conditions
+/// that `filter.rs` builds.
+pub(crate) const SELECT_JOBS: &str = concat!("SELECT ", job_columns!(), " FROM jobs_jobs WHERE ");
 
 /// The job with provider id `?2`, else the latest with Active Job `job_id` `?3` (indexed).
 pub(crate) const FIND: &str = concat!(
-    "SELECT id, queue, priority, ",
-    state_at!(),
-    " AS shown, attempts, run_at, payload, errors FROM jobs_jobs WHERE id = coalesce(",
+    "SELECT ",
+    job_columns!(),
+    " FROM jobs_jobs WHERE id = coalesce(",
     "(SELECT id FROM jobs_jobs WHERE id = ?2), (SELECT max(id) FROM jobs_jobs WHERE job_id = ?3))"
 );
 

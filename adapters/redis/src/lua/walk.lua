@@ -163,7 +163,10 @@ elseif mode == 'due' then
 end
 local skip = 0
 if pos ~= '' then
-  if asc then min = pos else max = pos end
+  -- A job without a jid cannot be told from others of its score: the walk goes past them all.
+  local edge = pos
+  if last == '' then edge = '(' .. pos end
+  if asc then min = edge else max = edge end
   if last ~= '' then
     local run
     if asc then run = redis.call('ZRANGEBYSCORE', key, pos, pos) else run = redis.call('ZREVRANGEBYSCORE', key, pos, pos) end

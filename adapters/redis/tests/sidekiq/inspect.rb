@@ -18,6 +18,10 @@ puts JSON.generate(
   "scheduled" => Sidekiq::ScheduledSet.new.map { |job| entry(job) },
   "retries" => Sidekiq::RetrySet.new.map { |job| entry(job) },
   "dead" => Sidekiq::DeadSet.new.map { |job| entry(job) },
-  "processes" => Sidekiq::ProcessSet.new.map { |p| %w[identity hostname pid busy queues labels].to_h { |k| [k, p[k]] } },
+  "processes" => Sidekiq::ProcessSet.new.map { |p| %w[identity hostname pid busy queues labels quiet].to_h { |k| [k, p[k]] } },
+  "workers" => Sidekiq::Workers.new.map { |process, thread, work|
+    { "process" => process, "thread" => thread, "queue" => work["queue"], "run_at" => work["run_at"],
+      "jid" => work["payload"]["jid"], "class" => Sidekiq::JobRecord.new(work["payload"]).display_class }
+  },
   "stats" => { "processed" => Sidekiq::Stats.new.processed, "failed" => Sidekiq::Stats.new.failed },
 )
