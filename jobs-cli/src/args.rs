@@ -258,6 +258,10 @@ pub(crate) struct WorkArgs {
     /// [default: 25s]
     #[arg(long, env = "JOBS_SHUTDOWN_GRACE", value_parser = parse_duration, value_name = "DURATION")]
     pub(crate) shutdown_grace: Option<Duration>,
+    /// How many times a failed job is retried (with Sidekiq's backoff) before it goes to the
+    /// dead set, when its own `retry_on` does not handle the error [default: 25]
+    #[arg(long, env = "JOBS_MAX_RETRIES", value_name = "N")]
+    pub(crate) max_retries: Option<u32>,
 }
 
 fn parse_state(text: &str) -> Result<JobState, String> {

@@ -11,12 +11,14 @@
 //! concurrency = 10
 //! health_addr = "127.0.0.1:9100"
 //! shutdown_grace = "25s"
+//! max_retries = 25
 //! ```
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use jobs_core::RetryPolicy;
 use serde::Deserialize;
 
 use crate::args::{Global, WorkArgs};
@@ -41,6 +43,7 @@ struct WorkFile {
     concurrency: Option<usize>,
     health_addr: Option<SocketAddr>,
     shutdown_grace: Option<String>,
+    max_retries: Option<u32>,
 }
 
 /// Where the jobs are, once flags, variables and the file are merged.
@@ -61,6 +64,7 @@ pub(crate) struct Work {
     pub(crate) concurrency: usize,
     pub(crate) health_addr: Option<SocketAddr>,
     pub(crate) shutdown_grace: Duration,
+    pub(crate) max_retries: u32,
 }
 
 /// Every setting, merged.
@@ -126,7 +130,13 @@ impl Settings {
         if concurrency == 0 {
             return Err(Failure::Usage("--concurrency must be at least 1".into()));
         }
-        Ok(Work { queues, concurrency, health_addr: args.health_addr.or(file.health_addr), shutdown_grace: grace })
+        Ok(Work {
+            queues,
+            concurrency,
+            health_addr: args.health_addr.or(file.health_addr),
+            shutdown_grace: grace,
+            max_retries: args.max_retries.or(file.max_retries).unwrap_or(RetryPolicy::default().max_retries()),
+        })
     }
 }
 
@@ -157,7 +167,7 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         writeln!(
             file,
-            "database_url = \"file.db\"\npostgres_schema = \"from_file\"\n[work]\nqueues = [\"a\", \"b\"]\nshutdown_grace = \"1m\""
+            "database_url = \"file.db\"\npostgres_schema = \"from_file\"\n[work]\nqueues = [\"a\", \"b\"]\nshutdown_grace = \"1m\"\nmax_retries = 7"
         )
         .unwrap();
         let mut flags = global(Some(file.path()));
@@ -175,11 +185,14 @@ mod tests {
                 queues: vec!["a".into(), "b".into()],
                 concurrency: 3,
                 health_addr: None,
-                shutdown_grace: Duration::from_secs(60)
+                shutdown_grace: Duration::from_secs(60),
+                max_retries: 7,
             }
         );
         let work = settings.work(&WorkArgs { queues: vec!["c".into()], ..WorkArgs::default() }).unwrap();
         assert_eq!((work.queues, work.concurrency), (vec!["c".to_owned()], 10));
+        let defaults = Settings::load(&global(None)).unwrap().work(&WorkArgs::default()).unwrap();
+        assert_eq!((defaults.queues, defaults.concurrency, defaults.max_retries), (vec!["default".to_owned()], 10, 25));
     }
 
     #[test]

@@ -11,12 +11,10 @@
 //!   same commands plus `work`, which runs a worker over the jobs compiled into it:
 //!
 //! ```no_run
-//! use jobs_core::JobContext;
-//!
 //! // ... #[job] functions anywhere in the application ...
 //!
 //! #[tokio::main]
-//! async fn main() -> std::process::ExitCode {
+//! async fn main() -> jobs_cli::Exit {
 //!     // myapp work --queues default,mailers --concurrency 10 --health-addr 127.0.0.1:9100
 //!     // myapp stats, myapp list --state dead, myapp retry --all-dead, ...
 //!     jobs_cli::run().await

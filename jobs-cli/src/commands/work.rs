@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use jobs_core::{Runtime, RuntimeBuilder, Worker};
+use jobs_core::{RetryPolicy, Runtime, RuntimeBuilder, Worker};
 
 use crate::config::Work;
 use crate::database::Store;
@@ -39,6 +39,7 @@ pub(crate) async fn work(
         .queues(settings.queues.iter().cloned())
         .concurrency(settings.concurrency)
         .shutdown_grace(settings.shutdown_grace)
+        .retry_policy(RetryPolicy::retries(settings.max_retries))
         .build()?;
 
     let health = Health::new(store.adapter().clone());
