@@ -52,8 +52,10 @@ pub(crate) struct Connection {
     /// The database URL or SQLite path; never printed with its password.
     pub(crate) url: String,
     /// The PostgreSQL schema, if one was given.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) postgres_schema: Option<String>,
     /// The Redis key prefix, if one was given.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) redis_prefix: Option<String>,
 }
 

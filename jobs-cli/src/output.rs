@@ -1,6 +1,7 @@
 //! What commands print: aligned tables for people, JSON for scripts.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use serde::Serialize;
 
@@ -18,8 +19,18 @@ impl Output {
     pub(crate) fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Failure> {
         let text =
             serde_json::to_string_pretty(value).map_err(|e| Failure::Failed(format!("cannot write JSON: {e}")))?;
-        println!("{text}");
-        Ok(())
+        self.text(&format!("{text}\n"))
+    }
+
+    /// Prints `text` as it is. A reader that went away (`jobs list | head -1`) is no error.
+    pub(crate) fn text(&self, text: &str) -> Result<(), Failure> {
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Failure::Failed(format!("cannot write the output: {error}")))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -90,3 +90,20 @@ fn the_standalone_binary_says_where_work_is() {
     let work = jobs(&["work", "--queues", "default"]).expect(2);
     assert!(work.stderr.contains("jobs::cli::run()"), "{}", work.stderr);
 }
+
+#[test]
+fn a_reader_that_goes_away_is_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("jobs.db").display().to_string();
+    jobs(&["--database-url", &url, "migrate"]).expect(0);
+    // `jobs stats | head -c0`: the pipe is closed before the command writes.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jobs"))
+        .args(["--database-url", &url, "stats"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{:?}: {}", output.status, String::from_utf8_lossy(&output.stderr));
+}

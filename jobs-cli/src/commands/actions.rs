@@ -49,7 +49,7 @@ pub(super) async fn act(store: &Store, action: JobAction, args: &ActionArgs, out
     if out.json {
         out.json(&json!({ "action": action, "changed": changed, "not_found": unknown }))?;
     } else if target.is_some() {
-        println!("{} {}.", words.done, plural(changed, "job"));
+        out.text(&format!("{} {}.\n", words.done, plural(changed, "job")))?;
     }
     if !unknown.is_empty() {
         return Err(Failure::NotFound(format!("no job has id {}", unknown.join(", "))));
@@ -114,6 +114,5 @@ pub(super) async fn purge(store: &Store, completed_before: &str, out: Output) ->
     if out.json {
         return out.json(&json!({ "deleted": deleted, "completed_before": before }));
     }
-    println!("Deleted {} that completed before {} UTC.", plural(deleted, "job"), show_time(before));
-    Ok(())
+    out.text(&format!("Deleted {} that completed before {} UTC.\n", plural(deleted, "job"), show_time(before)))
 }

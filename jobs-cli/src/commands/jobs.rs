@@ -25,15 +25,13 @@ pub(super) async fn list(store: &Store, args: &ListArgs, out: Output) -> Result<
         return out.json(&page);
     }
     if page.jobs.is_empty() {
-        println!("No jobs match.");
-        return Ok(());
+        return out.text("No jobs match.\n");
     }
-    print!("{}", table(&page.jobs).render());
+    let mut text = table(&page.jobs).render();
     if let Some(next) = &page.next {
-        println!();
-        println!("More jobs match: add --after {next} for the next page.");
+        text.push_str(&format!("\nMore jobs match: add --after {next} for the next page.\n"));
     }
-    Ok(())
+    out.text(&text)
 }
 
 fn table(jobs: &[JobInfo]) -> Table {
@@ -71,8 +69,7 @@ pub(super) async fn show(store: &Store, id: &str, out: Output) -> Result<(), Fai
     if out.json {
         return out.json(&job);
     }
-    print!("{}", describe(&job));
-    Ok(())
+    out.text(&describe(&job))
 }
 
 /// A job as `show` prints it: one field a line, then its arguments and errors.
@@ -99,7 +96,13 @@ fn describe(job: &JobInfo) -> String {
     }
     match job.data() {
         Ok(data) => {
-            let arguments = serde_json::to_string_pretty(&data.arguments).unwrap_or_else(|e| e.to_string());
+            // Short arguments on one line, long ones one value a line.
+            let compact = serde_json::to_string(&data.arguments).unwrap_or_else(|e| e.to_string());
+            let arguments = if compact.chars().count() <= 80 {
+                compact
+            } else {
+                serde_json::to_string_pretty(&data.arguments).unwrap_or(compact)
+            };
             text.push_str(&format!("arguments    {}\n", indent(&arguments)));
             text.push_str(&format!("executions   {}\n", data.executions));
         }
@@ -162,7 +165,7 @@ mod tests {
         let text = describe(&dead_job());
         assert!(text.contains("job id       0e5b5b4e-0c46-4b8f-9d34-7c1b1c6c4d1a\n"), "{text}");
         assert!(text.contains("state        dead\n"), "{text}");
-        assert!(text.contains("arguments    [\n               42\n             ]\n"), "{text}");
+        assert!(text.contains("arguments    [42]\n"), "{text}");
         assert!(text.contains("  attempt 3 at 2026-12-06 12:00:00 UTC: RuntimeError\n    smtp busy\n"), "{text}");
     }
 

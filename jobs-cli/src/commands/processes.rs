@@ -20,11 +20,10 @@ pub(super) async fn list(store: &Store, out: Output) -> Result<(), Failure> {
         return out.json(&processes);
     }
     if processes.is_empty() {
-        println!("No worker process is running.");
+        out.text("No worker process is running.\n")
     } else {
-        print!("{}", table(&processes).render());
+        out.text(&table(&processes).render())
     }
-    Ok(())
 }
 
 pub(super) async fn signal(store: &Store, id: &str, command: ProcessCommand, out: Output) -> Result<(), Failure> {
@@ -36,17 +35,12 @@ pub(super) async fn signal(store: &Store, id: &str, command: ProcessCommand, out
     if out.json {
         return out.json(&json!({ "process": id, "command": command, "sent": true }));
     }
-    match command {
-        ProcessCommand::Quiet => {
-            println!(
-                "Asked process {id} to go quiet: at its next heartbeat it stops claiming jobs and finishes those it holds."
-            )
-        }
-        ProcessCommand::Stop => {
-            println!("Asked process {id} to stop: at its next heartbeat it shuts down gracefully.")
-        }
-    }
-    Ok(())
+    out.text(&match command {
+        ProcessCommand::Quiet => format!(
+            "Asked process {id} to go quiet: at its next heartbeat it stops claiming jobs and finishes those it holds.\n"
+        ),
+        ProcessCommand::Stop => format!("Asked process {id} to stop: at its next heartbeat it shuts down gracefully.\n"),
+    })
 }
 
 /// The processes as a table.

@@ -19,10 +19,9 @@ pub(super) async fn pause(store: &Store, queue: &str, pause: bool, out: Output) 
     if out.json {
         return out.json(&json!({ "queue": queue, "paused": pause }));
     }
-    if pause {
-        println!("Paused queue {queue}: it keeps accepting jobs, and no worker claims them until `resume {queue}`.");
+    out.text(&if pause {
+        format!("Paused queue {queue}: it keeps accepting jobs, and no worker claims them until `resume {queue}`.\n")
     } else {
-        println!("Resumed queue {queue}: workers claim its jobs again.");
-    }
-    Ok(())
+        format!("Resumed queue {queue}: workers claim its jobs again.\n")
+    })
 }

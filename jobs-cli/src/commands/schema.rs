@@ -13,8 +13,7 @@ pub(super) async fn migrate(connection: &Connection, print_sql: bool, from: i64,
         let key = if print_sql { "sql" } else { "message" };
         return out.json(&json!({ key: text }));
     }
-    println!("{text}");
-    Ok(())
+    out.text(&format!("{text}\n"))
 }
 
 pub(super) async fn check(connection: &Connection, out: Output) -> Result<(), Failure> {
@@ -43,10 +42,12 @@ pub(super) async fn check(connection: &Connection, out: Output) -> Result<(), Fa
         out.json(&json!({ "ok": problems == 0, "findings": findings }))?;
     } else {
         let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
+        let mut text = String::new();
         for finding in &findings {
             let mark = if finding.ok { "ok  " } else { "FAIL" };
-            println!("{mark}  {:<width$}  {}", finding.check, finding.detail);
+            text.push_str(&format!("{mark}  {:<width$}  {}\n", finding.check, finding.detail));
         }
+        out.text(&text)?;
     }
     if problems > 0 {
         return Err(Failure::Failed(format!("check found {}", plural(problems, "problem"))));

@@ -23,20 +23,19 @@ pub(super) async fn stats(store: &Store, out: Output) -> Result<(), Failure> {
     if out.json {
         return out.json(&json!({ "queues": queues, "processes": processes.as_ref().ok() }));
     }
-    println!("{}", store.shown());
-    println!();
+    let mut text = format!("{}\n\n", store.shown());
     if queues.is_empty() {
-        println!("No queues: no job is stored and no queue is paused.");
+        text.push_str("No queues: no job is stored and no queue is paused.\n");
     } else {
-        print!("{}", queue_table(&queues).render());
+        text.push_str(&queue_table(&queues).render());
     }
-    println!();
+    text.push('\n');
     match processes {
-        Ok(processes) if processes.is_empty() => println!("No worker process is running."),
-        Ok(processes) => print!("{}", process_table(&processes).render()),
-        Err(why) => println!("Worker processes: {why}."),
+        Ok(processes) if processes.is_empty() => text.push_str("No worker process is running.\n"),
+        Ok(processes) => text.push_str(&process_table(&processes).render()),
+        Err(why) => text.push_str(&format!("Worker processes: {why}.\n")),
     }
-    Ok(())
+    out.text(&text)
 }
 
 /// The states in the order an operator reads them: what waits, what runs, what went wrong.
