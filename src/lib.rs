@@ -42,10 +42,12 @@
 
 pub use jobs_core::{
     Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Counts, CustomSerializer, DeserializationError, Enqueued,
-    Error, Event, EventKind, Global, GlobalId, Halt, Inspect, Job, JobContext, JobData, JobError, JobInfo,
-    JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,
-    Outcome, PanicError, PendingJob, Registry, RetryPolicy, Runtime, RuntimeBuilder, State, Subscriber, SystemClock,
-    TimeoutError, Worker, WorkerBuilder, WorkerHandle, perform_all_later, shutdown_signal, sqlx_global_id,
+    Error, Event, EventKind, Global, GlobalId, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction,
+    JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobRegistration, JobResult, JobState, Keywords,
+    ListParams, ManualClock, Middleware, NextEnqueue, NextPerform, Outcome, PanicError, PendingJob, ProcessCommand,
+    ProcessInfo, ProcessState, QueueStats, Registry, RetryPolicy, Runtime, RuntimeBuilder, State, Subscriber,
+    SystemClock, Target, TimeoutError, Worker, WorkerBuilder, WorkerHandle, perform_all_later, shutdown_signal,
+    sqlx_global_id,
 };
 
 /// The in-process adapters: [`InlineAdapter`](adapters::InlineAdapter) (runs at enqueue),
@@ -62,8 +64,9 @@ pub mod adapter {
     pub use jobs_core::adapter::migrations;
     pub use jobs_core::adapter::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, EnqueueSink, ErrorRecord, Failure,
-        Inspect, JobInfo, JobState, ListParams, NewJob, Ticket, due_micros, duration_to_micros, format_time, forward,
-        micros_to_time, parse_time, redact, time_to_micros,
+        HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
+        ProcessCommand, ProcessInfo, ProcessState, QueueStats, Target, Ticket, due_micros, duration_to_micros,
+        format_time, forward, hostname, micros_to_time, parse_time, redact, time_to_micros,
     };
 }
 

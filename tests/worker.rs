@@ -236,5 +236,5 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_at_shutdown() {
     assert_eq!(log(&rt).lines(), ["a started (attempt 1)", "a asked to stop"], "prefetched jobs never started");
     assert_eq!(memory.pending(), 4, "all four are back in the queue");
     let ready = jobs::Inspect::list(&memory, &jobs::ListParams::new().state(jobs::JobState::Ready)).await.unwrap();
-    assert!(ready.iter().all(|job| job.attempts == 0), "no attempt spent: {ready:?}");
+    assert!(ready.jobs.iter().all(|job| job.attempts == 0), "no attempt spent: {ready:?}");
 }

@@ -69,7 +69,7 @@ fn a_killed_worker_loses_no_job() {
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let in_flight: BTreeSet<u64> = tokio.block_on(async {
         let sqlite = SqliteAdapter::open(&db).await.unwrap();
-        let running = sqlite.list(&ListParams::new().state(JobState::Running).limit(1000)).await.unwrap();
+        let running = sqlite.list(&ListParams::new().state(JobState::Running).limit(1000)).await.unwrap().jobs;
         sqlite.close().await;
         running.iter().map(|job| job.data().unwrap().arguments[0].as_u64().unwrap()).collect()
     });
@@ -134,13 +134,13 @@ fn sigterm_shuts_a_worker_down_and_hands_its_running_jobs_back() {
     runtime.block_on(async {
         let sqlite = SqliteAdapter::open(&db).await.unwrap();
         for n in (0..40).step_by(10) {
-            let ready = sqlite.list(&ListParams::new().state(JobState::Ready)).await.unwrap();
+            let ready = sqlite.list(&ListParams::new().state(JobState::Ready)).await.unwrap().jobs;
             assert!(
                 ready.iter().any(|job| job.payload.contains(&format!("\"arguments\":[{n}]")) && job.attempts == 0),
                 "job {n} is ready again with no attempt spent: {ready:?}"
             );
         }
-        let dead = sqlite.list(&ListParams::new().state(JobState::Dead)).await.unwrap();
+        let dead = sqlite.list(&ListParams::new().state(JobState::Dead)).await.unwrap().jobs;
         assert!(dead.is_empty(), "{dead:?}");
         sqlite.close().await;
     });

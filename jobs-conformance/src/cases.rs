@@ -3,12 +3,20 @@
 //! [`conformance_suite!`](crate::conformance_suite) stamps out one `#[test]` per case; an adapter
 //! may also call them directly.
 
+mod actions;
 mod claims;
 mod enqueue;
 mod failures;
+mod history;
 mod inspection;
 mod leases;
+mod listing;
+mod processes;
+mod queues;
 
+pub use actions::{
+    apply_each_action_to_a_filter, apply_each_action_to_ids, discard_retry_and_run_now, purge_completed_before,
+};
 pub use claims::{
     concurrent_workers_run_each_job_once, priority_order, queue_isolation, scheduled_job_waits_until_due,
     scheduled_jobs_start_on_time,
@@ -19,8 +27,14 @@ pub use failures::{
     non_json_payload_dies_at_once_unknown_class_retries, poison_jobs_go_dead_while_queue_flows, retries_start_on_time,
     retry_persists_executions_and_error,
 };
+pub use history::history_sums_writes_per_minute;
 pub use inspection::{
     find_by_job_id_shows_the_latest_run, find_shows_each_state, pause_and_resume,
     unsupported_capability_is_not_supported,
 };
 pub use leases::{expired_lease_is_rescued, shutdown_returns_jobs_without_spending_attempt, stale_token_cannot_write};
+pub use listing::{job_info_shows_ids_class_and_times, list_filters_by_every_field, list_pages_with_a_keyset_cursor};
+pub use processes::{
+    processes_register_signal_and_expire, worker_obeys_quiet_and_stop, worker_registers_and_records_history,
+};
+pub use queues::{queue_latency_is_the_oldest_wait, queue_stats_agree_with_counts};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use jobs_core::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
 use jobs_core::{
-    Backoff, ConfiguredJob, Enqueued, Inspect, Job, JobData, JobInfo, JobState, ManualClock, PendingJob, RetryPolicy,
-    Runtime, Worker, WorkerBuilder, WorkerHandle,
+    Backoff, ConfiguredJob, Enqueued, Inspect, Job, JobData, JobInfo, JobState, ListParams, ManualClock, PendingJob,
+    RetryPolicy, Runtime, Worker, WorkerBuilder, WorkerHandle,
 };
 
 use super::fixture::{Fixture, RawEnqueue};
@@ -128,6 +128,48 @@ impl Env {
         match self.manual() {
             Some(clock) => clock.advance(lease + Duration::from_secs(1)),
             None => tokio::time::sleep(lease + Duration::from_millis(50)).await,
+        }
+    }
+
+    /// Lets `span` pass: moves the manual clock, or waits in real time. Cases that need two
+    /// groups of jobs apart in time put this between them, and compare with bounds taken
+    /// halfway, so that neither clock precision nor the store's own clock matters.
+    pub(crate) async fn pass(&self, span: Duration) {
+        match self.manual() {
+            Some(clock) => clock.advance(span),
+            None => tokio::time::sleep(span).await,
+        }
+    }
+
+    /// How far apart in time [`Env::pass`] puts two groups of jobs: a minute on a manual
+    /// clock, a fraction of a second in real time.
+    pub(crate) fn gap(&self) -> Duration {
+        if self.manual().is_some() { Duration::from_secs(60) } else { Duration::from_millis(150) }
+    }
+
+    /// How far a time the store set may be from the case's clock: none on a manual clock (the
+    /// adapter reads the same one), a few seconds when the store owns its clock.
+    pub(crate) fn slack(&self) -> chrono::Duration {
+        if self.manual().is_some() { chrono::Duration::zero() } else { chrono::Duration::seconds(5) }
+    }
+
+    /// Every job matching `params`, walking its pages; fails on a page larger than asked.
+    pub(crate) async fn walk(&self, params: ListParams) -> Vec<JobInfo> {
+        let mut jobs = Vec::new();
+        let mut params = params;
+        loop {
+            let page = self.inspector().list(&params).await.expect("list succeeds");
+            assert!(
+                page.jobs.len() <= params.limit,
+                "a page of {} jobs for a limit of {}",
+                page.jobs.len(),
+                params.limit
+            );
+            jobs.extend(page.jobs);
+            match page.next {
+                Some(cursor) => params = params.after(cursor),
+                None => return jobs,
+            }
         }
     }
 

@@ -51,6 +51,19 @@ macro_rules! conformance_suite {
                 pause_and_resume,
                 shutdown_returns_jobs_without_spending_attempt,
                 unsupported_capability_is_not_supported,
+                list_filters_by_every_field,
+                list_pages_with_a_keyset_cursor,
+                job_info_shows_ids_class_and_times,
+                apply_each_action_to_ids,
+                apply_each_action_to_a_filter,
+                discard_retry_and_run_now,
+                purge_completed_before,
+                queue_stats_agree_with_counts,
+                queue_latency_is_the_oldest_wait,
+                history_sums_writes_per_minute,
+                processes_register_signal_and_expire,
+                worker_registers_and_records_history,
+                worker_obeys_quiet_and_stop,
             }
         }
     };

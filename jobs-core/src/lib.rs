@@ -54,7 +54,9 @@ pub mod adapter {
     };
     pub use crate::enqueue::EnqueueSink;
     pub use crate::support::migrations;
-    pub use crate::support::{due_micros, duration_to_micros, forward, micros_to_time, redact, time_to_micros};
+    pub use crate::support::{
+        due_micros, duration_to_micros, forward, hostname, micros_to_time, redact, time_to_micros,
+    };
 }
 
 /// Not public API: paths used by the code `#[job]` generates.

@@ -2,6 +2,8 @@
 
 mod background;
 mod builder;
+mod process;
+mod tally;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,18 +15,20 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::contract::Outcome;
 use crate::contract::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
 use crate::contract::{Error, JobError};
+use crate::contract::{Outcome, ProcessState};
 use crate::perform::execution::execute_payload;
 use crate::perform::retry::RetryPolicy;
 use crate::runtime::Runtime;
 use crate::runtime::{Ending, Executed, instrument};
 
 pub use background::shutdown_signal;
-use background::{flush_reports, heartbeat, join_all};
+use background::{Heartbeat, flush_reports, heartbeat, join_all, obey};
 use builder::Settings;
 pub use builder::WorkerBuilder;
+use process::{Process, Status};
+use tally::Tally;
 
 /// Claims jobs from the runtime's adapter and performs them, `concurrency` at a time.
 ///
@@ -39,22 +43,69 @@ pub use builder::WorkerBuilder;
 /// then signal them to stop ([`JobContext::stopped`](crate::JobContext::stopped)) and, after the
 /// stop timeout, hand the jobs still running back to the queue without spending an attempt.
 /// A panicking job is a failed job; it never takes the worker down.
+///
+/// A running worker registers itself with its backend as a process (id, host, pid, queues,
+/// concurrency, busy slots, state) that [`Inspect::processes`](crate::Inspect::processes) lists,
+/// refreshes that entry on every heartbeat, and leaves the list when it stops. An operator can
+/// tell it to go quiet or to stop through [`Inspect::signal`](crate::Inspect::signal); it obeys
+/// at its next heartbeat. It also counts its processed and failed runs per minute, queue and job
+/// class, and writes them to the backend's history ([`Inspect::history`](crate::Inspect::history))
+/// on each heartbeat.
 #[derive(Debug)]
 pub struct Worker {
     runtime: Runtime,
     adapter: Arc<dyn Adapter>,
     id: String,
     settings: Settings,
+    status: Arc<Status>,
 }
 
 /// A worker running in the background, from [`Worker::start`].
 #[derive(Debug)]
 pub struct WorkerHandle {
+    id: String,
     shutdown: CancellationToken,
+    status: Arc<Status>,
     task: tokio::task::JoinHandle<Result<(), Error>>,
 }
 
 impl WorkerHandle {
+    /// The worker's id, as [`Inspect::processes`](crate::Inspect::processes) lists it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Makes the worker quiet, as Sidekiq's TSTP does: it claims no more jobs, hands back those it
+    /// claimed ahead and has not started, and keeps running the jobs it holds until
+    /// [`shutdown`](WorkerHandle::shutdown). Its process entry shows it as
+    /// [`ProcessState::Quiet`](crate::ProcessState::Quiet). Calling it again does nothing.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), jobs_core::Error> {
+    /// let worker = jobs_core::Worker::builder().build()?.start();
+    /// worker.quiet();
+    /// assert_eq!(worker.state(), jobs_core::ProcessState::Quiet);
+    /// worker.shutdown().await
+    /// # }
+    /// ```
+    pub fn quiet(&self) {
+        if !self.status.quiet.is_cancelled() && self.status.state() == ProcessState::Running {
+            self.status.set_state(ProcessState::Quiet);
+        }
+        self.status.quiet.cancel();
+    }
+
+    /// What the worker is doing: running, quiet (claiming no more), or stopping.
+    pub fn state(&self) -> ProcessState {
+        self.status.state()
+    }
+
+    /// Whether the worker has stopped (after [`shutdown`](WorkerHandle::shutdown), or a stop
+    /// command from an operator).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
     /// Shuts the worker down gracefully and waits until it has.
     pub async fn shutdown(self) -> Result<(), Error> {
         self.shutdown.cancel();
@@ -88,8 +139,9 @@ impl Worker {
     pub fn start(self) -> WorkerHandle {
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
+        let (id, status) = (self.id.clone(), self.status.clone());
         let task = tokio::spawn(async move { self.run_until(token.cancelled_owned()).await });
-        WorkerHandle { shutdown, task }
+        WorkerHandle { id, shutdown, status, task }
     }
 
     /// Runs until `signal` completes, then shuts down gracefully.
@@ -102,32 +154,67 @@ impl Worker {
             self.settings.queues.join(", "),
             self.settings.concurrency,
         );
-        let quiet = CancellationToken::new();
+        let backend = self.adapter.backend().expect("checked at build");
+        let quiet = self.status.quiet.clone();
         let stop = CancellationToken::new();
+        let shutdown = CancellationToken::new();
         let running: Arc<Mutex<HashMap<String, Ticket>>> = Arc::default();
         let (reports, inbox) = mpsc::unbounded_channel();
+        let settings = &self.settings;
+        let process = Arc::new(Process::new(&self.id, &settings.queues, settings.concurrency, self.runtime.now()));
+        let tally = Arc::new(Tally::default());
+        let command = process.beat(backend, self.status.state(), 0, settings.lease).await;
+        obey(command, &self.status, &shutdown);
 
         let flusher = tokio::spawn(flush_reports(self.adapter.clone(), inbox));
-        let heartbeat = tokio::spawn(heartbeat(self.adapter.clone(), running.clone(), self.settings.lease));
+        let beats_done = CancellationToken::new();
+        let heartbeat = tokio::spawn(heartbeat(Heartbeat {
+            adapter: self.adapter.clone(),
+            running: running.clone(),
+            lease: settings.lease,
+            process: process.clone(),
+            status: self.status.clone(),
+            tally: tally.clone(),
+            shutdown: shutdown.clone(),
+            done: beats_done.clone(),
+        }));
 
+        tokio::pin!(signal);
         let mut tasks = {
-            let claiming = self.claim_loop(&quiet, &stop, &running, &reports);
+            let claiming = self.claim_loop(&quiet, &stop, &running, &reports, &tally);
             tokio::pin!(claiming);
-            tokio::pin!(signal);
             tokio::select! {
                 tasks = &mut claiming => tasks,
                 () = &mut signal => {
+                    shutdown.cancel();
+                    quiet.cancel();
+                    claiming.await
+                }
+                () = shutdown.cancelled() => {
                     quiet.cancel();
                     claiming.await
                 }
             }
         };
+        if !shutdown.is_cancelled() {
+            // Quiet: run the jobs held, claim no more, until told to stop.
+            self.status.set_state(ProcessState::Quiet);
+            tracing::info!(target: "jobs", worker = %self.id, running = tasks.len(), "Worker quiet");
+            loop {
+                tokio::select! {
+                    Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                    () = &mut signal => break,
+                    () = shutdown.cancelled() => break,
+                }
+            }
+        }
+        self.status.set_state(ProcessState::Stopping);
 
         tracing::info!(target: "jobs", worker = %self.id, running = tasks.len(), "Worker shutting down");
-        if tokio::time::timeout(self.settings.grace, join_all(&mut tasks)).await.is_err() {
+        if tokio::time::timeout(settings.grace, join_all(&mut tasks)).await.is_err() {
             tracing::warn!(target: "jobs", running = tasks.len(), "Grace period over: asking running jobs to stop");
             stop.cancel();
-            if tokio::time::timeout(self.settings.stop_timeout, join_all(&mut tasks)).await.is_err() {
+            if tokio::time::timeout(settings.stop_timeout, join_all(&mut tasks)).await.is_err() {
                 tasks.abort_all();
                 join_all(&mut tasks).await;
             }
@@ -137,9 +224,10 @@ impl Worker {
             let _ = reports.send(Report::Release(ticket));
         }
         drop(reports);
-        heartbeat.abort();
         let _ = flusher.await;
-        let backend = self.adapter.backend().expect("checked at build");
+        beats_done.cancel();
+        let _ = heartbeat.await;
+        tally.flush(backend).await;
         if let Err(error) = backend.worker_stopped(&self.id).await {
             tracing::warn!(target: "jobs", worker = %self.id, %error, "Could not tell the backend this worker stopped");
         }
@@ -153,6 +241,7 @@ impl Worker {
         stop: &CancellationToken,
         running: &Arc<Mutex<HashMap<String, Ticket>>>,
         reports: &mpsc::UnboundedSender<Report>,
+        tally: &Arc<Tally>,
     ) -> JoinSet<()> {
         let backend = self.adapter.backend().expect("checked at build");
         // `slots` bounds the jobs running at once; `hand` the jobs claimed and not yet finished:
@@ -229,6 +318,7 @@ impl Worker {
                     reports: reports.clone(),
                     retry: self.settings.retry,
                     stop: stop.clone(),
+                    tally: tally.clone(),
                 };
                 let (slots, quiet) = (slots.clone(), quiet.clone());
                 tasks.spawn(async move {
@@ -270,6 +360,12 @@ impl Worker {
     }
 }
 
+/// The class of a job whose payload could not be read, in logs and in the history.
+const UNDECODABLE: &str = "(undecodable payload)";
+
+/// The queue of a job whose payload could not be read, in the history.
+const UNKNOWN_QUEUE: &str = "(unknown)";
+
 /// The shortest wait of an idle worker before it claims again.
 const MIN_IDLE_WAIT: Duration = Duration::from_millis(1);
 
@@ -291,6 +387,7 @@ struct JobRun {
     reports: mpsc::UnboundedSender<Report>,
     retry: RetryPolicy,
     stop: CancellationToken,
+    tally: Arc<Tally>,
 }
 
 impl JobRun {
@@ -314,6 +411,13 @@ impl JobRun {
             (Outcome::Failed, Some(error)) => Report::Fail(self.failure(&job, &executed, error)),
             _ => Report::Complete(job.ticket),
         };
+        if !matches!(report, Report::Release(_)) {
+            let (queue, class) = executed
+                .data
+                .as_ref()
+                .map_or((UNKNOWN_QUEUE, UNDECODABLE), |data| (data.queue_name.as_str(), data.job_class.as_str()));
+            self.tally.count(self.runtime.now(), queue, class, matches!(report, Report::Fail(_)));
+        }
         let _ = self.reports.send(report);
     }
 
@@ -332,7 +436,7 @@ impl JobRun {
             }
             data.to_json().ok()
         });
-        let class = executed.data.as_ref().map_or("(undecodable payload)", |d| d.job_class.as_str());
+        let class = executed.data.as_ref().map_or(UNDECODABLE, |d| d.job_class.as_str());
         match retry_in {
             Some(delay) => tracing::info!(
                 target: "jobs", provider_job_id = %job.ticket.id,

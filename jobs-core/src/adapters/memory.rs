@@ -1,6 +1,8 @@
 //! The memory adapter: queues, priorities, schedules and retries, in this process.
 
+mod history;
 mod inspect;
+mod processes;
 mod store;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,10 +11,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
+use self::history::History;
+use self::processes::Processes;
 use self::store::{EntryState, Store};
 use crate::contract::{
-    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Clock, Error, ErrorRecord, Failure, Inspect,
-    JobData, NewJob, SystemClock, Ticket,
+    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Clock, Error, ErrorRecord, Failure,
+    HistoryPoint, Inspect, JobData, NewJob, ProcessCommand, ProcessInfo, SystemClock, Ticket,
 };
 
 /// Keeps jobs in this process's memory, drained by a [`Worker`](crate::Worker); for development
@@ -30,6 +34,9 @@ pub struct MemoryAdapter {
 #[derive(Debug)]
 struct Shared {
     store: Mutex<Store>,
+    /// Kept apart from the jobs so that operations traffic never holds up claims.
+    history: Mutex<History>,
+    processes: Mutex<Processes>,
     wake: Notify,
     clock: Arc<dyn Clock>,
 }
@@ -48,7 +55,15 @@ impl MemoryAdapter {
 
     /// An empty store reading time from `clock` (schedules, leases).
     pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
-        MemoryAdapter { shared: Arc::new(Shared { store: Mutex::default(), wake: Notify::new(), clock }) }
+        MemoryAdapter {
+            shared: Arc::new(Shared {
+                store: Mutex::default(),
+                history: Mutex::default(),
+                processes: Mutex::default(),
+                wake: Notify::new(),
+                clock,
+            }),
+        }
     }
 
     /// Keeps the `count` most recently completed jobs findable (default 10 000; 0 forgets a job
@@ -65,6 +80,14 @@ impl MemoryAdapter {
 
     fn store(&self) -> MutexGuard<'_, Store> {
         self.shared.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn history(&self) -> MutexGuard<'_, History> {
+        self.shared.history.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn processes(&self) -> MutexGuard<'_, Processes> {
+        self.shared.processes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -145,17 +168,18 @@ impl Backend for MemoryAdapter {
     fn claim<'a>(&'a self, params: ClaimParams<'a>) -> BoxFuture<'a, Result<Vec<ClaimedJob>, Error>> {
         Box::pin(async move {
             let now = self.now();
-            Ok(self.store().claim(params.queues, params.limit, now, after(now, params.lease)))
+            Ok(self.store().claim(params.queues, params.limit, now, after(now, params.lease), params.worker_id))
         })
     }
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
         Box::pin(async move {
+            let now = self.now();
             let mut store = self.store();
             let mut applied = 0;
             for ticket in tickets {
                 if let Some((id, _)) = store.current(ticket) {
-                    store.complete(id);
+                    store.complete(id, now);
                     applied += 1;
                 }
             }
@@ -177,7 +201,10 @@ impl Backend for MemoryAdapter {
                 }
                 match failure.retry_in {
                     Some(delay) => store.schedule(id, after(now, delay)),
-                    None => entry.state = EntryState::Dead,
+                    None => {
+                        entry.state = EntryState::Dead;
+                        entry.changed_at = now;
+                    }
                 }
             }
             drop(store);
@@ -242,6 +269,28 @@ impl Backend for MemoryAdapter {
         Box::pin(async move {
             let next = self.store().scheduled.first().map(|(at, _)| *at);
             Ok(next.map(|at| (at - self.now()).to_std().unwrap_or(Duration::ZERO)))
+        })
+    }
+
+    fn beat_process<'a>(
+        &'a self,
+        info: &'a ProcessInfo,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<ProcessCommand>, Error>> {
+        Box::pin(async move { Ok(self.processes().beat(info, ttl, self.now())) })
+    }
+
+    fn record_history<'a>(&'a self, points: &'a [HistoryPoint]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.history().record(points, self.now());
+            Ok(())
+        })
+    }
+
+    fn worker_stopped<'a>(&'a self, worker_id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.processes().remove(worker_id);
+            Ok(())
         })
     }
 }

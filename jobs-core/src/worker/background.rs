@@ -1,4 +1,5 @@
-//! What runs beside the claim loop: batched reports, heartbeats and rescues, and signals.
+//! What runs beside the claim loop: batched reports, heartbeats (leases, rescues, the process
+//! entry, history), and signals.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -7,11 +8,14 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::contract::Error;
-use crate::contract::{Adapter, Backend, Ticket};
+use crate::contract::{Adapter, Backend, ProcessCommand, Ticket};
 
 use super::Report;
+use super::process::{Process, Status};
+use super::tally::Tally;
 
 pub(super) async fn join_all(tasks: &mut JoinSet<()>) {
     while tasks.join_next().await.is_some() {}
@@ -62,20 +66,36 @@ where
     }
 }
 
-/// Renews the leases of running jobs, and rescues expired ones left by dead workers.
-pub(super) async fn heartbeat(
-    adapter: Arc<dyn Adapter>,
-    running: Arc<Mutex<HashMap<String, Ticket>>>,
-    lease: Duration,
-) {
-    let backend: &dyn Backend = adapter.backend().expect("checked at build");
-    let mut ticks = tokio::time::interval(lease / 3);
+/// What the heartbeat task works with.
+pub(super) struct Heartbeat {
+    pub(super) adapter: Arc<dyn Adapter>,
+    pub(super) running: Arc<Mutex<HashMap<String, Ticket>>>,
+    pub(super) lease: Duration,
+    pub(super) process: Arc<Process>,
+    pub(super) status: Arc<Status>,
+    pub(super) tally: Arc<Tally>,
+    /// Cancelled by a stop command from an operator.
+    pub(super) shutdown: CancellationToken,
+    /// Cancelled when the worker has stopped: the task ends after its current beat.
+    pub(super) done: CancellationToken,
+}
+
+/// On every beat (a third of the lease): renews the leases of running jobs, rescues expired ones
+/// left by dead workers, refreshes the worker's process entry and acts on the command an operator
+/// left for it, and writes the history counted since the last beat.
+pub(super) async fn heartbeat(beat: Heartbeat) {
+    let backend: &dyn Backend = beat.adapter.backend().expect("checked at build");
+    let period = beat.lease / 3;
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
-        let tickets: Vec<Ticket> = running.lock().unwrap().values().cloned().collect();
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = beat.done.cancelled() => return,
+        }
+        let tickets: Vec<Ticket> = beat.running.lock().unwrap().values().cloned().collect();
         if !tickets.is_empty()
-            && let Err(error) = backend.heartbeat(&tickets, lease).await
+            && let Err(error) = backend.heartbeat(&tickets, beat.lease).await
         {
             tracing::warn!(target: "jobs", %error, "Heartbeat failed");
         }
@@ -84,6 +104,24 @@ pub(super) async fn heartbeat(
             Ok(n) => tracing::warn!(target: "jobs", "Rescued {n} jobs whose worker stopped heartbeating"),
             Err(error) => tracing::warn!(target: "jobs", %error, "Rescuing expired jobs failed"),
         }
+        let command = beat.process.beat(backend, beat.status.state(), tickets.len(), beat.lease).await;
+        obey(command, &beat.status, &beat.shutdown);
+        beat.tally.flush(backend).await;
+    }
+}
+
+/// Acts on a command an operator left for the worker: quiet stops claiming, stop shuts down.
+pub(super) fn obey(command: Option<ProcessCommand>, status: &Status, shutdown: &CancellationToken) {
+    match command {
+        Some(ProcessCommand::Quiet) => {
+            tracing::info!(target: "jobs", "Told to go quiet: claiming no more jobs");
+            status.quiet.cancel();
+        }
+        Some(ProcessCommand::Stop) => {
+            tracing::info!(target: "jobs", "Told to stop: shutting down");
+            shutdown.cancel();
+        }
+        None => {}
     }
 }
 

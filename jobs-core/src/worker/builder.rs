@@ -142,6 +142,6 @@ impl WorkerBuilder {
             return Err(Error::Config("the lease must be at least 30ms".into()));
         }
         let id = format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Ok(Worker { runtime, adapter, id, settings })
+        Ok(Worker { runtime, adapter, id, settings, status: Default::default() })
     }
 }

@@ -1,11 +1,19 @@
 //! The memory adapter's inspection side.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
 use crate::contract::BoxFuture;
 use crate::contract::Error;
-use crate::contract::{Counts, Inspect, JobInfo, JobPage, ListParams};
+use crate::contract::{
+    Counts, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, ListParams, ProcessCommand, ProcessInfo,
+    QueueStats, Target,
+};
 
 use super::MemoryAdapter;
-use super::store::EntryState;
+use super::store::{Entry, EntryState, Store};
 
 impl Inspect for MemoryAdapter {
     fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
@@ -29,9 +37,12 @@ impl Inspect for MemoryAdapter {
             };
             let mut ids: Vec<u64> = store
                 .jobs
-                .keys()
-                .copied()
-                .filter(|id| after.is_none_or(|after| if params.newest_first { *id < after } else { *id > after }))
+                .iter()
+                .filter(|(id, _)| {
+                    after.is_none_or(|after| if params.newest_first { **id < after } else { **id > after })
+                })
+                .filter(|(_, entry)| may_match(&params.filter, entry, now))
+                .map(|(id, _)| *id)
                 .collect();
             ids.sort_unstable();
             if params.newest_first {
@@ -92,6 +103,64 @@ impl Inspect for MemoryAdapter {
         })
     }
 
+    /// In one pass over the store, under one lock.
+    fn apply<'a>(&'a self, action: JobAction, target: &'a Target) -> BoxFuture<'a, Result<u64, Error>> {
+        Box::pin(async move {
+            let now = self.now();
+            let mut store = self.store();
+            let ids = selected(&store, target, now);
+            let changed = ids.into_iter().filter(|id| store.act(action, *id, now)).count();
+            drop(store);
+            if matches!(action, JobAction::Retry | JobAction::RunNow) && changed > 0 {
+                self.wake();
+            }
+            Ok(changed as u64)
+        })
+    }
+
+    fn queues(&self) -> BoxFuture<'_, Result<Vec<QueueStats>, Error>> {
+        Box::pin(async move {
+            let now = self.now();
+            let store = self.store();
+            let mut queues: BTreeMap<&str, (QueueStats, Option<DateTime<Utc>>)> = BTreeMap::new();
+            let blank = |queue: &str| {
+                let paused = store.paused.contains(queue);
+                let stats =
+                    QueueStats { queue: queue.to_owned(), counts: BTreeMap::new(), latency: Duration::ZERO, paused };
+                (stats, None)
+            };
+            for entry in store.jobs.values() {
+                let (stats, oldest) = queues.entry(entry.queue()).or_insert_with(|| blank(entry.queue()));
+                *stats.counts.entry(entry.state_at(now)).or_default() += 1;
+                if let Some(since) = entry.ready_since(now) {
+                    *oldest = Some(oldest.map_or(since, |oldest: DateTime<Utc>| oldest.min(since)));
+                }
+            }
+            for queue in &store.paused {
+                queues.entry(queue).or_insert_with(|| blank(queue));
+            }
+            Ok(queues
+                .into_values()
+                .map(|(mut stats, oldest)| {
+                    stats.latency = oldest.and_then(|since| (now - since).to_std().ok()).unwrap_or(Duration::ZERO);
+                    stats
+                })
+                .collect())
+        })
+    }
+
+    fn history(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Vec<HistoryPoint>, Error>> {
+        Box::pin(async move { Ok(MemoryAdapter::history(self).since(since)) })
+    }
+
+    fn processes(&self) -> BoxFuture<'_, Result<Vec<ProcessInfo>, Error>> {
+        Box::pin(async move { Ok(MemoryAdapter::processes(self).list(self.now())) })
+    }
+
+    fn signal<'a>(&'a self, id: &'a str, command: ProcessCommand) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move { Ok(MemoryAdapter::processes(self).signal(id, command, self.now())) })
+    }
+
     fn pause<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             self.store().paused.insert(queue.to_owned());
@@ -112,7 +181,33 @@ impl Inspect for MemoryAdapter {
     }
 }
 
-fn dead_ids(store: &super::store::Store, ids: &[String]) -> Vec<u64> {
+/// The ids `target` selects, in id order, each once (unknown ids skipped).
+fn selected(store: &Store, target: &Target, now: DateTime<Utc>) -> Vec<u64> {
+    let mut ids: Vec<u64> = match target {
+        Target::Ids(ids) => {
+            ids.iter().filter_map(|id| id.parse::<u64>().ok()).filter(|id| store.jobs.contains_key(id)).collect()
+        }
+        Target::Filter(filter) => store
+            .jobs
+            .iter()
+            .filter(|(_, entry)| may_match(filter, entry, now))
+            .filter(|(id, entry)| filter.matches(&entry.info(**id, now)))
+            .map(|(id, _)| *id)
+            .collect(),
+    };
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Whether `entry` may match `filter`, checking the fields that cost nothing to read (queue and
+/// state) before [`JobFilter::matches`] reads the rest on a copy of the job.
+fn may_match(filter: &JobFilter, entry: &Entry, now: DateTime<Utc>) -> bool {
+    filter.queue.as_deref().is_none_or(|queue| queue == entry.queue())
+        && filter.state.is_none_or(|state| state == entry.state_at(now))
+}
+
+fn dead_ids(store: &Store, ids: &[String]) -> Vec<u64> {
     let mut dead: Vec<u64> = ids
         .iter()
         .filter_map(|id| id.parse::<u64>().ok())

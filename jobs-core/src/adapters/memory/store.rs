@@ -1,11 +1,12 @@
 //! The memory adapter's store: jobs by id, ready sets per queue, the schedule, paused queues.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::contract::{ClaimedJob, ErrorRecord, Ticket};
-use crate::contract::{JobInfo, JobState};
+use crate::contract::{JobAction, JobInfo, JobState};
 
 /// How many completed jobs the memory adapter keeps for look-ups by default.
 pub(super) const DEFAULT_RETENTION: usize = 10_000;
@@ -22,7 +23,11 @@ pub(super) struct Store {
     pub(super) paused: BTreeSet<String>,
     /// Completed jobs, oldest first, kept for look-ups until `retention` is exceeded.
     completed: VecDeque<u64>,
+    /// How many ids in `completed` name jobs deleted since (not counted against the retention).
+    deleted_completed: usize,
     pub(super) retention: usize,
+    /// The id of the worker that claimed last, shared by the jobs it holds.
+    last_worker: Option<Arc<str>>,
 }
 
 impl Default for Store {
@@ -35,7 +40,9 @@ impl Default for Store {
             scheduled: BTreeSet::new(),
             paused: BTreeSet::new(),
             completed: VecDeque::new(),
+            deleted_completed: 0,
             retention: DEFAULT_RETENTION,
+            last_worker: None,
         }
     }
 }
@@ -47,6 +54,13 @@ pub(super) struct Entry {
     pub(super) payload: String,
     attempts: u32,
     run_at: DateTime<Utc>,
+    enqueued_at: DateTime<Utc>,
+    /// When it last started running or finished (completed or died): shown as its started_at
+    /// while it runs, as its finished_at once it has finished. One field for both keeps entries
+    /// small.
+    pub(super) changed_at: DateTime<Utc>,
+    /// The worker of its latest claim (shown while it runs).
+    worker_id: Option<Arc<str>>,
     pub(super) state: EntryState,
     pub(super) errors: Vec<ErrorRecord>,
 }
@@ -80,31 +94,48 @@ impl Entry {
 
     /// The Active Job `job_id` in the payload, if it has one.
     pub(super) fn job_id(&self) -> Option<String> {
-        #[derive(serde::Deserialize)]
-        struct Ids {
-            job_id: Option<String>,
-        }
-        serde_json::from_str::<Ids>(&self.payload).ok()?.job_id
+        self.keys().job_id
+    }
+
+    /// The job class and Active Job `job_id` of the payload, reading nothing else of it.
+    fn keys(&self) -> Keys {
+        serde_json::from_str::<Keys>(&self.payload).unwrap_or_default()
     }
 
     pub(super) fn info(&self, id: u64, now: DateTime<Utc>) -> JobInfo {
+        let state = self.state_at(now);
+        let running = state == JobState::Running;
+        let finished = matches!(state, JobState::Dead | JobState::Completed);
+        let keys = self.keys();
         JobInfo {
             id: id.to_string(),
-            job_id: self.job_id(),
-            class: crate::contract::JobData::from_json(&self.payload).map(|data| data.job_class).unwrap_or_default(),
+            job_id: keys.job_id,
+            class: keys.job_class.unwrap_or_default(),
             queue: self.queue.clone(),
             priority: self.priority,
-            state: self.state_at(now),
+            state,
             attempts: self.attempts,
             run_at: Some(self.run_at),
-            enqueued_at: None,
-            started_at: None,
-            finished_at: None,
-            worker_id: None,
+            enqueued_at: Some(self.enqueued_at),
+            started_at: running.then_some(self.changed_at),
+            finished_at: finished.then_some(self.changed_at),
+            worker_id: if running { self.worker_id.as_deref().map(str::to_owned) } else { None },
             payload: self.payload.clone(),
             errors: self.errors.clone(),
         }
     }
+
+    /// When it has been due, if it is ready at `now`: what a queue's latency is measured from.
+    pub(super) fn ready_since(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (self.state_at(now) == JobState::Ready).then_some(self.run_at)
+    }
+}
+
+/// What the inspection side reads of a payload besides the store's own fields.
+#[derive(Default, serde::Deserialize)]
+struct Keys {
+    job_class: Option<String>,
+    job_id: Option<String>,
 }
 
 impl Store {
@@ -126,8 +157,18 @@ impl Store {
             self.ready.entry(queue.to_owned()).or_default().insert((priority, id));
             EntryState::Ready
         };
-        let entry =
-            Entry { queue: queue.to_owned(), priority, payload, attempts: 0, run_at, state, errors: Vec::new() };
+        let entry = Entry {
+            queue: queue.to_owned(),
+            priority,
+            payload,
+            attempts: 0,
+            run_at,
+            enqueued_at: now,
+            changed_at: now,
+            worker_id: None,
+            state,
+            errors: Vec::new(),
+        };
         self.jobs.insert(id, entry);
         id
     }
@@ -167,13 +208,15 @@ impl Store {
         }
     }
 
-    /// Takes up to `limit` due jobs from `queues` (in precedence; `*` is every unpaused queue).
+    /// Takes up to `limit` due jobs from `queues` (in precedence; `*` is every unpaused queue)
+    /// for the worker `worker_id`.
     pub(super) fn claim(
         &mut self,
         queues: &[String],
         limit: usize,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
+        worker_id: &str,
     ) -> Vec<ClaimedJob> {
         self.promote_due(now);
         let mut order: Vec<String> = Vec::new();
@@ -186,6 +229,10 @@ impl Store {
                 order.push(queue.clone());
             }
         }
+        let worker = match &self.last_worker {
+            Some(worker) if **worker == *worker_id => worker.clone(),
+            _ => self.last_worker.insert(Arc::from(worker_id)).clone(),
+        };
         let mut claimed = Vec::new();
         for queue in order.iter().filter(|q| !self.paused.contains(*q)) {
             while claimed.len() < limit {
@@ -195,6 +242,8 @@ impl Store {
                 let entry = self.jobs.get_mut(&id).expect("ready jobs exist");
                 entry.attempts += 1;
                 entry.state = EntryState::Running { token, lease_until };
+                entry.changed_at = now;
+                entry.worker_id = Some(worker.clone());
                 claimed.push(ClaimedJob {
                     ticket: Ticket { id: id.to_string(), token },
                     payload: entry.payload.clone(),
@@ -216,15 +265,70 @@ impl Store {
     }
 
     /// Marks a job completed and forgets the oldest completed ones past the retention.
-    pub(super) fn complete(&mut self, id: u64) {
+    pub(super) fn complete(&mut self, id: u64, now: DateTime<Utc>) {
         if let Some(entry) = self.jobs.get_mut(&id) {
             entry.state = EntryState::Completed;
+            entry.changed_at = now;
             self.completed.push_back(id);
         }
-        while self.completed.len() > self.retention {
-            if let Some(old) = self.completed.pop_front() {
-                self.jobs.remove(&old);
+        while self.completed.len() > self.retention + self.deleted_completed {
+            let Some(old) = self.completed.pop_front() else { break };
+            if self.jobs.remove(&old).is_none() {
+                self.deleted_completed -= 1;
             }
+        }
+    }
+
+    /// Applies `action` to job `id` if it applies to the job's state at `now`; returns whether
+    /// it did.
+    pub(super) fn act(&mut self, action: JobAction, id: u64, now: DateTime<Utc>) -> bool {
+        let Some(state) = self.jobs.get(&id).map(|entry| entry.state_at(now)) else { return false };
+        if !action.applies_to(state) {
+            return false;
+        }
+        self.detach(id);
+        match action {
+            JobAction::Retry => self.retry(id, now),
+            JobAction::RunNow => {
+                if let Some(entry) = self.jobs.get_mut(&id) {
+                    entry.run_at = now;
+                }
+                self.make_ready(id);
+            }
+            JobAction::Discard => {
+                if let Some(entry) = self.jobs.get_mut(&id) {
+                    entry.errors.push(ErrorRecord {
+                        class: JobAction::DISCARDED.to_owned(),
+                        message: JobAction::DISCARDED_MESSAGE.to_owned(),
+                        attempt: entry.attempts,
+                        at: now,
+                    });
+                    entry.state = EntryState::Dead;
+                    entry.changed_at = now;
+                }
+            }
+            JobAction::Delete => {
+                if self.jobs.remove(&id).is_some_and(|entry| entry.state == EntryState::Completed) {
+                    self.deleted_completed += 1;
+                }
+            }
+        }
+        true
+    }
+
+    /// Takes a waiting job out of the ready set or the schedule it sits in.
+    fn detach(&mut self, id: u64) {
+        let Some(entry) = self.jobs.get(&id) else { return };
+        match entry.state {
+            EntryState::Ready => {
+                if let Some(ready) = self.ready.get_mut(&entry.queue) {
+                    ready.remove(&(entry.priority, id));
+                }
+            }
+            EntryState::Scheduled => {
+                self.scheduled.remove(&(entry.run_at, id));
+            }
+            EntryState::Running { .. } | EntryState::Dead | EntryState::Completed => {}
         }
     }
 
