@@ -66,11 +66,16 @@ pub async fn run() -> Exit {
 /// | `work --health-addr A` | `JOBS_HEALTH_ADDR` | `[work] health_addr` | none |
 /// | `work --shutdown-grace D` | `JOBS_SHUTDOWN_GRACE` | `[work] shutdown_grace = "25s"` | 25 s |
 /// | `work --max-retries N` | `JOBS_MAX_RETRIES` | `[work] max_retries` | 25 |
+/// | `work --lease D` | `JOBS_LEASE` | `[work] lease = "60s"` | 60 s |
 ///
 /// # Signals
 ///
 /// `work` shuts down gracefully on SIGTERM or SIGINT: it stops claiming, lets running jobs
-/// finish within the shutdown grace, then asks them to stop and hands back what still runs.
+/// finish within the shutdown grace, then asks them to stop and hands back what still runs. On
+/// SIGTSTP it goes quiet, as Sidekiq does: it claims no more jobs and finishes those it holds,
+/// until SIGTERM (so Ctrl-Z does not suspend it). `quiet` and `stop` from an operator (the
+/// `quiet`/`stop` commands, or Sidekiq Web on Redis) reach it at its next heartbeat, every third
+/// of the lease.
 pub struct Cli {
     work: bool,
     name: Option<String>,

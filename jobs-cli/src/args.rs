@@ -43,7 +43,7 @@ pub(crate) struct AppArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum AppCommand {
     /// Run a worker: claim jobs from the queues and perform them until SIGTERM or SIGINT
-    /// (SIGTSTP: stop claiming, keep running what it holds)
+    /// (SIGTSTP: go quiet, claiming no more while it finishes what it holds)
     Work(WorkArgs),
     #[command(flatten)]
     Operation(Operation),
@@ -262,6 +262,10 @@ pub(crate) struct WorkArgs {
     /// dead set, when its own `retry_on` does not handle the error [default: 25]
     #[arg(long, env = "JOBS_MAX_RETRIES", value_name = "N")]
     pub(crate) max_retries: Option<u32>,
+    /// How long a claimed job stays the worker's without a heartbeat; heartbeats (which also
+    /// carry `quiet`/`stop` from an operator) come every third of it [default: 60s]
+    #[arg(long, env = "JOBS_LEASE", value_parser = parse_duration, value_name = "DURATION")]
+    pub(crate) lease: Option<Duration>,
 }
 
 fn parse_state(text: &str) -> Result<JobState, String> {

@@ -12,6 +12,7 @@
 //! health_addr = "127.0.0.1:9100"
 //! shutdown_grace = "25s"
 //! max_retries = 25
+//! lease = "60s"
 //! ```
 
 use std::net::SocketAddr;
@@ -44,6 +45,7 @@ struct WorkFile {
     health_addr: Option<SocketAddr>,
     shutdown_grace: Option<String>,
     max_retries: Option<u32>,
+    lease: Option<String>,
 }
 
 /// Where the jobs are, once flags, variables and the file are merged.
@@ -67,6 +69,7 @@ pub(crate) struct Work {
     pub(crate) health_addr: Option<SocketAddr>,
     pub(crate) shutdown_grace: Duration,
     pub(crate) max_retries: u32,
+    pub(crate) lease: Duration,
 }
 
 /// Every setting, merged.
@@ -112,13 +115,13 @@ impl Settings {
     /// `work`'s settings: flags and variables, then the file's `[work]` table, then defaults.
     pub(crate) fn work(&self, args: &WorkArgs) -> Result<Work, Failure> {
         let file = &self.file.work;
-        let grace = match (args.shutdown_grace, &file.shutdown_grace) {
-            (Some(grace), _) => grace,
-            (None, Some(text)) => {
-                parse_duration(text).map_err(|e| Failure::Usage(format!("work.shutdown_grace: {e}")))?
-            }
-            (None, None) => Duration::from_secs(25),
+        let duration = |flag: Option<Duration>, file: &Option<String>, key: &str, default: u64| match (flag, file) {
+            (Some(duration), _) => Ok(duration),
+            (None, Some(text)) => parse_duration(text).map_err(|e| Failure::Usage(format!("work.{key}: {e}"))),
+            (None, None) => Ok(Duration::from_secs(default)),
         };
+        let grace = duration(args.shutdown_grace, &file.shutdown_grace, "shutdown_grace", 25)?;
+        let lease = duration(args.lease, &file.lease, "lease", 60)?;
         let queues = if args.queues.is_empty() {
             file.queues.clone().unwrap_or_else(|| vec!["default".to_owned()])
         } else {
@@ -138,6 +141,7 @@ impl Settings {
             health_addr: args.health_addr.or(file.health_addr),
             shutdown_grace: grace,
             max_retries: args.max_retries.or(file.max_retries).unwrap_or(RetryPolicy::default().max_retries()),
+            lease,
         })
     }
 }
@@ -189,6 +193,7 @@ mod tests {
                 health_addr: None,
                 shutdown_grace: Duration::from_secs(60),
                 max_retries: 7,
+                lease: Duration::from_secs(60),
             }
         );
         let work = settings.work(&WorkArgs { queues: vec!["c".into()], ..WorkArgs::default() }).unwrap();

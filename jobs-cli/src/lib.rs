@@ -52,6 +52,7 @@ mod database;
 mod exit;
 mod health;
 mod output;
+mod signals;
 mod when;
 
 pub use app::{Cli, run};

@@ -1,5 +1,6 @@
 //! `work` in an application's binary: it runs the jobs compiled in, serves the health endpoint,
-//! and shuts down gracefully when asked.
+//! registers its process, goes quiet on SIGTSTP, and shuts down gracefully when asked (by the
+//! application, or by an operator's `stop`).
 
 #![cfg(feature = "sqlite")]
 
@@ -9,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jobs_cli::{Cli, Exit};
-use jobs_core::{Inspect, JobState, State};
+use jobs_core::{Inspect, JobState, ProcessCommand, ProcessState, State};
 use jobs_macros::job;
 use jobs_sqlite::SqliteAdapter;
 use serde_json::json;
@@ -107,4 +108,41 @@ async fn work_runs_the_jobs_compiled_in_serves_health_and_stops_gracefully() {
     stop.send(()).unwrap();
     assert_eq!(worker.await.unwrap(), Exit::Ok);
     assert_eq!(get(&addr, "/healthz").await, None, "the health endpoint stops with the worker");
+    eventually("the stopped worker leaving the process list", || async {
+        sqlite.processes().await.unwrap().is_empty()
+    })
+    .await;
+
+    // Again, with heartbeats every second: listed as a process, SIGTSTP makes it quiet, and a
+    // stop from an operator ends it.
+    let args = [
+        "myapp",
+        "--database-url",
+        &path.display().to_string(),
+        "work",
+        "--queues",
+        "cli_work",
+        "--lease",
+        "3s",
+        "--health-addr",
+        &addr,
+    ]
+    .map(str::to_owned);
+    let worker = tokio::spawn(Cli::new().run_with(args));
+    eventually("/healthz answering", || async { get(&addr, "/healthz").await.is_some() }).await;
+    eventually("the worker listed as running", || async {
+        let processes = sqlite.processes().await.unwrap();
+        processes.len() == 1 && processes[0].state == ProcessState::Running && processes[0].queues == ["cli_work"]
+    })
+    .await;
+    let kill = std::process::Command::new("kill").args(["-TSTP", &std::process::id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    eventually("the worker listed as quiet", || async {
+        sqlite.processes().await.unwrap().first().is_some_and(|p| p.state == ProcessState::Quiet)
+    })
+    .await;
+    let id = sqlite.processes().await.unwrap()[0].id.clone();
+    assert!(sqlite.signal(&id, ProcessCommand::Stop).await.unwrap());
+    let exit = tokio::time::timeout(Duration::from_secs(30), worker).await.expect("the worker stops when told to");
+    assert_eq!(exit.unwrap(), Exit::Ok);
 }

@@ -1,8 +1,10 @@
-//! `work`: a worker over the jobs compiled into the application, stopped by SIGTERM or SIGINT,
-//! with the optional health endpoint.
+//! `work`: a worker over the jobs compiled into the application, with the optional health
+//! endpoint; SIGTERM and SIGINT shut it down, SIGTSTP makes it quiet, and it ends by itself when
+//! an operator tells it to stop.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use jobs_core::{RetryPolicy, Runtime, RuntimeBuilder, Worker};
 
@@ -10,12 +12,16 @@ use crate::config::Work;
 use crate::database::Store;
 use crate::exit::Failure;
 use crate::health::{Health, Server};
+use crate::signals::{Signal, Signals};
 
 /// What the application adds to the runtime: state, middleware, subscribers.
 pub(crate) type Configure = Box<dyn FnOnce(RuntimeBuilder) -> RuntimeBuilder + Send>;
 
 /// A future that asks the worker to stop, besides the signals.
 pub(crate) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// How often to look whether the worker stopped by itself (told to by an operator).
+const FINISHED_POLL: Duration = Duration::from_millis(200);
 
 pub(crate) async fn work(
     settings: &Work,
@@ -30,8 +36,7 @@ pub(crate) async fn work(
     let runtime = builder.build()?;
     // Jobs that enqueue jobs find the runtime there.
     runtime.install();
-    let classes = runtime.registry().names();
-    if classes.is_empty() {
+    if runtime.registry().names().is_empty() {
         tracing::warn!(target: "jobs", "No job class is registered in this program: the worker can run none");
     }
     let worker = Worker::builder()
@@ -39,9 +44,12 @@ pub(crate) async fn work(
         .queues(settings.queues.iter().cloned())
         .concurrency(settings.concurrency)
         .shutdown_grace(settings.shutdown_grace)
+        .lease(settings.lease)
         .retry_policy(RetryPolicy::retries(settings.max_retries))
         .build()?;
 
+    // Listening before anything answers: once the health endpoint is up, signals are handled.
+    let mut signals = Signals::listen()?;
     let health = Health::new(store.adapter().clone());
     let server = match settings.health_addr {
         Some(addr) => {
@@ -52,19 +60,24 @@ pub(crate) async fn work(
         None => None,
     };
 
-    let stopping = health.clone();
-    let signal = async move {
-        match shutdown {
-            Some(shutdown) => tokio::select! {
-                () = jobs_core::shutdown_signal() => {},
-                () = shutdown => {},
+    let handle = worker.start();
+    let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(std::future::pending()));
+    let mut finished = tokio::time::interval(FINISHED_POLL);
+    loop {
+        tokio::select! {
+            signal = signals.next() => match signal {
+                Signal::Stop => break,
+                Signal::Quiet => {
+                    tracing::info!(target: "jobs", worker = %handle.id(), "SIGTSTP: going quiet, claiming no more jobs (SIGTERM stops)");
+                    handle.quiet();
+                }
             },
-            None => jobs_core::shutdown_signal().await,
+            () = &mut shutdown => break,
+            _ = finished.tick() => if handle.is_finished() { break },
         }
-        stopping.stopping();
-    };
-    let result = worker.run_until(signal).await;
+    }
     health.stopping();
+    let result = handle.shutdown().await;
     if let Some(server) = server {
         server.stop().await;
     }
