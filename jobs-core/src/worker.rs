@@ -130,7 +130,7 @@ impl Worker {
         &self.id
     }
 
-    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    /// Runs until SIGINT or SIGTERM (or an operator's stop command), then shuts down gracefully.
     pub async fn run(self) -> Result<(), Error> {
         self.run_until(shutdown_signal()).await
     }
@@ -144,7 +144,10 @@ impl Worker {
         WorkerHandle { id, shutdown, status, task }
     }
 
-    /// Runs until `signal` completes, then shuts down gracefully.
+    /// Runs until `signal` completes or an operator's [`ProcessCommand::Stop`](crate::ProcessCommand)
+    /// arrives, then shuts down gracefully. A quiet worker (an operator's
+    /// [`ProcessCommand::Quiet`](crate::ProcessCommand), or [`WorkerHandle::quiet`]) claims no more
+    /// jobs but keeps running until then.
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> Result<(), Error> {
         tracing::info!(
             target: "jobs",
