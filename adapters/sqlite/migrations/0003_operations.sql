@@ -10,12 +10,17 @@ ALTER TABLE jobs_jobs ADD COLUMN started_at INTEGER;
 UPDATE jobs_jobs SET class = payload ->> '$.job_class'
 WHERE CASE WHEN json_valid(payload) THEN json_type(payload, '$.job_class') = 'text' ELSE 0 END;
 
--- Listings page by id (keyset). A queue's jobs, in any state, come from this index whatever the
--- queue's share of the table (it costs inserts only: a job never changes queue); dead jobs, rare
--- and often listed, from a small partial index that the hot paths never touch. Completed and
--- ready jobs are most of a busy table and come in id order from the table itself.
+-- Listings page by id (keyset), so each state and the queues need an index in id order, or the
+-- first page of a rare state scans the table. A queue's jobs, in any state, come from
+-- jobs_jobs_queue (it costs inserts only: a job never changes queue). Dead jobs come from a small
+-- partial index that the hot paths never touch; completed ones from a partial index that a
+-- completion writes once. Scheduled, ready and retrying jobs come from a partial index that holds
+-- run_at and failures, so that telling them apart reads no row. Running jobs, few, come from
+-- jobs_jobs_leases.
 CREATE INDEX jobs_jobs_queue ON jobs_jobs (queue, id);
 CREATE INDEX jobs_jobs_dead ON jobs_jobs (id) WHERE state = 'dead';
+CREATE INDEX jobs_jobs_completed_ids ON jobs_jobs (id) WHERE state = 'completed';
+CREATE INDEX jobs_jobs_available_ids ON jobs_jobs (id, run_at, failures) WHERE state = 'available';
 
 -- Worker processes: each upserts its row at every heartbeat and deletes it when it stops; a row
 -- whose expires_at (last heartbeat + the ttl it gave) is past belongs to a dead process. queues

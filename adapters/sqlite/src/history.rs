@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jobs_core::adapter::{duration_to_micros, micros_to_time, time_to_micros};
+use jobs_core::adapter::{due_micros, duration_to_micros, micros_to_time, time_to_micros};
 use jobs_core::{HISTORY_RETENTION, HistoryPoint};
 use sqlx::Row;
 
@@ -60,9 +60,10 @@ impl SqliteAdapter {
         Ok(())
     }
 
-    /// The points of the minutes from the one holding `since` on.
+    /// The points of the minutes that start at `since` or later (rounded up to the store's
+    /// microseconds, so that a minute before `since` is never returned).
     pub(crate) async fn history_since(&self, since: DateTime<Utc>) -> Result<Vec<HistoryPoint>, SqliteError> {
-        let rows = sqlx::query(SINCE).bind(minute_of(since)).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(SINCE).bind(due_micros(since)).fetch_all(self.pool()).await?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         rows.iter()
             .map(|row| {

@@ -13,10 +13,10 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-use crate::filter::Statement;
-use crate::sql::{COUNTS, DELETE_DEAD, FIND, PAUSE, PAUSED, RESUME, RETRY_DEAD, SELECT_JOBS};
+use crate::filter::{Statement, id_list};
+use crate::sql::{COUNTS, DELETE_DEAD, FIND, PAUSE, PAUSED, RESUME, RETRY_DEAD, SELECT_JOBS, SELECT_RUNNING_JOBS};
 
-pub(crate) fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
+fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| SqliteError::Malformed(format!("{what}: {e}"));
     let state: String = row.try_get("shown")?;
     let errors: String = row.try_get("errors")?;
@@ -45,10 +45,20 @@ fn parse_cursor(cursor: &str) -> Result<i64, Error> {
     })
 }
 
-/// Backend ids as the JSON array of integers the statements above take.
-fn id_list(ids: &[String]) -> String {
-    let ids: Vec<i64> = ids.iter().filter_map(|id| id.parse().ok()).collect();
-    serde_json::to_string(&ids).expect("integers serialize")
+/// The listing of `params`' page after row `after`, as of `now`, one job longer than the page.
+fn list_statement(params: &ListParams, after: Option<i64>, now: i64) -> Statement {
+    let select = if params.filter.state == Some(JobState::Running) { SELECT_RUNNING_JOBS } else { SELECT_JOBS };
+    let mut statement = Statement::new(select, now);
+    statement.filter(&params.filter);
+    let (after_op, order) =
+        if params.newest_first { (" AND id < ", " ORDER BY id DESC") } else { (" AND id > ", " ORDER BY id") };
+    if let Some(after) = after {
+        statement.push(after_op).int(after);
+    }
+    // One more than asked tells whether another page follows.
+    let limit = i64::try_from(params.limit).unwrap_or(i64::MAX - 1).saturating_add(1);
+    statement.push(order).push(" LIMIT ").int(limit);
+    statement
 }
 
 impl SqliteAdapter {
@@ -65,16 +75,7 @@ impl SqliteAdapter {
     }
 
     async fn list_jobs(&self, params: &ListParams, after: Option<i64>) -> Result<JobPage, SqliteError> {
-        let mut statement = Statement::new(SELECT_JOBS, time_to_micros(self.now()));
-        statement.filter(&params.filter);
-        let (after_op, order) =
-            if params.newest_first { (" AND id < ", " ORDER BY id DESC") } else { (" AND id > ", " ORDER BY id") };
-        if let Some(after) = after {
-            statement.push(after_op).int(after);
-        }
-        // One more than asked tells whether another page follows.
-        let limit = i64::try_from(params.limit).unwrap_or(i64::MAX - 1).saturating_add(1);
-        statement.push(order).push(" LIMIT ").int(limit);
+        let statement = list_statement(params, after, time_to_micros(self.now()));
         let rows = statement.query().fetch_all(self.pool()).await?;
         let mut jobs = rows.iter().map(job_info).collect::<Result<Vec<_>, _>>()?;
         let next = if jobs.len() > params.limit {
@@ -174,5 +175,36 @@ impl Inspect for SqliteAdapter {
 
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
         forward(self.paused_queues())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jobs_core::JobFilter;
+
+    use super::*;
+
+    /// The first page of every state and of a queue comes from an index in id order (or, for the
+    /// few running jobs, their lease index): never from a walk of the whole table, whatever it holds.
+    #[tokio::test]
+    async fn listings_walk_an_index_not_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = SqliteAdapter::open(dir.path().join("jobs.db")).await.unwrap();
+        let mut filters: Vec<JobFilter> = JobState::ALL.iter().map(|s| JobFilter::new().state(*s)).collect();
+        filters.push(JobFilter::new().queue("mailers"));
+        filters.push(JobFilter::new().queue("mailers").state(JobState::Ready).class("SendInvoice"));
+        for filter in filters {
+            for newest_first in [false, true] {
+                let mut params = ListParams::new().filter(filter.clone());
+                params.newest_first = newest_first;
+                let statement = list_statement(&params, Some(7), 0).explain();
+                let rows = statement.query().fetch_all(sqlite.pool()).await.unwrap();
+                let plan: Vec<String> = rows.iter().map(|row| row.get::<String, _>("detail")).collect();
+                let plan = plan.join("; ");
+                assert!(plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"), "{filter:?}: {plan}");
+                let sorted = plan.contains("TEMP B-TREE");
+                assert_eq!(sorted, filter.state == Some(JobState::Running), "{filter:?}: {plan}");
+            }
+        }
     }
 }

@@ -18,6 +18,11 @@
 //! # }
 //! ```
 //!
+//! The file also holds what the operations API shows (`Inspect`): jobs in every state, listed
+//! in keyset pages that stay fast with millions of jobs stored, the worker processes with their
+//! last heartbeats (and the quiet/stop commands operators leave them), and processed/failed
+//! counts per minute, queue and class for 25 hours.
+//!
 //! Guarantees (proven by the conformance suite, `jobs-conformance`): a job whose enqueue returned
 //! `Ok` is in the file, committed with `synchronous = FULL` by default, and is performed at least
 //! once or ends in the dead set with its error, even if a worker process is killed at any

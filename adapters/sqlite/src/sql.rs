@@ -149,11 +149,13 @@ macro_rules! state_at {
 }
 
 /// How many jobs each queue holds in each state (as of `?1`): `queue, shown, n`, and the due time
-/// of the queue's oldest ready job in the `ready` row (`oldest`).
+/// of the queue's oldest ready job in the `ready` row (`oldest`). One walk of the table in its
+/// own order: through the queue index, each row would be a random read (a third slower with 1M
+/// jobs).
 pub(crate) const COUNTS: &str = concat!(
     "SELECT queue, ",
     state_at!(),
-    " AS shown, count(*) AS n, min(run_at) AS oldest FROM jobs_jobs GROUP BY queue, shown"
+    " AS shown, count(*) AS n, min(run_at) AS oldest FROM jobs_jobs NOT INDEXED GROUP BY queue, shown"
 );
 
 /// The columns of a job as tools see it (`JobInfo`), in its state as of `?1`; the run's start and
@@ -173,6 +175,11 @@ macro_rules! job_columns {
 /// The start of a listing: the columns of `JobInfo` as of `?1`, to be followed by the conditions
 /// that `filter.rs` builds.
 pub(crate) const SELECT_JOBS: &str = concat!("SELECT ", job_columns!(), " FROM jobs_jobs WHERE ");
+
+/// [`SELECT_JOBS`] for running jobs: they are few, and their lease index finds them faster than
+/// any walk in id order (SQLite, which keeps no statistics here, would walk the table).
+pub(crate) const SELECT_RUNNING_JOBS: &str =
+    concat!("SELECT ", job_columns!(), " FROM jobs_jobs INDEXED BY jobs_jobs_leases WHERE ");
 
 /// The job with provider id `?2`, else the latest with Active Job `job_id` `?3` (indexed).
 pub(crate) const FIND: &str = concat!(

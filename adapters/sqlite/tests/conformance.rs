@@ -1,13 +1,16 @@
 //! The conformance suite, run against the SQLite adapter: a new database file per case, on a
 //! manual clock; and the cases about real time on the system clock, SQLite's default.
 
+use chrono::SubsecRound;
 use jobs_conformance::Fixture;
 use jobs_core::ManualClock;
 use jobs_sqlite::SqliteAdapter;
 
 async fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let clock = ManualClock::new(chrono::Utc::now());
+    // The store keeps times in whole microseconds: so does the clock, so that the times it shows
+    // are the clock's very times.
+    let clock = ManualClock::new(chrono::Utc::now().trunc_subsecs(6));
     let sqlite = SqliteAdapter::builder(dir.path().join("jobs.db")).clock(clock.clone()).open().await.expect("open");
     let raw = sqlite.clone();
     Fixture::new(sqlite).clock(clock).guard(dir).raw_enqueue(move |queue, payload| {

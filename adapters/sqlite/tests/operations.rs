@@ -293,6 +293,8 @@ async fn history_sums_what_workers_record_and_forgets_old_minutes() {
     );
     let recent = DateTime::parse_from_rfc3339("2026-12-06T12:00:00Z").unwrap().with_timezone(&Utc);
     assert_eq!(s.history(recent).await.unwrap(), history[1..]);
+    let mid_minute = recent - TimeDelta::seconds(30);
+    assert_eq!(s.history(mid_minute).await.unwrap(), history[1..], "a minute starting before `since` is left out");
     store.clock.advance(Duration::from_secs(26 * 3600));
     s.record_history(&[]).await.unwrap();
     assert_eq!(s.history(since).await.unwrap(), [], "pruned after the retention");
