@@ -53,14 +53,13 @@ impl PostgresAdapter {
         Ok(())
     }
 
-    /// The history from the minute of `since` on, oldest first.
+    /// The minutes from `since` on (a minute that starts before `since` is left out), oldest first.
     pub(crate) async fn read_history(&self, since: DateTime<Utc>) -> Result<Vec<HistoryPoint>, PostgresError> {
         let sql = format!(
             "SELECT minute, queue, class, processed, failed FROM {}.job_history
              WHERE minute >= $1 ORDER BY minute, queue, class",
             self.inner().schema.quoted
         );
-        let since = minute(since);
         let rows = self
             .retrying("history", || sqlx::query(AssertSqlSafe(sql.as_str())).bind(since).fetch_all(self.pool()))
             .await?;

@@ -1,7 +1,7 @@
 //! Listing jobs: a filter and a keyset page in one statement, the cursor being the last row's id.
 
 use jobs_core::{Error, JobInfo, JobPage, ListParams};
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::adapter::PostgresAdapter;
 use crate::error::PostgresError;
@@ -25,13 +25,9 @@ pub(crate) fn cursor(params: &ListParams) -> Result<Option<i64>, Error> {
 }
 
 impl PostgresAdapter {
-    /// One page of the jobs matching `params.filter`, after row `after`, in id order. The
-    /// statement is written for the fields set and sent unprepared, so that it is planned for
-    /// the values at hand (a rare state, a small queue) rather than generically.
-    pub(crate) async fn list_jobs(&self, params: &ListParams, after: Option<i64>) -> Result<JobPage, PostgresError> {
-        if params.limit == 0 {
-            return Ok(JobPage::default());
-        }
+    /// The listing statement for `params` after row `after`, written for the filter fields that
+    /// are set, and its values; it asks for one row more than the page, to know if one follows.
+    fn listing(&self, params: &ListParams, after: Option<i64>) -> (String, Conditions) {
         let mut conditions = Conditions::default();
         conditions.filter(&params.filter);
         let (newer, order) = if params.newest_first { ("<", "DESC") } else { (">", "") };
@@ -46,6 +42,17 @@ impl PostgresAdapter {
             self.inner().schema.quoted,
             conditions.sql()
         );
+        (sql, conditions)
+    }
+
+    /// One page of the jobs matching `params.filter`, after row `after`, in id order. The
+    /// statement is sent unprepared, so that it is planned for the values at hand (a rare state,
+    /// a small queue) rather than generically.
+    pub(crate) async fn list_jobs(&self, params: &ListParams, after: Option<i64>) -> Result<JobPage, PostgresError> {
+        if params.limit == 0 {
+            return Ok(JobPage::default());
+        }
+        let (sql, conditions) = self.listing(params, after);
         let rows = self
             .retrying("list", || {
                 conditions.bind_all(sqlx::query(AssertSqlSafe(sql.as_str())).persistent(false)).fetch_all(self.pool())
@@ -59,5 +66,30 @@ impl PostgresAdapter {
             None
         };
         Ok(JobPage { jobs, next })
+    }
+
+    /// How PostgreSQL runs the listing `params`: the plan of the statement
+    /// [`Inspect::list`](jobs_core::Inspect::list) sends, run with `EXPLAIN (ANALYZE, BUFFERS)`,
+    /// for operators checking that a listing over many jobs uses an index.
+    ///
+    /// ```no_run
+    /// # use jobs_core::{JobState, ListParams};
+    /// # async fn demo(postgres: jobs_postgres::PostgresAdapter) -> Result<(), jobs_core::Error> {
+    /// println!("{}", postgres.explain_list(&ListParams::new().state(JobState::Dead)).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn explain_list(&self, params: &ListParams) -> Result<String, Error> {
+        let after = cursor(params)?;
+        let (sql, conditions) = self.listing(params, after);
+        let explain = format!("EXPLAIN (ANALYZE, BUFFERS) {sql}");
+        let rows = self
+            .retrying("explain", || {
+                conditions
+                    .bind_all(sqlx::query(AssertSqlSafe(explain.as_str())).persistent(false))
+                    .fetch_all(self.pool())
+            })
+            .await?;
+        let lines = rows.iter().map(|row| row.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>();
+        Ok(lines.map_err(PostgresError::from)?.join("\n"))
     }
 }
