@@ -11,8 +11,8 @@
 use jobs_core::{Error, JobAction, JobFilter, Target};
 
 use crate::adapter::RedisAdapter;
-use crate::envelope;
 use crate::listing::{Found, Walk};
+use crate::rewrite;
 use crate::scripts;
 
 /// How many jobs one `act.lua` call changes at most.
@@ -46,8 +46,8 @@ impl RedisAdapter {
                     let entry = &found.entry;
                     let (op, new) = match action {
                         JobAction::Delete => ("delete", String::new()),
-                        JobAction::Retry | JobAction::RunNow => ("enqueue", envelope::requeued(&entry.job, batch.now)),
-                        JobAction::Discard => ("kill", envelope::discarded(&entry.job, batch.now)),
+                        JobAction::Retry | JobAction::RunNow => ("enqueue", rewrite::requeued(&entry.job, batch.now)),
+                        JobAction::Discard => ("kill", rewrite::discarded(&entry.job, batch.now)),
                     };
                     let name = if entry.kind == "q" { entry.extra.as_str() } else { "" };
                     call.arg(op).arg(&entry.kind).arg(name).arg(&entry.job).arg(new);

@@ -89,6 +89,7 @@ mod inspect;
 mod listing;
 mod options;
 mod process;
+mod rewrite;
 mod scripts;
 mod stats;
 

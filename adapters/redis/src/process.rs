@@ -27,17 +27,7 @@ use crate::scripts;
 
 /// `hostname:pid:nonce`, as Sidekiq names a process.
 pub(crate) fn identity() -> String {
-    format!("{}:{}:{:012x}", hostname(), std::process::id(), fastrand::u64(..) >> 16)
-}
-
-/// This machine's name, as Sidekiq shows it.
-pub(crate) fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
+    format!("{}:{}:{:012x}", jobs_core::adapter::hostname(), std::process::id(), fastrand::u64(..) >> 16)
 }
 
 /// Sidekiq's `quiet` field for a state.
