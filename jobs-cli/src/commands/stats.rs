@@ -1,14 +1,16 @@
-//! `stats`: every queue with its jobs per state, latency and pause, then the worker processes.
+//! `stats`: every queue with its jobs per state, latency and pause, the runs of the last hour,
+//! then the worker processes.
 
 use std::time::Duration;
 
-use jobs_core::{JobState, QueueStats};
+use chrono::Utc;
+use jobs_core::{Error, HistoryPoint, JobState, QueueStats};
 use serde_json::json;
 
 use super::processes::{fetch as fetch_processes, table as process_table};
 use crate::database::Store;
 use crate::exit::Failure;
-use crate::output::{Align, Output, Table};
+use crate::output::{Align, Output, Table, plural};
 use crate::when::show_duration;
 
 pub(super) async fn stats(store: &Store, out: Output) -> Result<(), Failure> {
@@ -20,14 +22,29 @@ pub(super) async fn stats(store: &Store, out: Output) -> Result<(), Failure> {
         Err(Failure::NotSupported(why)) => Err(why),
         Err(other) => return Err(other),
     };
+    // Runs of the last hour, from the history workers record (absent where there is none).
+    let since = Utc::now() - chrono::Duration::hours(1);
+    let history = match inspect.history(since).await {
+        Ok(points) => Some(points),
+        Err(Error::NotSupported { .. }) => None,
+        Err(error) => return Err(store.failure("run history", error)),
+    };
     if out.json {
-        return out.json(&json!({ "queues": queues, "processes": processes.as_ref().ok() }));
+        return out.json(&json!({
+            "queues": queues,
+            "processes": processes.as_ref().ok(),
+            "history_since": since,
+            "history": history,
+        }));
     }
     let mut text = format!("{}\n\n", store.shown());
     if queues.is_empty() {
         text.push_str("No queues: no job is stored and no queue is paused.\n");
     } else {
         text.push_str(&queue_table(&queues).render());
+    }
+    if let Some(history) = &history {
+        text.push_str(&last_hour(history));
     }
     text.push('\n');
     match processes {
@@ -71,6 +88,13 @@ fn queue_table(queues: &[QueueStats]) -> Table {
     table
 }
 
+/// `Last hour: 12 runs finished, 1 failed.`
+fn last_hour(history: &[HistoryPoint]) -> String {
+    let processed: u64 = history.iter().map(|p| p.processed).sum();
+    let failed: u64 = history.iter().map(|p| p.failed).sum();
+    format!("\nLast hour: {} finished, {failed} failed.\n", plural(processed, "run"))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -93,5 +117,18 @@ mod tests {
              mailers      0          0        0         0     1          0       0s  paused\n\
              (all)       12          0        0         0     1          0       3s\n"
         );
+    }
+
+    #[test]
+    fn the_last_hour_adds_up_every_queue_and_class() {
+        let point = |queue: &str, processed: u64, failed: u64| HistoryPoint {
+            minute: Utc::now(),
+            queue: queue.into(),
+            class: "SendInvoice".into(),
+            processed,
+            failed,
+        };
+        assert_eq!(last_hour(&[point("a", 10, 1), point("b", 2, 0)]), "\nLast hour: 12 runs finished, 1 failed.\n");
+        assert_eq!(last_hour(&[]), "\nLast hour: 0 runs finished, 0 failed.\n");
     }
 }

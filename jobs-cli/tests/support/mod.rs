@@ -146,14 +146,28 @@ pub async fn walk(backend: &Backend) {
     adapter.enqueue_at(&later, chrono::Utc::now() + chrono::Duration::hours(1)).await.unwrap();
     kill_next(adapter, "billing", "SmtpError", "smtp server busy").await;
     complete_next(adapter, "billing").await;
+    // What a worker would have recorded for those two runs, and one more from elsewhere.
+    let minute = chrono::DurationRound::duration_trunc(chrono::Utc::now(), chrono::TimeDelta::minutes(1)).unwrap();
+    let point = |class: &str, processed, failed| jobs_core::HistoryPoint {
+        minute,
+        queue: "billing".into(),
+        class: class.into(),
+        processed,
+        failed,
+    };
+    let points = [point("SendInvoice", 2, 1), point("Refund", 1, 0)];
+    adapter.backend().unwrap().record_history(&points).await.unwrap();
 
     // stats: billing has one ready, one dead, one completed; mailers one ready, one scheduled.
     let stats = backend.jobs(&["stats"]).expect(0);
     assert_eq!(stats_row(&stats.stdout, "billing"), [1, 0, 0, 0, 1, 1], "{}", stats.stdout);
     assert_eq!(stats_row(&stats.stdout, "mailers"), [1, 1, 0, 0, 0, 0], "{}", stats.stdout);
+    assert!(stats.stdout.contains("Last hour: 3 runs finished, 1 failed."), "{}", stats.stdout);
     let stats = backend.jobs(&["stats", "--json"]).expect(0).json();
     assert_eq!(queue_json(&stats, "billing")["counts"]["dead"], 1, "{stats}");
     assert_eq!(queue_json(&stats, "billing")["paused"], false, "{stats}");
+    let failed: u64 = stats["history"].as_array().unwrap().iter().map(|p| p["failed"].as_u64().unwrap()).sum();
+    assert_eq!(failed, 1, "{stats}");
 
     // The dead job, in the table and as JSON.
     let dead = backend.jobs(&["list", "--state", "dead"]).expect(0);
