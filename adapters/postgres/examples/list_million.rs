@@ -1,5 +1,6 @@
-//! Times the first page of `Inspect::list` over a million stored jobs, by state and by queue,
-//! and prints each listing's plan (`EXPLAIN (ANALYZE, BUFFERS)`).
+//! Times the first page of `Inspect::list` over a million stored jobs, by state and by queue, and
+//! prints each listing's plan (`EXPLAIN (ANALYZE, BUFFERS)`); times `counts` and `queues` too,
+//! which read every job.
 //!
 //! ```text
 //! cargo run --release -p jobs-postgres --example list_million -- [JOBS] [busy|backlog]
@@ -75,10 +76,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sqlx::query(sqlx::AssertSqlSafe(insert_sql(jobs, backlog))).execute(postgres.pool()).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE \"{SCHEMA}\".jobs"))).execute(postgres.pool()).await?;
     println!("stored {jobs} jobs ({}) in {:.1?}", if backlog { "backlog" } else { "busy" }, started.elapsed());
+    let started = Instant::now();
     let counts = postgres.counts().await?;
+    println!("counts in {:.1?}", started.elapsed());
     for state in JobState::ALL {
         println!("  {state:>9}: {}", counts.total(state));
     }
+    let started = Instant::now();
+    let queues = postgres.queues().await?;
+    println!("queues ({}) in {:.1?}", queues.len(), started.elapsed());
 
     let listings: Vec<(&str, JobFilter)> = vec![
         ("state dead", JobFilter::new().state(JobState::Dead)),

@@ -17,11 +17,12 @@ $$;
 UPDATE {schema}.jobs SET class = pg_temp.jobs_payload_class(payload);
 DROP FUNCTION pg_temp.jobs_payload_class(text);
 
--- Listings page by id (keyset). A queue's jobs, in any state, come from this index whatever the
--- queue's share of the table; dead jobs, rare and often listed, from a small partial index.
--- Completed and ready jobs are most of a busy table and come in id order from the primary key;
--- when they are few, from jobs_finished and jobs_available.
-CREATE INDEX jobs_queue_id ON {schema}.jobs (queue, id);
+-- Listings page by id (keyset). Ready, scheduled and retrying jobs of a queue come from
+-- jobs_available (or the primary key when they are many), running ones from jobs_leases, finished
+-- ones from this index, which enqueues and claims never write; dead jobs, rare and often listed,
+-- from a small index of their own. Completed and ready jobs are most of a busy table and come in
+-- id order from the primary key; when they are few, from jobs_finished and jobs_available.
+CREATE INDEX jobs_finished_queue ON {schema}.jobs (queue, id) WHERE state IN ('completed', 'dead');
 CREATE INDEX jobs_dead_id ON {schema}.jobs (id) WHERE state = 'dead';
 
 -- Worker processes: each upserts its row at every heartbeat and deletes it when it stops; a row

@@ -36,12 +36,20 @@ impl PostgresAdapter {
         }
         let limit = i64::try_from(params.limit).unwrap_or(i64::MAX).saturating_add(1);
         let limit = conditions.bind(Value::Id(limit));
-        let sql = format!(
-            "SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {}.jobs) j
-             WHERE {} ORDER BY id {order} LIMIT {limit}",
-            self.inner().schema.quoted,
-            conditions.sql()
-        );
+        let jobs = format!("(SELECT *, {SHOWN_STATE} AS shown FROM {}.jobs) j", self.inner().schema.quoted);
+        let page = |state: &str| {
+            format!("SELECT {INFO} FROM {jobs} WHERE {}{state} ORDER BY id {order} LIMIT {limit}", conditions.sql())
+        };
+        // A queue's jobs in any state are indexed by state group (jobs_available, jobs_leases,
+        // jobs_finished_queue), none of which holds them all: one page per group, merged.
+        let sql = if params.filter.queue.is_some() && params.filter.state.is_none() {
+            let groups = ["state = 'available'", "state = 'running'", "state IN ('completed', 'dead')"];
+            let pages: Vec<String> =
+                groups.iter().map(|group| format!("({})", page(&format!(" AND {group}")))).collect();
+            format!("SELECT * FROM ({}) page ORDER BY id {order} LIMIT {limit}", pages.join(" UNION ALL "))
+        } else {
+            page("")
+        };
         (sql, conditions)
     }
 
