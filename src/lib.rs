@@ -36,6 +36,7 @@
 //! | `postgres` | no | the PostgreSQL adapter, `jobs::postgres` |
 //! | `redis` | no | the Redis adapter, `jobs::redis`: Sidekiq's key layout and job format |
 //! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
+//! | `cli` | no | `jobs::cli`: `myapp work` and the operations commands in the application's binary |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -116,6 +117,32 @@ pub use jobs_postgres as postgres;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use jobs_redis as redis;
+
+/// The command line, for an application's own binary: `myapp work --queues a,b --concurrency 10`
+/// runs a worker over the jobs compiled in, and every operations command of the standalone
+/// `jobs` binary (`stats`, `list`, `show`, `retry`, `pause`, `processes`, ...) comes with it.
+///
+/// ```no_run
+/// use jobs::prelude::*;
+///
+/// #[job(queue = "mailers")]
+/// async fn send_welcome_email(address: String) {
+///     println!("welcome, {address}");
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> jobs::cli::Exit {
+///     // myapp --database-url jobs.db work --queues mailers,default --health-addr 127.0.0.1:9100
+///     jobs::cli::run().await
+/// }
+/// ```
+///
+/// The backend comes from `--database-url` / `JOBS_DATABASE_URL` (a SQLite path, `postgres://…`
+/// or `redis://…`, for the adapter features enabled); see [`cli::Cli`] for settings, state for
+/// the jobs, and signals, and [`cli::Exit`] for exit statuses.
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub use jobs_cli as cli;
 
 /// The `#[job]` attribute: turns an `async fn` into a background job.
 ///

@@ -1,0 +1,218 @@
+//! Settings: flags, then `JOBS_*` environment variables (both read by clap), then the TOML file
+//! given with `--config`, then defaults.
+//!
+//! ```toml
+//! database_url = "postgres://app@db.internal/app"
+//! postgres_schema = "jobs"
+//! redis_prefix = "myapp:"
+//!
+//! [work]
+//! queues = ["critical", "default"]
+//! concurrency = 10
+//! health_addr = "127.0.0.1:9100"
+//! shutdown_grace = "25s"
+//! max_retries = 25
+//! lease = "60s"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use jobs_core::RetryPolicy;
+use serde::Deserialize;
+
+use crate::args::{Global, WorkArgs};
+use crate::exit::Failure;
+use crate::when::parse_duration;
+
+/// The TOML file's contents; every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    database_url: Option<String>,
+    postgres_schema: Option<String>,
+    redis_prefix: Option<String>,
+    #[serde(default)]
+    work: WorkFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkFile {
+    queues: Option<Vec<String>>,
+    concurrency: Option<usize>,
+    health_addr: Option<SocketAddr>,
+    shutdown_grace: Option<String>,
+    max_retries: Option<u32>,
+    lease: Option<String>,
+}
+
+/// Where the jobs are, once flags, variables and the file are merged.
+#[derive(Clone, Debug)]
+pub(crate) struct Connection {
+    /// The database URL or SQLite path; never printed with its password.
+    pub(crate) url: String,
+    /// The PostgreSQL schema, if one was given.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) postgres_schema: Option<String>,
+    /// The Redis key prefix, if one was given.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) redis_prefix: Option<String>,
+}
+
+/// `work`'s settings, once merged, defaults applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Work {
+    pub(crate) queues: Vec<String>,
+    pub(crate) concurrency: usize,
+    pub(crate) health_addr: Option<SocketAddr>,
+    pub(crate) shutdown_grace: Duration,
+    pub(crate) max_retries: u32,
+    pub(crate) lease: Duration,
+}
+
+/// Every setting, merged.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    file: File,
+    global_url: Option<String>,
+    postgres_schema: Option<String>,
+    redis_prefix: Option<String>,
+}
+
+impl Settings {
+    /// Reads the config file if one was given, and keeps the global flags over it.
+    pub(crate) fn load(global: &Global) -> Result<Settings, Failure> {
+        let file = match &global.config {
+            Some(path) => read(path)?,
+            None => File::default(),
+        };
+        Ok(Settings {
+            global_url: global.database_url.clone().filter(|u| !u.is_empty()),
+            postgres_schema: global.postgres_schema.clone(),
+            redis_prefix: global.redis_prefix.clone(),
+            file,
+        })
+    }
+
+    /// Where the jobs are; a usage error when no URL was given anywhere.
+    pub(crate) fn connection(&self) -> Result<Connection, Failure> {
+        let url = self.global_url.clone().or_else(|| self.file.database_url.clone()).ok_or_else(|| {
+            Failure::Usage(
+                "no database: pass --database-url (a SQLite file, postgres://… or redis://…), \
+                 set JOBS_DATABASE_URL, or set database_url in the --config file"
+                    .into(),
+            )
+        })?;
+        Ok(Connection {
+            url,
+            postgres_schema: self.postgres_schema.clone().or_else(|| self.file.postgres_schema.clone()),
+            redis_prefix: self.redis_prefix.clone().or_else(|| self.file.redis_prefix.clone()),
+        })
+    }
+
+    /// `work`'s settings: flags and variables, then the file's `[work]` table, then defaults.
+    pub(crate) fn work(&self, args: &WorkArgs) -> Result<Work, Failure> {
+        let file = &self.file.work;
+        let duration = |flag: Option<Duration>, file: &Option<String>, key: &str, default: u64| match (flag, file) {
+            (Some(duration), _) => Ok(duration),
+            (None, Some(text)) => parse_duration(text).map_err(|e| Failure::Usage(format!("work.{key}: {e}"))),
+            (None, None) => Ok(Duration::from_secs(default)),
+        };
+        let grace = duration(args.shutdown_grace, &file.shutdown_grace, "shutdown_grace", 25)?;
+        let lease = duration(args.lease, &file.lease, "lease", 60)?;
+        let queues = if args.queues.is_empty() {
+            file.queues.clone().unwrap_or_else(|| vec!["default".to_owned()])
+        } else {
+            args.queues.clone()
+        };
+        let queues: Vec<String> = queues.into_iter().map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()).collect();
+        if queues.is_empty() {
+            return Err(Failure::Usage("no queues to work on: name at least one with --queues".into()));
+        }
+        let concurrency = args.concurrency.or(file.concurrency).unwrap_or(10);
+        if concurrency == 0 {
+            return Err(Failure::Usage("--concurrency must be at least 1".into()));
+        }
+        Ok(Work {
+            queues,
+            concurrency,
+            health_addr: args.health_addr.or(file.health_addr),
+            shutdown_grace: grace,
+            max_retries: args.max_retries.or(file.max_retries).unwrap_or(RetryPolicy::default().max_retries()),
+            lease,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<File, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read the config file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| Failure::Usage(format!("invalid config file {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn global(config: Option<&Path>) -> Global {
+        Global {
+            database_url: None,
+            postgres_schema: None,
+            redis_prefix: None,
+            config: config.map(Path::to_owned),
+            json: false,
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "database_url = \"file.db\"\npostgres_schema = \"from_file\"\n[work]\nqueues = [\"a\", \"b\"]\nshutdown_grace = \"1m\"\nmax_retries = 7"
+        )
+        .unwrap();
+        let mut flags = global(Some(file.path()));
+        flags.postgres_schema = Some("from_flag".into());
+        let settings = Settings::load(&flags).unwrap();
+        let connection = settings.connection().unwrap();
+        assert_eq!(connection.url, "file.db");
+        assert_eq!(connection.postgres_schema.as_deref(), Some("from_flag"));
+        assert_eq!(connection.redis_prefix, None);
+
+        let work = settings.work(&WorkArgs { concurrency: Some(3), ..WorkArgs::default() }).unwrap();
+        assert_eq!(
+            work,
+            Work {
+                queues: vec!["a".into(), "b".into()],
+                concurrency: 3,
+                health_addr: None,
+                shutdown_grace: Duration::from_secs(60),
+                max_retries: 7,
+                lease: Duration::from_secs(60),
+            }
+        );
+        let work = settings.work(&WorkArgs { queues: vec!["c".into()], ..WorkArgs::default() }).unwrap();
+        assert_eq!((work.queues, work.concurrency), (vec!["c".to_owned()], 10));
+        let defaults = Settings::load(&global(None)).unwrap().work(&WorkArgs::default()).unwrap();
+        assert_eq!((defaults.queues, defaults.concurrency, defaults.max_retries), (vec!["default".to_owned()], 10, 25));
+    }
+
+    #[test]
+    fn a_bad_file_or_no_url_is_a_usage_error_that_says_why() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "databse_url = \"typo.db\"").unwrap();
+        let error = Settings::load(&global(Some(file.path()))).unwrap_err();
+        assert!(matches!(&error, Failure::Usage(m) if m.contains("databse_url")), "{error}");
+
+        let error = Settings::load(&global(None)).unwrap().connection().unwrap_err();
+        assert!(matches!(&error, Failure::Usage(m) if m.contains("--database-url")), "{error}");
+
+        let missing = Settings::load(&global(Some(Path::new("/nonexistent/jobs.toml")))).unwrap_err();
+        assert!(matches!(&missing, Failure::Usage(m) if m.contains("/nonexistent/jobs.toml")), "{missing}");
+    }
+}
