@@ -228,6 +228,7 @@ impl Worker {
                     running: running.clone(),
                     reports: reports.clone(),
                     retry: self.settings.retry,
+                    quiet: quiet.clone(),
                     stop: stop.clone(),
                 };
                 let (slots, quiet) = (slots.clone(), quiet.clone());
@@ -290,6 +291,7 @@ struct JobRun {
     running: Arc<Mutex<HashMap<String, Ticket>>>,
     reports: mpsc::UnboundedSender<Report>,
     retry: RetryPolicy,
+    quiet: CancellationToken,
     stop: CancellationToken,
 }
 
@@ -304,7 +306,8 @@ impl JobRun {
     async fn run(self, job: ClaimedJob) {
         // The job runs with the worker's runtime as the current one, so that what it enqueues
         // goes where the worker's jobs come from, installed runtime or not.
-        let ending = Ending { stop: self.stop.clone(), last_run: self.retry.last_run(job.attempt) };
+        let ending =
+            Ending { quiet: self.quiet.clone(), stop: self.stop.clone(), last_run: self.retry.last_run(job.attempt) };
         let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown

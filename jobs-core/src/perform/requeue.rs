@@ -1,0 +1,28 @@
+//! Enqueueing a job again as Rails' `retry_job` does: same job id, a new stored job, counters
+//! kept. Used by `retry_on` and by the resumption of continuable jobs.
+
+use std::time::Duration;
+
+use crate::contract::{Error, JobData, NewJob};
+use crate::runtime::Runtime;
+
+/// Stores `next` (the payload to run again) on `runtime`'s adapter, due after `wait`; `what`
+/// names the feature in the error of an adapter that cannot schedule.
+pub(crate) async fn requeue(
+    runtime: &Runtime,
+    mut next: JobData,
+    wait: Duration,
+    what: &str,
+) -> Result<JobData, Error> {
+    let now = runtime.now();
+    next.provider_job_id = None;
+    next.enqueued_at = Some(now);
+    next.scheduled_at = Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX));
+    let adapter = runtime.adapter();
+    if !adapter.capabilities().scheduling {
+        return Err(Error::not_supported(adapter.name(), what));
+    }
+    let encoded = NewJob::new(next)?;
+    let provider_job_id = adapter.enqueue_all(std::slice::from_ref(&encoded)).await?.pop().flatten();
+    Ok(JobData { provider_job_id, ..encoded.into_data() })
+}
