@@ -40,11 +40,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use jobs_core::{
-    Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Counts, CustomSerializer, DeserializationError, Enqueued,
-    Error, Event, EventKind, Global, GlobalId, Halt, Inspect, Job, JobContext, JobData, JobError, JobInfo,
-    JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,
-    Outcome, PanicError, PendingJob, Registry, RetryPolicy, Runtime, RuntimeBuilder, State, Subscriber, SystemClock,
-    TimeoutError, Worker, WorkerBuilder, WorkerHandle, perform_all_later, shutdown_signal, sqlx_global_id,
+    Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Continuable, Continuation, Counts, CurrentStep,
+    CustomSerializer, DeserializationError, Enqueued, Error, Event, EventKind, Global, GlobalId, Halt, Inspect, Job,
+    JobContext, JobData, JobError, JobInfo, JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock,
+    Middleware, NextEnqueue, NextPerform, Outcome, PanicError, PendingJob, Registry, RetryPolicy, Runtime,
+    RuntimeBuilder, State, Step, StepOptions, Subscriber, SystemClock, TimeoutError, Worker, WorkerBuilder,
+    WorkerHandle, perform_all_later, shutdown_signal, sqlx_global_id,
 };
 
 /// The in-process adapters: [`InlineAdapter`](adapters::InlineAdapter) (runs at enqueue),
@@ -70,7 +71,7 @@ pub mod adapter {
 pub mod encoding {
     pub use jobs_core::encoding::{
         ArgumentsReader, CustomSerializer, DEFAULT_MAX_PAYLOAD_SIZE, EncodeContext, JobArgument, Keywords,
-        MAX_ARGUMENT_DEPTH, RichArgument, serializers, to_argument, to_rich_argument,
+        MAX_ARGUMENT_DEPTH, RichArgument, from_argument, serializers, to_argument, to_rich_argument,
     };
 }
 
@@ -176,6 +177,7 @@ pub use jobs_redis as redis;
 /// | `around_enqueue` | `f` or `[f, g]` | `async fn(&JobData, NextEnqueue<'_>) -> Result<(), Error>` |
 /// | `before_perform`, `after_perform` | `f` or `[f, g]` | `async fn(&JobContext) -> ()` or `Result<(), Halt>` |
 /// | `around_perform` | `f` or `[f, g]` | `async fn(&JobContext, NextPerform<'_>) -> Result<(), JobError>` |
+/// | `continuable` | or `continuable(max_resumptions = N, resume_wait = "5s", resume_errors_after_advancing = false)` | the job runs in steps ([`JobContext::step`]) and resumes where a shutdown stopped it |
 /// | `crate` | `"::path::to::jobs"` | where the jobs crate is, for crates that re-export it |
 ///
 /// `retry_on(E, attempts = N | unlimited, wait = .., jitter = 0.15, queue = "..", priority = N,
@@ -232,8 +234,8 @@ pub mod prelude {
     pub use crate::job;
     pub use jobs_core::adapters::{InlineAdapter, MemoryAdapter, TestAdapter};
     pub use jobs_core::{
-        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, PendingJob, Runtime, State, Worker,
-        perform_all_later,
+        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, PendingJob, Runtime, State, Step,
+        StepOptions, Worker, perform_all_later,
     };
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
