@@ -224,7 +224,10 @@ impl Progress {
     /// Checks step `name` against the steps completed and met so far (Rails' `InvalidStepError`
     /// cases) and decides what to do with it.
     pub(crate) fn enter(&mut self, name: &str, isolated: bool) -> Result<Entry, Error> {
-        self.validate(name).inspect_err(|e| self.invalid = Some(e.to_string()))?;
+        if let Err(message) = self.validate(name) {
+            self.invalid = Some(message.clone());
+            return Err(Error::InvalidStep(message));
+        }
         self.encountered.push(name.to_owned());
         if self.completed.iter().any(|c| c == name) {
             return Ok(Entry::Skip);
@@ -242,8 +245,8 @@ impl Progress {
         Ok(Entry::Run { resumed: self.resumed })
     }
 
-    fn validate(&self, name: &str) -> Result<(), Error> {
-        let invalid = |message: String| Err(Error::InvalidStep(message));
+    fn validate(&self, name: &str) -> Result<(), String> {
+        let invalid = Err;
         if name.is_empty() {
             return invalid("a step needs a name".to_owned());
         }
