@@ -51,6 +51,7 @@ macro_rules! conformance_suite {
                 pause_and_resume,
                 shutdown_returns_jobs_without_spending_attempt,
                 unsupported_capability_is_not_supported,
+                continuation_resumes_after_shutdowns,
             }
         }
     };
