@@ -38,6 +38,8 @@ pub use builder::WorkerBuilder;
 /// Shutdown happens in phases: stop claiming; let running jobs finish within the grace period;
 /// then signal them to stop ([`JobContext::stopped`](crate::JobContext::stopped)) and, after the
 /// stop timeout, hand the jobs still running back to the queue without spending an attempt.
+/// A continuable job (`#[job(continuable)]`) stops at its next checkpoint as soon as shutdown
+/// starts, and is enqueued again with its progress.
 /// A panicking job is a failed job; it never takes the worker down.
 #[derive(Debug)]
 pub struct Worker {
