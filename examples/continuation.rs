@@ -54,7 +54,7 @@ async fn import_csv(file: String, progress: State<Progress>, ctx: &JobContext) -
             }
             step.set(row).await?; // a checkpoint: a shutdown stops the job here, at this cursor
         }
-        Ok(())
+        Ok::<_, Error>(())
     })
     .await?;
     ctx.step("finish", |_| async {
@@ -101,8 +101,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut running = worker()?;
     if stop_once {
+        let progress = runtime.state::<Progress>()?;
         tokio::select! {
-            () = runtime.state::<Progress>()?.reached.notified() => {}
+            () = progress.reached.notified() => {}
             () = &mut all_done => {}
         }
         println!("Stopping the worker after {STOP_AFTER} rows, as a deploy would...");

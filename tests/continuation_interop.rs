@@ -31,7 +31,7 @@ async fn import_job(file: String, log: State<Log>, ctx: &JobContext) -> Result<(
             row += 1;
             step.set(row).await?;
         }
-        Ok(())
+        Ok::<_, Error>(())
     })
     .await?;
     ctx.step_with("finish", StepOptions::new().isolated(), |_| async {

@@ -60,7 +60,7 @@ impl Job for CrashImport {
                         tokio::time::sleep(Duration::from_millis(2)).await;
                     }
                 }
-                Ok(())
+                Ok::<_, Error>(())
             })
             .await?;
             ctx.step("finish", |_| async {
