@@ -118,9 +118,12 @@ async fn not_continuable(ctx: &JobContext) -> Result<(), Error> {
     ctx.step("a", |_| async { Ok::<_, Error>(()) }).await
 }
 
+/// The continuation events a runtime saw: kind, step, cursor.
+type Seen = Arc<Mutex<Vec<(EventKind, Option<String>, Option<Value>)>>>;
+
 /// A runtime on `memory` that records the continuation events it sees.
-fn recording_runtime(memory: &MemoryAdapter) -> (Runtime, Arc<Mutex<Vec<(EventKind, Option<String>, Option<Value>)>>>) {
-    let events: Arc<Mutex<Vec<_>>> = Arc::default();
+fn recording_runtime(memory: &MemoryAdapter) -> (Runtime, Seen) {
+    let events: Seen = Arc::default();
     let seen = events.clone();
     let rt = Runtime::builder()
         .adapter(memory.clone())

@@ -23,9 +23,12 @@ use crate::runtime::instrument::steps as instrument;
 /// ```
 #[derive(Default)]
 pub struct StepOptions {
-    start: Option<Box<dyn FnOnce(&str, &str) -> Result<Value, Error> + Send>>,
+    start: Option<EncodeStart>,
     isolated: bool,
 }
+
+/// Encodes a starting cursor for job class and step name (known only when the step runs).
+type EncodeStart = Box<dyn FnOnce(&str, &str) -> Result<Value, Error> + Send>;
 
 impl fmt::Debug for StepOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
