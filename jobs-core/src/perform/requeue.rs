@@ -6,14 +6,13 @@ use std::time::Duration;
 use crate::contract::{Error, JobData, NewJob};
 use crate::runtime::Runtime;
 
-/// Stores `next` (the payload to run again) on `runtime`'s adapter, due after `wait` (at once,
-/// unscheduled, when `wait` is zero: a store that rounds due times up would otherwise hold it
-/// until its clock moves on); `what` names the feature in the error of an adapter that cannot
+/// Stores `next` (the payload to run again) on `runtime`'s adapter, due after `wait`, or at once
+/// (unscheduled) for `None`; `what` names the feature in the error of an adapter that cannot
 /// schedule.
 pub(crate) async fn requeue(
     runtime: &Runtime,
     mut next: JobData,
-    wait: Duration,
+    wait: Option<Duration>,
     what: &str,
 ) -> Result<JobData, Error> {
     let now = runtime.now();
@@ -23,8 +22,7 @@ pub(crate) async fn requeue(
     if !adapter.capabilities().scheduling {
         return Err(Error::not_supported(adapter.name(), what));
     }
-    next.scheduled_at =
-        (!wait.is_zero()).then(|| now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX));
+    next.scheduled_at = wait.map(|wait| now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX));
     let encoded = NewJob::new(next)?;
     let provider_job_id = adapter.enqueue_all(std::slice::from_ref(&encoded)).await?.pop().flatten();
     Ok(JobData { provider_job_id, ..encoded.into_data() })

@@ -121,5 +121,5 @@ async fn enqueue_retry(scene: &Scene<'_>, data: &JobData, retry: &RetryOn, wait:
     if retry.priority.is_some() {
         next.priority = retry.priority;
     }
-    requeue(scene.runtime, next, wait, "retry_on's scheduled retries").await
+    requeue(scene.runtime, next, Some(wait), "retry_on's scheduled retries").await
 }

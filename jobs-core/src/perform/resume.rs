@@ -66,8 +66,10 @@ pub(crate) async fn after_error(
     let mut next = data.clone();
     // A resumption is not an attempt: the next run counts as this one did.
     next.executions = next.executions.saturating_sub(1);
+    // With no wait, enqueued to run at once: a job scheduled for "now" would wait on a store that
+    // rounds due times up until its clock moves on.
     let wait = settings.get_resume_wait();
-    match requeue(runtime, next, wait, "resuming continuable jobs").await {
+    match requeue(runtime, next, (!wait.is_zero()).then_some(wait), "resuming continuable jobs").await {
         Ok(resumed) => {
             instrument::resume_enqueued(runtime, adapter, &resumed, wait, &reason);
             Ok(error)
