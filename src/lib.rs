@@ -41,13 +41,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use jobs_core::{
-    Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Counts, CustomSerializer, DeserializationError, Enqueued,
-    Error, Event, EventKind, Global, GlobalId, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction,
-    JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobRegistration, JobResult, JobState, Keywords,
-    ListParams, ManualClock, Middleware, NextEnqueue, NextPerform, Outcome, PanicError, PendingJob, ProcessCommand,
-    ProcessInfo, ProcessState, QueueStats, Registry, RetryPolicy, Runtime, RuntimeBuilder, State, Subscriber,
-    SystemClock, Target, TimeoutError, Worker, WorkerBuilder, WorkerHandle, perform_all_later, shutdown_signal,
-    sqlx_global_id,
+    Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Continuable, Continuation, Counts, CurrentStep,
+    CustomSerializer, DeserializationError, Enqueued, Error, Event, EventKind, Global, GlobalId, HISTORY_RETENTION,
+    Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo, JobPage,
+    JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,
+    Outcome, PanicError, PendingJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats, Registry, RetryPolicy,
+    Runtime, RuntimeBuilder, State, Step, StepOptions, Subscriber, SystemClock, Target, TimeoutError, Worker,
+    WorkerBuilder, WorkerHandle, perform_all_later, shutdown_signal, sqlx_global_id,
 };
 
 /// The in-process adapters: [`InlineAdapter`](adapters::InlineAdapter) (runs at enqueue),
@@ -74,7 +74,7 @@ pub mod adapter {
 pub mod encoding {
     pub use jobs_core::encoding::{
         ArgumentsReader, CustomSerializer, DEFAULT_MAX_PAYLOAD_SIZE, EncodeContext, JobArgument, Keywords,
-        MAX_ARGUMENT_DEPTH, RichArgument, serializers, to_argument, to_rich_argument,
+        MAX_ARGUMENT_DEPTH, RichArgument, from_argument, serializers, to_argument, to_rich_argument,
     };
 }
 
@@ -206,6 +206,7 @@ pub use jobs_cli as cli;
 /// | `around_enqueue` | `f` or `[f, g]` | `async fn(&JobData, NextEnqueue<'_>) -> Result<(), Error>` |
 /// | `before_perform`, `after_perform` | `f` or `[f, g]` | `async fn(&JobContext) -> ()` or `Result<(), Halt>` |
 /// | `around_perform` | `f` or `[f, g]` | `async fn(&JobContext, NextPerform<'_>) -> Result<(), JobError>` |
+/// | `continuable` | or `continuable(max_resumptions = N, resume_wait = "5s", resume_errors_after_advancing = false)` | the job runs in steps ([`JobContext::step`]) and resumes where a shutdown stopped it |
 /// | `crate` | `"::path::to::jobs"` | where the jobs crate is, for crates that re-export it |
 ///
 /// `retry_on(E, attempts = N | unlimited, wait = .., jitter = 0.15, queue = "..", priority = N,
@@ -262,8 +263,8 @@ pub mod prelude {
     pub use crate::job;
     pub use jobs_core::adapters::{InlineAdapter, MemoryAdapter, TestAdapter};
     pub use jobs_core::{
-        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, PendingJob, Runtime, State, Worker,
-        perform_all_later,
+        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, PendingJob, Runtime, State, Step,
+        StepOptions, Worker, perform_all_later,
     };
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

@@ -11,6 +11,10 @@ use tokio::sync::watch;
 use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
 use jobs_core::{BoxError, Error, Job, JobContext, Registry};
 
+mod import;
+
+pub(crate) use import::{Import, Imports};
+
 /// One performed run, as a job saw it.
 #[derive(Clone, Debug)]
 pub(crate) struct Run {
@@ -32,6 +36,7 @@ pub(crate) struct Probe {
     started: Mutex<Vec<String>>,
     echoes: Mutex<Vec<Echo>>,
     gate: watch::Sender<bool>,
+    pub(crate) imports: Imports,
 }
 
 impl Default for Probe {
@@ -41,6 +46,7 @@ impl Default for Probe {
             started: Mutex::default(),
             echoes: Mutex::default(),
             gate: watch::Sender::new(false),
+            imports: Imports::default(),
         }
     }
 }
@@ -296,6 +302,7 @@ pub(crate) fn registry() -> Registry {
         .and_then(|r| r.register::<FailTimes>())
         .and_then(|r| r.register::<Block>())
         .and_then(|r| r.register::<FailBoxed>())
+        .and_then(|r| r.register::<Import>())
         .expect("conformance jobs have distinct names");
     registry
 }

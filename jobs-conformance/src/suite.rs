@@ -64,6 +64,7 @@ macro_rules! conformance_suite {
                 processes_register_signal_and_expire,
                 worker_registers_and_records_history,
                 worker_obeys_quiet_and_stop,
+                continuation_resumes_after_shutdowns,
             }
         }
     };

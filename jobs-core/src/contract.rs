@@ -8,6 +8,7 @@
 mod adapter;
 mod clock;
 mod context;
+mod continuation;
 mod declarations;
 mod encode;
 mod error;
@@ -27,6 +28,9 @@ pub use adapter::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub(crate) use context::Environment;
 pub use context::JobContext;
+pub(crate) use context::Signals;
+pub use continuation::{Continuable, Continuation, CurrentStep};
+pub(crate) use continuation::{Entry, Progress, successor};
 pub use declarations::{
     AroundEnqueueFn, AroundPerformFn, CallbackResult, Declarations, EnqueueCallbackFn, ErrorHandler, ErrorHandlerFn,
     Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,

@@ -13,7 +13,8 @@ mod limits;
 pub use crate::contract::EncodeContext;
 pub use arguments::serializers;
 pub use arguments::{
-    ArgumentsReader, CustomSerializer, JobArgument, Keywords, RichArgument, to_argument, to_rich_argument,
+    ArgumentsReader, CustomSerializer, JobArgument, Keywords, RichArgument, from_argument, to_argument,
+    to_rich_argument,
 };
 #[doc(hidden)]
 pub use arguments::{Codec, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, ViaRich, ViaSerde};

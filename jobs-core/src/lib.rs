@@ -33,15 +33,16 @@ mod worker;
 
 pub use builder::RuntimeBuilder;
 pub use contract::{
-    BoxError, BoxFuture, Clock, Counts, DeserializationError, Error, Event, EventKind, HISTORY_RETENTION, Halt,
-    HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult,
-    JobState, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand,
-    ProcessInfo, ProcessState, QueueStats, State, Subscriber, SystemClock, Target, TimeoutError,
+    BoxError, BoxFuture, Clock, Continuable, Continuation, Counts, CurrentStep, DeserializationError, Error, Event,
+    EventKind, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError,
+    JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,
+    Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats, State, Subscriber, SystemClock, Target,
+    TimeoutError,
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
 pub use perform::{Backoff, RetryPolicy};
-pub use runtime::{JobRegistration, Registry, Runtime};
+pub use runtime::{JobRegistration, Registry, Runtime, Step, StepOptions};
 pub use worker::{Worker, WorkerBuilder, WorkerHandle, shutdown_signal};
 
 /// For adapter authors: the traits a queuing backend implements and the types they exchange with
@@ -66,9 +67,9 @@ pub mod __private {
     pub use serde_json::Value;
 
     pub use crate::contract::{
-        AroundEnqueueFn, AroundPerformFn, BoxFuture, CallbackResult, Declarations, EncodeContext, EnqueueCallbackFn,
-        Error, ErrorHandler, ErrorHandlerFn, FromArgs, Halt, Job, JobContext, JobData, JobError, JobResult, Matcher,
-        NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, State, Wait,
+        AroundEnqueueFn, AroundPerformFn, BoxFuture, CallbackResult, Continuable, Declarations, EncodeContext,
+        EnqueueCallbackFn, Error, ErrorHandler, ErrorHandlerFn, FromArgs, Halt, Job, JobContext, JobData, JobError,
+        JobResult, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, State, Wait,
     };
     pub use crate::encoding::{
         ArgumentsReader, Codec, JobArgument, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, ViaRich, ViaSerde,

@@ -10,7 +10,9 @@ mod callbacks;
 pub(crate) mod execution;
 mod now;
 mod registration;
+mod requeue;
 mod rescue;
+mod resume;
 pub(crate) mod retry;
 
 pub use retry::{Backoff, RetryPolicy};

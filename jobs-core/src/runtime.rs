@@ -11,8 +11,10 @@ mod context;
 mod handle;
 pub(crate) mod instrument;
 mod registry;
+mod steps;
 
 pub use handle::Runtime;
 pub(crate) use handle::RuntimeParts;
 pub(crate) use registry::{Ending, Executed};
 pub use registry::{JobRegistration, Registry};
+pub use steps::{Step, StepOptions};

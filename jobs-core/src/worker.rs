@@ -42,6 +42,8 @@ use tally::Tally;
 /// Shutdown happens in phases: stop claiming; let running jobs finish within the grace period;
 /// then signal them to stop ([`JobContext::stopped`](crate::JobContext::stopped)) and, after the
 /// stop timeout, hand the jobs still running back to the queue without spending an attempt.
+/// A continuable job (`#[job(continuable)]`) stops at its next checkpoint as soon as shutdown
+/// starts, and is enqueued again with its progress.
 /// A panicking job is a failed job; it never takes the worker down.
 ///
 /// A running worker registers itself with its backend as a process (id, host, pid, queues,
@@ -320,6 +322,7 @@ impl Worker {
                     running: running.clone(),
                     reports: reports.clone(),
                     retry: self.settings.retry,
+                    quiet: quiet.clone(),
                     stop: stop.clone(),
                     tally: tally.clone(),
                 };
@@ -389,6 +392,7 @@ struct JobRun {
     running: Arc<Mutex<HashMap<String, Ticket>>>,
     reports: mpsc::UnboundedSender<Report>,
     retry: RetryPolicy,
+    quiet: CancellationToken,
     stop: CancellationToken,
     tally: Arc<Tally>,
 }
@@ -404,7 +408,8 @@ impl JobRun {
     async fn run(self, job: ClaimedJob) {
         // The job runs with the worker's runtime as the current one, so that what it enqueues
         // goes where the worker's jobs come from, installed runtime or not.
-        let ending = Ending { stop: self.stop.clone(), last_run: self.retry.last_run(job.attempt) };
+        let ending =
+            Ending { quiet: self.quiet.clone(), stop: self.stop.clone(), last_run: self.retry.last_run(job.attempt) };
         let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown

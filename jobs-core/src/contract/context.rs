@@ -3,11 +3,12 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+use super::continuation::{Continuable, Progress};
 use super::error::Error;
 use super::payload::JobData;
 use super::state::{State, StateMap};
@@ -26,7 +27,20 @@ pub struct JobContext {
 struct Inner {
     data: JobData,
     stop: CancellationToken,
+    /// Cancelled as soon as the worker starts shutting down: continuable jobs stop at their next
+    /// checkpoint.
+    quiet: CancellationToken,
     env: Arc<dyn Environment>,
+    /// A continuable job's settings and progress.
+    continuation: Option<(Continuable, Mutex<Progress>)>,
+}
+
+/// How a run is told to stop: `quiet` when its worker starts shutting down, `stop` when the
+/// grace period is over.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Signals {
+    pub(crate) quiet: CancellationToken,
+    pub(crate) stop: CancellationToken,
 }
 
 /// What a running job can reach of the runtime that runs it: its state, its app name, and the
@@ -42,8 +56,27 @@ pub(crate) trait Environment: Any + Send + Sync + fmt::Debug {
 }
 
 impl JobContext {
-    pub(crate) fn new(data: JobData, stop: CancellationToken, env: Arc<dyn Environment>) -> Self {
-        JobContext { inner: Arc::new(Inner { data, stop, env }) }
+    pub(crate) fn new(
+        data: JobData,
+        signals: Signals,
+        env: Arc<dyn Environment>,
+        continuable: Option<Continuable>,
+    ) -> Self {
+        let continuation =
+            continuable.map(|settings| (settings, Mutex::new(Progress::from_payload(data.continuation.as_ref()))));
+        let Signals { quiet, stop } = signals;
+        JobContext { inner: Arc::new(Inner { data, stop, quiet, env, continuation }) }
+    }
+
+    /// A continuable job's settings and progress; `None` for other jobs.
+    pub(crate) fn continuation(&self) -> Option<(&Continuable, &Mutex<Progress>)> {
+        self.inner.continuation.as_ref().map(|(settings, progress)| (settings, progress))
+    }
+
+    /// True once the worker running the job has started shutting down (before the grace period
+    /// is over, unlike [`JobContext::is_stopping`]): where continuable jobs stop at a checkpoint.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.quiet.is_cancelled() || self.inner.stop.is_cancelled()
     }
 
     /// The environment the job runs in.
@@ -67,8 +100,15 @@ impl JobContext {
     }
 
     /// How many times the job has been performed, this run included (1 on the first run).
+    /// Resumptions of a continuable job do not count as executions.
     pub fn executions(&self) -> u32 {
         self.inner.data.executions
+    }
+
+    /// How many times a continuable job has been resumed, this run included if it resumed
+    /// (Active Job 8.1's `resumptions`); 0 for other jobs.
+    pub fn resumptions(&self) -> u32 {
+        self.inner.data.resumptions.unwrap_or(0)
     }
 
     /// Per `retry_on` declaration, how many times it has matched so far.

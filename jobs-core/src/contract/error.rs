@@ -114,6 +114,35 @@ pub enum Error {
         /// Why, if the callback said.
         reason: Option<String>,
     },
+    /// A continuable job's steps are out of order, repeated or nested (Rails'
+    /// `ActiveJob::Continuation::InvalidStepError`).
+    #[error("invalid step: {0}")]
+    InvalidStep(String),
+    /// A step's cursor cannot be advanced (Rails' `UnadvanceableCursorError`).
+    #[error("cannot advance the step's cursor: {0}")]
+    UnadvanceableCursor(String),
+    /// A continuable job stopped at a checkpoint because its worker is stopping, or before an
+    /// isolated step; it is enqueued again with its progress (Rails' `Continuation::Interrupt`).
+    /// Return it from the job (`?` does) so that the job ends here.
+    #[error("interrupted {description} ({reason})")]
+    Interrupted {
+        /// Where the job stopped: `at 'rows', cursor 4200`.
+        description: String,
+        /// Why: `stopping` or `isolating`.
+        reason: &'static str,
+    },
+    /// A continuable job was resumed as many times as its `max_resumptions` allows (Rails'
+    /// `ResumeLimitError`).
+    #[error("{job} was resumed the maximum of {max} times (max_resumptions)")]
+    ResumeLimit {
+        /// The job class.
+        job: String,
+        /// Its `max_resumptions`.
+        max: u32,
+    },
+    /// A job that is not continuable used steps.
+    #[error("{0} uses steps but is not continuable: declare it with #[job(continuable)]")]
+    NotContinuable(String),
 }
 
 impl Error {
@@ -135,6 +164,10 @@ impl Error {
             Error::InvalidPayload(_) => "jobs::InvalidPayload",
             Error::MissingState(_) => "jobs::MissingState",
             Error::Serialization { .. } => "ActiveJob::SerializationError",
+            Error::InvalidStep(_) => "ActiveJob::Continuation::InvalidStepError",
+            Error::UnadvanceableCursor(_) => "ActiveJob::Continuation::UnadvanceableCursorError",
+            Error::Interrupted { .. } => "ActiveJob::Continuation::Interrupt",
+            Error::ResumeLimit { .. } => "ActiveJob::Continuation::ResumeLimitError",
             _ => "jobs::Error",
         }
     }

@@ -1,4 +1,5 @@
-//! Events for subscribers: enqueue, perform_start, perform, enqueue_retry, retry_stopped, discard.
+//! Events for subscribers: enqueue, perform_start, perform, enqueue_retry, retry_stopped, discard,
+//! and a continuable job's steps, interruptions and resumptions.
 
 use std::fmt;
 use std::time::Duration;
@@ -29,6 +30,18 @@ pub enum EventKind {
     RetryStopped,
     /// A job was discarded.
     Discard,
+    /// A continuable job started a step, afresh or resumed ([`Event::cursor`] is the cursor it
+    /// resumed at).
+    StepStarted,
+    /// A continuable job skipped a step an earlier run completed.
+    StepSkipped,
+    /// A continuable job completed a step.
+    StepCompleted,
+    /// A continuable job stopped at a checkpoint ([`Event::reason`]: `stopping` or `isolating`).
+    Interrupt,
+    /// A continuable job was enqueued again with its progress, interrupted or failed after
+    /// making progress ([`Event::wait`] says when it runs again, [`Event::reason`] why).
+    Resume,
 }
 
 /// How a perform ended.
@@ -45,6 +58,9 @@ pub enum Outcome {
     Discarded,
     /// A `before_perform` callback halted the job, or an `around_perform` did not call `next`.
     Halted,
+    /// A continuable job was interrupted, or failed after making progress, and was enqueued
+    /// again with its progress.
+    Resumed,
     /// The job failed and nothing handled it: the worker's policy decides.
     Failed,
 }
@@ -58,6 +74,7 @@ impl Outcome {
             Outcome::Retried => "retried",
             Outcome::Discarded => "discarded",
             Outcome::Halted => "halted",
+            Outcome::Resumed => "resumed",
             Outcome::Failed => "failed",
         }
     }
@@ -75,11 +92,27 @@ pub struct Event<'a> {
     pub(crate) outcome: Option<Outcome>,
     pub(crate) error: Option<&'a JobError>,
     pub(crate) wait: Option<Duration>,
+    pub(crate) step: Option<&'a str>,
+    pub(crate) cursor: Option<&'a Value>,
+    pub(crate) reason: Option<&'a str>,
 }
 
 impl<'a> Event<'a> {
     pub(crate) fn new(kind: EventKind, adapter: &'a str, job: Option<&'a JobData>, log_arguments: bool) -> Self {
-        Event { kind, adapter, job, log_arguments, count: 1, duration: None, outcome: None, error: None, wait: None }
+        Event {
+            kind,
+            adapter,
+            job,
+            log_arguments,
+            count: 1,
+            duration: None,
+            outcome: None,
+            error: None,
+            wait: None,
+            step: None,
+            cursor: None,
+            reason: None,
+        }
     }
 
     /// What happened.
@@ -142,9 +175,27 @@ impl<'a> Event<'a> {
         self.error
     }
 
-    /// The delay before the retry (`EnqueueRetry`).
+    /// The delay before the retry (`EnqueueRetry`) or the resumption (`Resume`).
     pub fn wait(&self) -> Option<Duration> {
         self.wait
+    }
+
+    /// The step (`StepStarted`, `StepSkipped`, `StepCompleted`), or the step in progress
+    /// (`Interrupt`, `Resume`).
+    pub fn step(&self) -> Option<&str> {
+        self.step
+    }
+
+    /// The cursor a step resumed at (`StepStarted`), or the cursor of the step in progress
+    /// (`Interrupt`, `Resume`), as encoded in the payload.
+    pub fn cursor(&self) -> Option<&Value> {
+        self.cursor
+    }
+
+    /// Why a continuable job stopped (`Interrupt`: `stopping` or `isolating`) or was enqueued again
+    /// (`Resume`: `interrupted`, or the error's class after progress).
+    pub fn reason(&self) -> Option<&str> {
+        self.reason
     }
 }
 

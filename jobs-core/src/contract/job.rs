@@ -5,6 +5,7 @@ use std::future::Future;
 use serde_json::Value;
 
 use super::context::JobContext;
+use super::continuation::Continuable;
 use super::declarations::Declarations;
 use super::encode::EncodeContext;
 use super::error::{BoxError, Error, JobError};
@@ -72,6 +73,9 @@ pub trait Job: Sized + Send + 'static {
     const TIMEOUT: Option<std::time::Duration> = None;
     /// Error handling and callbacks (`retry_on`, `discard_on`, `before_perform`, ...).
     const DECLARATIONS: &'static Declarations = &Declarations::EMPTY;
+    /// `Some` for a job that runs in steps and resumes where it stopped
+    /// ([`JobContext::step`](crate::JobContext::step)); `#[job(continuable)]` sets it.
+    const CONTINUABLE: Option<Continuable> = None;
 
     /// What the job returns: `()` or a `Result`; an `Err` is a failed run.
     type Output: JobResult + Send + 'static;

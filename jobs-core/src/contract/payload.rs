@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::continuation::Continuation;
 use super::error::Error;
 
 /// A job as it travels and is stored: Active Job's serialized hash, key for key.
@@ -56,6 +57,13 @@ pub struct JobData {
     /// When the job is due, for scheduled jobs.
     #[serde(default, with = "time_format")]
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// A continuable job's progress (Active Job 8.1's `continuation`); absent for other jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuation: Option<Continuation>,
+    /// How many times a continuable job was resumed (Active Job 8.1's `resumptions`); absent for
+    /// other jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumptions: Option<u32>,
 }
 
 fn default_queue() -> String {
@@ -146,6 +154,8 @@ mod tests {
             timezone: Some("UTC".into()),
             enqueued_at: Some(at),
             scheduled_at: Some(at + chrono::Duration::seconds(60)),
+            continuation: None,
+            resumptions: None,
         }
     }
 

@@ -80,6 +80,24 @@ pub fn to_rich_argument<T: RichArgument>(
     checked_depth(job, argument, value)
 }
 
+/// Decodes one value written by [`to_argument`] (the argument is named for error messages), as
+/// [`ArgumentsReader::next`] decodes a parameter.
+///
+/// ```
+/// # use jobs_core::encoding::{from_argument, to_argument};
+/// let json = to_argument("Import", "cursor", &(3u32, "b".to_owned())).unwrap();
+/// let back: (u32, String) = from_argument("Import", "cursor", json).unwrap();
+/// assert_eq!(back, (3, "b".to_owned()));
+/// ```
+pub fn from_argument<T: JobArgument>(job: &str, argument: &str, value: Value) -> Result<T, Error> {
+    let deserialization =
+        |message: String| Error::Deserialization { job: job.to_owned(), message: format!("`{argument}`: {message}") };
+    if too_deep(&value, MAX_ARGUMENT_DEPTH) {
+        return Err(deserialization(too_deep_message()));
+    }
+    serde_json::from_value(decode::normalize(value)).map_err(|e| deserialization(e.to_string()))
+}
+
 fn serialization(job: &str, argument: &str, message: String) -> Error {
     Error::Serialization { job: job.to_owned(), argument: argument.to_owned(), message }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::contract::{Declarations, EncodeContext, Error, Job, JobData};
+use crate::contract::{Continuation, Declarations, EncodeContext, Error, Job, JobData};
 use crate::enqueue::options::{EnqueueOptions, When};
 use crate::runtime::Runtime;
 
@@ -20,6 +20,7 @@ pub struct PendingJob {
     default_priority: Option<i32>,
     pub(crate) log_arguments: bool,
     pub(crate) declarations: &'static Declarations,
+    continuable: bool,
     job: Box<dyn ToArguments>,
     pub(crate) options: EnqueueOptions,
 }
@@ -60,6 +61,7 @@ impl PendingJob {
             default_priority: J::PRIORITY,
             log_arguments: J::LOG_ARGUMENTS,
             declarations: J::DECLARATIONS,
+            continuable: J::CONTINUABLE.is_some(),
             job: Box::new(job),
             options,
         }
@@ -70,7 +72,7 @@ impl PendingJob {
     /// adapter tests that store payloads directly.
     pub fn to_job_data(&self, runtime: &Runtime) -> Result<JobData, Error> {
         let arguments = self.job.to_arguments(&runtime.encode_context())?;
-        let defaults = (self.class, self.default_queue, self.default_priority);
+        let defaults = (self.class, self.default_queue, self.default_priority, self.continuable);
         build_data(runtime, defaults, &self.options, arguments)
     }
 }
@@ -78,13 +80,14 @@ impl PendingJob {
 /// The payload of job `job` with `options` on `runtime`, the job kept (for `perform_now`).
 pub(crate) fn job_data_of<J: Job>(runtime: &Runtime, job: &J, options: &EnqueueOptions) -> Result<JobData, Error> {
     let arguments = job.to_arguments(&runtime.encode_context())?;
-    build_data(runtime, (J::NAME, J::QUEUE, J::PRIORITY), options, arguments)
+    build_data(runtime, (J::NAME, J::QUEUE, J::PRIORITY, J::CONTINUABLE.is_some()), options, arguments)
 }
 
-/// A new payload: class, default queue and default priority, with `options` applied.
+/// A new payload: class, default queue and default priority, with `options` applied; a
+/// continuable job starts with no progress and no resumptions, as Active Job 8.1 writes them.
 fn build_data(
     runtime: &Runtime,
-    (class, default_queue, default_priority): (&str, &str, Option<i32>),
+    (class, default_queue, default_priority, continuable): (&str, &str, Option<i32>, bool),
     options: &EnqueueOptions,
     arguments: Vec<Value>,
 ) -> Result<JobData, Error> {
@@ -109,6 +112,8 @@ fn build_data(
         timezone: Some("UTC".to_owned()),
         enqueued_at: Some(now),
         scheduled_at,
+        continuation: continuable.then(Continuation::default),
+        resumptions: continuable.then_some(0),
     })
 }
 

@@ -10,10 +10,11 @@ use std::time::Instant;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::contract::{BoxFuture, Error, Job, JobContext, JobData, JobError, JobResult, Outcome};
+use crate::contract::{BoxFuture, Error, Job, JobContext, JobData, JobError, JobResult, Outcome, Signals};
 use crate::enqueue::{EnqueueOptions, job_data_of};
 use crate::perform::callbacks;
 use crate::perform::rescue::{self, Scene};
+use crate::perform::resume;
 use crate::runtime::{Ending, Executed, Runtime, instrument};
 
 /// `perform_now`: runs the job in the caller, no queue, with callbacks and error handling.
@@ -32,7 +33,7 @@ pub(crate) async fn perform_now<J: Job>(
         }
         // Handled, as Rails returns from perform_now: with `()`, or, for a job with a value it
         // now lacks, with the error that was handled.
-        (None, outcome @ (Outcome::Rescued | Outcome::Retried | Outcome::Discarded)) => {
+        (None, outcome @ (Outcome::Rescued | Outcome::Retried | Outcome::Discarded | Outcome::Resumed)) => {
             match <J::Output as JobResult>::handled_value() {
                 Some(value) => Ok(value),
                 None => Err(Error::Handled {
@@ -101,6 +102,7 @@ async fn perform_job<J: Job>(
     ending: Ending,
 ) -> (Executed, Option<<J::Output as JobResult>::Value>) {
     data.executions += 1;
+    resume::begin(&mut data, J::CONTINUABLE);
     let log_arguments = J::LOG_ARGUMENTS;
     let declarations = J::DECLARATIONS;
     let middleware = runtime.middleware();
@@ -117,7 +119,8 @@ async fn perform_job<J: Job>(
     instrument::perform_start(runtime, adapter, &data, log_arguments);
     let started = Instant::now();
     let stop = ending.stop.clone();
-    let ctx = JobContext::new(data.clone(), ending.stop, runtime.environment());
+    let signals = Signals { quiet: ending.quiet, stop: ending.stop };
+    let ctx = JobContext::new(data.clone(), signals, runtime.environment(), J::CONTINUABLE);
     let value = Mutex::new(None);
 
     let run = async {
@@ -148,19 +151,25 @@ async fn perform_job<J: Job>(
         Err(panic) => Err(JobError::panic(panic_message(&*panic))),
     };
     let (outcome, error, halted) = match result {
-        Ok(None) => (Outcome::Performed, None, None),
+        Ok(None) => {
+            resume::finish(&ctx, &mut data);
+            (Outcome::Performed, None, None)
+        }
         Ok(Some((callback, reason))) => {
             instrument::halted(&data, &callback, reason.as_deref());
             (Outcome::Halted, None, Some((callback, reason)))
         }
-        Err(error) => {
-            // The job ends here unless the worker's policy retries it, or the worker is stopping
-            // and hands it back.
-            let ends = data.executions >= ending.last_run && !stop.is_cancelled();
-            let scene = Scene { runtime, adapter, declarations, log_arguments, ends };
-            let handled = rescue::handle(&scene, &ctx, &mut data, error).await;
-            (handled.outcome, Some(handled.error), None)
-        }
+        Err(error) => match resume::after_error(runtime, adapter, &ctx, &mut data, error).await {
+            Ok(error) => (Outcome::Resumed, Some(error), None),
+            Err(error) => {
+                // The job ends here unless the worker's policy retries it, or the worker is stopping
+                // and hands it back.
+                let ends = data.executions >= ending.last_run && !stop.is_cancelled();
+                let scene = Scene { runtime, adapter, declarations, log_arguments, ends };
+                let handled = rescue::handle(&scene, &ctx, &mut data, error).await;
+                (handled.outcome, Some(handled.error), None)
+            }
+        },
     };
     let took = started.elapsed();
     span.record("outcome", outcome.as_str());

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::contract::{Declarations, Error, ErrorHandler, JobContext, JobData, JobError, NewJob, Outcome, RetryOn};
+use crate::contract::{Declarations, Error, ErrorHandler, JobContext, JobData, JobError, Outcome, RetryOn};
+use crate::perform::requeue::requeue;
 use crate::runtime::{Runtime, instrument};
 
 /// What became of a failed run.
@@ -113,23 +114,12 @@ async fn retry_on(
 
 /// Enqueues the job again, as Rails' `retry_job`: same job id, new provider id, counters kept.
 async fn enqueue_retry(scene: &Scene<'_>, data: &JobData, retry: &RetryOn, wait: Duration) -> Result<JobData, Error> {
-    let runtime = scene.runtime;
-    let now = runtime.now();
     let mut next = data.clone();
-    next.provider_job_id = None;
-    next.enqueued_at = Some(now);
-    next.scheduled_at = Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX));
     if let Some(queue) = retry.queue {
         next.queue_name = queue.to_owned();
     }
     if retry.priority.is_some() {
         next.priority = retry.priority;
     }
-    let adapter = runtime.adapter();
-    if !adapter.capabilities().scheduling {
-        return Err(Error::not_supported(adapter.name(), "retry_on's scheduled retries"));
-    }
-    let encoded = NewJob::new(next)?;
-    let provider_job_id = adapter.enqueue_all(std::slice::from_ref(&encoded)).await?.pop().flatten();
-    Ok(JobData { provider_job_id, ..encoded.into_data() })
+    requeue(scene.runtime, next, Some(wait), "retry_on's scheduled retries").await
 }

@@ -3,7 +3,10 @@
 //! Metrics (labelled by `queue` and `class`): counters `jobs_enqueued_total`,
 //! `jobs_performed_total` (also labelled by `outcome`), `jobs_failed_total`, `jobs_retried_total`,
 //! `jobs_discarded_total`; histograms `jobs_perform_duration_seconds` and
-//! `jobs_queue_latency_seconds` (from when the job was due to when it started).
+//! `jobs_queue_latency_seconds` (from when the job was due to when it started); counter
+//! `jobs_resumed_total` for continuable jobs enqueued again with their progress.
+
+pub(crate) mod steps;
 
 use std::time::Duration;
 

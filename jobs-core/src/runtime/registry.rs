@@ -14,7 +14,9 @@ pub(crate) type ExecuteFn = fn(Runtime, JobData, Ending) -> BoxFuture<'static, E
 /// How a run is stopped, and when a failure nothing handled ends the job.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ending {
-    /// Cancelled when the worker shuts down.
+    /// Cancelled when the worker starts shutting down (continuable jobs stop at a checkpoint).
+    pub(crate) quiet: CancellationToken,
+    /// Cancelled when the worker's grace period is over: running jobs are asked to stop.
     pub(crate) stop: CancellationToken,
     /// The run (counting from 1) from which a failure that nothing handled ends the job, so that
     /// its `after_discard` callbacks run: the worker's retry policy retries the runs before it.

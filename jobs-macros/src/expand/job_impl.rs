@@ -6,6 +6,7 @@ use syn::LitStr;
 
 use super::{arguments, declarations};
 use crate::parse::Model;
+use crate::parse::model::ContinuableSpec;
 
 /// `impl Job`, with the argument codecs it uses, in an unnamed `const` block of their own.
 pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
@@ -20,6 +21,7 @@ pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
     };
     let log_arguments = attrs.log_arguments.as_ref().is_none_or(|b| b.value);
     let declarations = declarations::items(private, attrs);
+    let continuable = continuable(private, attrs.continuable.as_ref());
     let codecs = arguments::codecs(private, job);
     let encode = arguments::encode(private, job);
     let decode = arguments::decode(job);
@@ -55,6 +57,7 @@ pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
                 const LOG_ARGUMENTS: bool = #log_arguments;
                 type Output = #output;
                 #declarations
+                #continuable
 
                 fn to_arguments(&self, cx: &#private::EncodeContext<'_>)
                     -> ::core::result::Result<::std::vec::Vec<#private::Value>, #private::Error>
@@ -84,5 +87,20 @@ pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+/// `const CONTINUABLE`, for `#[job(continuable)]`: Rails' defaults with the options given.
+fn continuable(private: &TokenStream, spec: Option<&ContinuableSpec>) -> TokenStream {
+    let Some(spec) = spec else { return TokenStream::new() };
+    let max = spec.max_resumptions.map(|max| quote!(.max_resumptions(#max)));
+    let wait = spec.resume_wait.map(|wait| {
+        let nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
+        quote!(.resume_wait(::core::time::Duration::from_nanos(#nanos)))
+    });
+    let errors = spec.resume_errors_after_advancing.map(|resume| quote!(.resume_errors_after_advancing(#resume)));
+    quote! {
+        const CONTINUABLE: ::core::option::Option<#private::Continuable> =
+            ::core::option::Option::Some(#private::Continuable::new() #max #wait #errors);
     }
 }

@@ -125,3 +125,23 @@ fn decodes_and_encodes_through_one_codec_per_argument() {
     assert!(out.contains("(__jobs_codec_conn () . 0)"), "{out}");
     assert!(out.contains("(__jobs_codec_conn () . 1)"), "{out}");
 }
+
+#[test]
+fn continuable_jobs_declare_their_settings() {
+    let out = expand(
+        quote!(continuable(max_resumptions = 2, resume_wait = "1s")),
+        quote!(
+            async fn j(a: u8) {}
+        ),
+    );
+    assert!(out.contains("const CONTINUABLE"), "{out}");
+    assert!(out.contains("Continuable :: new () . max_resumptions (2u32)"), "{out}");
+    assert!(out.contains("from_nanos (1000000000u64)"), "{out}");
+    let plain = expand(
+        quote!(),
+        quote!(
+            async fn j(a: u8) {}
+        ),
+    );
+    assert!(!plain.contains("CONTINUABLE"), "{plain}");
+}

@@ -7,7 +7,7 @@ use syn::{Expr, Meta, Path, Token};
 use super::attr::Attr;
 use super::model::{Callbacks, JobAttrs};
 use super::symbol::{self, *};
-use super::{handlers, values};
+use super::{continuable, handlers, values};
 use crate::ctxt::Ctxt;
 
 const LIST_HINT: &str = "; name several functions as a list `[a, b]`";
@@ -27,6 +27,7 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
     let mut log_arguments = Attr::none(cx, LOG_ARGUMENTS);
     let mut timeout = Attr::none(cx, TIMEOUT);
     let mut krate = Attr::none(cx, CRATE);
+    let mut continuable = Attr::none(cx, CONTINUABLE);
     let mut callbacks = CALLBACK_KEYS.map(|key| Attr::none(cx, key).with_hint(LIST_HINT));
     let mut handlers = Vec::new();
 
@@ -35,6 +36,12 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
         let Some(key) = known_key(cx, path) else { continue };
         if key == RETRY_ON || key == DISCARD_ON || key == RESCUE_FROM {
             handlers.extend(handlers::parse(cx, key, meta));
+            continue;
+        }
+        if key == CONTINUABLE {
+            if continuable.first_time(path) {
+                continuable.set_parsed(continuable::parse(cx, meta));
+            }
             continue;
         }
         let first_time = match key {
@@ -77,6 +84,7 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
         log_arguments: log_arguments.get(),
         timeout: timeout.get(),
         krate: krate.get(),
+        continuable: continuable.get(),
         handlers,
         callbacks: Callbacks {
             after_discard,

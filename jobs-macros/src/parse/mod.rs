@@ -2,6 +2,7 @@
 //! [`Ctxt`](crate::ctxt::Ctxt) and keeping what it could read, so that the expansion can do its best.
 
 mod attr;
+mod continuable;
 mod handlers;
 mod keys;
 pub(crate) mod model;

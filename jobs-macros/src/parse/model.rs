@@ -20,9 +20,19 @@ pub(crate) struct JobAttrs {
     pub(crate) log_arguments: Option<LitBool>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) krate: Option<Path>,
+    /// `continuable`, with the options given.
+    pub(crate) continuable: Option<ContinuableSpec>,
     /// `retry_on`, `discard_on`, `rescue_from`, in declaration order.
     pub(crate) handlers: Vec<HandlerDecl>,
     pub(crate) callbacks: Callbacks,
+}
+
+/// `continuable(..)`: the options given; the rest keep Rails' defaults.
+#[derive(Default)]
+pub(crate) struct ContinuableSpec {
+    pub(crate) max_resumptions: Option<u32>,
+    pub(crate) resume_wait: Option<Duration>,
+    pub(crate) resume_errors_after_advancing: Option<bool>,
 }
 
 /// The functions each callback key names, in order.

@@ -31,6 +31,12 @@ pub(crate) const BEFORE_PERFORM: Symbol = Symbol("before_perform");
 pub(crate) const AROUND_PERFORM: Symbol = Symbol("around_perform");
 pub(crate) const AFTER_PERFORM: Symbol = Symbol("after_perform");
 pub(crate) const CRATE: Symbol = Symbol("crate");
+pub(crate) const CONTINUABLE: Symbol = Symbol("continuable");
+
+/// Inside `continuable(..)`.
+pub(crate) const MAX_RESUMPTIONS: Symbol = Symbol("max_resumptions");
+pub(crate) const RESUME_WAIT: Symbol = Symbol("resume_wait");
+pub(crate) const RESUME_ERRORS_AFTER_ADVANCING: Symbol = Symbol("resume_errors_after_advancing");
 
 /// Inside `retry_on(..)`, `discard_on(..)` and `rescue_from(..)`.
 pub(crate) const ATTEMPTS: Symbol = Symbol("attempts");
@@ -60,8 +66,12 @@ pub(crate) const JOB_KEYS: &[Symbol] = &[
     BEFORE_PERFORM,
     AROUND_PERFORM,
     AFTER_PERFORM,
+    CONTINUABLE,
     CRATE,
 ];
+
+/// The keys of `continuable(..)`.
+pub(crate) const CONTINUABLE_KEYS: &[Symbol] = &[MAX_RESUMPTIONS, RESUME_WAIT, RESUME_ERRORS_AFTER_ADVANCING];
 
 /// The callback keys, each naming one function or a list of them.
 pub(crate) const CALLBACK_KEYS: [Symbol; 7] =

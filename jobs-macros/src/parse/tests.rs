@@ -126,3 +126,39 @@ fn rescue_from_needs_a_handler() {
     assert!(decl.is_none());
     assert!(errors[0].contains("needs a handler"));
 }
+
+#[test]
+fn reads_continuable_with_and_without_options() {
+    let cx = Ctxt::new();
+    let attrs = keys::parse(&cx, quote!(continuable));
+    assert!(cx.check().is_ok());
+    let spec = attrs.continuable.expect("continuable was read");
+    assert_eq!((spec.max_resumptions, spec.resume_wait, spec.resume_errors_after_advancing), (None, None, None));
+
+    let cx = Ctxt::new();
+    let attrs = keys::parse(
+        &cx,
+        quote!(continuable(max_resumptions = 3, resume_wait = "250ms", resume_errors_after_advancing = false)),
+    );
+    assert!(cx.check().is_ok());
+    let spec = attrs.continuable.unwrap();
+    assert_eq!(spec.max_resumptions, Some(3));
+    assert_eq!(spec.resume_wait, Some(std::time::Duration::from_millis(250)));
+    assert_eq!(spec.resume_errors_after_advancing, Some(false));
+}
+
+#[test]
+fn reports_continuable_mistakes() {
+    let found = key_errors(quote!(continuable = 3));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("`continuable` takes no value"), "{found:?}");
+    let found = key_errors(quote!(continuable(max_resumption = 1, resume_wait = "soon", max_resumptions = "x", flag)));
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!(
+        found[0].contains("unknown `continuable` key `max_resumption`; valid keys are: max_resumptions"),
+        "{found:?}"
+    );
+    assert!(found[1].contains("`resume_wait` expects a duration"), "{found:?}");
+    assert!(found[2].contains("`max_resumptions` expects an integer literal"), "{found:?}");
+    assert!(found[3].contains("`continuable` expects `key = value`"), "{found:?}");
+}
