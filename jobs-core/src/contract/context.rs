@@ -27,16 +27,16 @@ pub struct JobContext {
 struct Inner {
     data: JobData,
     stop: CancellationToken,
-    /// Cancelled as soon as the worker starts shutting down: continuable jobs stop at their next
-    /// checkpoint.
+    /// Cancelled as soon as the worker goes quiet or starts shutting down: continuable jobs stop
+    /// at their next checkpoint.
     quiet: CancellationToken,
     env: Arc<dyn Environment>,
     /// A continuable job's settings and progress.
     continuation: Option<(Continuable, Mutex<Progress>)>,
 }
 
-/// How a run is told to stop: `quiet` when its worker starts shutting down, `stop` when the
-/// grace period is over.
+/// How a run is told to stop: `quiet` when its worker goes quiet or starts shutting down, `stop`
+/// when the grace period is over.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Signals {
     pub(crate) quiet: CancellationToken,
@@ -73,8 +73,10 @@ impl JobContext {
         self.inner.continuation.as_ref().map(|(settings, progress)| (settings, progress))
     }
 
-    /// True once the worker running the job has started shutting down (before the grace period
-    /// is over, unlike [`JobContext::is_stopping`]): where continuable jobs stop at a checkpoint.
+    /// True once the worker running the job has gone quiet or started shutting down (before the
+    /// grace period is over, unlike [`JobContext::is_stopping`]): where continuable jobs stop at a
+    /// checkpoint. As with Sidekiq, whose `stopping?` is true from `quiet` on, a quiet worker
+    /// (usually the first step of a deploy) hands its long jobs back to run elsewhere.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.quiet.is_cancelled() || self.inner.stop.is_cancelled()
     }
