@@ -4,6 +4,7 @@
 mod attr;
 mod handlers;
 mod keys;
+pub(crate) mod mailer;
 pub(crate) mod model;
 mod signature;
 pub(crate) mod symbol;
