@@ -76,7 +76,8 @@ pub(crate) fn render(config: &MailConfig, origin: Origin<'_>, mail: Mail) -> Res
     }
     let subject = mail.subject.clone().unwrap_or_default();
 
-    let mut builder = Message::builder().from(mailbox(&from)?).subject(subject.clone());
+    // A Message-ID of its own (random, at this host), as Action Mailer gives every mail.
+    let mut builder = Message::builder().from(mailbox(&from)?).subject(subject.clone()).message_id(None);
     if let Some(reply_to) = &reply_to {
         builder = builder.reply_to(mailbox(reply_to)?);
     }
