@@ -89,6 +89,7 @@ impl SmtpSink {
             .arg(&script)
             .args(["--port", &port.to_string(), "--dir"])
             .arg(&dir)
+            .arg("--until-stdin-closes")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
