@@ -116,7 +116,6 @@ impl<A: MailAction> ConfiguredDelivery<A> {
     }
 }
 
-#[doc(hidden)]
 impl<A> std::fmt::Debug for MessageDelivery<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(std::any::type_name::<A>())

@@ -101,3 +101,53 @@ pub(crate) fn generate(item: &ItemImpl, model: &MailerModel) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    fn expand(attr: TokenStream, item: TokenStream) -> String {
+        crate::mailer2(attr, item).to_string()
+    }
+
+    #[test]
+    fn each_action_gets_a_constructor_a_job_and_a_registration() {
+        let out = expand(
+            quote!(from = "hello@example.com", layout = "mailer", crate = "::facade::jobs"),
+            quote! {
+                impl UserMailer {
+                    /// Says hello.
+                    pub async fn welcome(user: Global<User>, smtp: State<Smtp>) -> Result<Mail, MailError> { Self::x() }
+                    fn x() -> Result<Mail, MailError> { todo!() }
+                }
+            },
+        );
+        assert!(
+            out.contains("async fn __mailer_action_welcome (user : Global < User > , smtp : State < Smtp >)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("pub fn welcome (user : Global < User >) -> :: facade :: jobs :: mailer :: __private :: MessageDelivery < UserMailerWelcome >"),
+            "{out}"
+        );
+        assert!(out.contains("pub struct UserMailerWelcome"), "{out}");
+        assert!(out.contains("const NAME : & 'static str = \"UserMailer#welcome\""), "{out}");
+        assert!(out.contains("const QUEUE : & 'static str = \"mailers\""), "{out}");
+        assert!(out.contains("< UserMailer > :: __mailer_action_welcome (user , smtp) . await"), "{out}");
+        assert!(out.contains("const ACTION : & 'static str = \"welcome\""), "{out}");
+        assert!(out.contains("ActionRegistration :: of :: < UserMailerWelcome > ()"), "{out}");
+        assert!(out.contains("from : :: core :: option :: Option :: Some (\"hello@example.com\")"), "{out}");
+        assert!(out.contains("reply_to : :: core :: option :: Option :: None"), "{out}");
+        assert!(out.contains("fn x ()"), "helpers stay: {out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn on_errors_the_impl_is_kept_as_written() {
+        let out = expand(quote!(color = "red"), quote!(impl M { async fn a() -> Result<Mail, E> { todo!() } }));
+        assert!(out.contains("impl M { async fn a ()"), "{out}");
+        assert!(out.contains("compile_error ! { \"unknown #[mailer] key"), "{out}");
+        assert!(!out.contains("MessageDelivery"), "{out}");
+    }
+}
