@@ -5,7 +5,7 @@
 use jobs::mailer::{Mail, MailError, mailer};
 use jobs::prelude::*;
 
-type Result<T> = core::result::Result<T, ()>;
+type Result<T> = ::core::result::Result<T, ()>;
 mod serde {}
 mod core {}
 
