@@ -35,6 +35,8 @@ pub const ATTEMPTS: u32 = 5;
 ///
 /// so a Rust worker delivers mail that a Rails app enqueued (the action must be declared with
 /// `#[mailer]` under the same mailer and action names), and Rails delivers what Rust enqueued.
+/// The job registers itself with `inventory`, as `#[job]`s do; a runtime built with an explicit
+/// [`Registry`](jobs_core::Registry) needs `registry.register::<MailDeliveryJob>()`.
 ///
 /// Failures, as declared on the job: a transient SMTP failure (`4xx`, a refused or reset
 /// connection, a timeout) is retried with `retry_on(.., attempts = 5, wait = polynomially_longer)`;
