@@ -94,7 +94,9 @@ impl SmtpSink {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+            .map_err(|e| {
+                format!("cannot run {}: {e} (.ci/run installs aiosmtpd in ~/.cache/jobs-aiosmtpd)", python.display())
+            })?;
         let stdout = child.stdout.take().expect("piped");
         let (ready, wait) = mpsc::channel();
         std::thread::spawn(move || {
@@ -108,7 +110,11 @@ impl SmtpSink {
             let output = child.wait_with_output().map(|o| String::from_utf8_lossy(&o.stderr).into_owned());
             let stderr = output.unwrap_or_default();
             let last = stderr.lines().last().unwrap_or("no output").to_owned();
-            return Err(format!("{} {} did not start: {last}", python.display(), script.display()));
+            return Err(format!(
+                "{} {} did not start: {last} (.ci/run installs aiosmtpd in ~/.cache/jobs-aiosmtpd)",
+                python.display(),
+                script.display()
+            ));
         }
         Ok(SmtpSink { child, dir, port })
     }
