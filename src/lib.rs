@@ -37,6 +37,7 @@
 //! | `redis` | no | the Redis adapter, `jobs::redis`: Sidekiq's key layout and job format |
 //! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
 //! | `cli` | no | `jobs::cli`: `myapp work` and the operations commands in the application's binary |
+//! | `mailer` | no | mail delivered later, `jobs::mailer`: Action Mailer's `deliver_later` on lettre |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -143,6 +144,70 @@ pub use jobs_redis as redis;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub use jobs_cli as cli;
+
+/// Mail delivered later: Action Mailer's `deliver_later` on lettre, in Rails'
+/// `ActionMailer::MailDeliveryJob` payload. See the [`jobs_mailer`] crate's documentation; the
+/// [`mailer`](mailer::mailer) attribute declares a mailer's actions.
+#[cfg(feature = "mailer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mailer")))]
+pub mod mailer {
+    pub use jobs_mailer::*;
+
+    /// Declares a mailer: each `async fn` of the `impl` block is an action, returning
+    /// `Result<Mail, E>`.
+    ///
+    /// ```no_run
+    /// use jobs::mailer::{Attachment, Mail, MailError, mailer};
+    ///
+    /// pub struct UserMailer;
+    ///
+    /// #[mailer(from = "Example <hello@example.com>", reply_to = "help@example.com", layout = "mailer")]
+    /// impl UserMailer {
+    ///     /// Welcomes a new user: templates user_mailer/welcome.{text,html}.jinja.
+    ///     pub async fn welcome(email: String, name: String) -> Result<Mail, MailError> {
+    ///         Ok(Mail::new()
+    ///             .to(email)
+    ///             .subject(format!("Welcome, {name}"))
+    ///             .with("name", name)
+    ///             .attach(Attachment::new("terms.txt", "text/plain", Self::terms())))
+    ///     }
+    ///
+    ///     fn terms() -> Vec<u8> {
+    ///         b"Be nice.".to_vec()
+    ///     }
+    /// }
+    ///
+    /// # async fn demo() -> Result<(), jobs::Error> {
+    /// UserMailer::welcome("ada@example.com".into(), "Ada".into()).deliver_later().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// For each action (`welcome`) it generates:
+    ///
+    /// * `UserMailer::welcome(email, name)`, which returns a [`MessageDelivery`] to
+    ///   `deliver_later()`, `deliver_later_with().wait(..).queue(..).deliver_later()` or
+    ///   `deliver_now()`; the function as written is kept, hidden, and runs when the mail is
+    ///   delivered;
+    /// * a struct `UserMailerWelcome` with one public field per argument, implementing
+    ///   [`Job`](crate::Job) (named `UserMailer#welcome`, never enqueued on its own: its arguments
+    ///   travel in a [`MailDeliveryJob`]) and [`MailAction`], registered with `inventory` so that a
+    ///   worker finds `UserMailer` / `welcome` in a payload;
+    ///
+    /// and implements [`Mailer`] for `UserMailer` with the attribute's defaults.
+    ///
+    /// Arguments are those of a job: anything serde serializes, Active Job's types
+    /// ([`Global<T>`](crate::Global) records, times, ...), in the payload's `args`; `State<T>` and
+    /// `&JobContext` parameters are injected, not serialized. `async fn`s with `self` are an
+    /// error; plain `fn`s stay helpers.
+    ///
+    /// | key | value | meaning |
+    /// |---|---|---|
+    /// | `name` | `"Admin::UserMailer"` | the mailer's class in payloads (default: the type's name) and, Rails' way, its template folder (`admin/user_mailer`) |
+    /// | `from`, `reply_to` | address | defaults for this mailer's mails |
+    /// | `layout` | `"mailer"` | `layouts/mailer.{text,html}.jinja` |
+    /// | `crate` | `"::path::to::jobs"` | where the jobs crate is |
+    pub use jobs_macros::mailer;
+}
 
 /// The `#[job]` attribute: turns an `async fn` into a background job.
 ///

@@ -3,10 +3,10 @@
 //!
 //! Every job here is `HelloJob`, as on the Rails side, so each runtime gets an explicit registry.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -137,10 +137,7 @@ async fn charge(money: Money) {
     let _ = money;
 }
 
-fn fixture(name: &str) -> JobData {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/activejob/{name}.json"));
-    JobData::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
+use common::rails::fixture;
 
 /// The fixture's job, decoded by the Rust job of that name.
 fn decode<J: Job>(name: &str) -> J {
@@ -287,17 +284,9 @@ async fn payloads_from_rust_keep_active_job_forms() {
     );
 }
 
-fn ruby_with_active_job() -> bool {
-    Command::new("ruby").args(["-e", "require 'active_job'"]).output().map(|out| out.status.success()).unwrap_or(false)
-}
-
 #[tokio::test]
 async fn active_job_performs_the_payloads_rust_writes() {
-    if !ruby_with_active_job() {
-        let why = "Ruby with Active Job not found (apt-get install ruby-activejob to run this check)";
-        assert!(std::env::var_os("JOBS_REQUIRE_SERVICES").is_none_or(|v| v != "1"), "JOBS_REQUIRE_SERVICES=1: {why}");
-        // Straight to stderr, past libtest's capture, so that a passing run still says it skipped.
-        let _ = writeln!(std::io::stderr().lock(), "SKIPPED the Active Job interop test of activejob: {why}");
+    if !common::rails::ruby_with(&["active_job"], "ruby-activejob", "the Active Job interop test of activejob") {
         return;
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("jobs-activejob-{}", std::process::id()));
@@ -305,10 +294,8 @@ async fn active_job_performs_the_payloads_rust_writes() {
     for (name, data) in payloads_from_rust().await {
         std::fs::write(dir.join(format!("{name}.json")), data.to_json().unwrap()).unwrap();
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/activejob/decode.rb");
-    let out = Command::new("ruby").arg(&script).arg(&dir).output().unwrap();
+    let (ok, output) = common::rails::run_script("decode.rb", &[dir.as_os_str()]);
     let _ = std::fs::remove_dir_all(&dir);
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "Active Job could not read what Rust wrote:\n{stdout}{stderr}");
-    assert!(stdout.contains("9 of 9 payloads from Rust decoded as expected"), "{stdout}{stderr}");
+    assert!(ok, "Active Job could not read what Rust wrote:\n{output}");
+    assert!(output.contains("9 of 9 payloads from Rust decoded as expected"), "{output}");
 }

@@ -1,4 +1,5 @@
-//! The `#[job]` attribute; use it through the `jobs` crate, which documents it.
+//! The `#[job]` and `#[mailer]` attributes; use them through the `jobs` crate, which documents
+//! them.
 //!
 //! `parse` reads the attribute and the function into a plain model, collecting every mistake in
 //! a `ctxt::Ctxt`; `expand` turns the model into tokens. Both work on `proc_macro2` so they
@@ -28,6 +29,34 @@ fn job2(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_
     let cx = ctxt::Ctxt::new();
     let model = parse::job(&cx, attr, &function);
     expand::job(&function, &model, cx.check().err())
+}
+
+/// Declares a mailer's actions; see `jobs::mailer::mailer` for the documentation.
+#[proc_macro_attribute]
+pub fn mailer(attr: TokenStream, item: TokenStream) -> TokenStream {
+    mailer2(attr.into(), item.into()).into()
+}
+
+/// [`mailer`] on `proc_macro2` tokens.
+fn mailer2(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let block: syn::ItemImpl = match syn::parse2(item.clone()) {
+        Ok(block) => block,
+        Err(error) => {
+            let error = syn::Error::new(error.span(), "#[mailer] goes on an `impl` block: `impl UserMailer { .. }`")
+                .to_compile_error();
+            return quote::quote!(#item #error);
+        }
+    };
+    let cx = ctxt::Ctxt::new();
+    let model = parse::mailer::parse(&cx, attr, &block);
+    match cx.check() {
+        Ok(()) => expand::mailer::generate(&block, &model),
+        // The impl as written, so that editors keep working, and every error.
+        Err(errors) => {
+            let errors = errors.to_compile_error();
+            quote::quote!(#block #errors)
+        }
+    }
 }
 
 #[cfg(test)]

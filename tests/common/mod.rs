@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod rails;
+pub mod smtp;
+
 use std::sync::Mutex;
 use std::time::Duration;
 

@@ -30,11 +30,15 @@ pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
     let perform = if job.is_async {
         let injections = arguments::injections(private, job);
         let fn_ident = &job.fn_ident;
+        let callee = match &job.callee {
+            Some(path) => quote!(#path),
+            None => quote!(#fn_ident),
+        };
         let call_args = arguments::call_args(job);
         quote! {
             let Self { #(#fields),* } = self;
             #injections
-            ::core::result::Result::Ok(#fn_ident(#(#call_args),*).await)
+            ::core::result::Result::Ok(#callee(#(#call_args),*).await)
         }
     } else {
         // Already reported: the function cannot be awaited. Keep the impl so that call sites

@@ -8,6 +8,7 @@ mod declarations;
 mod handlers;
 mod item;
 mod job_impl;
+pub(crate) mod mailer;
 
 #[cfg(test)]
 mod tests;

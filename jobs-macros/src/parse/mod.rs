@@ -5,6 +5,7 @@ mod attr;
 mod continuable;
 mod handlers;
 mod keys;
+pub(crate) mod mailer;
 pub(crate) mod model;
 mod signature;
 pub(crate) mod symbol;

@@ -143,6 +143,9 @@ pub(crate) struct JobFn {
     pub(crate) output: Type,
     /// `async fn`: the job can call and await it.
     pub(crate) is_async: bool,
+    /// How `perform` names the function, when not by `fn_ident` (a mailer action, renamed
+    /// inside its `impl`).
+    pub(crate) callee: Option<syn::ExprPath>,
     /// Every parameter was read and the function is free and not generic, so the job struct can
     /// be generated (even if other parts are wrong).
     pub(crate) complete: bool,

@@ -72,6 +72,7 @@ pub(crate) fn parse(cx: &Ctxt, item: &ItemFn) -> JobFn {
         params,
         output,
         is_async: sig.asyncness.is_some(),
+        callee: None,
         complete,
     }
 }
