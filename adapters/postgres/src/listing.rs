@@ -1,6 +1,6 @@
 //! Listing jobs: a filter and a keyset page in one statement, the cursor being the last row's id.
 
-use jobs_core::{Error, JobInfo, JobPage, ListParams};
+use jobs_core::{Error, JobPage, ListParams};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::adapter::PostgresAdapter;
@@ -66,14 +66,8 @@ impl PostgresAdapter {
                 conditions.bind_all(sqlx::query(AssertSqlSafe(sql.as_str())).persistent(false)).fetch_all(self.pool())
             })
             .await?;
-        let mut jobs = rows.iter().map(job_info).collect::<Result<Vec<_>, _>>()?;
-        let next = if jobs.len() > params.limit {
-            jobs.truncate(params.limit);
-            jobs.last().map(|job: &JobInfo| job.id.clone())
-        } else {
-            None
-        };
-        Ok(JobPage { jobs, next })
+        let jobs = rows.iter().map(job_info).collect::<Result<Vec<_>, _>>()?;
+        Ok(JobPage::from_fetched(jobs, params.limit))
     }
 
     /// How PostgreSQL runs the listing `params`: the plan of the statement

@@ -77,14 +77,8 @@ impl SqliteAdapter {
     async fn list_jobs(&self, params: &ListParams, after: Option<i64>) -> Result<JobPage, SqliteError> {
         let statement = list_statement(params, after, time_to_micros(self.now()));
         let rows = statement.query().fetch_all(self.pool()).await?;
-        let mut jobs = rows.iter().map(job_info).collect::<Result<Vec<_>, _>>()?;
-        let next = if jobs.len() > params.limit {
-            jobs.truncate(params.limit);
-            jobs.last().map(|job| job.id.clone())
-        } else {
-            None
-        };
-        Ok(JobPage { jobs, next })
+        let jobs = rows.iter().map(job_info).collect::<Result<Vec<_>, _>>()?;
+        Ok(JobPage::from_fetched(jobs, params.limit))
     }
 
     async fn find_job(&self, id: &str) -> Result<Option<JobInfo>, SqliteError> {

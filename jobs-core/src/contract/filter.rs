@@ -196,6 +196,32 @@ pub struct JobPage {
     pub next: Option<String>,
 }
 
+impl JobPage {
+    /// The page of a listing that fetched up to `limit + 1` jobs in order, keyed by their ids: the
+    /// first `limit` jobs, and the last one's id as the cursor when more followed.
+    ///
+    /// ```
+    /// # use jobs_core::{JobInfo, JobPage, JobState};
+    /// # let job = |id: &str| JobInfo {
+    /// #     id: id.into(), job_id: None, class: String::new(), queue: "q".into(), priority: 0,
+    /// #     state: JobState::Ready, attempts: 0, run_at: None, enqueued_at: None, started_at: None,
+    /// #     finished_at: None, worker_id: None, payload: String::new(), errors: vec![],
+    /// # };
+    /// let page = JobPage::from_fetched(vec![job("1"), job("2"), job("3")], 2);
+    /// assert_eq!((page.jobs.len(), page.next.as_deref()), (2, Some("2")));
+    /// assert_eq!(JobPage::from_fetched(vec![job("1")], 2).next, None);
+    /// ```
+    pub fn from_fetched(mut jobs: Vec<JobInfo>, limit: usize) -> Self {
+        let next = if jobs.len() > limit {
+            jobs.truncate(limit);
+            jobs.last().map(|job| job.id.clone())
+        } else {
+            None
+        };
+        JobPage { jobs, next }
+    }
+}
+
 /// What [`Inspect::apply`](crate::Inspect::apply) does to each selected job. A job in a state the
 /// action does not name is left alone; running jobs are never touched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -48,19 +48,13 @@ impl Inspect for MemoryAdapter {
             if params.newest_first {
                 ids.reverse();
             }
-            let mut jobs: Vec<JobInfo> = ids
+            let jobs: Vec<JobInfo> = ids
                 .into_iter()
                 .map(|id| store.jobs[&id].info(id, now))
                 .filter(|info| params.filter.matches(info))
                 .take(params.limit.saturating_add(1))
                 .collect();
-            let next = if jobs.len() > params.limit {
-                jobs.truncate(params.limit);
-                jobs.last().map(|job| job.id.clone())
-            } else {
-                None
-            };
-            Ok(JobPage { jobs, next })
+            Ok(JobPage::from_fetched(jobs, params.limit))
         })
     }
 
