@@ -42,7 +42,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use jobs_core::{
-    Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Continuable, Continuation, Counts, CurrentStep,
+    AdapterError, Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Continuable, Continuation, Counts, CurrentStep,
     CustomSerializer, DeserializationError, Enqueued, Error, Event, EventKind, Global, GlobalId, HISTORY_RETENTION,
     Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo, JobPage,
     JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,

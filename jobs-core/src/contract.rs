@@ -36,7 +36,7 @@ pub use declarations::{
     Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,
 };
 pub use encode::EncodeContext;
-pub use error::{BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
+pub use error::{AdapterError, BoxError, DeserializationError, Error, JobError, PanicError, TimeoutError};
 pub use events::{Event, EventKind, Outcome, Subscriber};
 pub use filter::{JobAction, JobFilter, JobPage, ListParams, Target};
 pub use inspect::{Counts, Inspect, JobInfo, JobState};

@@ -1,7 +1,8 @@
 //! What can go wrong with the PostgreSQL store, and which failures are a lost connection.
 
 /// Errors of the PostgreSQL adapter; they reach callers as the source of
-/// [`jobs_core::Error::Adapter`], where they can be downcast.
+/// [`jobs_core::Error::Adapter`], where [`AdapterError::downcast_ref`](jobs_core::AdapterError::downcast_ref)
+/// reaches them.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PostgresError {

@@ -56,7 +56,7 @@ async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
 
 fn sqlite_error(error: &Error) -> &SqliteError {
     match error {
-        Error::Adapter { source, .. } => source.downcast_ref::<SqliteError>().expect("a SqliteError"),
+        Error::Adapter(error) => error.downcast_ref::<SqliteError>().expect("a SqliteError"),
         other => panic!("expected an adapter error, got {other:?}"),
     }
 }

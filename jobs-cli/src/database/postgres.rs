@@ -67,8 +67,8 @@ pub(super) async fn check(url: &str, schema: Option<&str>) -> (Option<Store>, Ve
 
 /// The adapter's error, pointing at this CLI's `migrate` when the schema is missing or behind.
 fn explain(error: Error) -> Failure {
-    if let Error::Adapter { source, .. } = &error
-        && let Some(PostgresError::SchemaOutdated { schema, found, expected }) = source.downcast_ref::<PostgresError>()
+    if let Error::Adapter(adapter) = &error
+        && let Some(PostgresError::SchemaOutdated { schema, found, expected }) = adapter.downcast_ref::<PostgresError>()
     {
         let state = if *found == 0 { "has no jobs tables yet".to_owned() } else { format!("is at version {found}") };
         return Failure::Failed(format!(

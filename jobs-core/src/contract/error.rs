@@ -79,15 +79,10 @@ pub enum Error {
     /// The runtime or worker was configured with invalid values.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// The backend failed (connection lost, query error, ...).
-    #[error("{adapter} adapter error: {source}")]
-    Adapter {
-        /// The adapter's name.
-        adapter: String,
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
+    /// The backend failed (connection lost, query error, ...): the adapter's own error, which
+    /// [`AdapterError::downcast_ref`] reaches (e.g. a `jobs_postgres::PostgresError`).
+    #[error(transparent)]
+    Adapter(AdapterError),
     /// A job run in place (perform_now, inline adapter, test helpers) failed.
     #[error("{0}")]
     Job(JobError),
@@ -148,7 +143,7 @@ pub enum Error {
 impl Error {
     /// Wraps a backend error for the named adapter.
     pub fn adapter(adapter: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Error::Adapter { adapter: adapter.into(), source: source.into() }
+        Error::Adapter(AdapterError { adapter: adapter.into(), error: source.into() })
     }
 
     /// An [`Error::NotSupported`] for the named adapter.
@@ -237,7 +232,17 @@ impl JobError {
             if error.is::<T>() {
                 return true;
             }
-            current = error.source();
+            // Errors that print what they wrap return what comes after it as their source
+            // (`std::io::Error`'s way): step into them here so that nothing is skipped.
+            current = if let Some(Error::Adapter(adapter)) = error.downcast_ref::<Error>() {
+                Some(&*adapter.error)
+            } else if let Some(adapter) = error.downcast_ref::<AdapterError>() {
+                Some(&*adapter.error)
+            } else if let Some(job) = error.downcast_ref::<JobError>() {
+                Some(&*job.source)
+            } else {
+                error.source()
+            };
         }
         false
     }
@@ -374,8 +379,66 @@ impl fmt::Display for JobError {
     }
 }
 
+/// Its `source()` is what follows the error it carries in the chain, not that error itself:
+/// [`Display`](fmt::Display) already prints it, so a printed chain shows each message once. Reach
+/// the carried error with [`JobError::source_ref`] or [`JobError::downcast_ref`].
 impl std::error::Error for JobError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
+        self.source.source()
+    }
+}
+
+/// A backend's error with the name of the adapter that met it: what [`Error::Adapter`] carries.
+///
+/// It prints as `PostgreSQL adapter error: <the backend's message>`; like `std::io::Error`, its
+/// `source()` is what follows the backend's error in the chain, so that a printed chain shows
+/// each message once. The backend's error itself is [`AdapterError::error`].
+///
+/// ```
+/// # use jobs_core::Error;
+/// let error = Error::adapter("Store", std::io::Error::other("disk full"));
+/// assert_eq!(error.to_string(), "Store adapter error: disk full");
+/// let Error::Adapter(adapter) = &error else { unreachable!() };
+/// assert_eq!(adapter.adapter(), "Store");
+/// assert!(adapter.downcast_ref::<std::io::Error>().is_some());
+/// assert!(std::error::Error::source(&error).is_none(), "disk full is printed once");
+/// ```
+#[derive(Debug)]
+pub struct AdapterError {
+    adapter: String,
+    error: BoxError,
+}
+
+impl AdapterError {
+    /// The adapter's name, e.g. `PostgreSQL`.
+    pub fn adapter(&self) -> &str {
+        &self.adapter
+    }
+
+    /// The backend's own error.
+    pub fn error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.error
+    }
+
+    /// The backend's error as a `T`, if it is one.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.error.downcast_ref::<T>()
+    }
+
+    /// The backend's error, giving up the adapter's name.
+    pub fn into_error(self) -> BoxError {
+        self.error
+    }
+}
+
+impl fmt::Display for AdapterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} adapter error: {}", self.adapter, self.error)
+    }
+}
+
+impl std::error::Error for AdapterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
     }
 }

@@ -73,6 +73,6 @@ mod tests {
             }
         }
         let converted = forward(async { Err::<(), _>(DiskFull) }).await.unwrap_err();
-        assert!(matches!(&converted, Error::Adapter { adapter, .. } if adapter == "Store"), "{converted}");
+        assert!(matches!(&converted, Error::Adapter(error) if error.adapter() == "Store"), "{converted}");
     }
 }

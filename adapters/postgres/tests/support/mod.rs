@@ -152,7 +152,7 @@ pub async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut()
 /// The [`PostgresError`](jobs_postgres::PostgresError) inside an adapter error.
 pub fn postgres_error(error: &jobs_core::Error) -> &jobs_postgres::PostgresError {
     match error {
-        jobs_core::Error::Adapter { source, .. } => source.downcast_ref().expect("a PostgresError"),
+        jobs_core::Error::Adapter(error) => error.downcast_ref().expect("a PostgresError"),
         other => panic!("expected an adapter error, got {other:?}"),
     }
 }
