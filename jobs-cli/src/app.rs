@@ -64,7 +64,7 @@ pub async fn run() -> Exit {
 /// | `work --queues a,b` | `JOBS_QUEUES` | `[work] queues = ["a", "b"]` | `default` |
 /// | `work --concurrency N` | `JOBS_CONCURRENCY` | `[work] concurrency` | 10 |
 /// | `work --health-addr A` | `JOBS_HEALTH_ADDR` | `[work] health_addr` | none |
-/// | `work --shutdown-grace D` | `JOBS_SHUTDOWN_GRACE` | `[work] shutdown_grace = "25s"` | 25 s |
+/// | `work --shutdown-grace D` | `JOBS_SHUTDOWN_GRACE` | `[work] shutdown_grace = "20s"` | 20 s |
 /// | `work --max-retries N` | `JOBS_MAX_RETRIES` | `[work] max_retries` | 25 |
 /// | `work --lease D` | `JOBS_LEASE` | `[work] lease = "60s"` | 60 s |
 ///

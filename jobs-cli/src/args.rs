@@ -255,7 +255,7 @@ pub(crate) struct WorkArgs {
     #[arg(long, env = "JOBS_HEALTH_ADDR", value_name = "HOST:PORT")]
     pub(crate) health_addr: Option<SocketAddr>,
     /// On SIGTERM, how long running jobs may take to finish before they are asked to stop
-    /// [default: 25s]
+    /// (plus 5s for them to stop, within Kubernetes' 30s termination grace) [default: 20s]
     #[arg(long, env = "JOBS_SHUTDOWN_GRACE", value_parser = parse_duration, value_name = "DURATION")]
     pub(crate) shutdown_grace: Option<Duration>,
     /// How many times a failed job is retried (with Sidekiq's backoff) before it goes to the

@@ -10,7 +10,7 @@
 //! queues = ["critical", "default"]
 //! concurrency = 10
 //! health_addr = "127.0.0.1:9100"
-//! shutdown_grace = "25s"
+//! shutdown_grace = "20s"
 //! max_retries = 25
 //! lease = "60s"
 //! ```
@@ -120,7 +120,7 @@ impl Settings {
             (None, Some(text)) => parse_duration(text).map_err(|e| Failure::Usage(format!("work.{key}: {e}"))),
             (None, None) => Ok(Duration::from_secs(default)),
         };
-        let grace = duration(args.shutdown_grace, &file.shutdown_grace, "shutdown_grace", 25)?;
+        let grace = duration(args.shutdown_grace, &file.shutdown_grace, "shutdown_grace", 20)?;
         let lease = duration(args.lease, &file.lease, "lease", 60)?;
         let queues = if args.queues.is_empty() {
             file.queues.clone().unwrap_or_else(|| vec!["default".to_owned()])
@@ -200,6 +200,7 @@ mod tests {
         assert_eq!((work.queues, work.concurrency), (vec!["c".to_owned()], 10));
         let defaults = Settings::load(&global(None)).unwrap().work(&WorkArgs::default()).unwrap();
         assert_eq!((defaults.queues, defaults.concurrency, defaults.max_retries), (vec!["default".to_owned()], 10, 25));
+        assert_eq!(defaults.shutdown_grace, Duration::from_secs(20), "leaves margin under Kubernetes' 30s");
     }
 
     #[test]
