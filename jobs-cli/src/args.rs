@@ -244,8 +244,9 @@ pub(crate) struct ActionArgs {
 /// `work`'s options; each also comes from `JOBS_*` or the `[work]` table of the config file.
 #[derive(Debug, Default, Args)]
 pub(crate) struct WorkArgs {
-    /// Queues to take jobs from, in order of precedence, comma-separated (`*`: every queue)
-    /// [default: default]
+    /// Queues to take jobs from, in order of precedence, comma-separated (`*`: every queue);
+    /// with weights (`critical:3,default:1`, as Sidekiq's `-q critical,3`) each claim tries
+    /// them in a weighted random order instead [default: default]
     #[arg(long, short = 'q', env = "JOBS_QUEUES", value_delimiter = ',', value_name = "QUEUES")]
     pub(crate) queues: Vec<String>,
     /// How many jobs to run at once [default: 10]
