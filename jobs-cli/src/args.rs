@@ -244,8 +244,9 @@ pub(crate) struct ActionArgs {
 /// `work`'s options; each also comes from `JOBS_*` or the `[work]` table of the config file.
 #[derive(Debug, Default, Args)]
 pub(crate) struct WorkArgs {
-    /// Queues to take jobs from, in order of precedence, comma-separated (`*`: every queue)
-    /// [default: default]
+    /// Queues to take jobs from, in order of precedence, comma-separated (`*`: every queue);
+    /// with weights (`critical:3,default:1`, as Sidekiq's `-q critical,3`) each claim tries
+    /// them in a weighted random order instead [default: default]
     #[arg(long, short = 'q', env = "JOBS_QUEUES", value_delimiter = ',', value_name = "QUEUES")]
     pub(crate) queues: Vec<String>,
     /// How many jobs to run at once [default: 10]
@@ -255,7 +256,7 @@ pub(crate) struct WorkArgs {
     #[arg(long, env = "JOBS_HEALTH_ADDR", value_name = "HOST:PORT")]
     pub(crate) health_addr: Option<SocketAddr>,
     /// On SIGTERM, how long running jobs may take to finish before they are asked to stop
-    /// [default: 25s]
+    /// (plus 5s for them to stop, within Kubernetes' 30s termination grace) [default: 20s]
     #[arg(long, env = "JOBS_SHUTDOWN_GRACE", value_parser = parse_duration, value_name = "DURATION")]
     pub(crate) shutdown_grace: Option<Duration>,
     /// How many times a failed job is retried (with Sidekiq's backoff) before it goes to the

@@ -10,7 +10,7 @@
 //! queues = ["critical", "default"]
 //! concurrency = 10
 //! health_addr = "127.0.0.1:9100"
-//! shutdown_grace = "25s"
+//! shutdown_grace = "20s"
 //! max_retries = 25
 //! lease = "60s"
 //! ```
@@ -65,6 +65,8 @@ pub(crate) struct Connection {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Work {
     pub(crate) queues: Vec<String>,
+    /// Each queue's weight, when any was given (`critical:3`); `None` works them in strict order.
+    pub(crate) weights: Option<Vec<u32>>,
     pub(crate) concurrency: usize,
     pub(crate) health_addr: Option<SocketAddr>,
     pub(crate) shutdown_grace: Duration,
@@ -120,7 +122,7 @@ impl Settings {
             (None, Some(text)) => parse_duration(text).map_err(|e| Failure::Usage(format!("work.{key}: {e}"))),
             (None, None) => Ok(Duration::from_secs(default)),
         };
-        let grace = duration(args.shutdown_grace, &file.shutdown_grace, "shutdown_grace", 25)?;
+        let grace = duration(args.shutdown_grace, &file.shutdown_grace, "shutdown_grace", 20)?;
         let lease = duration(args.lease, &file.lease, "lease", 60)?;
         let queues = if args.queues.is_empty() {
             file.queues.clone().unwrap_or_else(|| vec!["default".to_owned()])
@@ -131,12 +133,14 @@ impl Settings {
         if queues.is_empty() {
             return Err(Failure::Usage("no queues to work on: name at least one with --queues".into()));
         }
+        let (queues, weights) = weighed(queues)?;
         let concurrency = args.concurrency.or(file.concurrency).unwrap_or(10);
         if concurrency == 0 {
             return Err(Failure::Usage("--concurrency must be at least 1".into()));
         }
         Ok(Work {
             queues,
+            weights,
             concurrency,
             health_addr: args.health_addr.or(file.health_addr),
             shutdown_grace: grace,
@@ -144,6 +148,30 @@ impl Settings {
             lease,
         })
     }
+}
+
+/// Splits `name:weight` entries, as Sidekiq's `-q critical,3`: once any queue has a weight,
+/// the others weigh 1.
+fn weighed(entries: Vec<String>) -> Result<(Vec<String>, Option<Vec<u32>>), Failure> {
+    let mut queues = Vec::with_capacity(entries.len());
+    let mut weights = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let (queue, weight) = match entry.rsplit_once(':') {
+            Some((queue, weight)) => {
+                let weight = weight.trim().parse::<u32>().ok().filter(|w| *w >= 1).ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "queue `{entry}`: a weight is a whole number of at least 1, as in `critical:3,default:1`"
+                    ))
+                })?;
+                (queue.trim().to_owned(), Some(weight))
+            }
+            None => (entry, None),
+        };
+        queues.push(queue);
+        weights.push(weight);
+    }
+    let weights = weights.iter().any(Option::is_some).then(|| weights.iter().map(|w| w.unwrap_or(1)).collect());
+    Ok((queues, weights))
 }
 
 fn read(path: &Path) -> Result<File, Failure> {
@@ -189,6 +217,7 @@ mod tests {
             work,
             Work {
                 queues: vec!["a".into(), "b".into()],
+                weights: None,
                 concurrency: 3,
                 health_addr: None,
                 shutdown_grace: Duration::from_secs(60),
@@ -200,6 +229,25 @@ mod tests {
         assert_eq!((work.queues, work.concurrency), (vec!["c".to_owned()], 10));
         let defaults = Settings::load(&global(None)).unwrap().work(&WorkArgs::default()).unwrap();
         assert_eq!((defaults.queues, defaults.concurrency, defaults.max_retries), (vec!["default".to_owned()], 10, 25));
+        assert_eq!(defaults.shutdown_grace, Duration::from_secs(20), "leaves margin under Kubernetes' 30s");
+    }
+
+    #[test]
+    fn queues_with_weights_are_weighted_and_the_unweighted_weigh_one() {
+        let settings = Settings::load(&global(None)).unwrap();
+        let queues =
+            |list: &[&str]| WorkArgs { queues: list.iter().map(|q| q.to_string()).collect(), ..WorkArgs::default() };
+        let work = settings.work(&queues(&["critical:3", "default:1", "low"])).unwrap();
+        assert_eq!(
+            (work.queues, work.weights),
+            (vec!["critical".into(), "default".into(), "low".into()], Some(vec![3, 1, 1]))
+        );
+        let work = settings.work(&queues(&["critical", "default"])).unwrap();
+        assert_eq!(work.weights, None, "no weight given: strict order");
+        for bad in ["critical:0", "critical:x", "critical:"] {
+            let error = settings.work(&queues(&[bad])).unwrap_err();
+            assert!(matches!(&error, Failure::Usage(m) if m.contains("at least 1")), "{bad}: {error}");
+        }
     }
 
     #[test]

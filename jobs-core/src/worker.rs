@@ -4,6 +4,7 @@ mod background;
 mod builder;
 mod process;
 mod tally;
+mod weights;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -156,7 +157,7 @@ impl Worker {
             worker = %self.id,
             "Worker started on {} (queues: {}; concurrency {})",
             self.adapter.name(),
-            self.settings.queues.join(", "),
+            self.settings.queues.describe(),
             self.settings.concurrency,
         );
         let backend = self.adapter.backend().expect("checked at build");
@@ -166,7 +167,8 @@ impl Worker {
         let running: Arc<Mutex<HashMap<String, Ticket>>> = Arc::default();
         let (reports, inbox) = mpsc::unbounded_channel();
         let settings = &self.settings;
-        let process = Arc::new(Process::new(&self.id, &settings.queues, settings.concurrency, self.runtime.now()));
+        let process =
+            Arc::new(Process::new(&self.id, settings.queues.queues(), settings.concurrency, self.runtime.now()));
         let tally = Arc::new(Tally::default());
         let command = process.beat(backend, self.status.state(), 0, settings.lease).await;
         obey(command, &self.status, &shutdown);
@@ -279,8 +281,9 @@ impl Worker {
                 permits.push(permit);
             }
             let limit: usize = permits.iter().map(|p| p.num_permits()).sum();
-            let params =
-                ClaimParams { queues: &self.settings.queues, limit, lease: self.settings.lease, worker_id: &self.id };
+            // Strict order borrows the configured queues; weights draw a fresh order per claim.
+            let queues = self.settings.queues.next();
+            let params = ClaimParams { queues: &queues, limit, lease: self.settings.lease, worker_id: &self.id };
             let claimed = match backend.claim(params).await {
                 Ok(claimed) => {
                     error_backoff = Duration::from_millis(100);
@@ -305,7 +308,7 @@ impl Worker {
                     () = quiet.cancelled() => return tasks,
                 };
                 tokio::select! {
-                    () = backend.wait_for_jobs(&self.settings.queues, wait) => {},
+                    () = backend.wait_for_jobs(self.settings.queues.queues(), wait) => {},
                     () = quiet.cancelled() => return tasks,
                 }
                 continue;
@@ -355,7 +358,7 @@ impl Worker {
     /// a job due but not yet claimable (locked by another claim in flight) is not spun on.
     async fn idle_wait(&self, backend: &dyn Backend) -> Duration {
         let poll = self.settings.poll_interval;
-        match backend.next_due(&self.settings.queues).await {
+        match backend.next_due(self.settings.queues.queues()).await {
             Ok(Some(due)) => due.clamp(MIN_IDLE_WAIT, poll.max(MIN_IDLE_WAIT)),
             Ok(None) => poll,
             Err(error) => {

@@ -39,9 +39,12 @@ pub(crate) async fn work(
     if runtime.registry().names().is_empty() {
         tracing::warn!(target: "jobs", "No job class is registered in this program: the worker can run none");
     }
-    let worker = Worker::builder()
-        .runtime(&runtime)
-        .queues(settings.queues.iter().cloned())
+    let worker = Worker::builder().runtime(&runtime);
+    let worker = match &settings.weights {
+        Some(weights) => worker.weighted_queues(settings.queues.iter().cloned().zip(weights.iter().copied())),
+        None => worker.queues(settings.queues.iter().cloned()),
+    };
+    let worker = worker
         .concurrency(settings.concurrency)
         .shutdown_grace(settings.shutdown_grace)
         .lease(settings.lease)
