@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Log, eventually, log, worker_with};
+use jobs::adapter::Adapter;
 use jobs::prelude::*;
 use jobs::{Error, Event, EventKind, RetryPolicy};
 use serde_json::{Value, json};
