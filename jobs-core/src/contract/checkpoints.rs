@@ -1,5 +1,5 @@
 //! Where a worker's run of a continuable job stores its progress at checkpoints
-//! ([`Backend::save_progress`]), so that a job whose worker dies resumes from there.
+//! ([`Backend::save_progress`](super::adapter::Backend::save_progress)), so that a job whose worker dies resumes from there.
 
 use std::fmt;
 use std::sync::Arc;
