@@ -271,7 +271,7 @@ pub mod mailer {
 /// | `around_enqueue` | `f` or `[f, g]` | `async fn(&JobData, NextEnqueue<'_>) -> Result<(), Error>` |
 /// | `before_perform`, `after_perform` | `f` or `[f, g]` | `async fn(&JobContext) -> ()` or `Result<(), Halt>` |
 /// | `around_perform` | `f` or `[f, g]` | `async fn(&JobContext, NextPerform<'_>) -> Result<(), JobError>` |
-/// | `continuable` | or `continuable(max_resumptions = N, resume_wait = "5s", resume_errors_after_advancing = false)` | the job runs in steps ([`JobContext::step`]) and resumes where a shutdown stopped it |
+/// | `continuable` | or `continuable(max_resumptions = N, resume_wait = "5s", resume_errors_after_advancing = false, checkpoint_interval = "1s")` | the job runs in steps ([`JobContext::step`]) and resumes where a shutdown stopped it, or from its last stored checkpoint when its worker died |
 /// | `crate` | `"::path::to::jobs"` | where the jobs crate is, for crates that re-export it |
 ///
 /// `retry_on(E, attempts = N | unlimited, wait = .., jitter = 0.15, queue = "..", priority = N,

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Log, eventually, log, worker_with};
+use jobs::adapter::Adapter;
 use jobs::prelude::*;
 use jobs::{Error, Event, EventKind, RetryPolicy};
 use serde_json::{Value, json};
@@ -53,6 +54,37 @@ async fn import(
     ctx.step("finish", |_| async {
         log.push("finish");
         Ok::<_, Error>(())
+    })
+    .await
+}
+
+/// Completes `prepare`, moves the cursor of `rows` to `pause_at`, then logs its provider id and
+/// waits for its worker to shut down (its progress as stored meanwhile is what a rescue would
+/// hand out if the worker died there).
+#[job(continuable(resume_wait = "0s", checkpoint_interval = "0s"))]
+async fn tracked(pause_at: u64, log: State<Log>, ctx: &JobContext) -> Result<(), Error> {
+    checkpoints_then_wait(pause_at, &log, ctx).await
+}
+
+/// [`tracked`] with progress stored at most once an hour at checkpoints.
+#[job(continuable(resume_wait = "0s", checkpoint_interval = "1h"))]
+async fn throttled(pause_at: u64, log: State<Log>, ctx: &JobContext) -> Result<(), Error> {
+    checkpoints_then_wait(pause_at, &log, ctx).await
+}
+
+async fn checkpoints_then_wait(pause_at: u64, log: &Log, ctx: &JobContext) -> Result<(), Error> {
+    ctx.step("prepare", |_| async { Ok::<_, Error>(()) }).await?;
+    ctx.step("rows", |step| async move {
+        let mut row = step.cursor::<u64>()?.unwrap_or(0);
+        while row < pause_at {
+            row += 1;
+            step.set(row).await?;
+        }
+        log.push(format!("paused {}", ctx.provider_job_id().unwrap_or("-")));
+        while !ctx.is_shutting_down() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
     })
     .await
 }
@@ -284,3 +316,35 @@ async fn a_continuable_job_is_enqueued_with_active_job_8_1_keys() {
 
 #[job]
 async fn record() {}
+
+/// The progress stored under the running job's claim, once the job logged that it paused.
+async fn stored_progress(memory: &MemoryAdapter, rt: &Runtime) -> Value {
+    eventually("the job to pause", || log(rt).lines().iter().any(|l| l.starts_with("paused "))).await;
+    let lines = log(rt).lines();
+    let id = lines.iter().find_map(|l| l.strip_prefix("paused ")).unwrap().to_owned();
+    let info = memory.inspector().unwrap().find(&id).await.unwrap().expect("the running job");
+    let payload: Value = serde_json::from_str(&info.payload).unwrap();
+    payload["continuation"].clone()
+}
+
+#[tokio::test]
+async fn a_worker_stores_progress_at_checkpoints_under_its_claim() {
+    let memory = MemoryAdapter::new();
+    let (rt, _) = recording_runtime(&memory);
+    rt.scope(Tracked::perform_later(3)).await.unwrap();
+    let worker = no_retries(&rt);
+    let stored = stored_progress(&memory, &rt).await;
+    assert_eq!(stored, json!({"completed": ["prepare"], "current": ["rows", 3]}), "every checkpoint is stored");
+    worker.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn checkpoints_are_stored_at_most_once_per_interval_and_at_each_completed_step() {
+    let memory = MemoryAdapter::new();
+    let (rt, _) = recording_runtime(&memory);
+    rt.scope(Throttled::perform_later(3)).await.unwrap();
+    let worker = no_retries(&rt);
+    let stored = stored_progress(&memory, &rt).await;
+    assert_eq!(stored, json!({"completed": ["prepare"]}), "the completed step is stored, the cursor not yet");
+    worker.shutdown().await.unwrap();
+}

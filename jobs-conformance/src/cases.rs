@@ -22,7 +22,7 @@ pub use claims::{
     concurrent_workers_run_each_job_once, priority_order, queue_isolation, scheduled_job_waits_until_due,
     scheduled_jobs_start_on_time,
 };
-pub use continuation::continuation_resumes_after_shutdowns;
+pub use continuation::{continuation_resumes_after_shutdowns, saved_progress_survives_a_lost_worker};
 pub use enqueue::{argument_round_trip, enqueue_all_stores_every_job, enqueue_perform_round_trip};
 pub use failures::{
     dead_job_records_the_boxed_error_class, exhausted_attempts_go_dead_with_error,

@@ -65,6 +65,7 @@ macro_rules! conformance_suite {
                 worker_registers_and_records_history,
                 worker_obeys_quiet_and_stop,
                 continuation_resumes_after_shutdowns,
+                saved_progress_survives_a_lost_worker,
             }
         }
     };

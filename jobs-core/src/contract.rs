@@ -6,6 +6,7 @@
 //! compiles to, the context a running job sees, middleware and event subscribers.
 
 mod adapter;
+mod checkpoints;
 mod clock;
 mod context;
 mod continuation;
@@ -25,6 +26,7 @@ mod stats;
 pub use adapter::{
     Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, NewJob, Ticket,
 };
+pub(crate) use checkpoints::ProgressSink;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub(crate) use context::Environment;
 pub use context::JobContext;

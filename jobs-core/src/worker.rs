@@ -411,8 +411,12 @@ impl JobRun {
     async fn run(self, job: ClaimedJob) {
         // The job runs with the worker's runtime as the current one, so that what it enqueues
         // goes where the worker's jobs come from, installed runtime or not.
-        let ending =
-            Ending { quiet: self.quiet.clone(), stop: self.stop.clone(), last_run: self.retry.last_run(job.attempt) };
+        let ending = Ending {
+            quiet: self.quiet.clone(),
+            stop: self.stop.clone(),
+            last_run: self.retry.last_run(job.attempt),
+            claim_token: Some(job.ticket.token),
+        };
         let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown

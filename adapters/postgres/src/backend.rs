@@ -159,6 +159,17 @@ impl PostgresAdapter {
         Ok(usize::try_from(released).unwrap_or(0))
     }
 
+    async fn save_payload(&self, ticket: &Ticket, payload: &str) -> Result<bool, PostgresError> {
+        let Ok(id) = ticket.id.parse::<i64>() else { return Ok(false) };
+        let sql = &self.inner().sql.save_progress;
+        let done = self
+            .retrying("save_progress", || {
+                sqlx::query(sql.get()).bind(id).bind(ticket.token).bind(payload).execute(self.pool())
+            })
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn fail_jobs(&self, failures: &[Failure]) -> Result<usize, PostgresError> {
         if failures.is_empty() {
             return Ok(0);
@@ -240,6 +251,10 @@ impl Backend for PostgresAdapter {
                 .on_tickets("heartbeat", &self.inner().sql.heartbeat, tickets, Some(duration_to_micros(lease)))
                 .await?)
         })
+    }
+
+    fn save_progress<'a>(&'a self, ticket: &'a Ticket, payload: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.save_payload(ticket, payload))
     }
 
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {

@@ -16,6 +16,7 @@ pub(crate) struct Statements {
     pub(crate) complete: Sql,
     pub(crate) release: Sql,
     pub(crate) heartbeat: Sql,
+    pub(crate) save_progress: Sql,
     pub(crate) fail: Sql,
     pub(crate) rescue: Sql,
     pub(crate) prune: Sql,
@@ -171,6 +172,10 @@ impl Statements {
                 "UPDATE {jobs} j SET lease_until = now() + $3 {MICROS}
                  FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
                  WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'"
+            )),
+            // $1, $2: the claim; $3: the payload to store.
+            save_progress: sql(format!(
+                "UPDATE {jobs} SET payload = $3 WHERE id = $1 AND token = $2 AND state = 'running'"
             )),
             // Per failure: id, token, retry delay (null: dead), new payload (null: keep), error JSON;
             // $6: the channel, woken for each queue that got a retry (it may be due before what

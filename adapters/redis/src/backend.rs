@@ -127,6 +127,23 @@ impl RedisAdapter {
         Ok(failed)
     }
 
+    /// Replaces the payload in the working copy of the job claimed under `ticket` (what a
+    /// rescue hands out), if this claim still holds it.
+    async fn save_payload(&self, ticket: &Ticket, payload: &str) -> Result<bool, RedisError> {
+        let mut conn = self.inner.conn.clone();
+        let held: Option<String> = redis::cmd("HGET")
+            .arg(self.key(&format!("jobs:working:{}", self.inner.identity)))
+            .arg(ticket.token)
+            .query_async(&mut conn)
+            .await?;
+        let Some(saved) = held.as_deref().and_then(|held| envelope::with_payload(held, payload)) else {
+            return Ok(false);
+        };
+        let mut call = self.invocation(&scripts::PROGRESS);
+        call.arg(ticket.token).arg(held).arg(saved);
+        Ok(self.run::<i64>(&call).await? == 1)
+    }
+
     async fn tokens_call(
         &self,
         script: &redis::Script,
@@ -169,6 +186,10 @@ impl Backend for RedisAdapter {
             let ttl = self.liveness(lease).to_string();
             Ok(self.tokens_call(&scripts::HEARTBEAT, &[secs(lease).to_string(), ttl], tickets).await?)
         })
+    }
+
+    fn save_progress<'a>(&'a self, ticket: &'a Ticket, payload: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.save_payload(ticket, payload))
     }
 
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {

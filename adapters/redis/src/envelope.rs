@@ -69,6 +69,9 @@ pub(crate) fn write(job: &JobData, payload: &str, jid: &str, now: f64, scheduled
     if !scheduled {
         write!(out, ",\"enqueued_at\":{now:.6}").expect("writing to a String");
     }
+    if out.is_empty() {
+        out.push('{');
+    }
     out.push('}');
     out
 }
@@ -287,21 +290,37 @@ pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<String, RedisE
     }
     fields.remove("attempts");
     let args = fields.remove("args");
+    Ok(write_fields(Some(&attempts.to_string()), &fields, args.as_deref()))
+}
 
-    // `attempts` first (see the module docs), `args` last, so that `queue` and Sidekiq's other
-    // keys come before any user data.
-    let mut out = String::with_capacity(envelope.len() + 256);
-    write!(out, "{{\"attempts\":{attempts}").expect("writing to a String");
-    for (key, value) in
-        fields.iter().map(|(k, v)| (k.as_str(), v.get())).chain(args.as_ref().map(|a| ("args", a.get())))
-    {
-        out.push(',');
+/// The envelope of a running job with its Active Job payload replaced by `payload` (a
+/// continuable job's progress), every other field kept; `None` for an entry that holds no Active
+/// Job payload (not a JSON object, a plain Sidekiq job, no argument list).
+pub(crate) fn with_payload(envelope: &str, payload: &str) -> Option<String> {
+    let mut fields = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(envelope).ok()?;
+    if Stored::parse(envelope).plain_sidekiq_class().is_some() || !fields.contains_key("args") {
+        return None;
+    }
+    let attempts = fields.remove("attempts");
+    fields.remove("args");
+    let args = RawValue::from_string(format!("[{payload}]")).ok()?;
+    Some(write_fields(attempts.as_deref().map(RawValue::get), &fields, Some(&args)))
+}
+
+/// An envelope: `attempts` first (see the module docs), `args` last, so that `queue` and
+/// Sidekiq's other keys come before any user data.
+fn write_fields(attempts: Option<&str>, fields: &BTreeMap<String, Box<RawValue>>, args: Option<&RawValue>) -> String {
+    let mut out = String::with_capacity(fields.values().map(|v| v.get().len() + 16).sum::<usize>() + 64);
+    let attempts = attempts.map(|n| ("attempts", n));
+    let rest = fields.iter().map(|(k, v)| (k.as_str(), v.get())).chain(args.map(|a| ("args", a.get())));
+    for (i, (key, value)) in attempts.into_iter().chain(rest).enumerate() {
+        out.push(if i == 0 { '{' } else { ',' });
         push_string(&mut out, key);
         out.push(':');
         out.push_str(value);
     }
     out.push('}');
-    Ok(out)
+    out
 }
 
 pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
@@ -325,6 +344,21 @@ mod tests {
             retry_in: Some(std::time::Duration::from_secs(5)),
             payload: payload.map(str::to_owned),
         }
+    }
+
+    #[test]
+    fn progress_replaces_only_the_payload() {
+        let envelope = r#"{"attempts":2,"class":"ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper","wrapped":"Import","queue":"q","args":[{"job_class":"Import"}],"jid":"j"}"#;
+        let saved = with_payload(envelope, r#"{"job_class":"Import","continuation":{"completed":["a"]}}"#).unwrap();
+        assert_eq!(
+            saved,
+            r#"{"attempts":2,"class":"ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper","jid":"j","queue":"q","wrapped":"Import","args":[{"job_class":"Import","continuation":{"completed":["a"]}}]}"#
+        );
+        assert_eq!(Stored::parse(&saved).attempts(), 2);
+        let unstamped = with_payload(r#"{"queue":"q","args":[1]}"#, "2").unwrap();
+        assert_eq!(unstamped, r#"{"queue":"q","args":[2]}"#);
+        assert_eq!(with_payload("not json", "{}"), None);
+        assert_eq!(with_payload(r#"{"class":"PlainWorker","args":[1]}"#, "{}"), None, "a plain Sidekiq job");
     }
 
     #[test]

@@ -20,6 +20,7 @@ script!(COMPLETE, "complete.lua");
 script!(FAIL, "fail.lua");
 script!(RELEASE, "release.lua");
 script!(HEARTBEAT, "heartbeat.lua");
+script!(PROGRESS, "progress.lua");
 script!(RESCUE, "rescue.lua");
 script!(FIND, "find.lua");
 script!(WALK, "walk.lua");

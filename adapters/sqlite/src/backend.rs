@@ -11,7 +11,7 @@ use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
 use crate::sql::{
     ANY_DUE, ANY_DUE_ON, BEGIN_WRITE, CLAIM_ANY, CLAIM_ON, COMPLETE, FAIL, HEARTBEAT, NEXT_DUE_ANY, NEXT_DUE_ON,
-    RELEASE, RESCUE,
+    RELEASE, RESCUE, SAVE_PROGRESS,
 };
 
 /// Tickets as the JSON array of `[id, token]` pairs the statements above take.
@@ -130,6 +130,12 @@ impl SqliteAdapter {
         Ok(earliest.map(|at| Duration::from_micros(u64::try_from(at.saturating_sub(now)).unwrap_or(0))))
     }
 
+    async fn save_payload(&self, ticket: &Ticket, payload: &str) -> Result<bool, SqliteError> {
+        let Ok(id) = ticket.id.parse::<i64>() else { return Ok(false) };
+        let done = sqlx::query(SAVE_PROGRESS).bind(payload).bind(id).bind(ticket.token).execute(self.pool()).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn rescue(&self) -> Result<u64, SqliteError> {
         let rescued = sqlx::query(RESCUE).bind(time_to_micros(self.now())).execute(self.pool()).await?.rows_affected();
         if rescued > 0 {
@@ -168,6 +174,10 @@ impl Backend for SqliteAdapter {
             let until = time_to_micros(self.now()).saturating_add(duration_to_micros(lease));
             Ok(self.update_claims(HEARTBEAT, until, tickets).await?)
         })
+    }
+
+    fn save_progress<'a>(&'a self, ticket: &'a Ticket, payload: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.save_payload(ticket, payload))
     }
 
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {

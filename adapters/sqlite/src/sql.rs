@@ -117,6 +117,10 @@ pub(crate) const RELEASE: &str = current_claims!(
 /// Extends the leases of the current claims `?2` until `?1`.
 pub(crate) const HEARTBEAT: &str = current_claims!("UPDATE jobs_jobs SET lease_until = ?1");
 
+/// Replaces the payload of job `?2` with `?1` while it runs under the claim with token `?3`.
+pub(crate) const SAVE_PROGRESS: &str =
+    "UPDATE jobs_jobs SET payload = ?1 WHERE id = ?2 AND state = 'running' AND token = ?3";
+
 /// One failure: back to available at `?1` (retry) or dead (`?1` null), with the error appended.
 pub(crate) const FAIL: &str = "
     UPDATE jobs_jobs

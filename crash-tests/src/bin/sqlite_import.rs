@@ -20,6 +20,10 @@ use jobs_core::{Continuable, Error, Inspect, Job, JobContext, Registry, Runtime,
 use jobs_sqlite::SqliteAdapter;
 use serde_json::Value;
 
+/// How often, at most, the import's progress is stored at its checkpoints (it also is at each
+/// completed step): the most work a SIGKILL makes it repeat.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(50);
+
 /// Where the import logs.
 struct LogDir(PathBuf);
 
@@ -29,7 +33,8 @@ struct CrashImport {
 
 impl Job for CrashImport {
     const NAME: &'static str = "CrashImport";
-    const CONTINUABLE: Option<Continuable> = Some(Continuable::new().resume_wait(Duration::ZERO));
+    const CONTINUABLE: Option<Continuable> =
+        Some(Continuable::new().resume_wait(Duration::ZERO).checkpoint_interval(CHECKPOINT_INTERVAL));
     type Output = Result<(), Error>;
 
     fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {

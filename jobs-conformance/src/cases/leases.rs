@@ -11,7 +11,7 @@ const LONG: Duration = Duration::from_secs(3600);
 
 /// The lease a case gives a claim it means to let expire: short in real time, a minute on a
 /// manual clock.
-fn short_lease(env: &Env) -> Duration {
+pub(crate) fn short_lease(env: &Env) -> Duration {
     if env.manual().is_some() { Duration::from_secs(60) } else { Duration::from_millis(300) }
 }
 

@@ -243,6 +243,15 @@ impl Backend for MemoryAdapter {
         })
     }
 
+    fn save_progress<'a>(&'a self, ticket: &'a Ticket, payload: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let mut store = self.store();
+            let Some((_, entry)) = store.current(ticket) else { return Ok(false) };
+            entry.payload = payload.to_owned();
+            Ok(true)
+        })
+    }
+
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>> {
         Box::pin(async move {
             let now = self.now();

@@ -205,7 +205,9 @@ pub struct ErrorRecord {
 ///   makes the job due again after `retry_in` or moves it to the dead set;
 /// * `rescue_expired` makes jobs whose lease ran out (no heartbeat) claimable again, and only
 ///   those; their attempt stays counted;
-/// * `release` hands jobs back, ready at once, without spending an attempt.
+/// * `release` hands jobs back, ready at once, without spending an attempt;
+/// * `save_progress` replaces the stored payload of a job running under that very claim, so that
+///   a rescue after the worker died hands out the saved payload; a stale ticket changes nothing.
 ///
 /// Times (due times, leases) are read from the store's clock where the store has one, else from
 /// the clock the adapter was built with.
@@ -224,6 +226,19 @@ pub trait Backend: Send + Sync {
 
     /// Extends the leases of running jobs by `lease` from now.
     fn heartbeat<'a>(&'a self, tickets: &'a [Ticket], lease: Duration) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Replaces the stored payload of the job running under `ticket` with `payload` (a
+    /// continuable job's progress at a checkpoint), so that if its worker dies, the job rescued
+    /// by [`rescue_expired`](Backend::rescue_expired) is claimed again with it. Applies only
+    /// while the ticket's token is still current (the job is running under that very claim) and
+    /// returns whether it did; a stale ticket changes nothing and returns `false`.
+    ///
+    /// The default is [`Error::NotSupported`]: continuable jobs then keep their progress only
+    /// when they are interrupted, and a job whose worker dies restarts from its last interruption.
+    fn save_progress<'a>(&'a self, ticket: &'a Ticket, payload: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+        let _ = (ticket, payload);
+        Box::pin(async { Err(Error::not_supported("this", "saving progress (save_progress)")) })
+    }
 
     /// Makes jobs whose lease expired claimable again; returns how many.
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64, Error>>;

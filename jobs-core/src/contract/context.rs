@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+use super::checkpoints::ProgressSink;
 use super::continuation::{Continuable, Progress};
 use super::error::Error;
 use super::payload::JobData;
@@ -33,14 +34,18 @@ struct Inner {
     env: Arc<dyn Environment>,
     /// A continuable job's settings and progress.
     continuation: Option<(Continuable, Mutex<Progress>)>,
+    /// Where a worker's run of a continuable job stores its progress at checkpoints.
+    sink: Option<ProgressSink>,
 }
 
 /// How a run is told to stop: `quiet` when its worker goes quiet or starts shutting down, `stop`
 /// when the grace period is over.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Signals {
     pub(crate) quiet: CancellationToken,
     pub(crate) stop: CancellationToken,
+    /// Where a continuable job stores its progress at checkpoints: only in a worker's runs.
+    pub(crate) sink: Option<ProgressSink>,
 }
 
 /// What a running job can reach of the runtime that runs it: its state, its app name, and the
@@ -64,8 +69,13 @@ impl JobContext {
     ) -> Self {
         let continuation =
             continuable.map(|settings| (settings, Mutex::new(Progress::from_payload(data.continuation.as_ref()))));
-        let Signals { quiet, stop } = signals;
-        JobContext { inner: Arc::new(Inner { data, stop, quiet, env, continuation }) }
+        let Signals { quiet, stop, sink } = signals;
+        JobContext { inner: Arc::new(Inner { data, stop, quiet, env, continuation, sink }) }
+    }
+
+    /// Where this run stores its progress at checkpoints, if anywhere.
+    pub(crate) fn progress_sink(&self) -> Option<&ProgressSink> {
+        self.inner.sink.as_ref()
     }
 
     /// A continuable job's settings and progress; `None` for other jobs.

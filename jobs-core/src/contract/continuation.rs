@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::error::Error;
 
 /// How a continuable job resumes: `#[job(continuable(..))]` builds one for [`Job::CONTINUABLE`];
-/// the defaults are Rails' (no resumption limit, a 5 second wait, errors after progress resume).
+/// the defaults are Rails' (no resumption limit, a 5 second wait, errors after progress resume),
+/// and progress saved at most once a second while a worker runs the job.
 ///
 /// ```
 /// # use jobs_core::Continuable;
@@ -19,6 +20,7 @@ use super::error::Error;
 /// const IMPORT: Continuable = Continuable::new().max_resumptions(10).resume_wait(Duration::from_secs(1));
 /// assert_eq!(IMPORT.get_max_resumptions(), Some(10));
 /// assert!(IMPORT.resumes_errors_after_advancing());
+/// assert_eq!(IMPORT.get_checkpoint_interval(), Duration::from_secs(1));
 /// ```
 ///
 /// [`Job::CONTINUABLE`]: crate::Job::CONTINUABLE
@@ -27,6 +29,7 @@ pub struct Continuable {
     max_resumptions: Option<u32>,
     resume_wait: Duration,
     resume_errors_after_advancing: bool,
+    checkpoint_interval: Duration,
 }
 
 impl Default for Continuable {
@@ -38,7 +41,12 @@ impl Default for Continuable {
 impl Continuable {
     /// Rails' defaults: unlimited resumptions, resumed after 5 seconds, errors after progress resume.
     pub const fn new() -> Self {
-        Continuable { max_resumptions: None, resume_wait: Duration::from_secs(5), resume_errors_after_advancing: true }
+        Continuable {
+            max_resumptions: None,
+            resume_wait: Duration::from_secs(5),
+            resume_errors_after_advancing: true,
+            checkpoint_interval: Duration::from_secs(1),
+        }
     }
 
     /// How many times the job may be resumed (Rails' `max_resumptions`); past it the job fails with
@@ -59,6 +67,22 @@ impl Continuable {
     pub const fn resume_errors_after_advancing(mut self, resume: bool) -> Self {
         self.resume_errors_after_advancing = resume;
         self
+    }
+
+    /// How often, at most, a worker stores the job's progress at its checkpoints (default 1 s;
+    /// zero stores it at every checkpoint), besides always when a step completes. The stored
+    /// progress is what a job resumes from when its worker dies (`kill -9`, a lost machine) and
+    /// the job is rescued: the work done since the last stored checkpoint, at most this long, is
+    /// done again. Without a worker (`perform_now`, the inline and test adapters), or on a
+    /// backend that cannot store progress, progress is stored only when the job is interrupted.
+    pub const fn checkpoint_interval(mut self, interval: Duration) -> Self {
+        self.checkpoint_interval = interval;
+        self
+    }
+
+    /// How often, at most, progress is stored at checkpoints.
+    pub const fn get_checkpoint_interval(&self) -> Duration {
+        self.checkpoint_interval
     }
 
     /// The resumption limit, if any.

@@ -10,7 +10,9 @@ use std::time::Instant;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::contract::{BoxFuture, Error, Job, JobContext, JobData, JobError, JobResult, Outcome, Signals};
+use crate::contract::{
+    BoxFuture, Error, Job, JobContext, JobData, JobError, JobResult, Outcome, ProgressSink, Signals, Ticket,
+};
 use crate::enqueue::{EnqueueOptions, job_data_of};
 use crate::perform::callbacks;
 use crate::perform::rescue::{self, Scene};
@@ -119,7 +121,8 @@ async fn perform_job<J: Job>(
     instrument::perform_start(runtime, adapter, &data, log_arguments);
     let started = Instant::now();
     let stop = ending.stop.clone();
-    let signals = Signals { quiet: ending.quiet, stop: ending.stop };
+    let sink = progress_sink::<J>(runtime, &data, ending.claim_token);
+    let signals = Signals { quiet: ending.quiet, stop: ending.stop, sink };
     let ctx = JobContext::new(data.clone(), signals, runtime.environment(), J::CONTINUABLE);
     let value = Mutex::new(None);
 
@@ -178,6 +181,14 @@ async fn perform_job<J: Job>(
     instrument::performed(runtime, adapter, &data, log_arguments, took, outcome, error.as_ref());
     let value = value.into_inner().unwrap_or_else(|e| e.into_inner());
     (Executed { data: Some(data), outcome, error, halted }, value)
+}
+
+/// Where a worker's run of a continuable job stores its progress: its claim on the runtime's
+/// backend. Other jobs, and runs outside a worker, get none (and pay nothing).
+fn progress_sink<J: Job>(runtime: &Runtime, data: &JobData, claim_token: Option<i64>) -> Option<ProgressSink> {
+    let settings = J::CONTINUABLE?;
+    let ticket = Ticket { id: data.provider_job_id.clone()?, token: claim_token? };
+    Some(ProgressSink::new(runtime.adapter().clone(), ticket, settings.get_checkpoint_interval()))
 }
 
 async fn with_timeout<J: Job, F: Future>(future: F) -> Result<F::Output, JobError> {

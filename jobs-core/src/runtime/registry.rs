@@ -22,6 +22,9 @@ pub(crate) struct Ending {
     /// its `after_discard` callbacks run: the worker's retry policy retries the runs before it.
     /// 0 where every failure ends the job (perform_now, the inline and test adapters).
     pub(crate) last_run: u32,
+    /// The fencing token of the worker's claim the job runs under (its id is the job's provider
+    /// id): a continuable job stores its progress under it. `None` outside a worker.
+    pub(crate) claim_token: Option<i64>,
 }
 
 /// What came of running one job.

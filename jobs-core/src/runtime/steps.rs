@@ -1,7 +1,9 @@
 //! Steps of a continuable job (Active Job 8.1's `step`): skipped once completed, resumed at their
 //! cursor, interrupted at checkpoints when the worker shuts down.
 //!
-//! Here the steps check the stop signal and keep the progress; the perform layer enqueues an
+//! Here the steps check the stop signal and keep the progress, and in a worker's runs store it
+//! under the job's claim at checkpoints (throttled by `checkpoint_interval`) and at each step's
+//! completion, so that a job whose worker dies is rescued with it; the perform layer enqueues an
 //! interrupted job again with that progress.
 
 use std::fmt;
@@ -121,6 +123,7 @@ impl JobContext {
             self.progress()?.leave(result.is_ok());
             if result.is_ok() {
                 instrument::completed(self, name);
+                self.store_progress(true).await;
             }
             result?;
         }
@@ -160,6 +163,17 @@ impl JobContext {
     /// A checkpoint: [`Error::Interrupted`] once the worker is shutting down.
     fn checkpoint(&self) -> Result<(), Error> {
         if self.is_shutting_down() { Err(self.interrupt("stopping")) } else { Ok(()) }
+    }
+
+    /// Stores the progress under the worker's claim, when the run has somewhere to store it and
+    /// a store is due (`completed`: a step just completed, always due).
+    async fn store_progress(&self, completed: bool) {
+        let Some(sink) = self.progress_sink() else { return };
+        if !sink.due(completed) {
+            return;
+        }
+        let Ok(continuation) = self.progress().map(|p| p.to_payload()) else { return };
+        sink.save(self.data(), continuation).await;
     }
 
     fn interrupt(&self, reason: &'static str) -> Error {
@@ -204,6 +218,11 @@ impl Step {
     }
 
     /// Sets the cursor (any job argument type), then checkpoints (Rails' `set!`).
+    ///
+    /// In a worker, a checkpoint also stores the progress under the job's claim, at most once
+    /// per `checkpoint_interval` ([`Continuable::checkpoint_interval`](crate::Continuable::checkpoint_interval)),
+    /// and every step's completion does: a job whose worker dies resumes from the last stored
+    /// checkpoint, so the work since then (at most that interval) is done again.
     pub async fn set<T: JobArgument>(&self, cursor: T) -> Result<(), Error> {
         let value = to_argument(self.ctx.job_class(), &cursor_name(&self.name), &cursor)?;
         self.ctx.progress()?.set_cursor(value);
@@ -229,6 +248,8 @@ impl Step {
     /// A checkpoint without moving the cursor (Rails' `checkpoint!`): [`Error::Interrupted`] once
     /// the worker is shutting down.
     pub async fn checkpoint(&self) -> Result<(), Error> {
-        self.ctx.checkpoint()
+        self.ctx.checkpoint()?;
+        self.ctx.store_progress(false).await;
+        Ok(())
     }
 }

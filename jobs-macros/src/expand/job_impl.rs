@@ -103,8 +103,12 @@ fn continuable(private: &TokenStream, spec: Option<&ContinuableSpec>) -> TokenSt
         quote!(.resume_wait(::core::time::Duration::from_nanos(#nanos)))
     });
     let errors = spec.resume_errors_after_advancing.map(|resume| quote!(.resume_errors_after_advancing(#resume)));
+    let interval = spec.checkpoint_interval.map(|interval| {
+        let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
+        quote!(.checkpoint_interval(::core::time::Duration::from_nanos(#nanos)))
+    });
     quote! {
         const CONTINUABLE: ::core::option::Option<#private::Continuable> =
-            ::core::option::Option::Some(#private::Continuable::new() #max #wait #errors);
+            ::core::option::Option::Some(#private::Continuable::new() #max #wait #errors #interval);
     }
 }

@@ -1,12 +1,15 @@
 //! Reads `continuable` and `continuable(max_resumptions = N, resume_wait = "5s",
-//! resume_errors_after_advancing = false)`.
+//! resume_errors_after_advancing = false, checkpoint_interval = "1s")`.
 
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, Meta, Token};
 
 use super::attr::Attr;
 use super::model::ContinuableSpec;
-use super::symbol::{self, CONTINUABLE, CONTINUABLE_KEYS, MAX_RESUMPTIONS, RESUME_ERRORS_AFTER_ADVANCING, RESUME_WAIT};
+use super::symbol::{
+    self, CHECKPOINT_INTERVAL, CONTINUABLE, CONTINUABLE_KEYS, MAX_RESUMPTIONS, RESUME_ERRORS_AFTER_ADVANCING,
+    RESUME_WAIT,
+};
 use super::values;
 use crate::ctxt::Ctxt;
 
@@ -32,6 +35,7 @@ pub(crate) fn parse(cx: &Ctxt, meta: &Meta) -> Option<ContinuableSpec> {
     let mut max_resumptions = Attr::none(cx, MAX_RESUMPTIONS);
     let mut resume_wait = Attr::none(cx, RESUME_WAIT);
     let mut resume_errors = Attr::none(cx, RESUME_ERRORS_AFTER_ADVANCING);
+    let mut checkpoint_interval = Attr::none(cx, CHECKPOINT_INTERVAL);
     for item in &items {
         let valid = symbol::list(CONTINUABLE_KEYS);
         let Meta::NameValue(nv) = item else {
@@ -52,6 +56,9 @@ pub(crate) fn parse(cx: &Ctxt, meta: &Meta) -> Option<ContinuableSpec> {
             RESUME_ERRORS_AFTER_ADVANCING if resume_errors.first_time(path) => {
                 resume_errors.set_parsed(values::bool_lit(cx, RESUME_ERRORS_AFTER_ADVANCING, value).map(|b| b.value))
             }
+            CHECKPOINT_INTERVAL if checkpoint_interval.first_time(path) => {
+                checkpoint_interval.set_parsed(values::duration(cx, CHECKPOINT_INTERVAL, value))
+            }
             _ => {}
         }
     }
@@ -59,6 +66,7 @@ pub(crate) fn parse(cx: &Ctxt, meta: &Meta) -> Option<ContinuableSpec> {
         max_resumptions: max_resumptions.get(),
         resume_wait: resume_wait.get(),
         resume_errors_after_advancing: resume_errors.get(),
+        checkpoint_interval: checkpoint_interval.get(),
     })
 }
 

@@ -32,6 +32,8 @@ pub(crate) struct JobAttrs {
 pub(crate) struct ContinuableSpec {
     pub(crate) max_resumptions: Option<u32>,
     pub(crate) resume_wait: Option<Duration>,
+    /// `checkpoint_interval = "1s"`.
+    pub(crate) checkpoint_interval: Option<Duration>,
     pub(crate) resume_errors_after_advancing: Option<bool>,
 }
 

@@ -36,6 +36,7 @@ pub(crate) const CONTINUABLE: Symbol = Symbol("continuable");
 /// Inside `continuable(..)`.
 pub(crate) const MAX_RESUMPTIONS: Symbol = Symbol("max_resumptions");
 pub(crate) const RESUME_WAIT: Symbol = Symbol("resume_wait");
+pub(crate) const CHECKPOINT_INTERVAL: Symbol = Symbol("checkpoint_interval");
 pub(crate) const RESUME_ERRORS_AFTER_ADVANCING: Symbol = Symbol("resume_errors_after_advancing");
 
 /// Inside `retry_on(..)`, `discard_on(..)` and `rescue_from(..)`.
@@ -71,7 +72,8 @@ pub(crate) const JOB_KEYS: &[Symbol] = &[
 ];
 
 /// The keys of `continuable(..)`.
-pub(crate) const CONTINUABLE_KEYS: &[Symbol] = &[MAX_RESUMPTIONS, RESUME_WAIT, RESUME_ERRORS_AFTER_ADVANCING];
+pub(crate) const CONTINUABLE_KEYS: &[Symbol] =
+    &[MAX_RESUMPTIONS, RESUME_WAIT, RESUME_ERRORS_AFTER_ADVANCING, CHECKPOINT_INTERVAL];
 
 /// The callback keys, each naming one function or a list of them.
 pub(crate) const CALLBACK_KEYS: [Symbol; 7] =

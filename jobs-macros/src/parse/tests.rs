@@ -138,12 +138,18 @@ fn reads_continuable_with_and_without_options() {
     let cx = Ctxt::new();
     let attrs = keys::parse(
         &cx,
-        quote!(continuable(max_resumptions = 3, resume_wait = "250ms", resume_errors_after_advancing = false)),
+        quote!(continuable(
+            max_resumptions = 3,
+            resume_wait = "250ms",
+            resume_errors_after_advancing = false,
+            checkpoint_interval = "0s"
+        )),
     );
     assert!(cx.check().is_ok());
     let spec = attrs.continuable.unwrap();
     assert_eq!(spec.max_resumptions, Some(3));
     assert_eq!(spec.resume_wait, Some(std::time::Duration::from_millis(250)));
+    assert_eq!(spec.checkpoint_interval, Some(std::time::Duration::ZERO));
     assert_eq!(spec.resume_errors_after_advancing, Some(false));
 }
 

@@ -15,7 +15,12 @@ async fn import(file: String, ctx: &JobContext) -> Result<(), Error> {
     .await
 }
 
-#[job(continuable(max_resumptions = 3, resume_wait = "1s", resume_errors_after_advancing = false))]
+#[job(continuable(
+    max_resumptions = 3,
+    resume_wait = "1s",
+    resume_errors_after_advancing = false,
+    checkpoint_interval = "250ms"
+))]
 async fn export(ctx: JobContext) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     ctx.step_with("all", StepOptions::new().isolated(), |step| async move { step.checkpoint().await.map_err(Into::into) })
         .await
