@@ -27,7 +27,7 @@ pub use enqueue::{argument_round_trip, enqueue_all_stores_every_job, enqueue_per
 pub use failures::{
     dead_job_records_the_boxed_error_class, exhausted_attempts_go_dead_with_error,
     non_json_payload_dies_at_once_unknown_class_retries, poison_jobs_go_dead_while_queue_flows, retries_start_on_time,
-    retry_persists_executions_and_error,
+    retry_on_keeps_the_error_history, retry_persists_executions_and_error,
 };
 pub use history::history_sums_writes_per_minute;
 pub use inspection::{

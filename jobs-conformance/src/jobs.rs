@@ -3,13 +3,16 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::watch;
 
+// Declarations are what `#[job(retry_on(..))]` writes; a job declared by hand names them here.
+use jobs_core::__private::{Declarations, ErrorHandler, RetryOn, Wait};
 use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
-use jobs_core::{BoxError, Error, Job, JobContext, Registry};
+use jobs_core::{BoxError, Error, Job, JobContext, JobError, Registry};
 
 mod import;
 
@@ -225,6 +228,57 @@ impl Job for FailTimes {
     }
 }
 
+/// Fails its first `failures` executions with a [`ConformanceError`] that its `retry_on` handles
+/// (up to 5 runs, 300 ms apart, no jitter), then succeeds; records every run.
+#[derive(Debug)]
+pub(crate) struct RetryOnFailure {
+    pub(crate) key: String,
+    pub(crate) failures: u32,
+}
+
+/// The wait of [`RetryOnFailure`]'s `retry_on`.
+pub(crate) const RETRY_ON_WAIT: Duration = Duration::from_millis(300);
+
+fn is_conformance_error(error: &JobError) -> bool {
+    error.is::<ConformanceError>()
+}
+
+impl Job for RetryOnFailure {
+    const NAME: &'static str = "Conformance::RetryOnFailure";
+    // What `#[job(retry_on(ConformanceError, wait = 300ms, attempts = 5, jitter = 0))]` declares.
+    const DECLARATIONS: &'static Declarations = &Declarations {
+        error_handlers: &[ErrorHandler::RetryOn(RetryOn {
+            key: "[Conformance::Error]",
+            matches: is_conformance_error,
+            attempts: Some(5),
+            wait: Wait::Fixed(RETRY_ON_WAIT),
+            jitter: Some(0.0),
+            queue: None,
+            priority: None,
+            exhausted: None,
+        })],
+        ..Declarations::EMPTY
+    };
+    type Output = Result<(), ConformanceError>;
+
+    fn to_arguments(&self, _cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
+        Ok(vec![to_argument(Self::NAME, "key", &self.key)?, to_argument(Self::NAME, "failures", &self.failures)?])
+    }
+
+    fn from_arguments(arguments: Vec<Value>) -> Result<Self, Error> {
+        let mut reader = ArgumentsReader::new(Self::NAME, arguments, 2)?;
+        Ok(RetryOnFailure { key: reader.next("key")?, failures: reader.next("failures")? })
+    }
+
+    async fn perform(self, ctx: JobContext) -> Result<Self::Output, Error> {
+        ctx.state::<Probe>()?.record(&self.key, &ctx);
+        if ctx.executions() <= self.failures {
+            return Ok(Err(ConformanceError(format!("{} failed on execution {}", self.key, ctx.executions()))));
+        }
+        Ok(Ok(()))
+    }
+}
+
 /// Always fails with a boxed error: a boxed [`ConformanceError`], or (`message_only`) a bare
 /// message, as `Err("..".into())` makes one.
 #[derive(Debug)]
@@ -300,6 +354,7 @@ pub(crate) fn registry() -> Registry {
         .register::<Record>()
         .and_then(|r| r.register::<Echo>())
         .and_then(|r| r.register::<FailTimes>())
+        .and_then(|r| r.register::<RetryOnFailure>())
         .and_then(|r| r.register::<Block>())
         .and_then(|r| r.register::<FailBoxed>())
         .and_then(|r| r.register::<Import>())

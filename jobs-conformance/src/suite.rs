@@ -38,6 +38,7 @@ macro_rules! conformance_suite {
                 priority_order,
                 retry_persists_executions_and_error,
                 retries_start_on_time,
+                retry_on_keeps_the_error_history,
                 exhausted_attempts_go_dead_with_error,
                 dead_job_records_the_boxed_error_class,
                 concurrent_workers_run_each_job_once,

@@ -24,7 +24,7 @@ mod state;
 mod stats;
 
 pub use adapter::{
-    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, NewJob, Ticket,
+    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, ErrorRecord, Failure, NewJob, Requeued, Ticket,
 };
 pub(crate) use checkpoints::ProgressSink;
 pub use clock::{Clock, ManualClock, SystemClock};

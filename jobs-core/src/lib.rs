@@ -51,7 +51,7 @@ pub mod adapter {
     pub use crate::contract::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure,
         HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
-        ProcessCommand, ProcessInfo, ProcessState, QueueStats, Target, Ticket, format_time, parse_time,
+        ProcessCommand, ProcessInfo, ProcessState, QueueStats, Requeued, Target, Ticket, format_time, parse_time,
     };
     pub use crate::enqueue::EnqueueSink;
     pub use crate::support::migrations;

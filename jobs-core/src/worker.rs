@@ -16,7 +16,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::contract::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
+use chrono::{DateTime, Utc};
+
+use crate::contract::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Requeued, Ticket};
 use crate::contract::{Error, JobError};
 use crate::contract::{Outcome, ProcessState};
 use crate::perform::execution::execute_payload;
@@ -118,6 +120,7 @@ impl WorkerHandle {
 
 pub(super) enum Report {
     Complete(Ticket),
+    Requeued(Requeued),
     Fail(Failure),
     Release(Ticket),
 }
@@ -424,6 +427,12 @@ impl JobRun {
         let report = match (executed.outcome, &executed.error) {
             (Outcome::Failed, _) if self.stop.is_cancelled() => Report::Release(job.ticket),
             (Outcome::Failed, Some(error)) => Report::Fail(self.failure(&job, &executed, error)),
+            // Enqueued again by `retry_on` (or resumed after a failure): the run keeps its error.
+            (Outcome::Retried | Outcome::Resumed, Some(error)) => {
+                let attempt = executed.data.as_ref().map_or(job.attempt, |d| d.executions.max(job.attempt));
+                let error = error_record(error, attempt, self.runtime.now());
+                Report::Requeued(Requeued { ticket: job.ticket.clone(), error })
+            }
             _ => Report::Complete(job.ticket),
         };
         if !matches!(report, Report::Release(_)) {
@@ -466,11 +475,11 @@ impl JobRun {
                 "Stopped retrying {class} after {attempt} attempts, moving it to the dead set: {error}"
             ),
         }
-        Failure {
-            ticket: job.ticket.clone(),
-            error: ErrorRecord { class: error.class().to_owned(), message: error.message(), attempt, at: now },
-            retry_in,
-            payload,
-        }
+        Failure { ticket: job.ticket.clone(), error: error_record(error, attempt, now), retry_in, payload }
     }
+}
+
+/// How `error`, from run `attempt` at `now`, is kept in the job's history.
+fn error_record(error: &JobError, attempt: u32, now: DateTime<Utc>) -> ErrorRecord {
+    ErrorRecord { class: error.class().to_owned(), message: error.message(), attempt, at: now }
 }

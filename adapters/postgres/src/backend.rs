@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
+use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Requeued, Ticket};
 use jobs_core::adapter::{duration_to_micros, forward};
 use jobs_core::{BoxFuture, Error, HistoryPoint, ProcessCommand, ProcessInfo};
 use sqlx::Row;
@@ -170,6 +170,24 @@ impl PostgresAdapter {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn complete_requeued_jobs(&self, runs: &[Requeued]) -> Result<usize, PostgresError> {
+        if runs.is_empty() {
+            return Ok(0);
+        }
+        let (mut ids, mut tokens, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+        for run in runs {
+            let Ok(id) = run.ticket.id.parse::<i64>() else { continue };
+            ids.push(id);
+            tokens.push(run.ticket.token);
+            errors.push(serde_json::to_string(&run.error).map_err(|e| PostgresError::Malformed(e.to_string()))?);
+        }
+        let sql = &self.inner().sql.complete_requeued;
+        let done = on_lane!(self, self.inner().report_lane, "complete", |conn| {
+            sqlx::query(sql.get()).bind(&ids).bind(&tokens).bind(&errors).execute(conn)
+        })?;
+        Ok(count(done.rows_affected()))
+    }
+
     async fn fail_jobs(&self, failures: &[Failure]) -> Result<usize, PostgresError> {
         if failures.is_empty() {
             return Ok(0);
@@ -235,6 +253,10 @@ impl Backend for PostgresAdapter {
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
         forward(self.on_tickets("complete", &self.inner().sql.complete, tickets, None))
+    }
+
+    fn complete_requeued<'a>(&'a self, runs: &'a [Requeued]) -> BoxFuture<'a, Result<usize, Error>> {
+        forward(self.complete_requeued_jobs(runs))
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {

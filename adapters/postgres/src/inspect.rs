@@ -57,7 +57,19 @@ impl PostgresAdapter {
         let sql = &self.inner().sql.find;
         let find = || sqlx::query(sql.get()).bind(provider_id).bind(id).fetch_optional(self.pool());
         let row = self.retrying("find", find).await?;
-        row.as_ref().map(job_info).transpose()
+        let Some(info) = row.as_ref().map(job_info).transpose()? else { return Ok(None) };
+        if info.id == id {
+            return Ok(Some(info));
+        }
+        // Found by job_id: the retries before it keep the errors of their runs.
+        let earlier = &self.inner().sql.earlier_errors;
+        let before: i64 = info.id.parse().map_err(|_| PostgresError::Malformed(format!("job id {}", info.id)))?;
+        let lists: Vec<String> = self
+            .retrying("find", || sqlx::query_scalar(earlier.get()).bind(id).bind(before).fetch_all(self.pool()))
+            .await?;
+        let earlier =
+            ErrorRecord::from_json_lists(&lists).map_err(|e| PostgresError::Malformed(format!("errors: {e}")))?;
+        Ok(Some(info.with_earlier_errors(earlier)))
     }
 
     async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), PostgresError> {

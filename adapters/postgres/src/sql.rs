@@ -14,6 +14,7 @@ pub(crate) struct Statements {
     pub(crate) next_due_named: Sql,
     pub(crate) next_due_any: Sql,
     pub(crate) complete: Sql,
+    pub(crate) complete_requeued: Sql,
     pub(crate) release: Sql,
     pub(crate) heartbeat: Sql,
     pub(crate) save_progress: Sql,
@@ -22,6 +23,7 @@ pub(crate) struct Statements {
     pub(crate) prune: Sql,
     pub(crate) counts: Sql,
     pub(crate) find: Sql,
+    pub(crate) earlier_errors: Sql,
     pub(crate) pause: Sql,
     pub(crate) resume: Sql,
     pub(crate) paused: Sql,
@@ -155,6 +157,13 @@ impl Statements {
                  FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
                  WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'"
             )),
+            // Per run: id, token, the error it failed with before the job enqueued itself again.
+            complete_requeued: sql(format!(
+                "UPDATE {jobs} j SET state = 'completed', finished_at = now(), lease_until = NULL, worker_id = NULL,
+                     errors = j.errors || jsonb_build_array(r.error::jsonb)
+                 FROM unnest($1::int8[], $2::int8[], $3::text[]) AS r(id, token, error){nowait}
+                 WHERE j.id = r.id AND j.token = r.token AND j.state = 'running'"
+            )),
             // $3: the channel, woken for each queue that got a job back.
             release: sql(format!(
                 "WITH released AS (
@@ -228,6 +237,10 @@ impl Statements {
                 "SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {jobs} WHERE id = coalesce(
                     (SELECT id FROM {jobs} WHERE id = $1),
                     (SELECT max(id) FROM {jobs} WHERE job_id = $2))) j"
+            )),
+            // The errors of the jobs stored under job_id $1 before row $2, oldest first.
+            earlier_errors: sql(format!(
+                "SELECT errors::text FROM {jobs} WHERE job_id = $1 AND id < $2 AND errors <> '[]'::jsonb ORDER BY id"
             )),
             pause: sql(format!("INSERT INTO {paused} (queue) VALUES ($1) ON CONFLICT DO NOTHING")),
             // $2: the channel, woken for the resumed queue.

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use jobs_core::adapter::forward;
-use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
+use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Requeued, Ticket};
 use jobs_core::{BoxFuture, Error, HistoryPoint, ProcessCommand, ProcessInfo};
 use redis::Value;
 
@@ -97,18 +97,47 @@ impl RedisAdapter {
         Ok(done)
     }
 
+    /// The envelopes this process holds under the claims with `tokens`, `None` for a claim it
+    /// no longer holds.
+    async fn held_envelopes(&self, tokens: impl Iterator<Item = i64>) -> Result<Vec<Option<String>>, RedisError> {
+        let mut conn = self.inner.conn.clone();
+        Ok(redis::cmd("HMGET")
+            .arg(self.key(&format!("jobs:working:{}", self.inner.identity)))
+            .arg(tokens.collect::<Vec<_>>())
+            .query_async(&mut conn)
+            .await?)
+    }
+
+    async fn complete_requeued_jobs(&self, runs: &[Requeued]) -> Result<usize, RedisError> {
+        if runs.is_empty() {
+            return Ok(0);
+        }
+        // The claimed envelopes, to keep each run's error with it; the script applies only those
+        // whose claim is still current.
+        let held = self.held_envelopes(runs.iter().map(|run| run.ticket.token)).await?;
+        let mut call = self.invocation(&scripts::COMPLETE_REQUEUED);
+        call.arg(self.inner.settings.max_completed);
+        let mut any = false;
+        for (run, job) in runs.iter().zip(held) {
+            let Some(job) = job else { continue };
+            call.arg(run.ticket.token).arg(envelope::requeued(&job, &run.error)?);
+            any = true;
+        }
+        if !any {
+            return Ok(0);
+        }
+        let done = self.run::<usize>(&call).await?;
+        self.inner.processed.fetch_add(done as u64, Ordering::Relaxed);
+        Ok(done)
+    }
+
     async fn fail_jobs(&self, failures: &[Failure]) -> Result<usize, RedisError> {
         if failures.is_empty() {
             return Ok(0);
         }
         // The claimed envelopes, to write the failed ones; the script applies only those whose
         // claim is still current, so a rescue in between wins.
-        let mut conn = self.inner.conn.clone();
-        let held: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(self.key(&format!("jobs:working:{}", self.inner.identity)))
-            .arg(failures.iter().map(|f| f.ticket.token).collect::<Vec<_>>())
-            .query_async(&mut conn)
-            .await?;
+        let held = self.held_envelopes(failures.iter().map(|f| f.ticket.token)).await?;
         let mut call = self.invocation(&scripts::FAIL);
         let mut any = false;
         for (failure, job) in failures.iter().zip(held) {
@@ -171,6 +200,10 @@ impl Backend for RedisAdapter {
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
         forward(self.complete_jobs(tickets))
+    }
+
+    fn complete_requeued<'a>(&'a self, runs: &'a [Requeued]) -> BoxFuture<'a, Result<usize, Error>> {
+        forward(self.complete_requeued_jobs(runs))
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {

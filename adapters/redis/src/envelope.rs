@@ -293,6 +293,22 @@ pub(crate) fn failed(envelope: &str, failure: &Failure) -> Result<String, RedisE
     Ok(write_fields(Some(&attempts.to_string()), &fields, args.as_deref()))
 }
 
+/// The envelope of a run that failed and enqueued its job again (`retry_on`), kept among the
+/// completed jobs: `error` added to its error history, every other field kept. An entry that is
+/// not a JSON object is kept as it is.
+pub(crate) fn requeued(envelope: &str, error: &ErrorRecord) -> Result<String, RedisError> {
+    let Ok(mut fields) = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(envelope) else {
+        return Ok(envelope.to_owned());
+    };
+    let mut history = Stored::parse(envelope).errors();
+    history.push(error.clone());
+    let history = RawValue::from_string(json(&history)).map_err(|e| RedisError::Malformed(e.to_string()))?;
+    fields.insert("error_history".into(), history);
+    let attempts = fields.remove("attempts");
+    let args = fields.remove("args");
+    Ok(write_fields(attempts.as_deref().map(RawValue::get), &fields, args.as_deref()))
+}
+
 /// The envelope of a running job with its Active Job payload replaced by `payload` (a
 /// continuable job's progress), every other field kept; `None` for an entry that holds no Active
 /// Job payload (not a JSON object, a plain Sidekiq job, no argument list).

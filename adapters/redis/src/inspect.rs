@@ -106,12 +106,15 @@ impl RedisAdapter {
             infos.push(Entry { kind, extra, claim, job }.info(now));
         }
         // The script matches text: keep the job whose jid is `id`, else the latest created of
-        // those whose payload's job_id is `id`.
+        // those whose payload's job_id is `id`, with the errors of the earlier ones.
         if let Some((info, _)) = infos.iter().find(|(info, _)| info.id == id) {
             return Ok(Some(info.clone()));
         }
-        let same_job = infos.into_iter().filter(|(info, _)| info.job_id.as_deref() == Some(id));
-        Ok(same_job.max_by(|(a, at), (b, bt)| at.total_cmp(bt).then_with(|| a.id.cmp(&b.id))).map(|(info, _)| info))
+        let mut same_job: Vec<_> = infos.into_iter().filter(|(info, _)| info.job_id.as_deref() == Some(id)).collect();
+        same_job.sort_by(|(a, at), (b, bt)| at.total_cmp(bt).then_with(|| a.id.cmp(&b.id)));
+        let Some((latest, _)) = same_job.pop() else { return Ok(None) };
+        let earlier = same_job.into_iter().flat_map(|(info, _)| info.errors).collect();
+        Ok(Some(latest.with_earlier_errors(earlier)))
     }
 
     async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), RedisError> {

@@ -17,6 +17,7 @@ script!(ENQUEUE, "enqueue.lua");
 script!(CLAIM, "claim.lua");
 script!(NEXT_DUE, "next_due.lua");
 script!(COMPLETE, "complete.lua");
+script!(COMPLETE_REQUEUED, "complete_requeued.lua");
 script!(FAIL, "fail.lua");
 script!(RELEASE, "release.lua");
 script!(HEARTBEAT, "heartbeat.lua");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Ticket};
+use jobs_core::adapter::{Backend, ClaimParams, ClaimedJob, Failure, Requeued, Ticket};
 use jobs_core::adapter::{duration_to_micros, forward, time_to_micros};
 use jobs_core::{BoxFuture, Error, HistoryPoint, ProcessCommand, ProcessInfo};
 use sqlx::Row;
@@ -10,8 +10,8 @@ use sqlx::Row;
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
 use crate::sql::{
-    ANY_DUE, ANY_DUE_ON, BEGIN_WRITE, CLAIM_ANY, CLAIM_ON, COMPLETE, FAIL, HEARTBEAT, NEXT_DUE_ANY, NEXT_DUE_ON,
-    RELEASE, RESCUE, SAVE_PROGRESS,
+    ANY_DUE, ANY_DUE_ON, BEGIN_WRITE, CLAIM_ANY, CLAIM_ON, COMPLETE, COMPLETE_REQUEUED, FAIL, HEARTBEAT, NEXT_DUE_ANY,
+    NEXT_DUE_ON, RELEASE, RESCUE, SAVE_PROGRESS,
 };
 
 /// Tickets as the JSON array of `[id, token]` pairs the statements above take.
@@ -86,6 +86,23 @@ impl SqliteAdapter {
         Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
     }
 
+    async fn complete_requeued_jobs(&self, runs: &[Requeued]) -> Result<usize, SqliteError> {
+        if runs.is_empty() {
+            return Ok(0);
+        }
+        let now = time_to_micros(self.now());
+        let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
+        let mut applied = 0;
+        for run in runs {
+            let Ok(id) = run.ticket.id.parse::<i64>() else { continue };
+            let error = serde_json::to_string(&run.error).map_err(|e| SqliteError::Malformed(e.to_string()))?;
+            let query = sqlx::query(COMPLETE_REQUEUED).bind(now).bind(error).bind(id).bind(run.ticket.token);
+            applied += usize::try_from(query.execute(&mut *tx).await?.rows_affected()).unwrap_or(0);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
     async fn fail_jobs(&self, failures: &[Failure]) -> Result<usize, SqliteError> {
         if failures.is_empty() {
             return Ok(0);
@@ -153,6 +170,10 @@ impl Backend for SqliteAdapter {
 
     fn complete<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>> {
         forward(self.update_claims(COMPLETE, time_to_micros(self.now()), tickets))
+    }
+
+    fn complete_requeued<'a>(&'a self, runs: &'a [Requeued]) -> BoxFuture<'a, Result<usize, Error>> {
+        forward(self.complete_requeued_jobs(runs))
     }
 
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>> {

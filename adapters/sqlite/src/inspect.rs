@@ -14,7 +14,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
 use crate::filter::Statement;
-use crate::sql::{COUNTS, FIND, PAUSE, PAUSED, RESUME, SELECT_JOBS, SELECT_RUNNING_JOBS};
+use crate::sql::{COUNTS, EARLIER_ERRORS, FIND, PAUSE, PAUSED, RESUME, SELECT_JOBS, SELECT_RUNNING_JOBS};
 
 fn job_info(row: &SqliteRow) -> Result<JobInfo, SqliteError> {
     let malformed = |what: &str, e: &dyn std::fmt::Display| SqliteError::Malformed(format!("{what}: {e}"));
@@ -85,7 +85,17 @@ impl SqliteAdapter {
         let provider_id = id.parse::<i64>().ok();
         let find = sqlx::query(FIND).bind(time_to_micros(self.now())).bind(provider_id).bind(id);
         let row = find.fetch_optional(self.pool()).await?;
-        row.as_ref().map(job_info).transpose()
+        let Some(info) = row.as_ref().map(job_info).transpose()? else { return Ok(None) };
+        if info.id == id {
+            return Ok(Some(info));
+        }
+        // Found by job_id: the retries before it keep the errors of their runs.
+        let before: i64 = info.id.parse().map_err(|_| SqliteError::Malformed(format!("job id {}", info.id)))?;
+        let lists: Vec<String> =
+            sqlx::query_scalar(EARLIER_ERRORS).bind(id).bind(before).fetch_all(self.pool()).await?;
+        let earlier =
+            ErrorRecord::from_json_lists(&lists).map_err(|e| SqliteError::Malformed(format!("errors: {e}")))?;
+        Ok(Some(info.with_earlier_errors(earlier)))
     }
 
     async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), SqliteError> {

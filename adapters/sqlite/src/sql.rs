@@ -108,6 +108,14 @@ macro_rules! current_claims {
 pub(crate) const COMPLETE: &str =
     current_claims!("UPDATE jobs_jobs SET state = 'completed', finished_at = ?1, lease_until = NULL, worker_id = NULL");
 
+/// Completes job `?3` running under the claim with token `?4`, finished at `?1`, keeping the error
+/// `?2` its run failed with before the job enqueued itself again.
+pub(crate) const COMPLETE_REQUEUED: &str = "
+    UPDATE jobs_jobs
+    SET state = 'completed', finished_at = ?1, errors = json_insert(errors, '$[#]', json(?2)),
+        lease_until = NULL, worker_id = NULL
+    WHERE id = ?3 AND token = ?4 AND state = 'running'";
+
 /// Hands the current claims `?2` back, ready, giving their attempt back (`?1` is unused).
 pub(crate) const RELEASE: &str = current_claims!(
     "UPDATE jobs_jobs SET state = 'available', attempts = max(attempts - 1, 0), lease_until = NULL, \
@@ -192,6 +200,10 @@ pub(crate) const FIND: &str = concat!(
     " FROM jobs_jobs WHERE id = coalesce(",
     "(SELECT id FROM jobs_jobs WHERE id = ?2), (SELECT max(id) FROM jobs_jobs WHERE job_id = ?3))"
 );
+
+/// The errors of the jobs stored under job_id `?1` before row `?2`, oldest first.
+pub(crate) const EARLIER_ERRORS: &str =
+    "SELECT errors FROM jobs_jobs WHERE job_id = ?1 AND id < ?2 AND errors <> '[]' ORDER BY id";
 
 /// Pauses queue `?1` (paused at `?2`); pausing it again changes nothing.
 pub(crate) const PAUSE: &str =

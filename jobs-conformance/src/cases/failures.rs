@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::Fixture;
 use crate::env::{Env, Start};
-use crate::jobs::{FailBoxed, FailTimes, Record};
+use crate::jobs::{FailBoxed, FailTimes, RETRY_ON_WAIT, Record, RetryOnFailure};
 use jobs_core::adapter::NewJob;
 use jobs_core::{Backoff, JobInfo, JobState, PendingJob, RetryPolicy};
 
@@ -36,6 +36,40 @@ pub async fn retry_persists_executions_and_error(fixture: Fixture) {
     let done = env.find(&id).await;
     assert_eq!((done.state, done.attempts, done.errors.len()), (JobState::Completed, 2, 1), "{done:?}");
     assert_eq!(done.errors[0], *error, "the error of the failed run stays in the job's history");
+}
+
+/// A failure that `retry_on` handles enqueues the job again (a new stored job with the same
+/// `job_id`, as Rails' `retry_job` does), and the run keeps its error: by the `job_id` that
+/// `perform_later` returned, the job shows as retrying with that error, then as completed with
+/// it once the retry succeeded. Several workers share the queue.
+pub async fn retry_on_keeps_the_error_history(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let job = RetryOnFailure { key: "retried-on".into(), failures: 1 };
+    let enqueued = env.set::<RetryOnFailure>().queue("retry-on").enqueue(job).await.expect("enqueue succeeds");
+    let workers = [env.worker(&["retry-on"]).start(), env.worker(&["retry-on"]).start()];
+
+    if let Some(clock) = env.manual() {
+        let waiting = env.wait_for_job(&enqueued.job_id, "the retry enqueued", |info| !info.errors.is_empty()).await;
+        assert_eq!(waiting.state, JobState::Retrying, "a retry waiting for its time is retrying: {waiting:?}");
+        assert_ne!(Some(&waiting.id), enqueued.provider_job_id.as_ref(), "the retry is a new stored job");
+        assert_eq!(env.probe.count("retried-on"), 1, "the retry waits for its time");
+        clock.advance(RETRY_ON_WAIT + Duration::from_secs(1));
+    }
+    env.wait_for("the retry to run", || env.probe.count("retried-on") == 2).await;
+    let done = env.wait_for_job(&enqueued.job_id, "completed", |info| info.state == JobState::Completed).await;
+    for worker in workers {
+        worker.shutdown().await.unwrap();
+    }
+
+    assert_eq!(env.probe.count("retried-on"), 2, "one failed run, one retry");
+    assert_eq!(done.errors.len(), 1, "the failed run's error stays in the job's history: {done:?}");
+    let error = &done.errors[0];
+    assert!(error.class.ends_with("ConformanceError"), "error class {}", error.class);
+    assert_eq!((error.message.as_str(), error.attempt), ("retried-on failed on execution 1", 1));
+    assert_eq!(done.data().unwrap().executions, 1, "the stored retry counts the failed execution");
+    let first = enqueued.provider_job_id.expect("a provider job id");
+    let first_run = env.find(&first).await;
+    assert_eq!((first_run.state, first_run.errors.clone()), (JobState::Completed, vec![error.clone()]));
 }
 
 /// A retry due sooner than the poll interval (default 1 s) starts on time: the failure wakes

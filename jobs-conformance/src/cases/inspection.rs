@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::Fixture;
 use crate::env::{Env, Start};
 use crate::jobs::Record;
-use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob, Requeued};
 use jobs_core::{BoxFuture, ConfiguredJob, Error, Inspect, JobAction, JobData, JobState, ListParams, Runtime, Target};
 
 const LEASE: Duration = Duration::from_secs(600);
@@ -200,8 +200,8 @@ impl Adapter for Masked {
 
 /// `find` takes the Active Job `job_id` that `perform_later` returned as well as the provider id.
 /// A `retry_on` retry is a new job with the same job id (the run that failed is completed, as in
-/// Rails): by job id, the job shows as its latest run, scheduled with its counters, never as
-/// completed until a run has succeeded.
+/// Rails, keeping its error): by job id, the job shows as its latest run, retrying with its
+/// counters and the errors of the runs before it, never as completed until a run has succeeded.
 pub async fn find_by_job_id_shows_the_latest_run(fixture: Fixture) {
     let env = Env::new(fixture);
     let (backend, inspector) = (env.backend(), env.inspector());
@@ -216,18 +216,30 @@ pub async fn find_by_job_id_shows_the_latest_run(fixture: Fixture) {
         assert_eq!(inspector.find(unknown).await.unwrap(), None, "no job has id {unknown}");
     }
 
-    // A retry_on retry, as the runtime performs one: the run completes, a new job is enqueued.
+    // A retry_on retry, as the runtime performs one: the run completes with its error, a new job
+    // is enqueued.
     let claim = env.claim_one("by-job-id", LEASE).await;
     let mut retry = JobData::from_json(&claim.payload).unwrap();
-    assert_eq!(backend.complete(std::slice::from_ref(&claim.ticket)).await.unwrap(), 1);
+    let requeued =
+        Requeued { ticket: claim.ticket.clone(), error: env.failure(&claim.ticket, 1, "first try failed", None).error };
+    assert_eq!(backend.complete_requeued(std::slice::from_ref(&requeued)).await.unwrap(), 1);
+    assert_eq!(
+        backend.complete_requeued(std::slice::from_ref(&requeued)).await.unwrap(),
+        0,
+        "a stale ticket changes nothing"
+    );
     retry.executions = 1;
     retry.exception_executions.insert("[Conformance::Error]".to_owned(), 1);
     retry.scheduled_at = Some(env.runtime.now() + chrono::Duration::hours(1));
     let second = env.adapter.enqueue(&NewJob::new(retry).unwrap()).await.unwrap().expect("a provider job id");
     assert_ne!(second, first, "the retry is a new job");
-    assert_eq!(env.find(&first).await.state, JobState::Completed, "the provider id still names the finished run");
+    let finished = env.find(&first).await;
+    assert_eq!(finished.state, JobState::Completed, "the provider id still names the finished run");
+    assert_eq!(finished.errors, vec![requeued.error.clone()], "the finished run keeps its error");
     let waiting = env.find(&enqueued.job_id).await;
-    assert_eq!((waiting.id.as_str(), waiting.state), (second.as_str(), JobState::Scheduled), "{waiting:?}");
+    assert_eq!((waiting.id.as_str(), waiting.state), (second.as_str(), JobState::Retrying), "{waiting:?}");
+    assert_eq!(waiting.errors, vec![requeued.error.clone()], "by job id, the retry shows the runs before it");
+    assert_eq!(env.find(&second).await.state, JobState::Scheduled, "by provider id, the stored job alone");
     let data = waiting.data().unwrap();
     assert_eq!((data.executions, data.exception_executions["[Conformance::Error]"]), (1, 1));
 
@@ -245,5 +257,6 @@ pub async fn find_by_job_id_shows_the_latest_run(fixture: Fixture) {
     let failure = env.failure(&claim.ticket, 2, "second try failed", Some(HOUR));
     assert_eq!(backend.fail(std::slice::from_ref(&failure)).await.unwrap(), 1);
     let retrying = env.find(&enqueued.job_id).await;
-    assert_eq!((retrying.state, retrying.errors.clone()), (JobState::Retrying, vec![failure.error]), "{retrying:?}");
+    let history = vec![requeued.error, failure.error];
+    assert_eq!((retrying.state, retrying.errors.clone()), (JobState::Retrying, history), "{retrying:?}");
 }

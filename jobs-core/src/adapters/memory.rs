@@ -16,7 +16,7 @@ use self::processes::Processes;
 use self::store::{EntryState, Store};
 use crate::contract::{
     Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Clock, Error, ErrorRecord, Failure,
-    HistoryPoint, Inspect, JobData, NewJob, ProcessCommand, ProcessInfo, SystemClock, Ticket,
+    HistoryPoint, Inspect, JobData, NewJob, ProcessCommand, ProcessInfo, Requeued, SystemClock, Ticket,
 };
 
 /// Keeps jobs in this process's memory, drained by a [`Worker`](crate::Worker); for development
@@ -179,6 +179,22 @@ impl Backend for MemoryAdapter {
             let mut applied = 0;
             for ticket in tickets {
                 if let Some((id, _)) = store.current(ticket) {
+                    store.complete(id, now);
+                    applied += 1;
+                }
+            }
+            Ok(applied)
+        })
+    }
+
+    fn complete_requeued<'a>(&'a self, runs: &'a [Requeued]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move {
+            let now = self.now();
+            let mut store = self.store();
+            let mut applied = 0;
+            for run in runs {
+                if let Some((id, entry)) = store.current(&run.ticket) {
+                    entry.errors.push(run.error.clone());
                     store.complete(id, now);
                     applied += 1;
                 }

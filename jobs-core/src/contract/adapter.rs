@@ -177,6 +177,17 @@ pub struct Failure {
     pub payload: Option<String>,
 }
 
+/// A run whose failure the job handled by enqueueing itself again (`retry_on`, or a continuable
+/// job that failed after making progress), for [`Backend::complete_requeued`]: the run is done,
+/// the job lives on in a new stored job with the same Active Job `job_id`.
+#[derive(Clone, Debug)]
+pub struct Requeued {
+    /// The claim that ended.
+    pub ticket: Ticket,
+    /// The error the run failed with, kept in the run's history.
+    pub error: ErrorRecord,
+}
+
 /// An error as kept in a job's history and in the dead set.
 ///
 /// Serializes as `{"class", "message", "attempt", "at"}` for adapters that store it as JSON.
@@ -192,6 +203,18 @@ pub struct ErrorRecord {
     pub at: DateTime<Utc>,
 }
 
+impl ErrorRecord {
+    /// The records of several JSON arrays of errors (as SQL adapters store a job's history),
+    /// one list after the other.
+    pub fn from_json_lists<S: AsRef<str>>(lists: &[S]) -> Result<Vec<ErrorRecord>, serde_json::Error> {
+        let mut records = Vec::new();
+        for list in lists {
+            records.extend(serde_json::from_str::<Vec<ErrorRecord>>(list.as_ref())?);
+        }
+        Ok(records)
+    }
+}
+
 /// The side of a backend that workers drain.
 ///
 /// Guarantees, proven for each adapter by the conformance suite:
@@ -205,6 +228,8 @@ pub struct ErrorRecord {
 ///   makes the job due again after `retry_in` or moves it to the dead set;
 /// * `rescue_expired` makes jobs whose lease ran out (no heartbeat) claimable again, and only
 ///   those; their attempt stays counted;
+/// * `complete_requeued` marks runs done like `complete`, keeping each one's error in its history,
+///   and `Inspect::find` by `job_id` then shows the latest job with the errors of every run of it;
 /// * `release` hands jobs back, ready at once, without spending an attempt;
 /// * `save_progress` replaces the stored payload of a job running under that very claim, so that
 ///   a rescue after the worker died hands out the saved payload; a stale ticket changes nothing.
@@ -220,6 +245,20 @@ pub trait Backend: Send + Sync {
 
     /// Records failed runs: each is scheduled again or moved to the dead set.
     fn fail<'a>(&'a self, failures: &'a [Failure]) -> BoxFuture<'a, Result<usize, Error>>;
+
+    /// Marks runs as done whose failure the job handled by enqueueing itself again, as Rails'
+    /// `retry_job` does (a new stored job, same `job_id`), and keeps each run's error in its
+    /// history, so that [`Inspect::find`](crate::Inspect::find) by `job_id` shows the retry with
+    /// the errors of the runs before it. Applies only to current tickets, as `complete` does.
+    ///
+    /// The default completes the runs and keeps no error: `find` then shows the retry without
+    /// the history of the runs before it.
+    fn complete_requeued<'a>(&'a self, runs: &'a [Requeued]) -> BoxFuture<'a, Result<usize, Error>> {
+        Box::pin(async move {
+            let tickets: Vec<Ticket> = runs.iter().map(|run| run.ticket.clone()).collect();
+            self.complete(&tickets).await
+        })
+    }
 
     /// Hands claimed jobs back, ready to run, without counting the attempt.
     fn release<'a>(&'a self, tickets: &'a [Ticket]) -> BoxFuture<'a, Result<usize, Error>>;

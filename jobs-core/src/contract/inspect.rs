@@ -123,6 +123,33 @@ impl JobInfo {
     pub fn data(&self) -> Result<JobData, Error> {
         JobData::from_json(&self.payload)
     }
+
+    /// The job as [`Inspect::find`] shows it by its `job_id`: this, the latest stored job
+    /// carrying it, with `earlier`, the errors of the runs stored before it (oldest first), ahead
+    /// of its own. A scheduled job with errors before it is a retry waiting for its time.
+    ///
+    /// ```
+    /// # use jobs_core::{JobInfo, JobState};
+    /// # use jobs_core::adapter::ErrorRecord;
+    /// # let at = chrono::Utc::now();
+    /// # let retry = JobInfo { id: "2".into(), job_id: Some("j".into()), class: "Sync".into(), queue: "default".into(),
+    /// #     priority: 0, state: JobState::Scheduled, attempts: 0, run_at: None, enqueued_at: None, started_at: None,
+    /// #     finished_at: None, worker_id: None, payload: "{}".into(), errors: vec![] };
+    /// let timeout = ErrorRecord { class: "Timeout".into(), message: "slow".into(), attempt: 1, at };
+    /// let shown = retry.with_earlier_errors(vec![timeout.clone()]);
+    /// assert_eq!((shown.state, shown.errors), (JobState::Retrying, vec![timeout]));
+    /// ```
+    pub fn with_earlier_errors(mut self, mut earlier: Vec<ErrorRecord>) -> JobInfo {
+        if earlier.is_empty() {
+            return self;
+        }
+        if self.state == JobState::Scheduled {
+            self.state = JobState::Retrying;
+        }
+        earlier.append(&mut self.errors);
+        self.errors = earlier;
+        self
+    }
 }
 
 /// How many jobs each queue holds in each state, from [`Inspect::counts`]; absent means none.
@@ -215,7 +242,8 @@ pub trait Inspect: Send + Sync {
     /// The job with backend id `id` (its provider job id), or else with Active Job job id `id`
     /// (what `perform_later` returned as `job_id`), if the backend still has it. Several stored
     /// jobs share a job id once `retry_on` has enqueued a retry (a new job, as in Rails): the
-    /// latest is returned, so that a job waiting for its retry never shows as completed.
+    /// latest is returned, so that a job waiting for its retry never shows as completed, with the
+    /// errors of the runs before it ([`JobInfo::with_earlier_errors`]).
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>>;
 
     /// Applies `action` to the jobs `target` selects; returns how many it changed (jobs the action

@@ -27,16 +27,19 @@ pub(super) async fn flush_reports(adapter: Arc<dyn Adapter>, mut inbox: mpsc::Un
     let mut batch = Vec::with_capacity(1024);
     while inbox.recv_many(&mut batch, 1024).await > 0 {
         let mut done = Vec::new();
+        let mut requeued = Vec::new();
         let mut failed = Vec::new();
         let mut released = Vec::new();
         for report in batch.drain(..) {
             match report {
                 Report::Complete(ticket) => done.push(ticket),
+                Report::Requeued(run) => requeued.push(run),
                 Report::Fail(failure) => failed.push(failure),
                 Report::Release(ticket) => released.push(ticket),
             }
         }
         with_retries("complete", || backend.complete(&done), done.is_empty()).await;
+        with_retries("complete", || backend.complete_requeued(&requeued), requeued.is_empty()).await;
         with_retries("fail", || backend.fail(&failed), failed.is_empty()).await;
         with_retries("release", || backend.release(&released), released.is_empty()).await;
     }

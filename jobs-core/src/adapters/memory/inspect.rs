@@ -58,16 +58,25 @@ impl Inspect for MemoryAdapter {
         })
     }
 
-    /// By provider id, else by Active Job `job_id` (the latest job carrying it), scanning the store.
+    /// By provider id, else by Active Job `job_id` (the latest job carrying it, with the errors of
+    /// the earlier ones), scanning the store.
     fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobInfo>, Error>> {
         Box::pin(async move {
             let store = self.store();
-            let by_provider_id = id.parse::<u64>().ok().and_then(|n| store.jobs.get(&n).map(|entry| (n, entry)));
-            let found = by_provider_id.or_else(|| {
-                let same_job = store.jobs.iter().filter(|(_, entry)| entry.job_id().as_deref() == Some(id));
-                same_job.max_by_key(|(n, _)| **n).map(|(n, entry)| (*n, entry))
-            });
-            Ok(found.map(|(id, entry)| entry.info(id, self.now())))
+            let now = self.now();
+            if let Some((n, entry)) = id.parse::<u64>().ok().and_then(|n| store.jobs.get(&n).map(|entry| (n, entry))) {
+                return Ok(Some(entry.info(n, now)));
+            }
+            let mut same_job: Vec<(u64, &Entry)> = store
+                .jobs
+                .iter()
+                .filter(|(_, entry)| entry.job_id().as_deref() == Some(id))
+                .map(|(n, entry)| (*n, entry))
+                .collect();
+            same_job.sort_unstable_by_key(|(n, _)| *n);
+            let Some((n, latest)) = same_job.pop() else { return Ok(None) };
+            let earlier = same_job.iter().flat_map(|(_, entry)| entry.errors.iter().cloned()).collect();
+            Ok(Some(latest.info(n, now).with_earlier_errors(earlier)))
         })
     }
 
