@@ -12,8 +12,10 @@ use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
 use jobs_core::{BoxError, Error, Job, JobContext, Registry};
 
 mod import;
+mod snoozy;
 
 pub(crate) use import::{Import, Imports};
+pub(crate) use snoozy::Snoozy;
 
 /// One performed run, as a job saw it.
 #[derive(Clone, Debug)]
@@ -303,6 +305,7 @@ pub(crate) fn registry() -> Registry {
         .and_then(|r| r.register::<Block>())
         .and_then(|r| r.register::<FailBoxed>())
         .and_then(|r| r.register::<Import>())
+        .and_then(|r| r.register::<Snoozy>())
         .expect("conformance jobs have distinct names");
     registry
 }

@@ -33,11 +33,11 @@ mod worker;
 
 pub use builder::RuntimeBuilder;
 pub use contract::{
-    AdapterError, BoxError, BoxFuture, Clock, Continuable, Continuation, Counts, CurrentStep, DeserializationError,
-    Error, Event, EventKind, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData,
-    JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock, Middleware, NextEnqueue,
-    NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats, State, Subscriber,
-    SystemClock, Target, TimeoutError,
+    AdapterError, BoxError, BoxFuture, Cancel, Clock, Continuable, Continuation, Counts, CurrentStep,
+    DeserializationError, Error, Event, EventKind, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction,
+    JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock,
+    Middleware, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats,
+    Snooze, State, Subscriber, SystemClock, Target, TimeoutError, cancel, snooze,
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
