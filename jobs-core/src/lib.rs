@@ -53,7 +53,7 @@ pub mod adapter {
         HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
         ProcessCommand, ProcessInfo, ProcessState, QueueStats, Target, Ticket, format_time, parse_time,
     };
-    pub use crate::enqueue::EnqueueSink;
+    pub use crate::enqueue::{EnqueueSink, TransactionalEnqueue};
     pub use crate::support::migrations;
     pub use crate::support::{
         due_micros, duration_to_micros, forward, hostname, micros_to_time, redact, time_to_micros,
