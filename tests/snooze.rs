@@ -89,6 +89,20 @@ async fn a_snoozed_job_runs_again_as_the_same_attempt_and_after_perform_runs_onc
 }
 
 #[tokio::test]
+async fn a_test_performing_due_jobs_leaves_a_snoozed_job_waiting() {
+    let jobs = TestAdapter::new();
+    let rt = Runtime::builder().adapter(jobs.clone()).state(Log::default()).build().unwrap();
+    rt.scope(async {
+        PollExport::perform_later("report".into(), 5).await.unwrap();
+        assert_eq!(jobs.perform_enqueued_jobs(JobFilter::any().at(rt.now())).await.unwrap(), 1);
+        let waiting = jobs.enqueued_jobs();
+        assert_eq!(waiting.len(), 1, "the snoozed run waits for its time: {waiting:?}");
+        assert!(waiting[0].scheduled_at.is_some_and(|at| at > rt.now()));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_cancelled_job_is_discarded_cleanly_with_its_reason() {
     let memory = MemoryAdapter::new();
     let rt = runtime(&memory);
