@@ -42,13 +42,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use jobs_core::{
-    AdapterError, Backoff, BoxError, BoxFuture, Clock, ConfiguredJob, Continuable, Continuation, Counts, CurrentStep,
-    CustomSerializer, DeserializationError, Enqueued, Error, Event, EventKind, Global, GlobalId, HISTORY_RETENTION,
-    Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo, JobPage,
-    JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, NextEnqueue, NextPerform,
-    Outcome, PanicError, PendingJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats, Registry, RetryPolicy,
-    Runtime, RuntimeBuilder, State, Step, StepOptions, Subscriber, SystemClock, Target, TimeoutError, Worker,
-    WorkerBuilder, WorkerHandle, perform_all_later, shutdown_signal, sqlx_global_id,
+    AdapterError, Backoff, BoxError, BoxFuture, Cancel, Clock, ConfiguredJob, Continuable, Continuation, Counts,
+    CurrentStep, CustomSerializer, DeserializationError, Enqueued, Error, Event, EventKind, Global, GlobalId,
+    HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo,
+    JobPage, JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, NextEnqueue,
+    NextPerform, Outcome, PanicError, PendingJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats, Registry,
+    RetryPolicy, Runtime, RuntimeBuilder, Snooze, State, Step, StepOptions, Subscriber, SystemClock, Target,
+    TimeoutError, Worker, WorkerBuilder, WorkerHandle, cancel, perform_all_later, shutdown_signal, snooze,
+    sqlx_global_id,
 };
 
 /// The in-process adapters: [`InlineAdapter`](adapters::InlineAdapter) (runs at enqueue),

@@ -244,10 +244,11 @@ pub(crate) struct ActionArgs {
 /// `work`'s options; each also comes from `JOBS_*` or the `[work]` table of the config file.
 #[derive(Debug, Default, Args)]
 pub(crate) struct WorkArgs {
-    /// Queues to take jobs from, in order of precedence, comma-separated (`*`: every queue);
-    /// with weights (`critical:3,default:1`, as Sidekiq's `-q critical,3`) each claim tries
-    /// them in a weighted random order instead [default: default]
-    #[arg(long, short = 'q', env = "JOBS_QUEUES", value_delimiter = ',', value_name = "QUEUES")]
+    /// Queues to take jobs from, in order of precedence, comma-separated or repeated (`*`: every
+    /// queue); with weights, `-q critical,3 -q default,1` (Sidekiq's form: a number after a
+    /// queue's name is its weight) or `critical:3,default:1`, each claim tries them in a
+    /// weighted random order instead [default: default]
+    #[arg(long, short = 'q', env = "JOBS_QUEUES", value_delimiter = ',', value_name = "QUEUE[,WEIGHT]")]
     pub(crate) queues: Vec<String>,
     /// How many jobs to run at once [default: 10]
     #[arg(long, env = "JOBS_CONCURRENCY", value_name = "N")]

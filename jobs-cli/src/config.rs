@@ -150,12 +150,13 @@ impl Settings {
     }
 }
 
-/// Splits `name:weight` entries, as Sidekiq's `-q critical,3`: once any queue has a weight,
-/// the others weigh 1.
+/// Splits `name:weight` entries, and reads Sidekiq's own form, `-q critical,3 -q default,1`
+/// (which the comma splits into `critical`, `3`, `default`, `1`): a number after a queue's name
+/// is that queue's weight. Once any queue has a weight, the others weigh 1.
 fn weighed(entries: Vec<String>) -> Result<(Vec<String>, Option<Vec<u32>>), Failure> {
     let mut queues = Vec::with_capacity(entries.len());
     let mut weights = Vec::with_capacity(entries.len());
-    for entry in entries {
+    for entry in sidekiq_pairs(entries)? {
         let (queue, weight) = match entry.rsplit_once(':') {
             Some((queue, weight)) => {
                 let weight = weight.trim().parse::<u32>().ok().filter(|w| *w >= 1).ok_or_else(|| {
@@ -172,6 +173,34 @@ fn weighed(entries: Vec<String>) -> Result<(Vec<String>, Option<Vec<u32>>), Fail
     }
     let weights = weights.iter().any(Option::is_some).then(|| weights.iter().map(|w| w.unwrap_or(1)).collect());
     Ok((queues, weights))
+}
+
+/// Joins Sidekiq's `NAME,WEIGHT` pairs into `NAME:WEIGHT`: an entry of digits only is the
+/// weight of the queue named just before it.
+fn sidekiq_pairs(entries: Vec<String>) -> Result<Vec<String>, Failure> {
+    let mut joined: Vec<String> = Vec::with_capacity(entries.len());
+    let mut previous_is_name = false;
+    for entry in entries {
+        let is_weight = !entry.is_empty() && entry.chars().all(|c| c.is_ascii_digit());
+        match joined.last_mut() {
+            Some(queue) if is_weight && previous_is_name => {
+                queue.push(':');
+                queue.push_str(&entry);
+                previous_is_name = false;
+            }
+            _ if is_weight => {
+                return Err(Failure::Usage(format!(
+                    "weight `{entry}` does not follow a queue name: write `-q critical,3 -q default,1` (Sidekiq's form) \
+                     or `--queues critical:3,default:1`"
+                )));
+            }
+            _ => {
+                previous_is_name = !entry.contains(':');
+                joined.push(entry);
+            }
+        }
+    }
+    Ok(joined)
 }
 
 fn read(path: &Path) -> Result<File, Failure> {
@@ -247,6 +276,38 @@ mod tests {
         for bad in ["critical:0", "critical:x", "critical:"] {
             let error = settings.work(&queues(&[bad])).unwrap_err();
             assert!(matches!(&error, Failure::Usage(m) if m.contains("at least 1")), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn sidekiqs_repeated_q_name_comma_weight_form_weighs_the_queues() {
+        use clap::Parser;
+
+        let settings = Settings::load(&global(None)).unwrap();
+        let work = |line: &[&str]| {
+            let args = crate::args::AppArgs::try_parse_from(line).unwrap();
+            let crate::args::AppCommand::Work(work) = args.command else { panic!("not work: {line:?}") };
+            settings.work(&work)
+        };
+        let weighed = work(&["app", "work", "-q", "critical,3", "-q", "default,1", "-q", "low"]).unwrap();
+        assert_eq!(
+            (weighed.queues, weighed.weights),
+            (vec!["critical".into(), "default".into(), "low".into()], Some(vec![3, 1, 1]))
+        );
+        let mixed = work(&["app", "work", "-q", "critical,5", "--queues", "default:2,low"]).unwrap();
+        assert_eq!(mixed.weights, Some(vec![5, 2, 1]));
+        let strict = work(&["app", "work", "-q", "critical", "-q", "default"]).unwrap();
+        assert_eq!((strict.queues.len(), strict.weights), (2, None), "no weight given: strict order");
+        for bad in [
+            &["app", "work", "-q", "3,critical"][..],
+            &["app", "work", "-q", "critical:2,3"],
+            &["app", "work", "-q", "critical,0"],
+        ] {
+            let error = work(bad).unwrap_err();
+            assert!(
+                matches!(&error, Failure::Usage(m) if m.contains("does not follow a queue name") || m.contains("at least 1")),
+                "{bad:?}: {error}"
+            );
         }
     }
 

@@ -15,8 +15,10 @@ use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
 use jobs_core::{BoxError, Error, Job, JobContext, JobError, Registry};
 
 mod import;
+mod snoozy;
 
 pub(crate) use import::{Import, Imports};
+pub(crate) use snoozy::Snoozy;
 
 /// One performed run, as a job saw it.
 #[derive(Clone, Debug)]
@@ -358,6 +360,7 @@ pub(crate) fn registry() -> Registry {
         .and_then(|r| r.register::<Block>())
         .and_then(|r| r.register::<FailBoxed>())
         .and_then(|r| r.register::<Import>())
+        .and_then(|r| r.register::<Snoozy>())
         .expect("conformance jobs have distinct names");
     registry
 }

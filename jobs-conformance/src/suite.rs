@@ -67,6 +67,8 @@ macro_rules! conformance_suite {
                 worker_obeys_quiet_and_stop,
                 continuation_resumes_after_shutdowns,
                 saved_progress_survives_a_lost_worker,
+                snooze_runs_again_later_without_spending_an_attempt,
+                cancel_ends_the_job_without_a_retry,
             }
         }
     };

@@ -10,6 +10,7 @@ mod checkpoints;
 mod clock;
 mod context;
 mod continuation;
+mod control;
 mod declarations;
 mod encode;
 mod error;
@@ -33,6 +34,7 @@ pub use context::JobContext;
 pub(crate) use context::Signals;
 pub use continuation::{Continuable, Continuation, CurrentStep};
 pub(crate) use continuation::{Entry, Progress, successor};
+pub use control::{Cancel, Snooze, cancel, snooze};
 pub use declarations::{
     AroundEnqueueFn, AroundPerformFn, CallbackResult, Declarations, EnqueueCallbackFn, ErrorHandler, ErrorHandlerFn,
     Halt, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, Wait,

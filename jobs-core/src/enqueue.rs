@@ -10,6 +10,7 @@ mod options;
 mod pending;
 mod pipeline;
 mod sink;
+mod transaction;
 
 pub(crate) use options::EnqueueOptions;
 pub(crate) use options::for_each_arity;
@@ -17,6 +18,7 @@ pub use options::{ConfiguredJob, MAX_ARGUMENTS};
 pub(crate) use pending::job_data_of;
 pub use pending::{Enqueued, PendingJob};
 pub use sink::EnqueueSink;
+pub use transaction::TransactionalEnqueue;
 
 use crate::contract::{Error, Job};
 use crate::runtime::Runtime;

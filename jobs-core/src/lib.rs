@@ -33,11 +33,11 @@ mod worker;
 
 pub use builder::RuntimeBuilder;
 pub use contract::{
-    AdapterError, BoxError, BoxFuture, Clock, Continuable, Continuation, Counts, CurrentStep, DeserializationError,
-    Error, Event, EventKind, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData,
-    JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock, Middleware, NextEnqueue,
-    NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats, State, Subscriber,
-    SystemClock, Target, TimeoutError,
+    AdapterError, BoxError, BoxFuture, Cancel, Clock, Continuable, Continuation, Counts, CurrentStep,
+    DeserializationError, Error, Event, EventKind, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction,
+    JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock,
+    Middleware, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats,
+    Snooze, State, Subscriber, SystemClock, Target, TimeoutError, cancel, snooze,
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
@@ -53,7 +53,7 @@ pub mod adapter {
         HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
         ProcessCommand, ProcessInfo, ProcessState, QueueStats, Requeued, Target, Ticket, format_time, parse_time,
     };
-    pub use crate::enqueue::EnqueueSink;
+    pub use crate::enqueue::{EnqueueSink, TransactionalEnqueue};
     pub use crate::support::migrations;
     pub use crate::support::{
         due_micros, duration_to_micros, forward, hostname, micros_to_time, redact, time_to_micros,

@@ -7,6 +7,7 @@
 //! runs.
 
 mod callbacks;
+mod control;
 pub(crate) mod execution;
 mod now;
 mod registration;

@@ -91,6 +91,31 @@ impl PostgresAdapter {
         PostgresAdapter::builder().url(url).connect().await
     }
 
+    /// The adapter on the application's own pool, with default options (schema `jobs`, created
+    /// or upgraded): the jobs tables live in the application's database, and
+    /// [`enqueue_in`](Self::enqueue_in) writes a job in the same transaction as the
+    /// application's rows. For a schema or settings of your own,
+    /// `PostgresAdapter::builder().pool(pool).schema("background").connect()`.
+    ///
+    /// The adapter runs its statements through `pool`, schema-qualified, so the pool's
+    /// `search_path` does not matter. A worker also opens, from the pool's connect options, one
+    /// connection for `LISTEN` and keeps up to two detached from the pool for its claims and
+    /// reports: count three connections per worker process beyond the pool's `max_connections`
+    /// when sizing the server's `max_connections`. A pool that is closed or cannot reach its
+    /// server is an error here.
+    ///
+    /// ```no_run
+    /// # use jobs_postgres::PostgresAdapter;
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = sqlx::PgPool::connect("postgres://app@db.internal/app").await?;   // the app's own
+    /// let postgres = PostgresAdapter::from_pool(pool.clone()).await?;
+    /// jobs_core::Runtime::builder().adapter(postgres).build()?.install();
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_pool(pool: PgPool) -> Result<Self, Error> {
+        PostgresAdapter::builder().pool(pool).connect().await
+    }
+
     /// Options for connecting; the URL defaults to `DATABASE_URL`.
     pub fn builder() -> PostgresBuilder {
         PostgresBuilder::default()
@@ -145,6 +170,9 @@ impl PostgresAdapter {
     }
 
     /// Closes the connections and stops listening; later calls fail.
+    ///
+    /// On a pool adopted with `from_pool`, this closes the application's pool too: leave it to the
+    /// application, which closes its pool itself.
     pub async fn close(&self) {
         self.inner.wakeups.stop();
         self.inner.claim_lane.clear().await;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use jobs_core::Error;
 use jobs_core::adapter::redact;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::adapter::{PostgresAdapter, Settings};
@@ -37,6 +38,8 @@ pub struct PostgresBuilder {
     acquire_timeout: Duration,
     migrate: bool,
     settings: Settings,
+    /// The application's pool, adopted instead of connecting.
+    pool: Option<PgPool>,
 }
 
 impl std::fmt::Debug for PostgresBuilder {
@@ -47,6 +50,7 @@ impl std::fmt::Debug for PostgresBuilder {
             .field("application_name", &self.application_name)
             .field("max_connections", &self.max_connections)
             .field("migrate", &self.migrate)
+            .field("adopts_a_pool", &self.pool.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -62,6 +66,7 @@ impl Default for PostgresBuilder {
             acquire_timeout: Duration::from_secs(10),
             migrate: true,
             settings: Settings::default(),
+            pool: None,
         }
     }
 }
@@ -77,6 +82,17 @@ impl PostgresBuilder {
     /// Connection options built by hand, instead of a URL.
     pub fn connect_options(mut self, options: PgConnectOptions) -> Self {
         self.options = Some(options);
+        self
+    }
+
+    /// Uses the application's own pool instead of opening one: the adapter's statements, and
+    /// [`enqueue_in`](PostgresAdapter::enqueue_in) inside the application's transactions, go
+    /// through `pool`. [`connect`](Self::connect) then opens no pool, and the URL, connect options,
+    /// `application_name`, `max_connections` and `acquire_timeout` given here are not used; the
+    /// schema, migrations and the worker's settings are. See
+    /// [`PostgresAdapter::from_pool`] for what the pool must allow.
+    pub fn pool(mut self, pool: PgPool) -> Self {
+        self.pool = Some(pool);
         self
     }
 
@@ -173,6 +189,9 @@ impl PostgresBuilder {
     /// [acquire timeout](Self::acquire_timeout) when the server does not answer at all.
     pub async fn connect(self) -> Result<PostgresAdapter, Error> {
         let schema = Schema::new(&self.schema)?;
+        if let Some(pool) = self.pool.clone() {
+            return self.adopt(pool, schema).await;
+        }
         let options = self.resolve_options()?;
         first_connection(&options, self.acquire_timeout).await?;
         let disconnects = Arc::new(LastDisconnect::default());
@@ -202,6 +221,30 @@ impl PostgresBuilder {
             schema::check(&pool, &schema).await?;
         }
         let display = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
+        Ok(PostgresAdapter::from_parts(pool, options, schema, self.settings, display, disconnects))
+    }
+
+    /// The adapter on the application's `pool`: its schema brought up to date (or checked).
+    async fn adopt(self, pool: PgPool, schema: Schema) -> Result<PostgresAdapter, Error> {
+        if pool.is_closed() {
+            return Err(Error::Config("PostgresAdapter::from_pool was given a closed pool".into()));
+        }
+        let options = (*pool.connect_options()).clone();
+        let at = format!("{}:{}", options.get_host(), options.get_port());
+        // A pool that cannot reach its server fails here with where and why, not at a first job.
+        let reached = match tokio::time::timeout(self.acquire_timeout, pool.acquire()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(describe(&error)),
+            Err(_) => Err(format!("no connection from the pool within {:?}", self.acquire_timeout)),
+        };
+        reached.map_err(|cause| PostgresError::Connect { at, cause: redact(&cause) })?;
+        if self.migrate {
+            schema::migrate(&pool, &schema).await?;
+        } else {
+            schema::check(&pool, &schema).await?;
+        }
+        let display = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
+        let disconnects = Arc::new(LastDisconnect::default());
         Ok(PostgresAdapter::from_parts(pool, options, schema, self.settings, display, disconnects))
     }
 

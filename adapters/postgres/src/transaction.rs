@@ -1,37 +1,28 @@
 //! Transactional enqueue: jobs written by the application's own transaction, visible to workers
 //! only once it commits, gone if it rolls back.
 
-use jobs_core::adapter::{Capabilities, EnqueueSink, NewJob};
-use jobs_core::{BoxFuture, Enqueued, Error, PendingJob, Runtime};
+use jobs_core::adapter::{NewJob, TransactionalEnqueue};
+use jobs_core::{BoxFuture, Enqueued, Error, PendingJob};
 use sqlx::PgConnection;
 
 use crate::adapter::{PostgresAdapter, Rows, ids};
 use crate::error::PostgresError;
 
-/// An [`EnqueueSink`] writing into a connection the application holds, usually inside its
-/// transaction; made by [`PostgresAdapter::enqueue_in`] and [`PostgresAdapter::enqueue_all_in`].
-struct InTransaction<'c> {
-    adapter: &'c PostgresAdapter,
-    conn: &'c mut PgConnection,
-}
+impl TransactionalEnqueue for PostgresAdapter {
+    type Connection = PgConnection;
 
-impl EnqueueSink for InTransaction<'_> {
-    fn name(&self) -> &str {
-        "Postgres"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        jobs_core::adapter::Adapter::capabilities(self.adapter)
-    }
-
-    fn store<'a>(&'a mut self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
+    fn store_in<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        jobs: &'a [NewJob],
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
             let rows = Rows::of(jobs);
             // Inside the application's transaction every queue is notified: the NOTIFY is sent
             // when it commits, which only the application knows.
             let queues = rows.distinct_queues();
             let wake: Vec<&str> = queues.iter().map(String::as_str).collect();
-            let stored = self.adapter.insert(&mut *self.conn, &rows, &wake).await.map_err(PostgresError::from)?;
+            let stored = self.insert(&mut *conn, &rows, &wake).await.map_err(PostgresError::from)?;
             Ok(ids(stored))
         })
     }
@@ -57,7 +48,7 @@ impl PostgresAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn enqueue_in(&self, conn: &mut PgConnection, job: impl Into<PendingJob>) -> Result<Enqueued, Error> {
-        job.into().enqueue_into(&mut InTransaction { adapter: self, conn }).await
+        TransactionalEnqueue::enqueue_in(self, conn, job).await
     }
 
     /// Enqueues many jobs with one statement of `conn`, like [`enqueue_in`](Self::enqueue_in),
@@ -67,6 +58,6 @@ impl PostgresAdapter {
         conn: &mut PgConnection,
         jobs: impl IntoIterator<Item = PendingJob>,
     ) -> Result<Vec<Enqueued>, Error> {
-        Runtime::current()?.perform_all_into(jobs, &mut InTransaction { adapter: self, conn }).await
+        TransactionalEnqueue::enqueue_all_in(self, conn, jobs).await
     }
 }

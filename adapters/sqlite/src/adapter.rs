@@ -10,7 +10,7 @@ use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
 use jobs_core::adapter::{due_micros, duration_to_micros, time_to_micros};
 use jobs_core::{BoxFuture, Clock, Error, Inspect, JobData};
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 
 use crate::error::SqliteError;
@@ -58,6 +58,48 @@ impl SqliteAdapter {
         SqliteBuilder::new(path.as_ref().to_owned())
     }
 
+    /// The adapter on the application's own pool, with default options (system clock, completed
+    /// jobs kept one day), its schema brought up to date: the jobs tables live in the
+    /// application's database file, and [`enqueue_in`](Self::enqueue_in) writes a job in the
+    /// same transaction as the application's rows. [`SqliteAdapter::pool_builder`] sets the
+    /// options.
+    ///
+    /// The pool's connections must be set up as the adapter's own are, since SQLite settings
+    /// are per connection: WAL journal mode (readers and the one writer do not block each
+    /// other; other processes can drain the file) and a busy timeout (a writer waits for another
+    /// instead of failing at once), on a database file. A pool that lacks one of them is a
+    /// [`SqliteError::UnsuitablePool`] saying which, checked on one of its connections; set
+    /// them on the pool's `SqliteConnectOptions` (`.journal_mode(SqliteJournalMode::Wal)`,
+    /// `.busy_timeout(..)`), which every connection shares. `synchronous` is the application's
+    /// choice: `FULL` makes a committed job survive a power loss, `NORMAL` (common with WAL) a
+    /// crash of the process.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # use jobs_sqlite::SqliteAdapter;
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
+    ///
+    /// let options = SqliteConnectOptions::new()
+    ///     .filename("app.db")
+    ///     .create_if_missing(true)
+    ///     .journal_mode(SqliteJournalMode::Wal)
+    ///     .busy_timeout(Duration::from_secs(10));
+    /// let pool = SqlitePool::connect_with(options).await?;   // the application's own
+    /// let sqlite = SqliteAdapter::from_pool(pool.clone()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_pool(pool: SqlitePool) -> Result<Self, Error> {
+        SqliteAdapter::pool_builder(pool).open().await
+    }
+
+    /// Options for the adapter on the application's own pool (see [`from_pool`](Self::from_pool)):
+    /// the clock and the retention of completed jobs apply; the connection options
+    /// (`busy_timeout`, `max_connections`, `synchronous`) are the pool's own.
+    pub fn pool_builder(pool: SqlitePool) -> SqliteBuilder {
+        SqliteBuilder::adopting(pool)
+    }
+
     pub(crate) fn from_parts(pool: SqlitePool, clock: Arc<dyn Clock>, path: PathBuf, retention: Duration) -> Self {
         SqliteAdapter { inner: Arc::new(Inner { pool, clock, wake: Notify::new(), path, retention }) }
     }
@@ -68,6 +110,9 @@ impl SqliteAdapter {
     }
 
     /// Closes the connections; later calls fail.
+    ///
+    /// On a pool adopted with `from_pool`, this closes the application's pool too: leave it to the
+    /// application, which closes its pool itself.
     pub async fn close(&self) {
         self.inner.pool.close().await;
     }
@@ -119,19 +164,48 @@ impl SqliteAdapter {
     }
 
     async fn insert(&self, rows: Vec<serde_json::Value>) -> Result<Vec<i64>, SqliteError> {
-        let now = time_to_micros(self.now());
         let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
+        let ids = self.insert_in(&mut tx, &rows).await?;
+        tx.commit().await?;
+        self.wake();
+        Ok(ids)
+    }
+
+    /// Inserts `rows` with the statements of `conn`, committing nothing; returns their ids in order.
+    pub(crate) async fn insert_in(
+        &self,
+        conn: &mut SqliteConnection,
+        rows: &[serde_json::Value],
+    ) -> Result<Vec<i64>, SqliteError> {
+        let now = time_to_micros(self.now());
         let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(INSERT_CHUNK) {
             let batch = serde_json::to_string(chunk).map_err(|e| SqliteError::Malformed(e.to_string()))?;
-            let mut chunk_ids: Vec<i64> = sqlx::query_scalar(INSERT).bind(batch).bind(now).fetch_all(&mut *tx).await?;
+            let mut chunk_ids: Vec<i64> =
+                sqlx::query_scalar(INSERT).bind(batch).bind(now).fetch_all(&mut *conn).await?;
             // Ids are handed out in insertion order, which follows the batch's order.
             chunk_ids.sort_unstable();
             ids.extend(chunk_ids);
         }
-        tx.commit().await?;
-        self.wake();
         Ok(ids)
+    }
+
+    /// The rows to insert for encoded jobs.
+    pub(crate) fn rows_of(&self, jobs: &[NewJob]) -> Vec<serde_json::Value> {
+        let now = self.now();
+        jobs.iter()
+            .map(|new| {
+                let job = new.data();
+                json!({
+                    "job_id": job.job_id,
+                    "class": job.job_class,
+                    "queue": job.queue_name,
+                    "priority": job.priority.unwrap_or(0),
+                    "run_at": job.scheduled_at.map_or(time_to_micros(now), due_micros),
+                    "payload": new.payload(),
+                })
+            })
+            .collect()
     }
 }
 
@@ -149,20 +223,7 @@ impl Adapter for SqliteAdapter {
             if jobs.is_empty() {
                 return Ok(Vec::new());
             }
-            let now = self.now();
-            let mut rows = Vec::with_capacity(jobs.len());
-            for new in jobs {
-                let job = new.data();
-                rows.push(json!({
-                    "job_id": job.job_id,
-                    "class": job.job_class,
-                    "queue": job.queue_name,
-                    "priority": job.priority.unwrap_or(0),
-                    "run_at": job.scheduled_at.map_or(time_to_micros(now), due_micros),
-                    "payload": new.payload(),
-                }));
-            }
-            let ids = self.insert(rows).await?;
+            let ids = self.insert(self.rows_of(jobs)).await?;
             Ok(ids.into_iter().map(|id| Some(id.to_string())).collect())
         })
     }

@@ -21,6 +21,10 @@ pub enum SqliteError {
         /// Why: the directory does not exist, the path is a directory, SQLite's message.
         cause: String,
     },
+    /// The application's pool given to [`SqliteAdapter::from_pool`](crate::SqliteAdapter::from_pool)
+    /// is not set up as the jobs need (WAL journal, a busy timeout, a database file).
+    #[error("this SQLite pool cannot hold jobs: {0}")]
+    UnsuitablePool(String),
     /// The file was migrated by a newer jobs-sqlite than this one.
     #[error(
         "the jobs schema of {path} is at version {found}, newer than version {supported} that this \

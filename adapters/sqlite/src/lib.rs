@@ -32,6 +32,7 @@
 
 mod actions;
 mod adapter;
+mod adopt;
 mod backend;
 mod error;
 mod filter;
@@ -42,6 +43,7 @@ mod processes;
 mod queues;
 mod schema;
 mod sql;
+mod transaction;
 
 pub use adapter::SqliteAdapter;
 pub use error::SqliteError;

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobs_core::{Clock, Error, SystemClock};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::adapter::SqliteAdapter;
+use crate::adopt;
 use crate::schema;
 
 /// Options for opening a jobs database file; from [`SqliteAdapter::builder`].
@@ -32,6 +34,8 @@ pub struct SqliteBuilder {
     max_connections: u32,
     synchronous: SqliteSynchronous,
     retention: Duration,
+    /// The application's pool, adopted instead of opening one.
+    pool: Option<SqlitePool>,
 }
 
 impl SqliteBuilder {
@@ -43,7 +47,12 @@ impl SqliteBuilder {
             max_connections: 4,
             synchronous: SqliteSynchronous::Full,
             retention: Duration::from_secs(86_400),
+            pool: None,
         }
+    }
+
+    pub(crate) fn adopting(pool: SqlitePool) -> Self {
+        SqliteBuilder { pool: Some(pool), ..SqliteBuilder::new(PathBuf::new()) }
     }
 
     /// Where schedules and leases read the time (default: the system clock). Every process
@@ -84,12 +93,19 @@ impl SqliteBuilder {
         self
     }
 
-    /// Opens (creating if needed) the file in WAL mode and brings its schema up to date.
+    /// Opens (creating if needed) the file in WAL mode and brings its schema up to date; for a
+    /// builder from [`SqliteAdapter::pool_builder`], checks the application's pool instead of
+    /// opening one (see [`SqliteAdapter::from_pool`]).
     ///
     /// An empty path is an [`Error::Config`] (SQLite would open a temporary database, lost on
     /// close); a file that cannot be opened is a [`SqliteError::Open`](crate::SqliteError::Open)
     /// naming the path and why (its directory does not exist, it is a directory, ...).
     pub async fn open(self) -> Result<SqliteAdapter, Error> {
+        if let Some(pool) = self.pool {
+            let path = adopt::check(&pool).await?;
+            schema::migrate(&pool, &path.display().to_string()).await?;
+            return Ok(SqliteAdapter::from_parts(pool, self.clock, path, self.retention));
+        }
         let path = self.path.display().to_string();
         if path.is_empty() {
             return Err(Error::Config(

@@ -199,3 +199,81 @@ async fn completed_jobs_are_pruned_after_their_retention() {
     assert_eq!(sqlite.find(&waiting).await.unwrap().unwrap().state, JobState::Ready, "pending jobs are never pruned");
     assert_eq!(sqlite.prune_completed(Duration::ZERO).await.unwrap(), 0);
 }
+
+/// The application's pool on `path`, set up as the adapter needs (WAL, a busy timeout).
+async fn app_pool(path: &std::path::Path) -> SqlitePool {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePool::connect_with(options).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_on_the_apps_pool_commit_and_roll_back_with_the_apps_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = app_pool(&dir.path().join("app.db")).await;
+    let sqlite = SqliteAdapter::from_pool(pool.clone()).await.unwrap();
+    assert_eq!(sqlite.path(), dir.path().join("app.db"), "the adapter names the pool's file");
+    sqlx::query("CREATE TABLE signups (email TEXT PRIMARY KEY)").execute(&pool).await.unwrap();
+    let seen = Arc::new(Seen::default());
+    let rt = runtime(&sqlite, &seen);
+
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    sqlx::query("INSERT INTO signups (email) VALUES ('ada@example.com')").execute(&mut *tx).await.unwrap();
+    let kept = rt.scope(sqlite.enqueue_in(&mut tx, Count { n: 1 })).await.unwrap().provider_job_id.unwrap();
+    let many = (2..=3).map(|n| PendingJob::new(Count { n }));
+    assert_eq!(rt.scope(sqlite.enqueue_all_in(&mut tx, many)).await.unwrap().len(), 2);
+    tx.commit().await.unwrap();
+
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    sqlx::query("INSERT INTO signups (email) VALUES ('bob@example.com')").execute(&mut *tx).await.unwrap();
+    let dropped = rt.scope(sqlite.enqueue_in(&mut tx, Count { n: 4 })).await.unwrap().provider_job_id.unwrap();
+    tx.rollback().await.unwrap();
+
+    assert_eq!(sqlite.find(&kept).await.unwrap().unwrap().state, JobState::Ready, "committed with the row");
+    assert!(sqlite.find(&dropped).await.unwrap().is_none(), "a rolled-back job leaves no row");
+    let running = Worker::builder().runtime(&rt).poll_interval(Duration::from_millis(20)).build().unwrap().start();
+    wait_until("the committed jobs to run", || seen.0.lock().unwrap().len() == 3).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    running.shutdown().await.unwrap();
+    let mut ran = seen.0.lock().unwrap().clone();
+    ran.sort_unstable();
+    assert_eq!(ran, [1, 2, 3], "only the committed jobs ran");
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM signups").fetch_all(&pool).await.unwrap();
+    assert_eq!(emails, ["ada@example.com"]);
+}
+
+#[tokio::test]
+async fn a_pool_the_jobs_cannot_use_is_refused_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let unsuitable = |error: Error| match sqlite_error(&error) {
+        SqliteError::UnsuitablePool(why) => why.clone(),
+        other => panic!("expected UnsuitablePool, got {other:?}"),
+    };
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("plain.db"))
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Delete);
+    let rollback_journal = SqlitePool::connect_with(options).await.unwrap();
+    let why = unsuitable(SqliteAdapter::from_pool(rollback_journal).await.unwrap_err());
+    assert!(why.contains("not WAL") && why.contains("journal_mode"), "{why}");
+
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("impatient.db"))
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .busy_timeout(Duration::ZERO);
+    let why = unsuitable(SqliteAdapter::from_pool(SqlitePool::connect_with(options).await.unwrap()).await.unwrap_err());
+    assert!(why.contains("no busy timeout"), "{why}");
+
+    let memory = SqlitePool::connect("sqlite::memory:").await.unwrap();
+    let why = unsuitable(SqliteAdapter::from_pool(memory).await.unwrap_err());
+    assert!(why.contains("in-memory"), "{why}");
+
+    let closed = app_pool(&dir.path().join("closed.db")).await;
+    closed.close().await;
+    let why = unsuitable(SqliteAdapter::from_pool(closed).await.unwrap_err());
+    assert!(why.contains("closed"), "{why}");
+}

@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::control::{Cancel, Snooze};
+
 /// A boxed error, the currency in which jobs report their failures.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -208,6 +210,11 @@ impl JobError {
     pub fn from_error<E: Into<BoxError> + 'static>(error: E) -> Self {
         let name = std::any::type_name::<E>();
         let source = error.into();
+        // A `JobError` given back (a job returning `Result<_, JobError>`) keeps its class.
+        let source = match source.downcast::<JobError>() {
+            Ok(job_error) => return *job_error,
+            Err(source) => source,
+        };
         match carried_type(name) {
             Some(inner) => JobError { class: Cow::Owned(inner.to_owned()), source },
             None if is_container(name) => JobError { class: Cow::Owned(class_of(&*source)), source },
@@ -227,10 +234,15 @@ impl JobError {
 
     /// True if the error, or any error in its `source()` chain, is a `T`.
     pub fn is<T: std::error::Error + 'static>(&self) -> bool {
+        self.find::<T>().is_some()
+    }
+
+    /// The first `T` in the error's `source()` chain, the error itself included.
+    pub(crate) fn find<T: std::error::Error + 'static>(&self) -> Option<&T> {
         let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
         while let Some(error) = current {
-            if error.is::<T>() {
-                return true;
+            if let Some(found) = error.downcast_ref::<T>() {
+                return Some(found);
             }
             // Errors that print what they wrap return what comes after it as their source
             // (`std::io::Error`'s way): step into them here so that nothing is skipped.
@@ -244,7 +256,7 @@ impl JobError {
                 error.source()
             };
         }
-        false
+        None
     }
 
     /// The job's class, e.g. `my_app::SmtpError` or `panic`.
@@ -382,8 +394,15 @@ impl fmt::Display for JobError {
 /// Its `source()` is what follows the error it carries in the chain, not that error itself:
 /// [`Display`](fmt::Display) already prints it, so a printed chain shows each message once. Reach
 /// the carried error with [`JobError::source_ref`] or [`JobError::downcast_ref`].
+///
+/// The exception is a [`snooze`](super::snooze) or a [`cancel`](super::cancel): its source is the
+/// [`Snooze`] or [`Cancel`] itself, so that the runtime still finds it inside an error that hides
+/// its type (`anyhow::Error` boxes a `JobError` that way) by walking the chain.
 impl std::error::Error for JobError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if self.source.is::<Snooze>() || self.source.is::<Cancel>() {
+            return Some(&*self.source);
+        }
         self.source.source()
     }
 }

@@ -63,6 +63,12 @@ pub enum Outcome {
     Resumed,
     /// The job failed and nothing handled it: the worker's policy decides.
     Failed,
+    /// The job asked to run again later ([`snooze`](super::snooze)) and was stored again, with
+    /// no attempt spent ([`Event::wait`] says when it runs again).
+    Snoozed,
+    /// The job cancelled itself ([`cancel`](super::cancel)): it ends without a retry
+    /// ([`Event::reason`] says why).
+    Cancelled,
 }
 
 impl Outcome {
@@ -76,6 +82,8 @@ impl Outcome {
             Outcome::Halted => "halted",
             Outcome::Resumed => "resumed",
             Outcome::Failed => "failed",
+            Outcome::Snoozed => "snoozed",
+            Outcome::Cancelled => "cancelled",
         }
     }
 }
@@ -175,7 +183,8 @@ impl<'a> Event<'a> {
         self.error
     }
 
-    /// The delay before the retry (`EnqueueRetry`) or the resumption (`Resume`).
+    /// The delay before the retry (`EnqueueRetry`), the resumption (`Resume`) or the next run
+    /// of a snoozed job (`Perform` with [`Outcome::Snoozed`]).
     pub fn wait(&self) -> Option<Duration> {
         self.wait
     }
@@ -193,7 +202,8 @@ impl<'a> Event<'a> {
     }
 
     /// Why a continuable job stopped (`Interrupt`: `stopping` or `isolating`) or was enqueued again
-    /// (`Resume`: `interrupted`, or the error's class after progress).
+    /// (`Resume`: `interrupted`, or the error's class after progress), or why a job cancelled
+    /// itself (`Perform` with [`Outcome::Cancelled`]).
     pub fn reason(&self) -> Option<&str> {
         self.reason
     }

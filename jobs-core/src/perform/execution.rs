@@ -15,7 +15,8 @@ use crate::contract::{
 };
 use crate::enqueue::{EnqueueOptions, job_data_of};
 use crate::perform::callbacks;
-use crate::perform::rescue::{self, Scene};
+use crate::perform::control;
+use crate::perform::rescue::{self, Handled, Scene};
 use crate::perform::resume;
 use crate::runtime::{Ending, Executed, Runtime, instrument};
 
@@ -35,16 +36,22 @@ pub(crate) async fn perform_now<J: Job>(
         }
         // Handled, as Rails returns from perform_now: with `()`, or, for a job with a value it
         // now lacks, with the error that was handled.
-        (None, outcome @ (Outcome::Rescued | Outcome::Retried | Outcome::Discarded | Outcome::Resumed)) => {
-            match <J::Output as JobResult>::handled_value() {
-                Some(value) => Ok(value),
-                None => Err(Error::Handled {
-                    job: J::NAME.to_owned(),
-                    outcome,
-                    error: executed.error.unwrap_or_else(|| JobError::panic("handled without an error")),
-                }),
-            }
-        }
+        (
+            None,
+            outcome @ (Outcome::Rescued
+            | Outcome::Retried
+            | Outcome::Discarded
+            | Outcome::Resumed
+            | Outcome::Snoozed
+            | Outcome::Cancelled),
+        ) => match <J::Output as JobResult>::handled_value() {
+            Some(value) => Ok(value),
+            None => Err(Error::Handled {
+                job: J::NAME.to_owned(),
+                outcome,
+                error: executed.error.unwrap_or_else(|| JobError::panic("handled without an error")),
+            }),
+        },
         (None, _) => {
             let error = executed.error.unwrap_or_else(|| JobError::panic("job produced no value"));
             Err(error.into_framework().unwrap_or_else(Error::Job))
@@ -162,17 +169,20 @@ async fn perform_job<J: Job>(
             instrument::halted(&data, &callback, reason.as_deref());
             (Outcome::Halted, None, Some((callback, reason)))
         }
-        Err(error) => match resume::after_error(runtime, adapter, &ctx, &mut data, error).await {
-            Ok(error) => (Outcome::Resumed, Some(error), None),
-            Err(error) => {
-                // The job ends here unless the worker's policy retries it, or the worker is stopping
-                // and hands it back.
-                let ends = data.executions >= ending.last_run && !stop.is_cancelled();
-                let scene = Scene { runtime, adapter, declarations, log_arguments, ends };
-                let handled = rescue::handle(&scene, &ctx, &mut data, error).await;
-                (handled.outcome, Some(handled.error), None)
-            }
-        },
+        Err(error) => {
+            // The job ends here unless the worker's policy retries it, or the worker is stopping
+            // and hands it back.
+            let ends = data.executions >= ending.last_run && !stop.is_cancelled();
+            let scene = Scene { runtime, adapter, declarations, log_arguments, ends };
+            let handled = match control::apply(&scene, &ctx, &mut data, error).await {
+                Ok(handled) => handled,
+                Err(error) => match resume::after_error(runtime, adapter, &ctx, &mut data, error).await {
+                    Ok(error) => Handled { outcome: Outcome::Resumed, error },
+                    Err(error) => rescue::handle(&scene, &ctx, &mut data, error).await,
+                },
+            };
+            (handled.outcome, Some(handled.error), None)
+        }
     };
     let took = started.elapsed();
     span.record("outcome", outcome.as_str());

@@ -66,7 +66,8 @@ async fn discard(scene: &Scene<'_>, ctx: &JobContext, data: &JobData, error: &Jo
     after_discard(scene, ctx, data, error).await;
 }
 
-async fn after_discard(scene: &Scene<'_>, ctx: &JobContext, data: &JobData, error: &JobError) {
+/// Runs the job's `after_discard` callbacks; a failing one is logged.
+pub(crate) async fn after_discard(scene: &Scene<'_>, ctx: &JobContext, data: &JobData, error: &JobError) {
     for after in scene.declarations.after_discard {
         if let Err(raised) = after(ctx, error).await {
             tracing::warn!(target: "jobs", "after_discard of {} failed: {raised}", data.job_class);

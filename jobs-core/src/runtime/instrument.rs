@@ -84,11 +84,25 @@ pub(crate) fn performed(
     error: Option<&JobError>,
 ) {
     let ms = took.as_secs_f64() * 1000.0;
+    // A snooze or a cancel is the job's word, not a failure: the event carries its wait or reason.
+    let wait = error.and_then(JobError::snoozed).filter(|_| outcome == Outcome::Snoozed);
+    let reason = error.and_then(JobError::cancelled).filter(|_| outcome == Outcome::Cancelled);
+    let error = error.filter(|_| wait.is_none() && reason.is_none());
     match (outcome, error) {
         (Outcome::Failed, Some(error)) => tracing::warn!(
             target: "jobs",
             "Error performing {} (Job ID: {}) from {}({}) in {:.2}ms: {}",
             data.job_class, data.job_id, adapter, data.queue_name, ms, error
+        ),
+        (Outcome::Snoozed, _) => tracing::info!(
+            target: "jobs",
+            "Snoozed {} (Job ID: {}) from {}({}) in {:.2}ms, to run again in {} seconds",
+            data.job_class, data.job_id, adapter, data.queue_name, ms, seconds(wait.unwrap_or_default())
+        ),
+        (Outcome::Cancelled, _) => tracing::info!(
+            target: "jobs",
+            "Cancelled {} (Job ID: {}) from {}({}) in {:.2}ms: {}",
+            data.job_class, data.job_id, adapter, data.queue_name, ms, reason.unwrap_or_default()
         ),
         _ => tracing::info!(
             target: "jobs",
@@ -110,6 +124,8 @@ pub(crate) fn performed(
         duration: Some(took),
         outcome: Some(outcome),
         error,
+        wait,
+        reason,
         ..Event::new(EventKind::Perform, adapter, Some(data), log_arguments)
     });
 }
