@@ -14,6 +14,7 @@ mod leases;
 mod listing;
 mod processes;
 mod queues;
+mod recurring;
 
 pub use actions::{
     apply_each_action_to_a_filter, apply_each_action_to_ids, discard_retry_and_run_now, purge_completed_before,
@@ -40,3 +41,7 @@ pub use processes::{
     processes_register_signal_and_expire, worker_obeys_quiet_and_stop, worker_registers_and_records_history,
 };
 pub use queues::{queue_latency_is_the_oldest_wait, queue_stats_agree_with_counts};
+pub use recurring::{
+    enqueue_tick_is_once_and_only_for_active_tasks, missed_ticks_follow_the_policy, recurring_tasks_change_at_run_time,
+    recurring_ticks_are_enqueued_once_across_schedulers,
+};

@@ -66,6 +66,10 @@ macro_rules! conformance_suite {
                 worker_obeys_quiet_and_stop,
                 continuation_resumes_after_shutdowns,
                 saved_progress_survives_a_lost_worker,
+                recurring_ticks_are_enqueued_once_across_schedulers,
+                enqueue_tick_is_once_and_only_for_active_tasks,
+                recurring_tasks_change_at_run_time,
+                missed_ticks_follow_the_policy,
             }
         }
     };

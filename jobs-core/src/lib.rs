@@ -35,15 +35,18 @@ pub use builder::RuntimeBuilder;
 pub use contract::{
     AdapterError, BoxError, BoxFuture, Clock, Continuable, Continuation, Counts, CurrentStep, DeserializationError,
     Error, Event, EventKind, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData,
-    JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock, Middleware, NextEnqueue,
-    NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats, State, Subscriber,
-    SystemClock, Target, TimeoutError,
+    JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock, Middleware, MissedTicks,
+    NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringRun,
+    RecurringTask, RecurringTaskState, State, Subscriber, SystemClock, Target, TimeoutError,
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
 pub use perform::{Backoff, RetryPolicy};
 pub use runtime::{JobRegistration, Registry, Runtime, Step, StepOptions};
-pub use worker::{Worker, WorkerBuilder, WorkerHandle, shutdown_signal};
+pub use worker::{
+    Recurring, RecurringTaskInfo, RecurringTasks, Schedule, Scheduler, Worker, WorkerBuilder, WorkerHandle,
+    parse_recurring, read_recurring_file, shutdown_signal,
+};
 
 /// For adapter authors: the traits a queuing backend implements and the types they exchange with
 /// the runtime. The conformance suite (`jobs-conformance`) proves an implementation.
@@ -51,7 +54,8 @@ pub mod adapter {
     pub use crate::contract::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure,
         HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
-        ProcessCommand, ProcessInfo, ProcessState, QueueStats, Target, Ticket, format_time, parse_time,
+        ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringStore, RecurringTask, RecurringTaskState,
+        TICK_RETENTION, Target, TickOutcome, Ticket, format_time, parse_time,
     };
     pub use crate::enqueue::EnqueueSink;
     pub use crate::support::migrations;
