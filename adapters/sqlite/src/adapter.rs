@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob, RecurringStore};
 use jobs_core::adapter::{due_micros, duration_to_micros, time_to_micros};
 use jobs_core::{BoxFuture, Clock, Error, Inspect, JobData};
 use serde_json::json;
@@ -119,8 +119,21 @@ impl SqliteAdapter {
     }
 
     async fn insert(&self, rows: Vec<serde_json::Value>) -> Result<Vec<i64>, SqliteError> {
-        let now = time_to_micros(self.now());
         let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
+        let ids = self.insert_in(&mut tx, &rows).await?;
+        tx.commit().await?;
+        self.wake();
+        Ok(ids)
+    }
+
+    /// Inserts job rows (see [`SqliteAdapter::row`]) in the transaction `tx`; returns their ids
+    /// in order.
+    pub(crate) async fn insert_in(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        rows: &[serde_json::Value],
+    ) -> Result<Vec<i64>, SqliteError> {
+        let now = time_to_micros(self.now());
         let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(INSERT_CHUNK) {
             let batch = serde_json::to_string(chunk).map_err(|e| SqliteError::Malformed(e.to_string()))?;
@@ -129,9 +142,20 @@ impl SqliteAdapter {
             chunk_ids.sort_unstable();
             ids.extend(chunk_ids);
         }
-        tx.commit().await?;
-        self.wake();
         Ok(ids)
+    }
+
+    /// The row [`insert_in`](SqliteAdapter::insert_in) stores for `new`, due now unless scheduled.
+    pub(crate) fn row(new: &NewJob, now: DateTime<Utc>) -> serde_json::Value {
+        let job = new.data();
+        json!({
+            "job_id": job.job_id,
+            "class": job.job_class,
+            "queue": job.queue_name,
+            "priority": job.priority.unwrap_or(0),
+            "run_at": job.scheduled_at.map_or(time_to_micros(now), due_micros),
+            "payload": new.payload(),
+        })
     }
 }
 
@@ -150,18 +174,7 @@ impl Adapter for SqliteAdapter {
                 return Ok(Vec::new());
             }
             let now = self.now();
-            let mut rows = Vec::with_capacity(jobs.len());
-            for new in jobs {
-                let job = new.data();
-                rows.push(json!({
-                    "job_id": job.job_id,
-                    "class": job.job_class,
-                    "queue": job.queue_name,
-                    "priority": job.priority.unwrap_or(0),
-                    "run_at": job.scheduled_at.map_or(time_to_micros(now), due_micros),
-                    "payload": new.payload(),
-                }));
-            }
+            let rows = jobs.iter().map(|new| SqliteAdapter::row(new, now)).collect();
             let ids = self.insert(rows).await?;
             Ok(ids.into_iter().map(|id| Some(id.to_string())).collect())
         })
@@ -172,6 +185,10 @@ impl Adapter for SqliteAdapter {
     }
 
     fn inspector(&self) -> Option<&dyn Inspect> {
+        Some(self)
+    }
+
+    fn recurring(&self) -> Option<&dyn RecurringStore> {
         Some(self)
     }
 }

@@ -40,6 +40,7 @@ mod inspect;
 mod options;
 mod processes;
 mod queues;
+mod recurring;
 mod schema;
 mod sql;
 

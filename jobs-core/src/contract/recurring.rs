@@ -140,6 +140,24 @@ pub struct RecurringTask {
     pub is_static: bool,
 }
 
+impl RecurringTask {
+    /// The task as JSON, as stores keep its definition.
+    pub fn to_json(&self) -> Result<String, Error> {
+        serde_json::to_string(self).map_err(|e| Error::InvalidPayload(e.to_string()))
+    }
+
+    /// A task stored with [`to_json`](RecurringTask::to_json).
+    ///
+    /// ```
+    /// # use jobs_core::RecurringTask;
+    /// let task = RecurringTask::from_json(r#"{"key":"k","schedule":"@daily","class":"Report"}"#).unwrap();
+    /// assert_eq!(RecurringTask::from_json(&task.to_json().unwrap()).unwrap(), task);
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidPayload(format!("invalid recurring task: {e}")))
+    }
+}
+
 /// A stored task with its run-time state: paused or not, and its last run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecurringTaskState {
