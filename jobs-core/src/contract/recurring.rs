@@ -218,7 +218,8 @@ mod tick_time {
 ///   job's id;
 /// * a tick is remembered for at least [`TICK_RETENTION`] after the task's newest tick;
 /// * `upsert_tasks` replaces the definitions of tasks with the same keys and keeps their state
-///   (paused, last run); `remove_tasks` forgets tasks and their ticks, never a job already stored;
+///   (paused, last run); `remove_tasks` forgets tasks and their state (their ticks may be kept
+///   until they expire), never a job already stored;
 /// * `set_paused` pauses or resumes a stored task and says whether the task exists.
 pub trait RecurringStore: Send + Sync {
     /// Every stored task with its state, ordered by key.
