@@ -58,6 +58,11 @@ use tally::Tally;
 /// at its next heartbeat. It also counts its processed and failed runs per minute, queue and job
 /// class, and writes them to the backend's history ([`Inspect::history`](crate::Inspect::history))
 /// on each heartbeat.
+///
+/// Unless told otherwise ([`WorkerBuilder::scheduler`]), it also runs a recurring-task
+/// [`Scheduler`]: at start it stores its static tasks (`#[job(cron)]` jobs, [`Recurring`] tasks
+/// and recurring files given to the builder), then enqueues the due ticks of every stored task,
+/// each once across all workers, until it goes quiet.
 #[derive(Debug)]
 pub struct Worker {
     runtime: Runtime,
