@@ -45,11 +45,12 @@ pub use jobs_core::{
     AdapterError, Backoff, BoxError, BoxFuture, Cancel, Clock, ConfiguredJob, Continuable, Continuation, Counts,
     CurrentStep, CustomSerializer, DeserializationError, Enqueued, Error, Event, EventKind, Global, GlobalId,
     HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo,
-    JobPage, JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, NextEnqueue,
-    NextPerform, Outcome, PanicError, PendingJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats, Registry,
-    RetryPolicy, Runtime, RuntimeBuilder, Snooze, State, Step, StepOptions, Subscriber, SystemClock, Target,
-    TimeoutError, Worker, WorkerBuilder, WorkerHandle, cancel, perform_all_later, shutdown_signal, snooze,
-    sqlx_global_id,
+    JobPage, JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, MissedTicks,
+    NextEnqueue, NextPerform, Outcome, PanicError, PendingJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats,
+    Recurring, RecurringRun, RecurringTask, RecurringTaskInfo, RecurringTaskState, RecurringTasks, Registry,
+    RetryPolicy, Runtime, RuntimeBuilder, Schedule, Scheduler, Snooze, State, Step, StepOptions, Subscriber,
+    SystemClock, Target, TimeoutError, Worker, WorkerBuilder, WorkerHandle, cancel, parse_recurring, perform_all_later,
+    read_recurring_file, shutdown_signal, snooze, sqlx_global_id,
 };
 
 /// The in-process adapters: [`InlineAdapter`](adapters::InlineAdapter) (runs at enqueue),
@@ -67,8 +68,9 @@ pub mod adapter {
     pub use jobs_core::adapter::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, EnqueueSink, ErrorRecord, Failure,
         HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
-        ProcessCommand, ProcessInfo, ProcessState, QueueStats, Target, Ticket, due_micros, duration_to_micros,
-        format_time, forward, hostname, micros_to_time, parse_time, redact, time_to_micros,
+        ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringStore, RecurringTask, RecurringTaskState,
+        TICK_RETENTION, Target, TickOutcome, Ticket, due_micros, duration_to_micros, format_time, forward, hostname,
+        micros_to_time, parse_time, redact, time_to_micros,
     };
 }
 
@@ -329,8 +331,8 @@ pub mod prelude {
     pub use crate::job;
     pub use jobs_core::adapters::{InlineAdapter, MemoryAdapter, TestAdapter};
     pub use jobs_core::{
-        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, PendingJob, Runtime, State, Step,
-        StepOptions, Worker, perform_all_later,
+        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, PendingJob, Recurring, Runtime,
+        State, Step, StepOptions, Worker, perform_all_later,
     };
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

@@ -113,6 +113,11 @@ pub(crate) enum Operation {
     },
     /// Check the backend: reachable, schema up to date, settings safe for jobs
     Check,
+    /// Recurring tasks: schedule, next and last run, last job; `recurring run KEY` enqueues one now
+    Recurring {
+        #[command(subcommand)]
+        action: Option<RecurringAction>,
+    },
     /// Queues with their jobs per state, latency and pause, and the worker processes
     Stats,
     /// List jobs, oldest first, filtered
@@ -241,6 +246,26 @@ pub(crate) struct ActionArgs {
     pub(crate) all: bool,
 }
 
+/// What `recurring` does besides listing the tasks.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RecurringAction {
+    /// Enqueue the task's job now, outside its schedule
+    Run {
+        /// The task's key
+        key: String,
+    },
+    /// Pause the task: it enqueues nothing until resumed
+    Pause {
+        /// The task's key
+        key: String,
+    },
+    /// Resume the task from its next tick
+    Resume {
+        /// The task's key
+        key: String,
+    },
+}
+
 /// `work`'s options; each also comes from `JOBS_*` or the `[work]` table of the config file.
 #[derive(Debug, Default, Args)]
 pub(crate) struct WorkArgs {
@@ -268,6 +293,10 @@ pub(crate) struct WorkArgs {
     /// carry `quiet`/`stop` from an operator) come every third of it [default: 60s]
     #[arg(long, env = "JOBS_LEASE", value_parser = parse_duration, value_name = "DURATION")]
     pub(crate) lease: Option<Duration>,
+    /// Recurring tasks to schedule, in Solid Queue's recurring.yml shape as TOML; the tasks of
+    /// an earlier file that are no longer in it are removed at start
+    #[arg(long, env = "JOBS_RECURRING", value_name = "FILE")]
+    pub(crate) recurring: Option<PathBuf>,
 }
 
 fn parse_state(text: &str) -> Result<JobState, String> {

@@ -5,6 +5,7 @@ mod actions;
 mod jobs;
 mod processes;
 mod queues;
+mod recurring;
 mod schema;
 mod stats;
 pub(crate) mod work;
@@ -24,6 +25,7 @@ pub(crate) async fn operate(operation: Operation, settings: &Settings, out: Outp
     match operation {
         Operation::Migrate { print_sql, from } => schema::migrate(&connection, print_sql, from, out).await,
         Operation::Check => schema::check(&connection, out).await,
+        Operation::Recurring { action } => recurring::recurring(&open().await?, action, out).await,
         Operation::Stats => stats::stats(&open().await?, out).await,
         Operation::List(args) => jobs::list(&open().await?, &args, out).await,
         Operation::Show { job_id } => jobs::show(&open().await?, &job_id, out).await,

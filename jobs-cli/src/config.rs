@@ -16,7 +16,7 @@
 //! ```
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jobs_core::RetryPolicy;
@@ -46,6 +46,7 @@ struct WorkFile {
     shutdown_grace: Option<String>,
     max_retries: Option<u32>,
     lease: Option<String>,
+    recurring: Option<PathBuf>,
 }
 
 /// Where the jobs are, once flags, variables and the file are merged.
@@ -72,6 +73,8 @@ pub(crate) struct Work {
     pub(crate) shutdown_grace: Duration,
     pub(crate) max_retries: u32,
     pub(crate) lease: Duration,
+    /// The recurring tasks file, if any.
+    pub(crate) recurring: Option<PathBuf>,
 }
 
 /// Every setting, merged.
@@ -146,6 +149,7 @@ impl Settings {
             shutdown_grace: grace,
             max_retries: args.max_retries.or(file.max_retries).unwrap_or(RetryPolicy::default().max_retries()),
             lease,
+            recurring: args.recurring.clone().or_else(|| file.recurring.clone()),
         })
     }
 }
@@ -252,6 +256,7 @@ mod tests {
                 shutdown_grace: Duration::from_secs(60),
                 max_retries: 7,
                 lease: Duration::from_secs(60),
+                recurring: None,
             }
         );
         let work = settings.work(&WorkArgs { queues: vec!["c".into()], ..WorkArgs::default() }).unwrap();

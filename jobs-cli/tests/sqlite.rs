@@ -107,3 +107,40 @@ fn a_reader_that_goes_away_is_no_error() {
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{:?}: {}", output.status, String::from_utf8_lossy(&output.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recurring_lists_tasks_and_runs_one_now() {
+    use jobs_core::adapter::Adapter;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let url = path.display().to_string();
+    jobs(&["--database-url", &url, "migrate"]).expect(0);
+    let empty = jobs(&["--database-url", &url, "recurring"]).expect(0);
+    assert!(empty.stdout.contains("No recurring task"), "{}", empty.stdout);
+
+    let adapter = SqliteAdapter::open(&path).await.unwrap();
+    let tasks = jobs_core::parse_recurring(
+        "[daily]\nclass = \"Report\"\nargs = [\"daily\"]\nschedule = \"0 3 * * *\"\ntime_zone = \"Europe/Paris\"\nqueue = \"reports\"\n",
+    )
+    .unwrap();
+    adapter.recurring().unwrap().upsert_tasks(&tasks).await.unwrap();
+
+    let listed = jobs(&["--database-url", &url, "recurring"]).expect(0);
+    for expected in ["daily", "Report", "0 3 * * * (Europe/Paris)", "never", "static"] {
+        assert!(listed.stdout.contains(expected), "{expected}: {}", listed.stdout);
+    }
+    let run = jobs(&["--database-url", &url, "recurring", "run", "daily"]).expect(0);
+    assert!(run.stdout.contains("Enqueued Report") && run.stdout.contains("reports"), "{}", run.stdout);
+    let json = jobs(&["--database-url", &url, "recurring", "--json"]).expect(0).json();
+    let job_id = json[0]["last_job_id"].as_str().expect("the run is the last job").to_owned();
+    assert!(run.stdout.contains(&job_id), "{}", run.stdout);
+    assert!(json[0]["next_run_at"].is_string() && json[0]["last_run_at"].is_string(), "{json}");
+
+    jobs(&["--database-url", &url, "recurring", "run", "nope"]).expect(3);
+    jobs(&["--database-url", &url, "recurring", "pause", "daily"]).expect(0);
+    let paused = jobs(&["--database-url", &url, "recurring", "run", "daily"]).expect(2);
+    assert!(paused.stderr.contains("paused"), "{}", paused.stderr);
+    jobs(&["--database-url", &url, "recurring", "resume", "daily"]).expect(0);
+    jobs(&["--database-url", &url, "recurring", "pause", "nope"]).expect(3);
+}

@@ -14,6 +14,7 @@ mod leases;
 mod listing;
 mod processes;
 mod queues;
+mod recurring;
 mod snooze;
 
 pub use actions::{
@@ -41,4 +42,8 @@ pub use processes::{
     processes_register_signal_and_expire, worker_obeys_quiet_and_stop, worker_registers_and_records_history,
 };
 pub use queues::{queue_latency_is_the_oldest_wait, queue_stats_agree_with_counts};
+pub use recurring::{
+    enqueue_tick_is_once_and_only_for_active_tasks, missed_ticks_follow_the_policy, recurring_tasks_change_at_run_time,
+    recurring_ticks_are_enqueued_once_across_schedulers,
+};
 pub use snooze::{cancel_ends_the_job_without_a_retry, snooze_runs_again_later_without_spending_an_attempt};

@@ -69,6 +69,10 @@ macro_rules! conformance_suite {
                 saved_progress_survives_a_lost_worker,
                 snooze_runs_again_later_without_spending_an_attempt,
                 cancel_ends_the_job_without_a_retry,
+                recurring_ticks_are_enqueued_once_across_schedulers,
+                enqueue_tick_is_once_and_only_for_active_tasks,
+                recurring_tasks_change_at_run_time,
+                missed_ticks_follow_the_policy,
             }
         }
     };

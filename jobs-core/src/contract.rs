@@ -21,6 +21,7 @@ mod job;
 mod middleware;
 mod payload;
 mod process;
+mod recurring;
 mod state;
 mod stats;
 
@@ -48,6 +49,9 @@ pub use job::{FromArgs, Job, JobResult};
 pub use middleware::Middleware;
 pub use payload::{JobData, format_time, parse_time};
 pub use process::{ProcessCommand, ProcessInfo, ProcessState};
+pub use recurring::{
+    MissedTicks, RecurringRun, RecurringStore, RecurringTask, RecurringTaskState, TICK_RETENTION, TickOutcome,
+};
 pub use state::State;
 pub(crate) use state::StateMap;
 pub use stats::{HISTORY_RETENTION, HistoryPoint, QueueStats};

@@ -36,14 +36,18 @@ pub use contract::{
     AdapterError, BoxError, BoxFuture, Cancel, Clock, Continuable, Continuation, Counts, CurrentStep,
     DeserializationError, Error, Event, EventKind, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction,
     JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock,
-    Middleware, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats,
-    Snooze, State, Subscriber, SystemClock, Target, TimeoutError, cancel, snooze,
+    Middleware, MissedTicks, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState,
+    QueueStats, RecurringRun, RecurringTask, RecurringTaskState, Snooze, State, Subscriber, SystemClock, Target,
+    TimeoutError, cancel, snooze,
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
 pub use perform::{Backoff, RetryPolicy};
 pub use runtime::{JobRegistration, Registry, Runtime, Step, StepOptions};
-pub use worker::{Worker, WorkerBuilder, WorkerHandle, shutdown_signal};
+pub use worker::{
+    Recurring, RecurringTaskInfo, RecurringTasks, Schedule, Scheduler, Worker, WorkerBuilder, WorkerHandle,
+    parse_recurring, read_recurring_file, shutdown_signal,
+};
 
 /// For adapter authors: the traits a queuing backend implements and the types they exchange with
 /// the runtime. The conformance suite (`jobs-conformance`) proves an implementation.
@@ -51,7 +55,8 @@ pub mod adapter {
     pub use crate::contract::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure,
         HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
-        ProcessCommand, ProcessInfo, ProcessState, QueueStats, Requeued, Target, Ticket, format_time, parse_time,
+        ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringStore, RecurringTask, RecurringTaskState,
+        Requeued, TICK_RETENTION, Target, TickOutcome, Ticket, format_time, parse_time,
     };
     pub use crate::enqueue::{EnqueueSink, TransactionalEnqueue};
     pub use crate::support::migrations;

@@ -3,6 +3,7 @@
 mod background;
 mod builder;
 mod process;
+mod recurring;
 mod tally;
 mod weights;
 
@@ -31,6 +32,9 @@ use background::{Heartbeat, flush_reports, heartbeat, join_all, obey};
 use builder::Settings;
 pub use builder::WorkerBuilder;
 use process::{Process, Status};
+pub use recurring::{
+    Recurring, RecurringTaskInfo, RecurringTasks, Schedule, Scheduler, parse_recurring, read_recurring_file,
+};
 use tally::Tally;
 
 /// Claims jobs from the runtime's adapter and performs them, `concurrency` at a time.
@@ -56,6 +60,11 @@ use tally::Tally;
 /// at its next heartbeat. It also counts its processed and failed runs per minute, queue and job
 /// class, and writes them to the backend's history ([`Inspect::history`](crate::Inspect::history))
 /// on each heartbeat.
+///
+/// Unless told otherwise ([`WorkerBuilder::scheduler`]), it also runs a recurring-task
+/// [`Scheduler`]: at start it stores its static tasks (`#[job(cron)]` jobs, [`Recurring`] tasks
+/// and recurring files given to the builder), then enqueues the due ticks of every stored task,
+/// each once across all workers, until it goes quiet.
 #[derive(Debug)]
 pub struct Worker {
     runtime: Runtime,
@@ -63,6 +72,8 @@ pub struct Worker {
     id: String,
     settings: Settings,
     status: Arc<Status>,
+    /// The recurring-task scheduler, and whether the start removes undeclared static tasks.
+    scheduler: Option<(Scheduler, bool)>,
 }
 
 /// A worker running in the background, from [`Worker::start`].
@@ -154,7 +165,14 @@ impl Worker {
     /// arrives, then shuts down gracefully. A quiet worker (an operator's
     /// [`ProcessCommand::Quiet`](crate::ProcessCommand), or [`WorkerHandle::quiet`]) claims no more
     /// jobs but keeps running until then.
-    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> Result<(), Error> {
+    pub async fn run_until(mut self, signal: impl Future<Output = ()> + Send) -> Result<(), Error> {
+        let scheduler = match self.scheduler.take() {
+            Some((scheduler, remove_undeclared)) => {
+                scheduler.sync(remove_undeclared).await?;
+                Some(scheduler)
+            }
+            None => None,
+        };
         tracing::info!(
             target: "jobs",
             worker = %self.id,
@@ -189,6 +207,8 @@ impl Worker {
             done: beats_done.clone(),
         }));
 
+        let scheduling = scheduler.map(|scheduler| tokio::spawn(scheduler.run(quiet.clone())));
+
         tokio::pin!(signal);
         let mut tasks = {
             let claiming = self.claim_loop(&quiet, &stop, &running, &reports, &tally);
@@ -219,6 +239,9 @@ impl Worker {
             }
         }
         self.status.set_state(ProcessState::Stopping);
+        if let Some(scheduling) = scheduling {
+            let _ = scheduling.await;
+        }
 
         tracing::info!(target: "jobs", worker = %self.id, running = tasks.len(), "Worker shutting down");
         if tokio::time::timeout(settings.grace, join_all(&mut tasks)).await.is_err() {

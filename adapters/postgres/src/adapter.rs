@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob, RecurringStore};
 use jobs_core::adapter::{due_micros, micros_to_time};
 use jobs_core::{BoxFuture, Error, Inspect, JobData};
 use sqlx::PgPool;
@@ -316,6 +316,10 @@ impl Adapter for PostgresAdapter {
     }
 
     fn inspector(&self) -> Option<&dyn Inspect> {
+        Some(self)
+    }
+
+    fn recurring(&self) -> Option<&dyn RecurringStore> {
         Some(self)
     }
 }

@@ -49,6 +49,7 @@ mod notify;
 mod options;
 mod processes;
 mod queues;
+mod recurring;
 mod schema;
 mod sql;
 mod transaction;

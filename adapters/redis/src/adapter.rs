@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob, RecurringStore};
 use jobs_core::{BoxFuture, Error, Inspect};
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, ScriptInvocation};
@@ -255,6 +255,10 @@ impl Adapter for RedisAdapter {
     }
 
     fn inspector(&self) -> Option<&dyn Inspect> {
+        Some(self)
+    }
+
+    fn recurring(&self) -> Option<&dyn RecurringStore> {
         Some(self)
     }
 }

@@ -89,6 +89,7 @@ mod inspect;
 mod listing;
 mod options;
 mod process;
+mod recurring;
 mod rewrite;
 mod scripts;
 mod stats;

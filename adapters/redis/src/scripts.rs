@@ -33,3 +33,6 @@ script!(PROCESSES, "processes.lua");
 script!(SIGNAL, "signal.lua");
 script!(HISTORY, "history.lua");
 script!(HISTORY_READ, "history_read.lua");
+script!(RECURRING_TICK, "recurring_tick.lua");
+script!(RECURRING_PAUSE, "recurring_pause.lua");
+script!(RECURRING_REMOVE, "recurring_remove.lua");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob, RecurringStore};
 use jobs_core::adapter::{due_micros, duration_to_micros, time_to_micros};
 use jobs_core::{BoxFuture, Clock, Error, Inspect, JobData};
 use serde_json::json;
@@ -190,22 +190,23 @@ impl SqliteAdapter {
         Ok(ids)
     }
 
-    /// The rows to insert for encoded jobs.
+    /// The rows to insert for encoded jobs, due now unless scheduled.
     pub(crate) fn rows_of(&self, jobs: &[NewJob]) -> Vec<serde_json::Value> {
         let now = self.now();
-        jobs.iter()
-            .map(|new| {
-                let job = new.data();
-                json!({
-                    "job_id": job.job_id,
-                    "class": job.job_class,
-                    "queue": job.queue_name,
-                    "priority": job.priority.unwrap_or(0),
-                    "run_at": job.scheduled_at.map_or(time_to_micros(now), due_micros),
-                    "payload": new.payload(),
-                })
-            })
-            .collect()
+        jobs.iter().map(|new| SqliteAdapter::row(new, now)).collect()
+    }
+
+    /// The row [`insert_in`](SqliteAdapter::insert_in) stores for `new`, due now unless scheduled.
+    pub(crate) fn row(new: &NewJob, now: DateTime<Utc>) -> serde_json::Value {
+        let job = new.data();
+        json!({
+            "job_id": job.job_id,
+            "class": job.job_class,
+            "queue": job.queue_name,
+            "priority": job.priority.unwrap_or(0),
+            "run_at": job.scheduled_at.map_or(time_to_micros(now), due_micros),
+            "payload": new.payload(),
+        })
     }
 }
 
@@ -233,6 +234,10 @@ impl Adapter for SqliteAdapter {
     }
 
     fn inspector(&self) -> Option<&dyn Inspect> {
+        Some(self)
+    }
+
+    fn recurring(&self) -> Option<&dyn RecurringStore> {
         Some(self)
     }
 }

@@ -41,6 +41,7 @@ mod inspect;
 mod options;
 mod processes;
 mod queues;
+mod recurring;
 mod schema;
 mod sql;
 mod transaction;

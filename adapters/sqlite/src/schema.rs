@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "job classes, run start times, listing indexes, worker processes and history",
         sql: include_str!("../migrations/0003_operations.sql"),
     },
+    Migration {
+        version: 4,
+        description: "recurring tasks and their ticks",
+        sql: include_str!("../migrations/0004_recurring.sql"),
+    },
 ];
 
 /// The schema version this crate creates and expects: its newest migration's.

@@ -214,3 +214,38 @@ pub(crate) const RESUME: &str = "DELETE FROM jobs_paused_queues WHERE queue = ?1
 
 /// The paused queues, sorted.
 pub(crate) const PAUSED: &str = "SELECT queue FROM jobs_paused_queues ORDER BY queue";
+
+// Recurring tasks (`recurring.rs`).
+
+/// Every task with its state, by key.
+pub(crate) const RECURRING_TASKS: &str =
+    "SELECT key, definition, paused, last_run_at, last_job_id FROM jobs_recurring_tasks ORDER BY key";
+
+/// Adds a task `?1` (definition `?2`, static `?3`) or replaces its definition, keeping its state.
+pub(crate) const UPSERT_RECURRING_TASK: &str = "INSERT INTO jobs_recurring_tasks (key, definition, is_static)
+    VALUES (?1, ?2, ?3)
+    ON CONFLICT (key) DO UPDATE SET definition = excluded.definition, is_static = excluded.is_static";
+
+/// Removes the tasks whose keys are in the JSON array `?1`, and their ticks.
+pub(crate) const REMOVE_RECURRING_TASKS: &str =
+    "DELETE FROM jobs_recurring_tasks WHERE key IN (SELECT value FROM json_each(?1))";
+pub(crate) const REMOVE_RECURRING_TICKS: &str =
+    "DELETE FROM jobs_recurring_executions WHERE task_key IN (SELECT value FROM json_each(?1))";
+
+/// Pauses (`?2` = 1) or resumes task `?1`.
+pub(crate) const PAUSE_RECURRING_TASK: &str = "UPDATE jobs_recurring_tasks SET paused = ?2 WHERE key = ?1";
+
+/// Whether task `?1` is paused; no row when it is not stored.
+pub(crate) const RECURRING_TASK_PAUSED: &str = "SELECT paused FROM jobs_recurring_tasks WHERE key = ?1";
+
+/// Records tick `?2` of task `?1` with job `?3`, unless it is recorded already (no row changed).
+pub(crate) const RECORD_RECURRING_TICK: &str = "INSERT INTO jobs_recurring_executions (task_key, run_at, job_id)
+    VALUES (?1, ?2, ?3) ON CONFLICT (task_key, run_at) DO NOTHING";
+
+/// Makes tick `?2` with job `?3` the last run of task `?1`, if newer than the one recorded.
+pub(crate) const RECURRING_LAST_RUN: &str = "UPDATE jobs_recurring_tasks SET last_run_at = ?2, last_job_id = ?3
+    WHERE key = ?1 AND (last_run_at IS NULL OR last_run_at < ?2)";
+
+/// Forgets the ticks of task `?1` before `?2`.
+pub(crate) const FORGET_RECURRING_TICKS: &str =
+    "DELETE FROM jobs_recurring_executions WHERE task_key = ?1 AND run_at < ?2";

@@ -44,6 +44,10 @@ pub(crate) async fn work(
         Some(weights) => worker.weighted_queues(settings.queues.iter().cloned().zip(weights.iter().copied())),
         None => worker.queues(settings.queues.iter().cloned()),
     };
+    let worker = match &settings.recurring {
+        Some(path) => worker.recurring_file(path),
+        None => worker,
+    };
     let worker = worker
         .concurrency(settings.concurrency)
         .shutdown_grace(settings.shutdown_grace)

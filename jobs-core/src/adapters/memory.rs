@@ -3,6 +3,7 @@
 mod history;
 mod inspect;
 mod processes;
+mod recurring;
 mod store;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,7 +17,7 @@ use self::processes::Processes;
 use self::store::{EntryState, Store};
 use crate::contract::{
     Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Clock, Error, ErrorRecord, Failure,
-    HistoryPoint, Inspect, JobData, NewJob, ProcessCommand, ProcessInfo, Requeued, SystemClock, Ticket,
+    HistoryPoint, Inspect, JobData, NewJob, ProcessCommand, ProcessInfo, RecurringStore, Requeued, SystemClock, Ticket,
 };
 
 /// Keeps jobs in this process's memory, drained by a [`Worker`](crate::Worker); for development
@@ -160,6 +161,10 @@ impl Adapter for MemoryAdapter {
     }
 
     fn inspector(&self) -> Option<&dyn Inspect> {
+        Some(self)
+    }
+
+    fn recurring(&self) -> Option<&dyn RecurringStore> {
         Some(self)
     }
 }

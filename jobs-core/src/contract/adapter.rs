@@ -19,6 +19,7 @@ use super::error::Error;
 use super::inspect::Inspect;
 use super::payload::JobData;
 use super::process::{ProcessCommand, ProcessInfo};
+use super::recurring::RecurringStore;
 use super::stats::HistoryPoint;
 
 /// A boxed, sendable future, the return type of the adapter traits' methods.
@@ -122,6 +123,12 @@ pub trait Adapter: Send + Sync + fmt::Debug + 'static {
 
     /// The inspection side of this adapter, if tools can look into it.
     fn inspector(&self) -> Option<&dyn Inspect> {
+        None
+    }
+
+    /// Where recurring tasks and their ticks are stored, if this adapter stores them; the
+    /// scheduler of a [`Worker`](crate::Worker) and the operations on recurring tasks need it.
+    fn recurring(&self) -> Option<&dyn RecurringStore> {
         None
     }
 }

@@ -12,6 +12,7 @@ use super::checkpoints::ProgressSink;
 use super::continuation::{Continuable, Progress};
 use super::error::Error;
 use super::payload::JobData;
+use super::recurring::RecurringRun;
 use super::state::{State, StateMap};
 
 /// The execution context of a running job: its id, attempt, queue, times, a stop signal, and the
@@ -146,6 +147,12 @@ impl JobContext {
     /// When the job was scheduled to run, if it was scheduled.
     pub fn scheduled_at(&self) -> Option<DateTime<Utc>> {
         self.inner.data.scheduled_at
+    }
+
+    /// For a job that a recurring task enqueued: the task's key and the tick it was enqueued for
+    /// (when its schedule said it should run, whatever the time it was enqueued or started).
+    pub fn recurring(&self) -> Option<&RecurringRun> {
+        self.inner.data.recurring.as_ref()
     }
 
     /// The job's payload as it is being performed.

@@ -76,6 +76,11 @@ pub trait Job: Sized + Send + 'static {
     /// `Some` for a job that runs in steps and resumes where it stopped
     /// ([`JobContext::step`](crate::JobContext::step)); `#[job(continuable)]` sets it.
     const CONTINUABLE: Option<Continuable> = None;
+    /// A schedule on which a [`Worker`](crate::Worker)'s scheduler enqueues the job (which then
+    /// takes no arguments), once per tick across every worker: a cron expression, an `@hourly`
+    /// nickname or a phrase, as [`Schedule::parse`](crate::Schedule::parse) reads them; the
+    /// recurring task's key is the job's [`NAME`](Job::NAME). `#[job(cron = "0 9 * * *")]` sets it.
+    const CRON: Option<&'static str> = None;
 
     /// What the job returns: `()` or a `Result`; an `Err` is a failed run.
     type Output: JobResult + Send + 'static;

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::continuation::Continuation;
 use super::error::Error;
+use super::recurring::RecurringRun;
 
 /// A job as it travels and is stored: Active Job's serialized hash, key for key.
 ///
@@ -64,6 +65,10 @@ pub struct JobData {
     /// other jobs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumptions: Option<u32>,
+    /// For a job a recurring task enqueued: the task and the tick it was enqueued for (a key of
+    /// this crate that Active Job ignores); absent for other jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurring: Option<RecurringRun>,
 }
 
 fn default_queue() -> String {
@@ -156,6 +161,7 @@ mod tests {
             scheduled_at: Some(at + chrono::Duration::seconds(60)),
             continuation: None,
             resumptions: None,
+            recurring: None,
         }
     }
 

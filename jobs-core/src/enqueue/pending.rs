@@ -114,6 +114,7 @@ fn build_data(
         scheduled_at,
         continuation: continuable.then(Continuation::default),
         resumptions: continuable.then_some(0),
+        recurring: None,
     })
 }
 

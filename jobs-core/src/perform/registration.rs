@@ -9,7 +9,12 @@ use crate::runtime::{JobRegistration, Registry};
 impl JobRegistration {
     /// The registration of job type `J`.
     pub const fn of<J: Job>() -> Self {
-        JobRegistration::from_parts(J::NAME, J::QUEUE, J::LOG_ARGUMENTS, TypeId::of::<J>, execute_erased::<J>)
+        JobRegistration::from_parts(
+            (J::NAME, J::QUEUE, J::PRIORITY, J::CRON),
+            J::LOG_ARGUMENTS,
+            TypeId::of::<J>,
+            execute_erased::<J>,
+        )
     }
 }
 

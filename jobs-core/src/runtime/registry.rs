@@ -47,6 +47,8 @@ pub(crate) struct Executed {
 pub struct JobRegistration {
     name: &'static str,
     queue: &'static str,
+    priority: Option<i32>,
+    cron: Option<&'static str>,
     log_arguments: bool,
     type_id: fn() -> TypeId,
     execute: ExecuteFn,
@@ -55,13 +57,12 @@ pub struct JobRegistration {
 impl JobRegistration {
     /// A registration from its parts; `JobRegistration::of::<J>()` is the way in.
     pub(crate) const fn from_parts(
-        name: &'static str,
-        queue: &'static str,
+        (name, queue, priority, cron): (&'static str, &'static str, Option<i32>, Option<&'static str>),
         log_arguments: bool,
         type_id: fn() -> TypeId,
         execute: ExecuteFn,
     ) -> Self {
-        JobRegistration { name, queue, log_arguments, type_id, execute }
+        JobRegistration { name, queue, priority, cron, log_arguments, type_id, execute }
     }
 
     /// The job's wire name.
@@ -72,6 +73,16 @@ impl JobRegistration {
     /// The job's default queue.
     pub fn queue(&self) -> &'static str {
         self.queue
+    }
+
+    /// The job's default priority.
+    pub fn priority(&self) -> Option<i32> {
+        self.priority
+    }
+
+    /// The job's own recurring schedule (`#[job(cron = "...")]`), if it has one.
+    pub fn cron(&self) -> Option<&'static str> {
+        self.cron
     }
 
     /// Whether the job's arguments may be logged.
@@ -139,6 +150,11 @@ impl Registry {
     /// Looks a job class up by wire name.
     pub fn get(&self, name: &str) -> Option<&JobRegistration> {
         self.jobs.get(name)
+    }
+
+    /// Every registration, in no particular order.
+    pub fn registrations(&self) -> impl Iterator<Item = &JobRegistration> {
+        self.jobs.values()
     }
 
     /// The registered names, sorted.

@@ -1,5 +1,6 @@
 //! Building a worker: its queues, concurrency, leases, shutdown phases and retry policy.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::contract::Error;
@@ -7,6 +8,7 @@ use crate::perform::retry::RetryPolicy;
 use crate::runtime::Runtime;
 
 use super::Worker;
+use super::recurring::{Recurring, Scheduler, from_registration, read_recurring_file};
 use super::weights::QueueOrder;
 
 /// Builds a [`Worker`].
@@ -14,6 +16,9 @@ use super::weights::QueueOrder;
 pub struct WorkerBuilder {
     runtime: Option<Runtime>,
     settings: Settings,
+    recurring: Vec<Recurring>,
+    recurring_files: Vec<PathBuf>,
+    no_scheduler: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -153,10 +158,55 @@ impl WorkerBuilder {
         self
     }
 
+    /// A static recurring task for this worker's scheduler (see [`Recurring`]): stored at start,
+    /// replacing its earlier definition. Like the tasks of a [recurring file](Self::recurring_file),
+    /// it makes the start remove the stored static tasks no longer declared.
+    pub fn recurring(mut self, task: Recurring) -> Self {
+        self.recurring.push(task);
+        self
+    }
+
+    /// Reads static recurring tasks from a `recurring.toml` at [`build`](Self::build) (see
+    /// [`read_recurring_file`](crate::read_recurring_file)): an invalid task is a build error
+    /// naming it. At start the worker stores them and removes the stored static tasks that are
+    /// no longer declared (in the file, with [`recurring`](Self::recurring) or with
+    /// `#[job(cron)]`), as Solid Queue does; jobs already enqueued stay.
+    pub fn recurring_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.recurring_files.push(path.into());
+        self
+    }
+
+    /// Whether the worker runs a recurring-task [`Scheduler`] (default: yes, when its adapter
+    /// stores recurring tasks). Any number of workers may run one; each tick is enqueued once.
+    /// A worker without one neither stores its declared tasks nor enqueues any.
+    pub fn scheduler(mut self, run: bool) -> Self {
+        self.no_scheduler = !run;
+        self
+    }
+
+    /// The scheduler, if the worker runs one: its static tasks (`#[job(cron)]` jobs of the
+    /// registry, the recurring files, the builder's tasks), each checked, and whether they were
+    /// declared explicitly (files or builder tasks), which lets the start remove undeclared ones.
+    fn scheduler_of(&self, runtime: &Runtime) -> Result<Option<(Scheduler, bool)>, Error> {
+        let explicit = !self.recurring.is_empty() || !self.recurring_files.is_empty();
+        if self.no_scheduler || (runtime.adapter().recurring().is_none() && !explicit) {
+            return Ok(None);
+        }
+        let mut tasks: Vec<_> = runtime.registry().registrations().filter_map(from_registration).collect();
+        tasks.sort_by(|a, b| a.key.cmp(&b.key));
+        for path in &self.recurring_files {
+            tasks.extend(read_recurring_file(path)?);
+        }
+        for task in &self.recurring {
+            tasks.push(task.to_task(runtime)?);
+        }
+        Ok(Some((Scheduler::new(runtime, tasks)?, explicit)))
+    }
+
     /// Builds the worker; fails if no runtime is given or current, if its adapter cannot be
-    /// drained by a worker, or if the settings are out of range.
+    /// drained by a worker, if the settings are out of range, or if a recurring task is invalid.
     pub fn build(self) -> Result<Worker, Error> {
-        let runtime = match self.runtime {
+        let runtime = match self.runtime.clone() {
             Some(runtime) => runtime,
             None => Runtime::current()?,
         };
@@ -164,7 +214,7 @@ impl WorkerBuilder {
         if adapter.backend().is_none() {
             return Err(Error::not_supported(adapter.name(), "workers (it performs jobs itself)"));
         }
-        let mut settings = self.settings;
+        let mut settings = self.settings.clone();
         if let Some(weights) = settings.weights.take() {
             settings.queues = QueueOrder::weighted(weights).map_err(Error::Config)?;
         }
@@ -177,8 +227,9 @@ impl WorkerBuilder {
         if settings.lease < Duration::from_millis(30) {
             return Err(Error::Config("the lease must be at least 30ms".into()));
         }
+        let scheduler = self.scheduler_of(&runtime)?;
         let id = format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Ok(Worker { runtime, adapter, id, settings, status: Default::default() })
+        Ok(Worker { runtime, adapter, id, settings, status: Default::default(), scheduler })
     }
 }
 

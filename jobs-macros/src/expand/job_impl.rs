@@ -22,6 +22,10 @@ pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
     let log_arguments = attrs.log_arguments.as_ref().is_none_or(|b| b.value);
     let declarations = declarations::items(private, attrs);
     let continuable = continuable(private, attrs.continuable.as_ref());
+    let cron = attrs
+        .cron
+        .as_ref()
+        .map(|cron| quote!(const CRON: ::core::option::Option<&'static str> = ::core::option::Option::Some(#cron);));
     let codecs = arguments::codecs(private, job);
     let encode = arguments::encode(private, job);
     let decode = arguments::decode(job);
@@ -62,6 +66,7 @@ pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
                 type Output = #output;
                 #declarations
                 #continuable
+                #cron
 
                 fn to_arguments(&self, cx: &#private::EncodeContext<'_>)
                     -> ::core::result::Result<::std::vec::Vec<#private::Value>, #private::Error>

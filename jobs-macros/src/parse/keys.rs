@@ -28,6 +28,7 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
     let mut timeout = Attr::none(cx, TIMEOUT);
     let mut krate = Attr::none(cx, CRATE);
     let mut continuable = Attr::none(cx, CONTINUABLE);
+    let mut cron = Attr::none(cx, CRON);
     let mut callbacks = CALLBACK_KEYS.map(|key| Attr::none(cx, key).with_hint(LIST_HINT));
     let mut handlers = Vec::new();
 
@@ -51,6 +52,7 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
             LOG_ARGUMENTS => log_arguments.first_time(path),
             TIMEOUT => timeout.first_time(path),
             CRATE => krate.first_time(path),
+            CRON => cron.first_time(path),
             _ => callbacks
                 .iter_mut()
                 .zip(CALLBACK_KEYS)
@@ -68,6 +70,7 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
             LOG_ARGUMENTS => log_arguments.set_parsed(values::bool_lit(cx, key, value)),
             TIMEOUT => timeout.set_parsed(values::duration(cx, key, value)),
             CRATE => krate.set_parsed(crate_path(cx, value)),
+            CRON => cron.set_parsed(values::cron(cx, value)),
             _ => {
                 if let Some((slot, _)) = callbacks.iter_mut().zip(CALLBACK_KEYS).find(|(_, k)| key == *k) {
                     slot.set_parsed(Some(values::paths(cx, key, value)));
@@ -85,6 +88,7 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
         timeout: timeout.get(),
         krate: krate.get(),
         continuable: continuable.get(),
+        cron: cron.get(),
         handlers,
         callbacks: Callbacks {
             after_discard,
@@ -133,6 +137,7 @@ fn example(key: Symbol) -> &'static str {
         LOG_ARGUMENTS => "false",
         CRATE => "\"::jobs\"",
         TIMEOUT => "\"30s\"",
+        CRON => "\"0 9 * * *\"",
         key if CALLBACK_KEYS.contains(&key) => "my_callback",
         _ => "\"...\"",
     }

@@ -23,5 +23,17 @@ use crate::ctxt::Ctxt;
 
 /// Reads the attribute's `args` and the function `item`.
 pub(crate) fn job(cx: &Ctxt, args: TokenStream, item: &ItemFn) -> Model {
-    Model { attrs: keys::parse(cx, args), function: signature::parse(cx, item) }
+    let model = Model { attrs: keys::parse(cx, args), function: signature::parse(cx, item) };
+    if let Some(cron) = &model.attrs.cron
+        && let Some(argument) = model.function.arguments().next()
+    {
+        cx.error_spanned_by(
+            &argument.ident,
+            format_args!(
+                "a job with `cron = {:?}` is enqueued with no arguments; take `State<T>` or `&JobContext` instead, or declare the task with `Recurring::new(..).job(..)`",
+                cron.value()
+            ),
+        );
+    }
+    model
 }

@@ -22,6 +22,8 @@ pub(crate) struct JobAttrs {
     pub(crate) krate: Option<Path>,
     /// `continuable`, with the options given.
     pub(crate) continuable: Option<ContinuableSpec>,
+    /// `cron = "0 9 * * *"`: the job's recurring schedule.
+    pub(crate) cron: Option<LitStr>,
     /// `retry_on`, `discard_on`, `rescue_from`, in declaration order.
     pub(crate) handlers: Vec<HandlerDecl>,
     pub(crate) callbacks: Callbacks,

@@ -32,6 +32,7 @@ pub(crate) const AROUND_PERFORM: Symbol = Symbol("around_perform");
 pub(crate) const AFTER_PERFORM: Symbol = Symbol("after_perform");
 pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const CONTINUABLE: Symbol = Symbol("continuable");
+pub(crate) const CRON: Symbol = Symbol("cron");
 
 /// Inside `continuable(..)`.
 pub(crate) const MAX_RESUMPTIONS: Symbol = Symbol("max_resumptions");
@@ -68,6 +69,7 @@ pub(crate) const JOB_KEYS: &[Symbol] = &[
     AROUND_PERFORM,
     AFTER_PERFORM,
     CONTINUABLE,
+    CRON,
     CRATE,
 ];
 

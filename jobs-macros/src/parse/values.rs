@@ -18,6 +18,32 @@ pub(crate) fn str_lit(cx: &Ctxt, key: Symbol, value: &Expr) -> Option<LitStr> {
     }
 }
 
+/// `cron = "0 9 * * *"`: a schedule, checked here where it can be: cron expressions (seconds
+/// optional) and `@nicknames` are parsed as the runtime parses them; a phrase (`every 5
+/// minutes`, starting with a word) is left to the worker's start-up check. A time zone may end it
+/// (`0 9 * * * Europe/Paris`).
+pub(crate) fn cron(cx: &Ctxt, value: &Expr) -> Option<LitStr> {
+    let lit = str_lit(cx, super::symbol::CRON, value)?;
+    let text = lit.value();
+    let mut expression = text.trim();
+    if expression.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Some(lit);
+    }
+    if let Some((rest, last)) = expression.rsplit_once(char::is_whitespace)
+        && last.starts_with(|c: char| c.is_ascii_uppercase())
+        && (last.contains('/') || last == "UTC")
+    {
+        expression = rest.trim_end();
+    }
+    match croner::parser::CronParser::new().parse(expression) {
+        Ok(_) => Some(lit),
+        Err(error) => {
+            cx.error_spanned_by(&lit, format_args!("invalid cron expression `{text}`: {error}"));
+            None
+        }
+    }
+}
+
 /// `key = "name"`: a non-empty string without spaces (a queue or job name).
 pub(crate) fn name(cx: &Ctxt, key: Symbol, value: &Expr) -> Option<LitStr> {
     let lit = str_lit(cx, key, value)?;

@@ -28,6 +28,8 @@ pub(super) struct Store {
     pub(super) retention: usize,
     /// The id of the worker that claimed last, shared by the jobs it holds.
     last_worker: Option<Arc<str>>,
+    /// Recurring tasks and the ticks enqueued.
+    pub(super) recurring: super::recurring::Recurring,
 }
 
 impl Default for Store {
@@ -43,6 +45,7 @@ impl Default for Store {
             deleted_completed: 0,
             retention: DEFAULT_RETENTION,
             last_worker: None,
+            recurring: Default::default(),
         }
     }
 }
