@@ -402,7 +402,7 @@ async fn deliver_later(log: State<Log>, ctx: &JobContext) -> Result<(), SmtpBusy
 }
 
 #[tokio::test]
-async fn the_job_id_finds_a_job_waiting_for_its_retry_on_retry_not_its_finished_run() {
+async fn the_job_id_finds_a_job_retrying_after_retry_on_with_its_errors_not_its_finished_run() {
     let clock = jobs::ManualClock::new(chrono::Utc::now());
     let memory = MemoryAdapter::with_clock(std::sync::Arc::new(clock.clone()));
     let rt = Runtime::builder().adapter(memory.clone()).clock(clock.clone()).state(Log::default()).build().unwrap();
@@ -413,7 +413,9 @@ async fn the_job_id_finds_a_job_waiting_for_its_retry_on_retry_not_its_finished_
     eventually("the first run to finish", || memory.pending() == 1).await;
 
     let waiting = jobs::Inspect::find(&memory, &enqueued.job_id).await.unwrap().expect("found by job id");
-    assert_eq!(waiting.state, jobs::JobState::Scheduled, "{waiting:?}");
+    assert_eq!(waiting.state, jobs::JobState::Retrying, "{waiting:?}");
+    let history: Vec<_> = waiting.errors.iter().map(|e| (e.class.as_str(), e.message.as_str(), e.attempt)).collect();
+    assert_eq!(history, [("failures::SmtpBusy", "smtp server busy", 1)], "the failed run's error, by job id");
     assert_ne!(waiting.id, first, "the retry is a new job of the same job id");
     let data = waiting.data().unwrap();
     assert_eq!((data.job_id.as_str(), data.executions), (enqueued.job_id.as_str(), 1));
@@ -425,4 +427,5 @@ async fn the_job_id_finds_a_job_waiting_for_its_retry_on_retry_not_its_finished_
     w.shutdown().await.unwrap();
     let done = jobs::Inspect::find(&memory, &enqueued.job_id).await.unwrap().expect("found by job id");
     assert_eq!((done.state, done.id), (jobs::JobState::Completed, waiting.id));
+    assert_eq!(done.errors, waiting.errors, "the completed job keeps the history of its runs");
 }
