@@ -84,6 +84,8 @@ impl Nav {
 pub(crate) fn page(shared: &Shared, ctx: &Ctx, template: &str, nav: Nav, title: &str, data: Value) -> Response {
     let context = context! {
         base => ctx.base.clone(),
+        // The overview: the prefix itself (axum's `nest` does not route the prefix with a `/`).
+        home => if ctx.base.is_empty() { "/".to_owned() } else { ctx.base.clone() },
         csrf => ctx.csrf.clone(),
         read_only => shared.read_only,
         refresh => shared.refresh.as_secs(),
