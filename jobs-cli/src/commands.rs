@@ -7,6 +7,7 @@ mod processes;
 mod queues;
 mod schema;
 mod stats;
+mod web;
 pub(crate) mod work;
 
 use crate::args::Operation;
@@ -41,5 +42,6 @@ pub(crate) async fn operate(operation: Operation, settings: &Settings, out: Outp
         Operation::Stop { process_id } => {
             processes::signal(&open().await?, &process_id, ProcessCommand::Stop, out).await
         }
+        Operation::Web(args) => web::serve(&args, open).await,
     }
 }
