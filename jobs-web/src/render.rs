@@ -137,6 +137,8 @@ impl From<Error> for PageError {
     fn from(error: Error) -> PageError {
         let status = match error {
             Error::NotSupported { .. } => StatusCode::NOT_IMPLEMENTED,
+            // A value the store cannot use, such as a cursor that is not one of its own.
+            Error::Config(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::BAD_GATEWAY,
         };
         PageError::new(status, format!("the store answered an error: {}", redact(&error.to_string())))

@@ -7,6 +7,7 @@ use jobs_core::JobInfo;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::cache::Snapshot;
 use crate::params::path_segment;
 use crate::router::Shared;
 
@@ -48,6 +49,23 @@ pub(crate) fn latency(d: Duration) -> String {
 /// is declared with `log_arguments = false`.
 pub(crate) fn redacts(shared: &Shared, class: &str) -> bool {
     shared.hide_arguments || shared.registry.get(class).is_some_and(|job| !job.log_arguments())
+}
+
+/// How old cached counts are, or why there are none: every page that shows counts says so.
+#[derive(Serialize)]
+pub(crate) struct Counted {
+    pub(crate) ago: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) counting: bool,
+}
+
+impl Counted {
+    pub(crate) fn of<T>(snapshot: &Option<Snapshot<T>>) -> Counted {
+        match snapshot {
+            None => Counted { ago: None, error: None, counting: true },
+            Some(s) => Counted { ago: Some(human(s.age())), error: s.value.as_ref().err().cloned(), counting: false },
+        }
+    }
 }
 
 /// A job in a list.

@@ -173,6 +173,7 @@ async fn bulk_actions_act_on_the_selected_jobs_and_go_back() {
     let a = dead(memory.as_ref(), "A", "one", json!([1]), "boom").await;
     let b = dead(memory.as_ref(), "A", "two", json!([2]), "boom").await;
     let c = dead(memory.as_ref(), "A", "three", json!([3]), "boom").await;
+    let d = dead(memory.as_ref(), "A", "four", json!([4]), "boom").await;
     let router = Dashboard::new(memory.clone()).open().router();
     let page = get(&router, "/jobs?state=dead").await;
     let headers = [("cookie", page.cookie()), ("sec-fetch-site", "same-origin".to_owned())];
@@ -182,15 +183,21 @@ async fn bulk_actions_act_on_the_selected_jobs_and_go_back() {
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.headers[header::LOCATION], "/jobs?state=dead&done=retry&n=2");
     let inspect = memory.inspector().unwrap();
-    assert_eq!(inspect.counts().await.unwrap().total(JobState::Dead), 1);
+    assert_eq!(inspect.counts().await.unwrap().total(JobState::Dead), 2);
     let after = get(&router, "/jobs?state=dead&done=retry&n=2").await;
     assert!(after.body.contains("Retried 2 jobs.") && after.body.contains(&format!("data-job-id=\"{c}\"")));
     assert!(!after.body.contains(&format!("data-job-id=\"{a}\"")), "the retried job left the dead list");
 
+    // Deleting from a job's page goes back to the list: the job's page is gone.
+    let form = format!("do=delete&id={c}&return_to=%2Fjobs%2F{c}&_csrf={}", page.csrf());
+    let answer = call(&router, "POST", "/jobs", &headers, &form).await;
+    assert_eq!(answer.headers[header::LOCATION], "/jobs?done=delete&n=1");
+    assert_eq!(get(&router, &format!("/jobs/{c}")).await.status, StatusCode::NOT_FOUND);
+
     // Every job matching a filter, and a return path to another site falls back to the list.
     let form = format!("do=delete&scope=filter&state=dead&return_to=https%3A%2F%2Fevil.example&_csrf={}", page.csrf());
     let answer = call(&router, "POST", "/jobs", &headers, &form).await;
-    assert_eq!(answer.headers[header::LOCATION], "/jobs?done=delete&n=1");
+    assert_eq!(answer.headers[header::LOCATION], "/jobs?done=delete&n=1", "{d} deleted");
     assert_eq!(inspect.counts().await.unwrap().total(JobState::Dead), 0);
     let empty = call(&router, "POST", "/jobs", &headers, &format!("do=retry&_csrf={}", page.csrf())).await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);

@@ -10,12 +10,11 @@ use chrono::Utc;
 use jobs_core::{JobAction, JobState, ListParams, Target};
 use serde::Serialize;
 
-use super::overview::Counted;
 use crate::guard::Ctx;
 use crate::params::{Filters, Form};
 use crate::render::{self, Nav, PageError};
 use crate::router::Shared;
-use crate::view::JobRow;
+use crate::view::{Counted, JobRow};
 
 #[derive(Serialize)]
 struct Tab {
@@ -145,7 +144,12 @@ pub(crate) async fn act(
     let n = shared.inspect()?.apply(action, &target).await?;
     tracing::info!(target: "jobs", action = action.as_str(), changed = n, "Dashboard action on jobs");
     shared.invalidate();
-    Ok(super::done(&ctx, &crate::params::return_path(&form, "/jobs"), action.as_str(), n))
+    let mut back = crate::params::return_path(&form, "/jobs");
+    if action == JobAction::Delete && back.starts_with("/jobs/") {
+        // The page of a deleted job is gone: back to the list.
+        back = "/jobs".to_owned();
+    }
+    Ok(super::done(&ctx, &back, action.as_str(), n))
 }
 
 #[cfg(test)]

@@ -12,13 +12,12 @@ use jobs_core::JobState;
 use minijinja::Value;
 use serde::Serialize;
 
-use crate::cache::Snapshot;
 use crate::chart::{self, Range};
 use crate::guard::Ctx;
 use crate::params::Form;
 use crate::render::{self, Nav, PageError};
 use crate::router::Shared;
-use crate::view;
+use crate::view::{self, Counted};
 
 #[derive(Serialize)]
 struct StateCount {
@@ -32,25 +31,6 @@ struct QueueRow {
     name: String,
     href: String,
     counts: Vec<StateCount>,
-}
-
-/// How old cached counts are, or why there are none: every page that shows counts says so.
-#[derive(Serialize)]
-pub(crate) struct Counted {
-    pub(crate) ago: Option<String>,
-    pub(crate) error: Option<String>,
-    pub(crate) counting: bool,
-}
-
-impl Counted {
-    pub(crate) fn of<T>(snapshot: &Option<Snapshot<T>>) -> Counted {
-        match snapshot {
-            None => Counted { ago: None, error: None, counting: true },
-            Some(s) => {
-                Counted { ago: Some(view::human(s.age())), error: s.value.as_ref().err().cloned(), counting: false }
-            }
-        }
-    }
 }
 
 /// `GET /`.

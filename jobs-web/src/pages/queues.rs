@@ -9,12 +9,11 @@ use axum::response::{IntoResponse, Response};
 use jobs_core::{JobAction, JobFilter, JobState, Target};
 use serde::Serialize;
 
-use super::overview::Counted;
 use crate::guard::Ctx;
 use crate::params::Form;
 use crate::render::{self, Nav, PageError};
 use crate::router::Shared;
-use crate::view;
+use crate::view::{self, Counted};
 
 #[derive(Serialize)]
 struct QueueRow {
