@@ -17,6 +17,10 @@ type Outcome<T> = Result<Arc<T>, String>;
 /// Counts the store: one of the operations API's scanning calls.
 pub(crate) type Load<T> = fn(Arc<dyn Adapter>) -> BoxFuture<'static, Result<T, Error>>;
 
+/// A count is reused for at least this many times as long as it took, so that a dashboard left
+/// open on a huge store spends at most a tenth of its time counting.
+const COST_FACTOR: u32 = 10;
+
 /// A count and when it was taken.
 #[derive(Debug)]
 pub(crate) struct Snapshot<T> {
@@ -24,11 +28,13 @@ pub(crate) struct Snapshot<T> {
     pub(crate) value: Outcome<T>,
     /// When it was taken.
     pub(crate) at: Instant,
+    /// How long it took.
+    pub(crate) took: Duration,
 }
 
 impl<T> Clone for Snapshot<T> {
     fn clone(&self) -> Self {
-        Snapshot { value: self.value.clone(), at: self.at }
+        Snapshot { value: self.value.clone(), at: self.at, took: self.took }
     }
 }
 
@@ -36,6 +42,12 @@ impl<T> Snapshot<T> {
     /// How old it is.
     pub(crate) fn age(&self) -> Duration {
         self.at.elapsed()
+    }
+
+    /// Whether it may still be shown without counting again: younger than `ttl`, or than ten
+    /// times what it cost.
+    fn fresh(&self, ttl: Duration) -> bool {
+        self.age() < ttl.max(self.took * COST_FACTOR)
     }
 }
 
@@ -71,7 +83,7 @@ impl<T: Send + Sync + 'static> Cached<T> {
         let current = receiver.borrow_and_update().clone();
         {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let fresh = current.as_ref().is_some_and(|s| s.age() < ttl) && !state.invalidated;
+            let fresh = current.as_ref().is_some_and(|s| s.fresh(ttl)) && !state.invalidated;
             if fresh {
                 return current;
             }
@@ -90,9 +102,10 @@ impl<T: Send + Sync + 'static> Cached<T> {
     fn spawn_count(self: &Arc<Self>, adapter: Arc<dyn Adapter>) {
         let this = self.clone();
         tokio::spawn(async move {
+            let started = Instant::now();
             let value = (this.load)(adapter).await.map(Arc::new).map_err(|e| redact(&e.to_string()));
             this.state.lock().unwrap_or_else(|e| e.into_inner()).counting = false;
-            this.latest.send_replace(Some(Snapshot { value, at: Instant::now() }));
+            this.latest.send_replace(Some(Snapshot { value, at: Instant::now(), took: started.elapsed() }));
         });
     }
 }
@@ -109,6 +122,15 @@ mod tests {
 
     fn count(_: Arc<dyn Adapter>) -> BoxFuture<'static, Result<u64, Error>> {
         Box::pin(async { Ok(LOADS.fetch_add(1, Ordering::SeqCst) + 1) })
+    }
+
+    #[test]
+    fn an_expensive_count_is_reused_longer() {
+        let at = Instant::now() - Duration::from_secs(8);
+        let cheap = Snapshot { value: Ok(Arc::new(1)), at, took: Duration::from_millis(5) };
+        let dear = Snapshot { value: Ok(Arc::new(1)), at, took: Duration::from_secs(2) };
+        assert!(!cheap.fresh(Duration::from_secs(5)), "8 s old, past the 5 s");
+        assert!(dear.fresh(Duration::from_secs(5)), "a 2 s count is reused for 20 s");
     }
 
     #[tokio::test]

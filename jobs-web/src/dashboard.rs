@@ -112,8 +112,10 @@ impl Dashboard {
     }
 
     /// How long counts that scan the store (jobs per queue and state, queue stats, history)
-    /// are reused before they are counted again in the background (default 5 s). An action
-    /// taken in the dashboard counts again at once.
+    /// are reused before they are counted again in the background (default 5 s), and at least
+    /// ten times as long as counting took, so that a dashboard left open on a huge store spends
+    /// at most a tenth of its time counting. An action taken in the dashboard counts again at
+    /// once.
     pub fn cache_for(mut self, ttl: Duration) -> Self {
         self.cache_for = ttl;
         self

@@ -80,12 +80,11 @@ impl Filters {
         Ok(filter)
     }
 
-    /// Newest first: asked for, or by default for the states people look at from the end.
+    /// Newest first unless oldest first is asked for: the newest jobs are what an operator
+    /// looks at first, and the end of a store is where they are found fast (oldest first, a
+    /// ready backlog sits behind every completed job still kept).
     pub(crate) fn newest_first(&self) -> bool {
-        match self.order.as_deref() {
-            Some(order) => order == "newest",
-            None => matches!(self.state, Some(JobState::Dead | JobState::Completed | JobState::Retrying)),
-        }
+        self.order.as_deref() != Some("oldest")
     }
 
     /// The query string of these filters (without a cursor), for links and forms.
@@ -182,7 +181,8 @@ mod tests {
         let form = Form::parse(b"state=dead&queue=mailers&text=%3Cx%3E");
         let filters = Filters::from_form(&form).unwrap();
         assert_eq!(filters.query(), "state=dead&queue=mailers&text=%3Cx%3E");
-        assert!(filters.newest_first(), "dead jobs newest first by default");
+        assert!(filters.newest_first(), "newest first by default");
+        assert!(!Filters::from_form(&Form::parse(b"order=oldest")).unwrap().newest_first());
         assert!(Filters::from_form(&Form::parse(b"state=lost")).is_err());
         let filter = filters.to_filter(Utc::now(), false).unwrap();
         assert_eq!(filter.text, None, "no text search where arguments are hidden");

@@ -89,7 +89,7 @@ async fn every_answer_carries_a_strict_content_security_policy() {
 #[tokio::test]
 async fn payload_values_are_escaped() {
     let router = Dashboard::new(store().await).open().router();
-    let list = get(&router, "/jobs?state=ready").await;
+    let list = get(&router, "/jobs?state=ready&class=Greet").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(!list.body.contains(XSS), "the argument is not markup in the list");
     assert!(list.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}", list.body);
