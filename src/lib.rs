@@ -38,6 +38,7 @@
 //! | `decimal` | no | `rust_decimal::Decimal` arguments, as Active Job's `BigDecimal` |
 //! | `cli` | no | `jobs::cli`: `myapp work` and the operations commands in the application's binary |
 //! | `mailer` | no | mail delivered later, `jobs::mailer`: Action Mailer's `deliver_later` on lettre |
+//! | `web` | no | the dashboard, `jobs::web`: an axum router of queues, jobs, errors and workers |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -147,6 +148,20 @@ pub use jobs_redis as redis;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub use jobs_cli as cli;
+
+/// The dashboard: queues, jobs by state, error history and worker processes, as an axum router
+/// to mount under any prefix; safe by default (no access until the application chooses who,
+/// CSRF-checked actions, a strict Content-Security-Policy). See the [`jobs_web`] crate.
+///
+/// ```no_run
+/// # async fn demo(runtime: jobs::Runtime, app: jobs::web::axum::Router) {
+/// let dashboard = jobs::web::Dashboard::for_runtime(&runtime).basic_auth("admin", "s3cret").router();
+/// let app = app.nest("/admin/jobs", dashboard);
+/// # }
+/// ```
+#[cfg(feature = "web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
+pub use jobs_web as web;
 
 /// Mail delivered later: Action Mailer's `deliver_later` on lettre, in Rails'
 /// `ActionMailer::MailDeliveryJob` payload. See the [`jobs_mailer`] crate's documentation; the

@@ -163,6 +163,35 @@ pub(crate) enum Operation {
         /// Its id, as `processes` shows it
         process_id: String,
     },
+    /// Serve the dashboard (queues, jobs, errors, workers) until SIGTERM or SIGINT
+    Web(WebArgs),
+}
+
+/// `web`'s options: where to serve, and who may use it.
+#[derive(Debug, Args)]
+pub(crate) struct WebArgs {
+    /// The address to serve on
+    #[arg(long, env = "JOBS_WEB_ADDR", default_value = "127.0.0.1:9292", value_name = "HOST:PORT")]
+    pub(crate) addr: SocketAddr,
+    /// Let only these HTTP basic credentials in (use it over HTTPS, e.g. behind a proxy)
+    #[arg(
+        long,
+        env = "JOBS_WEB_BASIC_AUTH",
+        hide_env_values = true,
+        value_name = "USER:PASSWORD",
+        conflicts_with = "open"
+    )]
+    pub(crate) basic_auth: Option<String>,
+    /// Let everyone in, with no authentication (a loopback address, or behind your own proxy)
+    #[arg(long)]
+    pub(crate) open: bool,
+    /// Only look: no retry, discard, pause or any other action
+    #[arg(long)]
+    pub(crate) read_only: bool,
+    /// Show no job's arguments (this binary does not know which classes declare
+    /// `log_arguments = false`; an application's own binary does)
+    #[arg(long)]
+    pub(crate) hide_arguments: bool,
 }
 
 /// Which jobs: shared by `list` and the actions.

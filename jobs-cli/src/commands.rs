@@ -8,6 +8,7 @@ mod queues;
 mod recurring;
 mod schema;
 mod stats;
+mod web;
 pub(crate) mod work;
 
 use crate::args::Operation;
@@ -43,5 +44,6 @@ pub(crate) async fn operate(operation: Operation, settings: &Settings, out: Outp
         Operation::Stop { process_id } => {
             processes::signal(&open().await?, &process_id, ProcessCommand::Stop, out).await
         }
+        Operation::Web(args) => web::serve(&args, open).await,
     }
 }

@@ -5,8 +5,9 @@
 //!
 //! * the standalone `jobs` binary of this crate (`cargo install jobs-cli`) has every operations
 //!   command: `migrate`, `check`, `stats`, `list`, `show`, `retry`, `discard`, `run-now`,
-//!   `delete`, `purge`, `pause`, `resume`, `processes`, `quiet`, `stop`. It has no `work`
-//!   command: it has no jobs compiled in, so it could not run any;
+//!   `delete`, `purge`, `pause`, `resume`, `processes`, `quiet`, `stop`, and `web` (the
+//!   dashboard of `jobs-web`). It has no `work` command: it has no jobs compiled in, so it
+//!   could not run any;
 //! * an application calls [`run`] (or [`Cli`] to configure it) from its own `main` and gets the
 //!   same commands plus `work`, which runs a worker over the jobs compiled into it:
 //!
