@@ -20,6 +20,7 @@
 //! | jobs | by state, filtered by queue, class, enqueue time and payload text, in keyset pages; bulk retry, run now, discard, delete |
 //! | job | the payload (arguments as data, or redacted), attempts, error history, its worker; actions |
 //! | processes | hosts, pids, queues, concurrency, busy jobs, heartbeat age; quiet, stop |
+//! | recurring | each recurring task's schedule, job, next and last run (linking its job), paused or not; run now, pause, resume |
 //!
 //! Pages refresh themselves while open (a small script polls the page and swaps its content;
 //! it stops while a row is selected or a field has focus) and read well on a phone.

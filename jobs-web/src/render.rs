@@ -13,7 +13,7 @@ use crate::router::Shared;
 #[derive(Debug)]
 pub(crate) struct Templates(Environment<'static>);
 
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("layout.html", include_str!("../templates/layout.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("overview.html", include_str!("../templates/overview.html")),
@@ -21,6 +21,7 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("jobs.html", include_str!("../templates/jobs.html")),
     ("job.html", include_str!("../templates/job.html")),
     ("processes.html", include_str!("../templates/processes.html")),
+    ("recurring.html", include_str!("../templates/recurring.html")),
 ];
 
 impl Templates {
@@ -67,6 +68,7 @@ pub(crate) enum Nav {
     Queues,
     Jobs,
     Processes,
+    Recurring,
 }
 
 impl Nav {
@@ -76,6 +78,7 @@ impl Nav {
             Nav::Queues => "queues",
             Nav::Jobs => "jobs",
             Nav::Processes => "processes",
+            Nav::Recurring => "recurring",
         }
     }
 }

@@ -85,6 +85,7 @@ pub(crate) fn build(dashboard: Dashboard) -> Router {
         .route("/jobs", get(pages::jobs::page).post(pages::jobs::act))
         .route("/jobs/{id}", get(pages::job::page))
         .route("/processes", get(pages::processes::page).post(pages::processes::act))
+        .route("/recurring", get(pages::recurring::page).post(pages::recurring::act))
         .route("/assets/{file}", get(assets::serve))
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), guard::guard))

@@ -36,7 +36,7 @@ async fn store() -> Arc<dyn Adapter> {
 #[tokio::test]
 async fn refuses_everyone_until_the_application_chooses() {
     let router = Dashboard::new(store().await).router();
-    for path in ["/", "/queues", "/jobs", "/processes", "/assets/app.js"] {
+    for path in ["/", "/queues", "/jobs", "/processes", "/recurring", "/assets/app.js"] {
         let answer = get(&router, path).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
         assert!(answer.body.contains("Dashboard::authorize"), "says how to open it: {}", answer.body);
@@ -207,7 +207,7 @@ async fn bulk_actions_act_on_the_selected_jobs_and_go_back() {
 async fn read_only_shows_no_action_and_refuses_every_post() {
     let memory = store().await;
     let router = Dashboard::new(memory.clone()).open().read_only(true).router();
-    for path in ["/", "/queues", "/jobs?state=dead", "/processes"] {
+    for path in ["/", "/queues", "/jobs?state=dead", "/processes", "/recurring"] {
         let page = get(&router, path).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(!page.body.contains("method=\"post\""), "{path} offers no action");
@@ -303,4 +303,45 @@ async fn pages_go_through_keyset_pages() {
         }
     }
     assert_eq!(seen.len(), 7, "three pages of 3, 3 and 1");
+}
+
+#[tokio::test]
+async fn recurring_tasks_are_listed_run_paused_and_resumed() {
+    use jobs_core::{Recurring, RecurringTasks, Runtime};
+    let memory: Arc<dyn Adapter> = Arc::new(MemoryAdapter::new());
+    let runtime = Runtime::builder().shared_adapter(memory.clone()).build().unwrap();
+    let tasks = RecurringTasks::new(&runtime).unwrap();
+    let nightly = Recurring::new("nightly-report", "0 3 * * *").class("Report", vec![json!(XSS)]).queue("reports");
+    tasks.add(nightly.description("The <b>daily</b> numbers")).await.unwrap();
+    let router = Dashboard::new(memory.clone()).open().router();
+
+    let page = get(&router, "/recurring").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-task=\"nightly-report\"") && page.body.contains("0 3 * * *"), "{}", page.body);
+    assert!(page.body.contains("The &lt;b&gt;daily&lt;/b&gt; numbers"), "a description is shown as text");
+    let headers = [("cookie", page.cookie()), ("sec-fetch-site", "same-origin".to_owned())];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+
+    let run = format!("do=run_now&key=nightly-report&_csrf={}", page.csrf());
+    let answer = call(&router, "POST", "/recurring", &headers, &run).await;
+    assert_eq!(answer.headers[header::LOCATION], "/recurring?done=task_run&n=1");
+    let counts = memory.inspector().unwrap().counts().await.unwrap();
+    assert_eq!(counts.get("reports", JobState::Ready), 1, "run now enqueued the task's job");
+    let last_job = tasks.get("nightly-report").await.unwrap().unwrap().state.last_job_id.expect("a last job id");
+    let after = get(&router, "/recurring?done=task_run&n=1").await;
+    assert!(after.body.contains("Enqueued the task"), "{}", after.body);
+    assert!(after.body.contains(&last_job), "the last run links its job");
+
+    let pause = format!("do=pause&key=nightly-report&_csrf={}", page.csrf());
+    call(&router, "POST", "/recurring", &headers, &pause).await;
+    assert!(tasks.get("nightly-report").await.unwrap().unwrap().state.paused);
+    assert!(get(&router, "/recurring").await.body.contains("paused"));
+    let resume = format!("do=resume&key=nightly-report&_csrf={}", page.csrf());
+    call(&router, "POST", "/recurring", &headers, &resume).await;
+    assert!(!tasks.get("nightly-report").await.unwrap().unwrap().state.paused);
+
+    let unknown = format!("do=explode&key=nightly-report&_csrf={}", page.csrf());
+    assert_eq!(call(&router, "POST", "/recurring", &headers, &unknown).await.status, StatusCode::BAD_REQUEST);
+    let no_token = call(&router, "POST", "/recurring", &headers, "do=pause&key=nightly-report").await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN, "an action without the token is refused");
 }

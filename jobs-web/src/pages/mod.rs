@@ -5,6 +5,7 @@ pub(crate) mod jobs;
 pub(crate) mod overview;
 pub(crate) mod processes;
 pub(crate) mod queues;
+pub(crate) mod recurring;
 
 use axum::Extension;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -45,6 +46,10 @@ pub(crate) fn notice(query: &Form) -> Option<String> {
         "quiet" if n > 0 => "Asked the process to go quiet: it takes no new jobs.".to_owned(),
         "stop" if n > 0 => "Asked the process to stop.".to_owned(),
         "quiet" | "stop" => "No live process has that id any more.".to_owned(),
+        "task_run" => "Enqueued the task's job now.".to_owned(),
+        "task_pause" if n > 0 => "Paused the task: it enqueues nothing until resumed.".to_owned(),
+        "task_resume" if n > 0 => "Resumed the task from its next tick.".to_owned(),
+        "task_pause" | "task_resume" => "No task has that key any more.".to_owned(),
         _ => return None,
     };
     Some(text)
