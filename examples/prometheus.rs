@@ -20,7 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[job(queue = "reports")]
 async fn build_report(n: u32) -> Result<(), std::io::Error> {
     tokio::time::sleep(Duration::from_millis(u64::from(n % 5) * 3)).await;
-    if n % 7 == 0 { Err(std::io::Error::other(format!("report {n}: no data"))) } else { Ok(()) }
+    if n.is_multiple_of(7) { Err(std::io::Error::other(format!("report {n}: no data"))) } else { Ok(()) }
 }
 
 /// The series a scrape must show once jobs ran (names as Prometheus writes them).
