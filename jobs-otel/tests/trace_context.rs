@@ -21,6 +21,14 @@ async fn charge_invoice(invoice: String) -> Result<(), std::io::Error> {
     Ok(())
 }
 
+#[job(queue = "flaky-billing", retry_on(std::io::Error, attempts = 3, wait = "0s"))]
+async fn charge_flakily(invoice: String, ctx: &JobContext) -> Result<(), std::io::Error> {
+    match ctx.executions() {
+        1 => Err(std::io::Error::other(format!("{invoice}: gateway timeout"))),
+        _ => Ok(()),
+    }
+}
+
 fn exporter() -> &'static InMemorySpanExporter {
     static EXPORTER: OnceLock<InMemorySpanExporter> = OnceLock::new();
     EXPORTER.get_or_init(|| {
@@ -169,6 +177,49 @@ impl Drop for Cleanup {
         })
         .join();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_keeps_the_context_of_the_original_enqueue() {
+    exporter();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = jobs::sqlite::SqliteAdapter::open(dir.path().join("jobs.db")).await.unwrap();
+    let runtime = Runtime::builder().adapter(sqlite).trace_propagator(OtelPropagator::new()).build().unwrap();
+    let enqueued = runtime
+        .perform_later(ChargeFlakily { invoice: "INV-9".into() })
+        .instrument(tracing::info_span!("request"))
+        .await
+        .unwrap();
+    let worker = Worker::builder().runtime(&runtime).queues(["flaky-billing"]).build().unwrap().start();
+    let runs = {
+        let mut runs = Vec::new();
+        for _ in 0..500 {
+            runs = exporter()
+                .get_finished_spans()
+                .unwrap()
+                .into_iter()
+                .filter(|s| {
+                    s.name == "process flaky-billing"
+                        && attribute(s, "messaging.message.id") == Some(enqueued.job_id.clone().into())
+                })
+                .collect::<Vec<_>>();
+            if runs.len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        runs
+    };
+    worker.shutdown().await.unwrap();
+    assert_eq!(runs.len(), 2, "the failed run and its retry");
+    let outcomes: Vec<String> = runs.iter().map(|s| string(s, "jobs.outcome")).collect();
+    assert_eq!(outcomes, ["retried", "performed"]);
+    assert_eq!(string(&runs[0], "error.type"), "std::io::error::Error", "the error class, as the dead set shows it");
+    assert!(matches!(runs[0].status, Status::Error { .. }), "{:?}", runs[0].status);
+    let links: Vec<_> =
+        runs.iter().map(|s| s.links.iter().map(|l| l.span_context.span_id()).collect::<Vec<_>>()).collect();
+    assert_eq!(links[0].len(), 1);
+    assert_eq!(links[0], links[1], "both runs link to the one enqueue");
 }
 
 #[tokio::test]
