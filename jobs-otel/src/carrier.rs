@@ -4,12 +4,15 @@ use opentelemetry::propagation::{Extractor, Injector};
 
 use jobs_core::telemetry::TraceHeaders;
 
-/// Writes into trace headers.
+/// Writes into trace headers, leaving out empty values (an empty `tracestate`) to keep the
+/// payload small; a missing header reads as an empty one.
 pub(crate) struct Writer<'a>(pub(crate) &'a mut TraceHeaders);
 
 impl Injector for Writer<'_> {
     fn set(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), value);
+        if !value.is_empty() {
+            self.0.insert(key.to_owned(), value);
+        }
     }
 }
 

@@ -95,6 +95,7 @@ async fn trace_through(adapter: impl jobs::adapter::Adapter, system: &str, linki
     assert_eq!(string(&send, "messaging.operation.type"), "send");
     assert_eq!(string(&send, "messaging.destination.name"), "billing");
     assert_eq!(string(&send, "jobs.class"), "ChargeInvoice");
+    assert_eq!(headers.keys().collect::<Vec<_>>(), ["traceparent"], "no empty tracestate: {headers:?}");
     let traceparent = &headers["traceparent"];
     assert_eq!(
         traceparent,
