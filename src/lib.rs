@@ -39,6 +39,7 @@
 //! | `cli` | no | `jobs::cli`: `myapp work` and the operations commands in the application's binary |
 //! | `mailer` | no | mail delivered later, `jobs::mailer`: Action Mailer's `deliver_later` on lettre |
 //! | `web` | no | the dashboard, `jobs::web`: an axum router of queues, jobs, errors and workers |
+//! | `otel` | no | OpenTelemetry, `jobs::otel`: trace context from enqueue to perform, OTLP in one call |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -82,6 +83,26 @@ pub mod encoding {
         MAX_ARGUMENT_DEPTH, RichArgument, from_argument, serializers, to_argument, to_rich_argument,
     };
 }
+
+/// Observability: the trace propagation seam and the names and units of every metric and
+/// attribute jobs records (see the README's "Observability" section).
+pub mod telemetry {
+    pub use jobs_core::telemetry::*;
+}
+
+/// OpenTelemetry: the trace context of each enqueue carried in its payload to the perform
+/// ([`otel::OtelPropagator`]), and [`otel::install`] for a tracing layer with an OTLP exporter in
+/// one call.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let telemetry = jobs::otel::install(jobs::otel::OtelConfig::new("billing"))?;
+/// jobs::Runtime::builder().trace_propagator(telemetry.propagator()).build()?.install();
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "otel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
+pub use jobs_otel as otel;
 
 #[doc(hidden)]
 pub use jobs_core::__private;

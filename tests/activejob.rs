@@ -250,10 +250,19 @@ async fn a_record_deleted_since_rails_enqueued_it_is_a_deserialization_error() {
     );
 }
 
+/// `data` with the trace context a runtime with a trace propagator writes (under
+/// `__otel_headers`, opentelemetry-ruby's key): Active Job must perform it all the same.
+fn traced(data: JobData) -> JobData {
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned();
+    let data = JobData { trace_headers: Some([("traceparent".to_owned(), traceparent)].into()), ..data };
+    assert!(data.to_json().unwrap().contains(r#""__otel_headers":{"traceparent":"#));
+    data
+}
+
 /// Each fixture decoded in Rust and enqueued again from Rust: the payloads Active Job must read.
 async fn payloads_from_rust() -> Vec<(&'static str, JobData)> {
     vec![
-        ("primitives", enqueue(decode::<Primitives>("primitives")).await),
+        ("primitives", traced(enqueue(decode::<Primitives>("primitives")).await)),
         ("times", enqueue(decode::<Times>("times")).await),
         ("durations", enqueue(decode::<Durations>("durations")).await),
         ("decimals", enqueue(decode::<Decimals>("decimals")).await),

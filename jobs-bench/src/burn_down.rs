@@ -30,7 +30,11 @@ pub(crate) struct BurnDown {
 pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnDown, RunError> {
     let counter = Arc::new(Counter::new(settings.jobs));
     let counting = Arc::new(Counting::new(target.adapter.clone()));
-    let runtime = Runtime::builder().shared_adapter(counting.clone()).shared_state(counter.clone()).build()?;
+    let runtime = crate::otel::traced(
+        Runtime::builder().shared_adapter(counting.clone()).shared_state(counter.clone()),
+        settings.otel,
+    )
+    .build()?;
 
     let started = Instant::now();
     match settings.bulk {

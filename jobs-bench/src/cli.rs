@@ -59,6 +59,11 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 30)]
     pub(crate) stall_secs: u64,
 
+    /// Record jobs' spans with OpenTelemetry (the `otel` feature's layer, spans discarded by the
+    /// exporter) and carry trace context in payloads, to measure what tracing costs.
+    #[arg(long)]
+    pub(crate) otel: bool,
+
     /// Profile only the drain: write `enable` and `disable` to this perf control FIFO around it
     /// (`perf record -D -1 --control fifo:FIFO -- jobs-bench ...`; see BENCHMARKS.md).
     #[arg(long, value_name = "FIFO")]
@@ -112,6 +117,8 @@ pub(crate) struct RunSettings {
     pub(crate) stall: std::time::Duration,
     /// A perf control FIFO to switch profiling on for the drain only.
     pub(crate) perf_ctl: Option<std::path::PathBuf>,
+    /// Whether the runtime carries trace context (with `--otel`).
+    pub(crate) otel: bool,
 }
 
 impl Args {
@@ -125,6 +132,7 @@ impl Args {
             latency_samples: self.latency,
             stall: std::time::Duration::from_secs(self.stall_secs.max(1)),
             perf_ctl: self.perf_ctl.clone(),
+            otel: self.otel,
         }
     }
 }

@@ -18,6 +18,7 @@ mod burn_down;
 mod cli;
 mod counting;
 mod latency;
+mod otel;
 mod report;
 mod stats;
 mod suite;
@@ -42,6 +43,12 @@ fn main() -> ExitCode {
         eprintln!("error: pass --adapter memory|sqlite|postgres|redis, or --suite");
         return ExitCode::from(2);
     };
+    if args.otel
+        && let Err(error) = otel::install()
+    {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

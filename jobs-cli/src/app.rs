@@ -64,6 +64,7 @@ pub async fn run() -> Exit {
 /// | `work --queues a,b` or `a:3,b:1` | `JOBS_QUEUES` | `[work] queues = ["a", "b:2"]` | `default` |
 /// | `work --concurrency N` | `JOBS_CONCURRENCY` | `[work] concurrency` | 10 |
 /// | `work --health-addr A` | `JOBS_HEALTH_ADDR` | `[work] health_addr` | none |
+/// | `work --metrics` | `JOBS_METRICS` | `[work] metrics` | off |
 /// | `work --shutdown-grace D` | `JOBS_SHUTDOWN_GRACE` | `[work] shutdown_grace = "20s"` | 20 s |
 /// | `work --max-retries N` | `JOBS_MAX_RETRIES` | `[work] max_retries` | 25 |
 /// | `work --lease D` | `JOBS_LEASE` | `[work] lease = "60s"` | 60 s |

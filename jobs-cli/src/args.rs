@@ -310,6 +310,10 @@ pub(crate) struct WorkArgs {
     /// Serve /healthz (alive) and /readyz (the backend answers) on this address, for probes
     #[arg(long, env = "JOBS_HEALTH_ADDR", value_name = "HOST:PORT")]
     pub(crate) health_addr: Option<SocketAddr>,
+    /// Also serve /metrics (Prometheus) on the health endpoint: jobs' counters, histograms and
+    /// the queue gauges this worker samples from the store
+    #[arg(long, env = "JOBS_METRICS")]
+    pub(crate) metrics: bool,
     /// On SIGTERM, how long running jobs may take to finish before they are asked to stop
     /// (plus 5s for them to stop, within Kubernetes' 30s termination grace) [default: 20s]
     #[arg(long, env = "JOBS_SHUTDOWN_GRACE", value_parser = parse_duration, value_name = "DURATION")]

@@ -10,6 +10,7 @@
 //! queues = ["critical", "default"]
 //! concurrency = 10
 //! health_addr = "127.0.0.1:9100"
+//! metrics = true
 //! shutdown_grace = "20s"
 //! max_retries = 25
 //! lease = "60s"
@@ -43,6 +44,7 @@ struct WorkFile {
     queues: Option<Vec<String>>,
     concurrency: Option<usize>,
     health_addr: Option<SocketAddr>,
+    metrics: Option<bool>,
     shutdown_grace: Option<String>,
     max_retries: Option<u32>,
     lease: Option<String>,
@@ -70,6 +72,8 @@ pub(crate) struct Work {
     pub(crate) weights: Option<Vec<u32>>,
     pub(crate) concurrency: usize,
     pub(crate) health_addr: Option<SocketAddr>,
+    /// Whether the health endpoint serves `/metrics` too.
+    pub(crate) metrics: bool,
     pub(crate) shutdown_grace: Duration,
     pub(crate) max_retries: u32,
     pub(crate) lease: Duration,
@@ -141,11 +145,19 @@ impl Settings {
         if concurrency == 0 {
             return Err(Failure::Usage("--concurrency must be at least 1".into()));
         }
+        let health_addr = args.health_addr.or(file.health_addr);
+        let metrics = args.metrics || file.metrics.unwrap_or(false);
+        if metrics && health_addr.is_none() {
+            return Err(Failure::Usage(
+                "--metrics serves /metrics on the health endpoint: give --health-addr too".into(),
+            ));
+        }
         Ok(Work {
             queues,
             weights,
             concurrency,
-            health_addr: args.health_addr.or(file.health_addr),
+            health_addr,
+            metrics,
             shutdown_grace: grace,
             max_retries: args.max_retries.or(file.max_retries).unwrap_or(RetryPolicy::default().max_retries()),
             lease,
@@ -253,6 +265,7 @@ mod tests {
                 weights: None,
                 concurrency: 3,
                 health_addr: None,
+                metrics: false,
                 shutdown_grace: Duration::from_secs(60),
                 max_retries: 7,
                 lease: Duration::from_secs(60),
@@ -264,6 +277,16 @@ mod tests {
         let defaults = Settings::load(&global(None)).unwrap().work(&WorkArgs::default()).unwrap();
         assert_eq!((defaults.queues, defaults.concurrency, defaults.max_retries), (vec!["default".to_owned()], 10, 25));
         assert_eq!(defaults.shutdown_grace, Duration::from_secs(20), "leaves margin under Kubernetes' 30s");
+    }
+
+    #[test]
+    fn metrics_are_served_on_the_health_endpoint_so_they_need_its_address() {
+        let settings = Settings::load(&global(None)).unwrap();
+        let error = settings.work(&WorkArgs { metrics: true, ..WorkArgs::default() }).unwrap_err();
+        assert!(matches!(&error, Failure::Usage(why) if why.contains("--health-addr")), "{error:?}");
+        let addr = Some("127.0.0.1:9100".parse().unwrap());
+        let work = settings.work(&WorkArgs { metrics: true, health_addr: addr, ..WorkArgs::default() }).unwrap();
+        assert!(work.metrics);
     }
 
     #[test]

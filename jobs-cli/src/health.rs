@@ -1,5 +1,6 @@
 //! The health endpoint of `work --health-addr`: `/healthz` while the process serves, `/readyz`
-//! while the backend answers and the worker is not shutting down (for Kubernetes probes).
+//! while the backend answers and the worker is not shutting down (for Kubernetes probes), and
+//! with `--metrics`, `/metrics` for Prometheus.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::exit::Failure;
+use crate::prometheus::{self, PrometheusHandle};
 
 /// How long `/readyz` waits for the backend.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -58,14 +60,22 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Binds `addr` and serves the probes in the background.
-    pub(crate) async fn start(addr: SocketAddr, health: Arc<Health>) -> Result<(Server, SocketAddr), Failure> {
+    /// Binds `addr` and serves the probes in the background, and `/metrics` from `metrics`.
+    pub(crate) async fn start(
+        addr: SocketAddr,
+        health: Arc<Health>,
+        metrics: Option<PrometheusHandle>,
+    ) -> Result<(Server, SocketAddr), Failure> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Failure::Failed(format!("cannot serve health checks on {addr}: {e}")))?;
         let bound = listener.local_addr().map_err(|e| Failure::Failed(format!("health endpoint: {e}")))?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = Router::new().route("/healthz", get(live)).route("/readyz", get(ready)).with_state(health);
+        let mut app = Router::new().route("/healthz", get(live)).route("/readyz", get(ready));
+        if let Some(metrics) = metrics {
+            app = app.merge(prometheus::router(metrics));
+        }
+        let app = app.with_state(health);
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

@@ -53,6 +53,7 @@ mod database;
 mod exit;
 mod health;
 mod output;
+pub mod prometheus;
 mod signals;
 mod when;
 

@@ -146,3 +146,58 @@ async fn work_runs_the_jobs_compiled_in_serves_health_and_stops_gracefully() {
     let exit = tokio::time::timeout(Duration::from_secs(30), worker).await.expect("the worker stops when told to");
     assert_eq!(exit.unwrap(), Exit::Ok);
 }
+
+/// `work --metrics` serves `/metrics` on the health endpoint: the documented series, in
+/// Prometheus' naming, scraped over HTTP. The only test of this binary that installs a recorder.
+#[tokio::test(flavor = "multi_thread")]
+async fn work_serves_prometheus_metrics_on_the_health_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let sqlite = SqliteAdapter::open(&path).await.unwrap();
+    support::enqueue(&sqlite, support::job("Note", "cli_metrics", json!([1]))).await;
+    support::enqueue(&sqlite, support::job("Refuse", "cli_metrics", json!([2]))).await;
+    let addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let seen = Arc::new(Seen::default());
+    let cli = Cli::new().configure(move |runtime| runtime.shared_state(seen)).shutdown_on(async {
+        let _ = stopped.await;
+    });
+    let database = path.display().to_string();
+    let args = ["myapp", "--database-url", &database, "work", "--queues", "cli_metrics", "--max-retries", "0"];
+    let args = args.into_iter().chain(["--health-addr", &addr, "--metrics"]).map(str::to_owned).collect::<Vec<_>>();
+    let worker = tokio::spawn(cli.run_with(args));
+
+    eventually("both jobs run", || async {
+        let counts = sqlite.counts().await.unwrap();
+        counts.total(JobState::Completed) == 1 && counts.total(JobState::Dead) == 1
+    })
+    .await;
+    eventually("/metrics with the runs", || async {
+        get(&addr, "/metrics")
+            .await
+            .is_some_and(|(status, body)| status == 200 && body.contains("jobs_processed_total{"))
+    })
+    .await;
+    let (_, scrape) = get(&addr, "/metrics").await.unwrap();
+    let class = |c: &str| format!(r#"messaging_destination_name="cli_metrics",jobs_class="{c}""#);
+    for series in [
+        format!(r#"jobs_processed_total{{{},jobs_outcome="performed"}} 1"#, class("Note")),
+        format!(r#"jobs_processed_total{{{},jobs_outcome="failed"}} 1"#, class("Refuse")),
+        format!(r#"jobs_failed_total{{{}}} 1"#, class("Refuse")),
+        format!(r#"jobs_queue_latency_seconds_bucket{{{},le="300"}} 1"#, class("Note")),
+        "# TYPE messaging_process_duration_seconds histogram".to_owned(),
+        "# TYPE jobs_queue_size gauge".to_owned(),
+        r#"jobs_queue_size{messaging_destination_name="cli_metrics",jobs_state="ready"}"#.to_owned(),
+        r#"jobs_dead{messaging_destination_name="cli_metrics"}"#.to_owned(),
+        r#"jobs_queue_oldest_ready_age_seconds{messaging_destination_name="cli_metrics"}"#.to_owned(),
+        // Process-wide, and the other test of this binary runs a worker too: no exact value.
+        "# TYPE jobs_worker_concurrency gauge".to_owned(),
+    ] {
+        assert!(scrape.contains(&series), "no `{series}` in the scrape:\n{scrape}");
+    }
+    stop.send(()).unwrap();
+    assert_eq!(worker.await.unwrap(), Exit::Ok);
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::adapters::MemoryAdapter;
-use crate::contract::{Adapter, Clock, Error, Job, Middleware, StateMap, Subscriber, SystemClock};
+use crate::contract::{Adapter, Clock, Error, Job, Middleware, StateMap, Subscriber, SystemClock, TracePropagator};
 use crate::encoding::DEFAULT_MAX_PAYLOAD_SIZE;
 use crate::runtime::{JobRegistration, Registry, Runtime, RuntimeParts};
 
@@ -28,6 +28,7 @@ pub struct RuntimeBuilder {
     retry_jitter: Option<f64>,
     app_name: Option<String>,
     max_payload_size: Option<usize>,
+    propagator: Option<Arc<dyn TracePropagator>>,
 }
 
 impl RuntimeBuilder {
@@ -108,6 +109,16 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Carries the trace context of each enqueue in its payload (under `__otel_headers`, as
+    /// OpenTelemetry's Ruby instrumentation does) and connects the perform span to it, so that a
+    /// trace runs from the request that enqueued a job to the job's own spans, across processes.
+    /// `jobs::otel` (the `otel` feature) provides one for OpenTelemetry; without one (the
+    /// default) payloads carry no trace context and nothing is spent on it.
+    pub fn trace_propagator(mut self, propagator: impl TracePropagator) -> Self {
+        self.propagator = Some(Arc::new(propagator));
+        self
+    }
+
     /// Builds the runtime; fails if two job types share a name, or if the app name is not a
     /// valid host name.
     pub fn build(self) -> Result<Runtime, Error> {
@@ -148,6 +159,7 @@ impl RuntimeBuilder {
             middleware: self.middleware,
             subscribers: self.subscribers,
             retry_jitter,
+            propagator: self.propagator,
         }))
     }
 }

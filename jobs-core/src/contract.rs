@@ -3,7 +3,7 @@
 //! A leaf: nothing here imports another part of this crate. The [`Job`] trait and its payload
 //! ([`JobData`], and [`NewJob`] once encoded), the adapter traits ([`Adapter`], [`Backend`],
 //! [`Inspect`]) with their parameter types, the errors, the clock, the declarations `#[job]`
-//! compiles to, the context a running job sees, middleware and event subscribers.
+//! compiles to, the context a running job sees, middleware, event subscribers and the trace propagation seam.
 
 mod adapter;
 mod checkpoints;
@@ -21,6 +21,7 @@ mod job;
 mod middleware;
 mod payload;
 mod process;
+mod propagation;
 mod recurring;
 mod state;
 mod stats;
@@ -49,6 +50,7 @@ pub use job::{FromArgs, Job, JobResult};
 pub use middleware::Middleware;
 pub use payload::{JobData, format_time, parse_time};
 pub use process::{ProcessCommand, ProcessInfo, ProcessState};
+pub use propagation::{TRACE_HEADERS_KEY, TraceHeaders, TracePropagator};
 pub use recurring::{
     MissedTicks, RecurringRun, RecurringStore, RecurringTask, RecurringTaskState, TICK_RETENTION, TickOutcome,
 };

@@ -65,6 +65,18 @@ pub mod adapter {
     };
 }
 
+/// Observability: the trace propagation seam ([`TracePropagator`](telemetry::TracePropagator),
+/// installed with [`RuntimeBuilder::trace_propagator`]), and the names and units of every metric
+/// and attribute jobs records, after OpenTelemetry's messaging conventions.
+pub mod telemetry {
+    pub use crate::contract::{TRACE_HEADERS_KEY, TraceHeaders, TracePropagator};
+    pub use crate::runtime::instrument::names::{
+        CLASS, DEAD, DESTINATION, DISCARDED, FAILED, MESSAGE_ID, OLDEST_READY_AGE, OPERATION_NAME, OPERATION_TYPE,
+        OUTCOME, PROCESS_DURATION, PROCESSED, QUEUE_LATENCY, QUEUE_SIZE, RESUMED, RETRIED, SENT_MESSAGES, STATE,
+        SYSTEM, WORKER_BUSY, WORKER_CONCURRENCY, describe_metrics,
+    };
+}
+
 /// Not public API: paths used by the code `#[job]` generates.
 #[doc(hidden)]
 pub mod __private {

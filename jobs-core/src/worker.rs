@@ -2,6 +2,7 @@
 
 mod background;
 mod builder;
+mod gauges;
 mod process;
 mod recurring;
 mod tally;
@@ -59,7 +60,9 @@ use tally::Tally;
 /// tell it to go quiet or to stop through [`Inspect::signal`](crate::Inspect::signal); it obeys
 /// at its next heartbeat. It also counts its processed and failed runs per minute, queue and job
 /// class, and writes them to the backend's history ([`Inspect::history`](crate::Inspect::history))
-/// on each heartbeat.
+/// on each heartbeat. And it samples gauges of the store for `metrics` (queue sizes per state,
+/// the age of the oldest ready job, the dead set) with one query per
+/// [`gauges_interval`](WorkerBuilder::gauges_interval).
 ///
 /// Unless told otherwise ([`WorkerBuilder::scheduler`]), it also runs a recurring-task
 /// [`Scheduler`]: at start it stores its static tasks (`#[job(cron)]` jobs, [`Recurring`] tasks
@@ -208,6 +211,15 @@ impl Worker {
         }));
 
         let scheduling = scheduler.map(|scheduler| tokio::spawn(scheduler.run(quiet.clone())));
+        let gauges = settings.gauges_interval.map(|interval| {
+            tokio::spawn(gauges::sample(gauges::Gauges {
+                adapter: self.adapter.clone(),
+                interval,
+                running: running.clone(),
+                concurrency: settings.concurrency,
+                done: beats_done.clone(),
+            }))
+        });
 
         tokio::pin!(signal);
         let mut tasks = {
@@ -260,6 +272,9 @@ impl Worker {
         let _ = flusher.await;
         beats_done.cancel();
         let _ = heartbeat.await;
+        if let Some(gauges) = gauges {
+            let _ = gauges.await;
+        }
         tally.flush(backend).await;
         if let Err(error) = backend.worker_stopped(&self.id).await {
             tracing::warn!(target: "jobs", worker = %self.id, %error, "Could not tell the backend this worker stopped");

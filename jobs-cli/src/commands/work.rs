@@ -60,8 +60,13 @@ pub(crate) async fn work(
     let health = Health::new(store.adapter().clone());
     let server = match settings.health_addr {
         Some(addr) => {
-            let (server, bound) = Server::start(addr, health.clone()).await?;
+            let metrics = if settings.metrics { Some(crate::prometheus::install()?) } else { None };
+            let serves_metrics = metrics.is_some();
+            let (server, bound) = Server::start(addr, health.clone(), metrics).await?;
             tracing::info!(target: "jobs", "Health checks at http://{bound}/healthz (live) and http://{bound}/readyz (ready)");
+            if serves_metrics {
+                tracing::info!(target: "jobs", "Prometheus metrics at http://{bound}/metrics");
+            }
             Some(server)
         }
         None => None,

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::continuation::Continuation;
 use super::error::Error;
+use super::propagation::{TraceHeaders, lenient_headers};
 use super::recurring::RecurringRun;
 
 /// A job as it travels and is stored: Active Job's serialized hash, key for key.
@@ -69,6 +70,17 @@ pub struct JobData {
     /// this crate that Active Job ignores); absent for other jobs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recurring: Option<RecurringRun>,
+    /// The trace context of the enqueue (W3C `traceparent` / `tracestate`), under the key
+    /// OpenTelemetry's Ruby instrumentation for Active Job uses (`__otel_headers`); written only
+    /// when a [`TracePropagator`](crate::telemetry::TracePropagator) is installed. A value that is
+    /// not an object of strings reads as none rather than failing the job.
+    #[serde(
+        rename = "__otel_headers",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_headers"
+    )]
+    pub trace_headers: Option<TraceHeaders>,
 }
 
 fn default_queue() -> String {
@@ -162,6 +174,7 @@ mod tests {
             continuation: None,
             resumptions: None,
             recurring: None,
+            trace_headers: None,
         }
     }
 
@@ -185,6 +198,34 @@ mod tests {
         assert_eq!(data.scheduled_at, None);
         assert_eq!(data.timezone, None);
         assert_eq!(data.enqueued_at, Some(Utc.with_ymd_and_hms(2021, 3, 4, 5, 6, 7).unwrap()));
+    }
+
+    #[test]
+    fn carries_trace_headers_under_the_key_of_opentelemetry_ruby() {
+        let mut data = sample();
+        data.trace_headers = Some(TraceHeaders::from([(
+            "traceparent".to_owned(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+        )]));
+        let json = data.to_json().unwrap();
+        assert!(
+            json.ends_with(
+                r#","__otel_headers":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}"#
+            ),
+            "{json}"
+        );
+        assert_eq!(JobData::from_json(&json).unwrap(), data);
+    }
+
+    #[test]
+    fn trace_headers_that_are_not_strings_never_fail_a_job() {
+        let base = sample().to_json().unwrap();
+        let with =
+            |headers: &str| JobData::from_json(&format!("{},\"__otel_headers\":{headers}}}", &base[..base.len() - 1]));
+        assert_eq!(with("null").unwrap().trace_headers, None);
+        assert_eq!(with("[1]").unwrap().trace_headers, None);
+        let mixed = with(r#"{"traceparent":"00-x","n":1}"#).unwrap().trace_headers.unwrap();
+        assert_eq!(mixed, TraceHeaders::from([("traceparent".to_owned(), "00-x".to_owned())]));
     }
 
     #[test]

@@ -67,6 +67,11 @@ impl PendingJob {
         }
     }
 
+    /// The queue this job goes to: the one its options name, else its class's.
+    pub(crate) fn queue(&self) -> &str {
+        self.options.queue.as_deref().unwrap_or(self.default_queue)
+    }
+
     /// The payload this job would be enqueued with on `runtime` (a new job id, times from the
     /// runtime's clock, arguments encoded for it), without enqueueing it: for tools, and for
     /// adapter tests that store payloads directly.
@@ -115,6 +120,7 @@ fn build_data(
         continuation: continuable.then(Continuation::default),
         resumptions: continuable.then_some(0),
         recurring: None,
+        trace_headers: None,
     })
 }
 

@@ -9,10 +9,11 @@
 
 use std::sync::Mutex;
 
-use crate::contract::{Capabilities, Declarations, Error, JobData, NewJob};
+use crate::contract::{Capabilities, Declarations, Error, JobData, NewJob, TraceHeaders};
 use crate::encoding::check_payload_size;
 use crate::enqueue::callbacks;
 use crate::enqueue::{EnqueueSink, Enqueued, PendingJob};
+use crate::runtime::instrument::names::{SpanName, System};
 use crate::runtime::{Runtime, instrument};
 
 /// Where one enqueue call stores its jobs.
@@ -60,11 +61,33 @@ async fn enqueue_to(
     target: Target<'_>,
     name: &str,
 ) -> Result<Vec<Enqueued>, Error> {
+    // OpenTelemetry's messaging conventions: a producer span `send {queue}` per enqueue call.
     let span = match jobs.as_slice() {
-        [job] => tracing::info_span!(target: "jobs", "enqueue", job_class = job.class, adapter = name),
-        _ => tracing::info_span!(target: "jobs", "enqueue_all", jobs = jobs.len(), adapter = name),
+        [job] => tracing::info_span!(
+            target: "jobs",
+            "send",
+            otel.name = %SpanName("send", job.queue()),
+            otel.kind = "producer",
+            messaging.system = %System(name),
+            messaging.operation.type = "send",
+            messaging.operation.name = "enqueue",
+            messaging.destination.name = job.queue(),
+            messaging.message.id = tracing::field::Empty,
+            jobs.class = job.class,
+        ),
+        _ => tracing::info_span!(
+            target: "jobs",
+            "send",
+            otel.name = "send",
+            otel.kind = "producer",
+            messaging.system = %System(name),
+            messaging.operation.type = "send",
+            messaging.operation.name = "enqueue",
+            messaging.batch.message_count = jobs.len(),
+        ),
     };
-    tracing::Instrument::instrument(enqueue_in_span(runtime, jobs, target, name), span).await
+    let work = enqueue_in_span(runtime, jobs, target, name, &span);
+    tracing::Instrument::instrument(work, span.clone()).await
 }
 
 /// What the pipeline keeps of a job beside its encoded form: whether its arguments may be
@@ -72,8 +95,16 @@ async fn enqueue_to(
 type Meta = (bool, &'static Declarations);
 
 /// Builds and encodes one job's payload, once; checks its size and the store's scheduling.
+/// With a trace propagator installed, the payload carries the trace context of the enqueue span
+/// (the current span here).
 fn encode(runtime: &Runtime, capabilities: Capabilities, name: &str, job: PendingJob) -> Result<(NewJob, Meta), Error> {
-    let encoded = NewJob::new(job.to_job_data(runtime)?)?;
+    let mut data = job.to_job_data(runtime)?;
+    if let Some(propagator) = runtime.propagator() {
+        let mut headers = TraceHeaders::new();
+        propagator.inject(&mut headers);
+        data.trace_headers = (!headers.is_empty()).then_some(headers);
+    }
+    let encoded = NewJob::new(data)?;
     check_payload_size(&encoded, runtime.max_payload_size())?;
     if encoded.data().scheduled_at.is_some() && !capabilities.scheduling {
         return Err(Error::not_supported(
@@ -89,10 +120,14 @@ async fn enqueue_in_span(
     jobs: Vec<PendingJob>,
     mut target: Target<'_>,
     name: &str,
+    span: &tracing::Span,
 ) -> Result<Vec<Enqueued>, Error> {
     let capabilities = target.capabilities(runtime);
     let (encoded, meta): (Vec<NewJob>, Vec<Meta>) =
         jobs.into_iter().map(|job| encode(runtime, capabilities, name, job)).collect::<Result<_, _>>()?;
+    if let [one] = encoded.as_slice() {
+        span.record("messaging.message.id", one.data().job_id.as_str());
+    }
     let ids = match (encoded.as_slice(), meta.as_slice()) {
         ([], _) => Vec::new(),
         ([one], [(_, declarations)]) => vec![store_one(runtime, &mut target, one, declarations).await?],

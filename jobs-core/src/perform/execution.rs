@@ -18,6 +18,7 @@ use crate::perform::callbacks;
 use crate::perform::control;
 use crate::perform::rescue::{self, Handled, Scene};
 use crate::perform::resume;
+use crate::runtime::instrument::names::{SpanName, System};
 use crate::runtime::{Ending, Executed, Runtime, instrument};
 
 /// `perform_now`: runs the job in the caller, no queue, with callbacks and error handling.
@@ -115,16 +116,7 @@ async fn perform_job<J: Job>(
     let log_arguments = J::LOG_ARGUMENTS;
     let declarations = J::DECLARATIONS;
     let middleware = runtime.middleware();
-    let span = tracing::info_span!(
-        target: "jobs",
-        "perform",
-        job_class = %data.job_class,
-        job_id = %data.job_id,
-        queue = %data.queue_name,
-        attempt = data.executions,
-        outcome = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    );
+    let span = process_span(runtime, adapter, &data);
     instrument::perform_start(runtime, adapter, &data, log_arguments);
     let started = Instant::now();
     let stop = ending.stop.clone();
@@ -185,12 +177,51 @@ async fn perform_job<J: Job>(
         }
     };
     let took = started.elapsed();
-    span.record("outcome", outcome.as_str());
-    span.record("duration_ms", took.as_secs_f64() * 1000.0);
+    record_outcome(&span, outcome, error.as_ref());
     let _entered = span.enter();
     instrument::performed(runtime, adapter, &data, log_arguments, took, outcome, error.as_ref());
     let value = value.into_inner().unwrap_or_else(|e| e.into_inner());
     (Executed { data: Some(data), outcome, error, halted }, value)
+}
+
+/// The span of a run, after OpenTelemetry's messaging conventions: a consumer span
+/// `process {queue}`, connected to the enqueue's trace context by the runtime's propagator.
+fn process_span(runtime: &Runtime, adapter: &str, data: &JobData) -> tracing::Span {
+    let span = tracing::info_span!(
+        target: "jobs",
+        "process",
+        otel.name = %SpanName("process", &data.queue_name),
+        otel.kind = "consumer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = %System(adapter),
+        messaging.operation.type = "process",
+        messaging.operation.name = "perform",
+        messaging.destination.name = %data.queue_name,
+        messaging.message.id = %data.job_id,
+        jobs.class = %data.job_class,
+        jobs.attempt = i64::from(data.executions),
+        jobs.provider_job_id = data.provider_job_id.as_deref(),
+        jobs.outcome = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
+    if let (Some(propagator), Some(headers)) = (runtime.propagator(), &data.trace_headers)
+        && !span.is_disabled()
+    {
+        propagator.attach(&span, headers);
+    }
+    span
+}
+
+/// How the run ended, on its span: `jobs.outcome`, and for a failed run `error.type` and an error
+/// status (a rescued or resumed run is not an error).
+fn record_outcome(span: &tracing::Span, outcome: Outcome, error: Option<&JobError>) {
+    span.record("jobs.outcome", outcome.as_str());
+    if let Some(error) = error
+        && matches!(outcome, Outcome::Failed | Outcome::Retried | Outcome::Discarded)
+    {
+        span.record("error.type", error.class());
+        span.record("otel.status_code", "ERROR");
+    }
 }
 
 /// Where a worker's run of a continuable job stores its progress: its claim on the runtime's

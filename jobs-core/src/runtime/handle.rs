@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
+use crate::contract::TracePropagator;
 use crate::contract::{Adapter, Clock, EncodeContext, Error, Event, Middleware, State, StateMap, Subscriber};
 use crate::runtime::Registry;
 
@@ -50,6 +51,7 @@ pub(crate) struct RuntimeParts {
     pub(crate) retry_jitter: f64,
     pub(crate) app_name: Option<String>,
     pub(crate) max_payload_size: usize,
+    pub(crate) propagator: Option<Arc<dyn TracePropagator>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -143,6 +145,12 @@ impl Runtime {
         for subscriber in &self.inner.subscribers {
             subscriber.on_event(event);
         }
+    }
+
+    /// The trace propagator, if one is installed: it carries the enqueue's trace context in the
+    /// payload to the perform.
+    pub(crate) fn propagator(&self) -> Option<&dyn TracePropagator> {
+        self.inner.propagator.as_deref()
     }
 
     /// The default jitter of `retry_on` waits.

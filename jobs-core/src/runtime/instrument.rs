@@ -1,12 +1,16 @@
 //! Instrumentation: Rails-style log lines, events for subscribers, and `metrics`.
 //!
-//! Metrics (labelled by `queue` and `class`): counters `jobs_enqueued_total`,
-//! `jobs_performed_total` (also labelled by `outcome`), `jobs_failed_total`, `jobs_retried_total`,
-//! `jobs_discarded_total`; histograms `jobs_perform_duration_seconds` and
-//! `jobs_queue_latency_seconds` (from when the job was due to when it started); counter
-//! `jobs_resumed_total` for continuable jobs enqueued again with their progress.
+//! Metrics, named in [`names`] after OpenTelemetry's messaging conventions and labelled by
+//! `messaging.destination.name` (the queue) and `jobs.class`: counters
+//! `messaging.client.sent.messages` (enqueued), `jobs.processed` (also by `jobs.outcome`),
+//! `jobs.failed`, `jobs.retried`, `jobs.discarded`, `jobs.resumed`; histograms
+//! `messaging.process.duration` and `jobs.queue.latency` (from when the job was due to when it
+//! started). The gauges sampled from the store are the worker's (`worker/gauges.rs`).
 
+pub(crate) mod names;
 pub(crate) mod steps;
+
+use metrics::Label;
 
 use std::time::Duration;
 
@@ -32,8 +36,13 @@ fn arguments(data: &JobData, log_arguments: bool) -> String {
     format!(" with arguments: {}", list.join(", "))
 }
 
-fn labels(data: &JobData) -> [(&'static str, String); 2] {
-    [("queue", data.queue_name.clone()), ("class", data.job_class.clone())]
+/// The labels every job metric carries: the queue and the class.
+pub(crate) fn labels(data: &JobData) -> Vec<Label> {
+    vec![Label::new(names::DESTINATION, data.queue_name.clone()), Label::new(names::CLASS, data.job_class.clone())]
+}
+
+fn operation(name: &'static str) -> Label {
+    Label::from_static_parts(names::OPERATION_NAME, name)
 }
 
 pub(crate) fn enqueued(runtime: &Runtime, adapter: &str, data: &JobData, log_arguments: bool) {
@@ -47,7 +56,9 @@ pub(crate) fn enqueued(runtime: &Runtime, adapter: &str, data: &JobData, log_arg
         "Enqueued {} (Job ID: {}) to {}({}){}{}",
         data.job_class, data.job_id, adapter, data.queue_name, at, arguments(data, log_arguments)
     );
-    metrics::counter!("jobs_enqueued_total", &labels(data)).increment(1);
+    let mut labels = labels(data);
+    labels.push(operation("enqueue"));
+    metrics::counter!(names::SENT_MESSAGES, labels).increment(1);
     let kind = if data.scheduled_at.is_some() { EventKind::EnqueueAt } else { EventKind::Enqueue };
     runtime.emit(&Event::new(kind, adapter, Some(data), log_arguments));
 }
@@ -69,7 +80,7 @@ pub(crate) fn perform_start(runtime: &Runtime, adapter: &str, data: &JobData, lo
         arguments(data, log_arguments)
     );
     if let Some(latency) = data.due_at().and_then(|due| (runtime.now() - due).to_std().ok()) {
-        metrics::histogram!("jobs_queue_latency_seconds", &labels(data)).record(latency.as_secs_f64());
+        metrics::histogram!(names::QUEUE_LATENCY, labels(data)).record(latency.as_secs_f64());
     }
     runtime.emit(&Event::new(EventKind::PerformStart, adapter, Some(data), log_arguments));
 }
@@ -110,16 +121,14 @@ pub(crate) fn performed(
             data.job_class, data.job_id, adapter, data.queue_name, ms
         ),
     }
-    let [queue, class] = labels(data);
-    metrics::histogram!("jobs_perform_duration_seconds", &[queue.clone(), class.clone()]).record(took.as_secs_f64());
-    metrics::counter!(
-        "jobs_performed_total",
-        &[queue.clone(), class.clone(), ("outcome", outcome.as_str().to_owned())]
-    )
-    .increment(1);
+    let mut labels = labels(data);
     if outcome == Outcome::Failed {
-        metrics::counter!("jobs_failed_total", &[queue, class]).increment(1);
+        metrics::counter!(names::FAILED, labels.clone()).increment(1);
     }
+    labels.push(Label::from_static_parts(names::OUTCOME, outcome.as_str()));
+    metrics::counter!(names::PROCESSED, labels.clone()).increment(1);
+    labels.push(operation("perform"));
+    metrics::histogram!(names::PROCESS_DURATION, labels).record(took.as_secs_f64());
     runtime.emit(&Event {
         duration: Some(took),
         outcome: Some(outcome),
@@ -143,7 +152,7 @@ pub(crate) fn retry_enqueued(
         "Retrying {} (Job ID: {}) after {} attempts in {} seconds, due to a {} ({}).",
         data.job_class, data.job_id, data.executions, seconds(wait), error.class(), error.message()
     );
-    metrics::counter!("jobs_retried_total", &labels(data)).increment(1);
+    metrics::counter!(names::RETRIED, labels(data)).increment(1);
     runtime.emit(&Event {
         wait: Some(wait),
         error: Some(error),
@@ -167,7 +176,7 @@ pub(crate) fn discarded(runtime: &Runtime, adapter: &str, data: &JobData, log_ar
         "Discarded {} (Job ID: {}) due to a {} ({}).",
         data.job_class, data.job_id, error.class(), error.message()
     );
-    metrics::counter!("jobs_discarded_total", &labels(data)).increment(1);
+    metrics::counter!(names::DISCARDED, labels(data)).increment(1);
     runtime.emit(&Event { error: Some(error), ..Event::new(EventKind::Discard, adapter, Some(data), log_arguments) });
 }
 

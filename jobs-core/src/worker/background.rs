@@ -9,9 +9,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::contract::Error;
 use crate::contract::{Adapter, Backend, ProcessCommand, Ticket};
+use crate::runtime::instrument::names::System;
 
 use super::Report;
 use super::process::{Process, Status};
@@ -38,21 +40,42 @@ pub(super) async fn flush_reports(adapter: Arc<dyn Adapter>, mut inbox: mpsc::Un
                 Report::Release(ticket) => released.push(ticket),
             }
         }
-        with_retries("complete", || backend.complete(&done), done.is_empty()).await;
-        with_retries("complete", || backend.complete_requeued(&requeued), requeued.is_empty()).await;
-        with_retries("fail", || backend.fail(&failed), failed.is_empty()).await;
-        with_retries("release", || backend.release(&released), released.is_empty()).await;
+        let system = adapter.name();
+        with_retries(system, "complete", || backend.complete(&done), done.len()).await;
+        with_retries(system, "complete", || backend.complete_requeued(&requeued), requeued.len()).await;
+        with_retries(system, "fail", || backend.fail(&failed), failed.len()).await;
+        with_retries(system, "release", || backend.release(&released), released.len()).await;
     }
 }
 
-async fn with_retries<'a, F, Fut>(what: &str, call: F, skip: bool)
+/// Settles a batch of `count` runs with `call`, retrying with backoff, in a span `settle` after
+/// OpenTelemetry's messaging conventions (one per batch, not per job).
+async fn with_retries<'a, F, Fut>(system: &str, what: &'static str, call: F, count: usize)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<usize, Error>> + 'a,
 {
-    if skip {
+    if count == 0 {
         return;
     }
+    let span = tracing::info_span!(
+        target: "jobs",
+        "settle",
+        otel.name = "settle",
+        otel.kind = "client",
+        messaging.system = %System(system),
+        messaging.operation.type = "settle",
+        messaging.operation.name = what,
+        messaging.batch.message_count = count,
+    );
+    settle(what, call).instrument(span).await
+}
+
+async fn settle<'a, F, Fut>(what: &str, call: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<usize, Error>> + 'a,
+{
     let mut delay = Duration::from_millis(50);
     for attempt in 1..=8 {
         match call().await {

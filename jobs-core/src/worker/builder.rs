@@ -33,6 +33,7 @@ pub(super) struct Settings {
     pub(super) claim_batch_wait: Duration,
     pub(super) prefetch: usize,
     pub(super) retry: RetryPolicy,
+    pub(super) gauges_interval: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -48,6 +49,7 @@ impl Default for Settings {
             claim_batch_wait: Duration::from_millis(2),
             prefetch: 0,
             retry: RetryPolicy::default(),
+            gauges_interval: Some(Duration::from_secs(15)),
         }
     }
 }
@@ -203,6 +205,16 @@ impl WorkerBuilder {
         Ok(Some((Scheduler::new(runtime, tasks)?, explicit)))
     }
 
+    /// How often to sample the store's gauges for `metrics` (`jobs.queue.size` per queue and
+    /// state, `jobs.queue.oldest_ready_age`, `jobs.dead`) and this process's `jobs.worker.busy`:
+    /// one [`Inspect::queues`](crate::Inspect::queues) call per interval, none per job (default
+    /// 15 s, Prometheus' usual scrape interval; `None` turns sampling off). Adapters without an
+    /// inspector are never sampled.
+    pub fn gauges_interval(mut self, interval: Option<Duration>) -> Self {
+        self.settings.gauges_interval = interval;
+        self
+    }
+
     /// Builds the worker; fails if no runtime is given or current, if its adapter cannot be
     /// drained by a worker, if the settings are out of range, or if a recurring task is invalid.
     pub fn build(self) -> Result<Worker, Error> {
@@ -223,6 +235,9 @@ impl WorkerBuilder {
         }
         if settings.queues.queues().is_empty() {
             return Err(Error::Config("a worker needs at least one queue".into()));
+        }
+        if settings.gauges_interval.is_some_and(|interval| interval.is_zero()) {
+            return Err(Error::Config("the gauges interval must be more than zero (None turns sampling off)".into()));
         }
         if settings.lease < Duration::from_millis(30) {
             return Err(Error::Config("the lease must be at least 30ms".into()));

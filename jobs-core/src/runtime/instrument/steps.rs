@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::contract::{CurrentStep, Event, EventKind, JobContext, JobData};
 use crate::runtime::Runtime;
-use crate::runtime::instrument::seconds;
+use crate::runtime::instrument::{labels, names, seconds};
 
 fn emit(ctx: &JobContext, kind: EventKind, step: Option<&str>, cursor: Option<&Value>, reason: Option<&str>) {
     let runtime = ctx.runtime();
@@ -78,11 +78,7 @@ pub(crate) fn resume_enqueued(runtime: &Runtime, adapter: &str, resumed: &JobDat
         continuation.description(),
         seconds(wait),
     );
-    metrics::counter!(
-        "jobs_resumed_total",
-        &[("queue", resumed.queue_name.clone()), ("class", resumed.job_class.clone())]
-    )
-    .increment(1);
+    metrics::counter!(names::RESUMED, labels(resumed)).increment(1);
     let current = continuation.current.as_ref();
     runtime.emit(&Event {
         wait: Some(wait),

@@ -34,6 +34,8 @@ fn job(runtime: &Runtime, task: &RecurringTask, run_at: DateTime<Utc>) -> Result
         continuation: None,
         resumptions: None,
         recurring: Some(RecurringRun { task: task.key.clone(), run_at }),
+        // A tick starts its own trace: no request enqueued it.
+        trace_headers: None,
     };
     let job = NewJob::new(data)?;
     check_payload_size(&job, runtime.max_payload_size())?;
