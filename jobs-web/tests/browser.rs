@@ -20,7 +20,7 @@ use axum::Router;
 use chrono::{TimeDelta, Timelike, Utc};
 use fantoccini::{Client, ClientBuilder, Locator};
 use jobs_core::adapter::{Adapter, HistoryPoint};
-use jobs_core::{Inspect, JobState, ListParams, Registry, Runtime, State, Worker};
+use jobs_core::{Inspect, JobState, ListParams, Recurring, RecurringTasks, Registry, Runtime, State, Worker};
 use jobs_macros::job;
 use jobs_sqlite::SqliteAdapter;
 use jobs_web::Dashboard;
@@ -246,6 +246,12 @@ async fn the_dashboard_in_chromium() {
     eventually("the worker delivering the first newsletter", || async { delivered.0.lock().unwrap().contains(&1) })
         .await;
     eventually("the worker registered", || async { !inspect.processes().await.unwrap().is_empty() }).await;
+    // Two recurring tasks, one of which ran.
+    let tasks = RecurringTasks::new(&runtime).unwrap();
+    let digest = Recurring::new("nightly-digest", "30 2 * * *").class("NightlyDigest", vec![]).queue("reports");
+    tasks.add(digest.time_zone("Europe/Paris").description("Yesterday's numbers, mailed")).await.unwrap();
+    tasks.add(Recurring::new("sweep-uploads", "every 15 minutes").class("SweepUploads", vec![])).await.unwrap();
+    tasks.run_now("nightly-digest").await.unwrap();
 
     let app = Router::new()
         .nest("/admin/jobs", Dashboard::for_runtime(&runtime).open().refresh(Duration::ZERO).router())
@@ -259,7 +265,14 @@ async fn the_dashboard_in_chromium() {
     let client = open_browser(&chromium, &webdriver, profile.path()).await;
 
     // Every page loads, under the prefix it is mounted at.
-    for (path, heading) in [("", "Overview"), ("/queues", "Queues"), ("/jobs", "Jobs"), ("/processes", "Processes")] {
+    let pages = [
+        ("", "Overview"),
+        ("/queues", "Queues"),
+        ("/jobs", "Jobs"),
+        ("/processes", "Processes"),
+        ("/recurring", "Recurring tasks"),
+    ];
+    for (path, heading) in pages {
         client.goto(&format!("{base}{path}")).await.unwrap();
         assert_eq!(text(&client, "h1").await, heading, "{path}");
     }
@@ -280,6 +293,13 @@ async fn the_dashboard_in_chromium() {
     assert!(row.contains("ChargeCard") && row.contains("[redacted]") && !row.contains("4242"), "{row}");
 
     screenshots(&client, &base, &dead_id).await;
+
+    // Pause a recurring task from its page: it shows as paused, and the store has it paused.
+    client.goto(&format!("{base}/recurring")).await.unwrap();
+    assert!(text(&client, "tr[data-task='nightly-digest']").await.contains("NightlyDigest"));
+    submit(&client, "tr[data-task='sweep-uploads'] button[value='pause']", false).await;
+    eventually("the task paused", || async { tasks.get("sweep-uploads").await.unwrap().unwrap().state.paused }).await;
+    assert!(text(&client, "tr[data-task='sweep-uploads']").await.contains("paused"));
 
     // Retry a dead job: ticking it enables the bulk buttons (the script runs under the CSP),
     // and it leaves the dead list.
@@ -353,6 +373,7 @@ async fn screenshots(client: &Client, base: &str, dead_id: &str) {
         ("jobs-dead", "/jobs?state=dead".to_owned()),
         ("job", format!("/jobs/{dead_id}")),
         ("processes", "/processes".to_owned()),
+        ("recurring", "/recurring".to_owned()),
     ];
     client.set_window_size(1280, 900).await.unwrap();
     for (name, path) in &pages {
