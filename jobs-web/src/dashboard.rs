@@ -32,6 +32,9 @@ pub struct Dashboard {
     pub(crate) refresh: Duration,
     pub(crate) cache_for: Duration,
     pub(crate) page_size: usize,
+    /// The application's runtime, for [`for_runtime`](Self::for_runtime): a recurring task run
+    /// from the dashboard is enqueued through it (its subscribers, middleware, trace context).
+    pub(crate) runtime: Option<Runtime>,
 }
 
 impl Dashboard {
@@ -53,12 +56,18 @@ impl Dashboard {
             refresh: Duration::from_secs(5),
             cache_for: Duration::from_secs(5),
             page_size: 25,
+            runtime: None,
         }
     }
 
-    /// A dashboard of the jobs `runtime`'s adapter stores, with the runtime's registry.
+    /// A dashboard of the jobs `runtime`'s adapter stores, with the runtime's registry; a
+    /// recurring task run from the dashboard is enqueued through the runtime itself.
     pub fn for_runtime(runtime: &Runtime) -> Self {
-        Dashboard { registry: runtime.registry().clone(), ..Dashboard::new(runtime.adapter().clone()) }
+        Dashboard {
+            registry: runtime.registry().clone(),
+            runtime: Some(runtime.clone()),
+            ..Dashboard::new(runtime.adapter().clone())
+        }
     }
 
     /// The job classes it knows: a class registered with `log_arguments = false` has its

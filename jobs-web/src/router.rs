@@ -8,7 +8,7 @@ use axum::middleware;
 use axum::routing::get;
 use chrono::{TimeDelta, Utc};
 use jobs_core::adapter::{Adapter, BoxFuture};
-use jobs_core::{Counts, Error, HistoryPoint, Inspect, QueueStats, Registry};
+use jobs_core::{Counts, Error, HistoryPoint, Inspect, QueueStats, RecurringTasks, Registry, Runtime};
 
 use crate::cache::Cached;
 use crate::dashboard::Dashboard;
@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) counts: Arc<Cached<Counts>>,
     pub(crate) queues: Arc<Cached<Vec<QueueStats>>>,
     pub(crate) history: Arc<Cached<Vec<HistoryPoint>>>,
+    /// The store's recurring tasks, steered through a runtime over it; `None` when it stores none.
+    pub(crate) recurring: Option<RecurringTasks>,
 }
 
 impl Shared {
@@ -37,6 +39,11 @@ impl Shared {
         self.adapter
             .inspector()
             .ok_or_else(|| Error::not_supported(self.adapter.name(), "the operations API (the dashboard needs it)"))
+    }
+
+    /// The recurring tasks of the store, or why there are none.
+    pub(crate) fn recurring(&self) -> Result<&RecurringTasks, Error> {
+        self.recurring.as_ref().ok_or_else(|| Error::not_supported(self.adapter.name(), "recurring tasks"))
     }
 
     /// After an action: every cached count is counted again.
@@ -65,6 +72,13 @@ fn load_history(adapter: Arc<dyn Adapter>) -> BoxFuture<'static, Result<Vec<Hist
 
 /// The dashboard's router.
 pub(crate) fn build(dashboard: Dashboard) -> Router {
+    let runtime = match dashboard.runtime.clone() {
+        Some(runtime) => Ok(runtime),
+        None => {
+            Runtime::builder().shared_adapter(dashboard.adapter.clone()).registry(dashboard.registry.clone()).build()
+        }
+    };
+    let recurring = runtime.and_then(|runtime| RecurringTasks::new(&runtime)).ok();
     let shared = Arc::new(Shared {
         adapter: dashboard.adapter,
         registry: dashboard.registry,
@@ -78,6 +92,7 @@ pub(crate) fn build(dashboard: Dashboard) -> Router {
         counts: Cached::new(load_counts),
         queues: Cached::new(load_queues),
         history: Cached::new(load_history),
+        recurring,
     });
     Router::new()
         .route("/", get(pages::overview::page))

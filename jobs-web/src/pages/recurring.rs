@@ -7,7 +7,6 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use jobs_core::{Error, RecurringTasks, Runtime};
 use serde::Serialize;
 
 use crate::guard::Ctx;
@@ -32,13 +31,6 @@ struct TaskRow {
     last_job_href: Option<String>,
 }
 
-/// The recurring tasks of the dashboard's store, steered through a runtime over it.
-fn tasks(shared: &Shared) -> Result<RecurringTasks, Error> {
-    let runtime =
-        Runtime::builder().shared_adapter(shared.adapter.clone()).registry(shared.registry.clone()).build()?;
-    RecurringTasks::new(&runtime)
-}
-
 /// `GET /recurring`.
 pub(crate) async fn page(
     State(shared): State<Arc<Shared>>,
@@ -47,7 +39,7 @@ pub(crate) async fn page(
 ) -> Result<Response, PageError> {
     let query = Form::query(query.as_deref());
     let now = Utc::now();
-    let infos = tasks(&shared)?.list().await?;
+    let infos = shared.recurring()?.list().await?;
     let rows: Vec<TaskRow> = infos
         .into_iter()
         .map(|info| {
@@ -83,7 +75,7 @@ pub(crate) async fn act(
 ) -> Result<Response, PageError> {
     let form = Form::parse(&body);
     let key = form.get("key").ok_or_else(|| PageError::bad_request("which task? the form has no `key`"))?;
-    let tasks = tasks(&shared)?;
+    let tasks = shared.recurring()?;
     let (action, found) = match form.get("do") {
         Some("run_now") => ("task_run", tasks.run_now(key).await.map(|_| true)?),
         Some("pause") => ("task_pause", tasks.pause(key).await?),
