@@ -467,8 +467,7 @@ impl JobRun {
             (Outcome::Failed, Some(error)) => Report::Fail(self.failure(&job, &executed, error)),
             // Enqueued again by `retry_on` (or resumed after a failure): the run keeps its error.
             (Outcome::Retried | Outcome::Resumed, Some(error)) => {
-                let attempt = executed.data.as_ref().map_or(job.attempt, |d| d.executions.max(job.attempt));
-                let error = error_record(error, attempt, self.runtime.now());
+                let error = error_record(error, attempt_of(&job, &executed), self.runtime.now());
                 Report::Requeued(Requeued { ticket: job.ticket.clone(), error })
             }
             _ => Report::Complete(job.ticket),
@@ -484,7 +483,7 @@ impl JobRun {
     }
 
     fn failure(&self, job: &ClaimedJob, executed: &Executed, error: &JobError) -> Failure {
-        let attempt = executed.data.as_ref().map_or(job.attempt, |d| d.executions.max(job.attempt));
+        let attempt = attempt_of(job, executed);
         // A payload that is not JSON never will be: like Sidekiq, send it to the dead set at once.
         // One that is JSON but names an unknown class or does not decode goes through retries,
         // since the next deploy may know how to read it.
@@ -515,6 +514,12 @@ impl JobRun {
         }
         Failure { ticket: job.ticket.clone(), error: error_record(error, attempt, now), retry_in, payload }
     }
+}
+
+/// Which attempt the run of `job` was: the payload's executions, or the claims counted when the
+/// payload could not be read.
+fn attempt_of(job: &ClaimedJob, executed: &Executed) -> u32 {
+    executed.data.as_ref().map_or(job.attempt, |d| d.executions.max(job.attempt))
 }
 
 /// How `error`, from run `attempt` at `now`, is kept in the job's history.
