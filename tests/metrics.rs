@@ -44,6 +44,13 @@ fn snapshotter() -> &'static Snapshotter {
     })
 }
 
+/// Taken by each test for its whole run: a snapshot drains the recorder's counters, so a test
+/// polling the gauges would take the counts another test is about to check.
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
 fn snapshot() -> Vec<Series> {
     snapshotter()
         .snapshot()
@@ -75,6 +82,7 @@ fn find<'a>(series: &'a [Series], name: &str, pairs: &[(&str, &str)]) -> &'a Ser
 
 #[tokio::test]
 async fn counts_and_times_jobs_under_their_documented_names_units_and_labels() {
+    let _serial = one_at_a_time().await;
     snapshotter();
     let jobs = TestAdapter::new();
     let rt = Runtime::builder().adapter(jobs.clone()).build().unwrap();
@@ -151,6 +159,7 @@ async fn until(what: &str, done: impl Fn(&dyn Fn(&str, &[(&str, &str)]) -> Optio
 
 #[tokio::test]
 async fn a_worker_samples_queue_gauges_from_the_store_as_jobs_come_and_go() {
+    let _serial = one_at_a_time().await;
     snapshotter();
     let memory = MemoryAdapter::new();
     let rt = Runtime::builder().adapter(memory.clone()).build().unwrap();
