@@ -34,11 +34,11 @@ mod worker;
 pub use builder::RuntimeBuilder;
 pub use contract::{
     AdapterError, BoxError, BoxFuture, Cancel, Clock, Continuable, Continuation, Counts, CurrentStep,
-    DeserializationError, Error, Event, EventKind, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction,
-    JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams, ManualClock,
-    Middleware, MissedTicks, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo, ProcessState,
-    QueueStats, RecurringRun, RecurringTask, RecurringTaskState, Snooze, State, Subscriber, SystemClock, Target,
-    TimeoutError, cancel, snooze,
+    DeserializationError, Error, Event, EventKind, FlowKeys, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job,
+    JobAction, JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams,
+    ManualClock, Middleware, MissedTicks, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo,
+    ProcessState, QueueStats, RecurringRun, RecurringTask, RecurringTaskState, Snooze, State, Subscriber, SystemClock,
+    Target, TimeoutError, cancel, snooze,
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
@@ -53,10 +53,11 @@ pub use worker::{
 /// the runtime. The conformance suite (`jobs-conformance`) proves an implementation.
 pub mod adapter {
     pub use crate::contract::{
-        Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure,
-        HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
-        ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringStore, RecurringTask, RecurringTaskState,
-        Requeued, TICK_RETENTION, Target, TickOutcome, Ticket, format_time, parse_time,
+        Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, ErrorRecord, Failure, FlowKeys,
+        FlowStore, HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState,
+        ListParams, NewJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringStore, RecurringTask,
+        RecurringTaskState, Requeued, SlotOutcome, SlotParams, TICK_RETENTION, Target, TickOutcome, Ticket,
+        UniqueOutcome, Uniqueness, format_time, parse_time,
     };
     pub use crate::enqueue::{EnqueueSink, TransactionalEnqueue};
     pub use crate::support::migrations;

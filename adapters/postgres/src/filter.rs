@@ -105,6 +105,7 @@ pub(crate) fn state_condition(state: JobState) -> &'static str {
         JobState::Scheduled => "state = 'available' AND run_at > now() AND failures = 0",
         JobState::Ready => "state = 'available' AND run_at <= now()",
         JobState::Retrying => "state = 'available' AND run_at > now() AND failures > 0",
+        JobState::Blocked => "state = 'blocked'",
         JobState::Running => "state = 'running'",
         JobState::Dead => "state = 'dead'",
         JobState::Completed => "state = 'completed'",

@@ -132,6 +132,7 @@ pub(crate) fn state_condition(state: JobState) -> &'static str {
         JobState::Scheduled => "(state = 'available' AND run_at > ?1 AND failures = 0)",
         JobState::Ready => "(state = 'available' AND run_at <= ?1)",
         JobState::Retrying => "(state = 'available' AND run_at > ?1 AND failures > 0)",
+        JobState::Blocked => "state = 'blocked'",
         JobState::Running => "state = 'running'",
         JobState::Dead => "state = 'dead'",
         JobState::Completed => "state = 'completed'",

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::Error;
+use super::flow::FlowStore;
 use super::inspect::Inspect;
 use super::payload::JobData;
 use super::process::{ProcessCommand, ProcessInfo};
@@ -129,6 +130,12 @@ pub trait Adapter: Send + Sync + fmt::Debug + 'static {
     /// Where recurring tasks and their ticks are stored, if this adapter stores them; the
     /// scheduler of a [`Worker`](crate::Worker) and the operations on recurring tasks need it.
     fn recurring(&self) -> Option<&dyn RecurringStore> {
+        None
+    }
+
+    /// Where concurrency slots, unique keys and throttle counts are kept, if this adapter keeps
+    /// them; unique jobs, concurrency limits and throttles need it.
+    fn flow(&self) -> Option<&dyn FlowStore> {
         None
     }
 }

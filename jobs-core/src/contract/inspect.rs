@@ -22,6 +22,9 @@ pub enum JobState {
     Scheduled,
     /// Due, waiting for a worker.
     Ready,
+    /// Held back by a concurrency limit: every slot of its key is taken; it becomes ready when
+    /// one frees (see [`FlowStore`](crate::FlowStore)).
+    Blocked,
     /// Claimed by a worker that holds its lease.
     Running,
     /// Failed, waiting for the time of its next attempt.
@@ -34,20 +37,22 @@ pub enum JobState {
 
 impl JobState {
     /// Every state, in the order a job usually goes through them.
-    pub const ALL: [JobState; 6] = [
+    pub const ALL: [JobState; 7] = [
         JobState::Scheduled,
         JobState::Ready,
+        JobState::Blocked,
         JobState::Running,
         JobState::Retrying,
         JobState::Dead,
         JobState::Completed,
     ];
 
-    /// The state's name: `scheduled`, `ready`, `running`, `retrying`, `dead` or `completed`.
+    /// The state's name: `scheduled`, `ready`, `blocked`, `running`, `retrying`, `dead` or `completed`.
     pub fn as_str(&self) -> &'static str {
         match self {
             JobState::Scheduled => "scheduled",
             JobState::Ready => "ready",
+            JobState::Blocked => "blocked",
             JobState::Running => "running",
             JobState::Retrying => "retrying",
             JobState::Dead => "dead",
@@ -55,7 +60,7 @@ impl JobState {
         }
     }
 
-    /// True while the job still has to run: scheduled, ready, running or retrying.
+    /// True while the job still has to run: scheduled, ready, blocked, running or retrying.
     pub fn is_pending(&self) -> bool {
         !matches!(self, JobState::Dead | JobState::Completed)
     }

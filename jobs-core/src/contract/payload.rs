@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::continuation::Continuation;
 use super::error::Error;
+use super::flow::FlowKeys;
 use super::propagation::{TraceHeaders, lenient_headers};
 use super::recurring::RecurringRun;
 
@@ -81,6 +82,10 @@ pub struct JobData {
         deserialize_with = "lenient_headers"
     )]
     pub trace_headers: Option<TraceHeaders>,
+    /// The job's flow-control keys (concurrency, unique, throttle), computed at enqueue from its
+    /// arguments (a key of this crate that Active Job ignores); absent for other jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<FlowKeys>,
 }
 
 fn default_queue() -> String {
@@ -132,18 +137,18 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, Error> {
         .map_err(|e| Error::InvalidPayload(format!("invalid time `{text}`: {e}")))
 }
 
-mod time_format {
+pub(super) mod time_format {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::contract) fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => s.serialize_str(&super::format_time(t)),
             None => s.serialize_none(),
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    pub(in crate::contract) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         match Option::<String>::deserialize(d)? {
             Some(text) => super::parse_time(&text).map(Some).map_err(serde::de::Error::custom),
             None => Ok(None),
@@ -175,6 +180,7 @@ mod tests {
             resumptions: None,
             recurring: None,
             trace_headers: None,
+            flow: None,
         }
     }
 

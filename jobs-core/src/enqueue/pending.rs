@@ -121,6 +121,7 @@ fn build_data(
         resumptions: continuable.then_some(0),
         recurring: None,
         trace_headers: None,
+        flow: None,
     })
 }
 

@@ -36,6 +36,7 @@ fn job(runtime: &Runtime, task: &RecurringTask, run_at: DateTime<Utc>) -> Result
         recurring: Some(RecurringRun { task: task.key.clone(), run_at }),
         // A tick starts its own trace: no request enqueued it.
         trace_headers: None,
+        flow: None,
     };
     let job = NewJob::new(data)?;
     check_payload_size(&job, runtime.max_payload_size())?;
