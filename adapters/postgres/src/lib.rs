@@ -39,6 +39,7 @@ mod adapter;
 mod backend;
 mod error;
 mod filter;
+mod flow;
 mod history;
 mod inspect;
 mod lane;
@@ -53,6 +54,7 @@ mod recurring;
 mod schema;
 mod sql;
 mod transaction;
+mod unique;
 
 pub use adapter::PostgresAdapter;
 pub use error::PostgresError;
