@@ -138,7 +138,8 @@ END
 $$;
 
 -- Deletes the slots past their hold time and makes one blocked job of the key ready for each;
--- makes ready every blocked job of a key that has no slot at all; forgets expired throttle counts.
+-- makes ready every blocked job of a key that had no slot at all (its holders ended without a
+-- release); forgets expired throttle counts.
 -- Keys are locked in one order (by name), so that workers expiring at once never deadlock; at most
 -- 1000 keys per call. Returns how many jobs it made ready.
 CREATE FUNCTION {schema}.flow_expire_slots(p_channel text) RETURNS bigint
@@ -160,10 +161,10 @@ BEGIN
         PERFORM {schema}.flow_lock(k);
         DELETE FROM {schema}.concurrency_slots WHERE key = k AND expires_at <= now();
         GET DIAGNOSTICS freed = ROW_COUNT;
-        IF NOT EXISTS (SELECT 1 FROM {schema}.concurrency_slots WHERE key = k) THEN
-            made := made + {schema}.flow_unblock(k, NULL, p_channel);
-        ELSIF freed > 0 THEN
+        IF freed > 0 THEN
             made := made + {schema}.flow_unblock(k, freed, p_channel);
+        ELSIF NOT EXISTS (SELECT 1 FROM {schema}.concurrency_slots WHERE key = k) THEN
+            made := made + {schema}.flow_unblock(k, NULL, p_channel);
         END IF;
     END LOOP;
     DELETE FROM {schema}.throttle_counts WHERE expires_at <= now();

@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use jobs_core::Error;
 use jobs_core::adapter::{KeyHolder, NewJob, UniqueOutcome, UniquePlan, Uniqueness};
+use jobs_core::{Error, JobState};
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use crate::adapter::{PostgresAdapter, Rows, ids};
@@ -54,14 +54,16 @@ impl PostgresAdapter {
         Ok(())
     }
 
-    /// Deletes up to 1000 keys whose holder let go of them (left its states, gone, or past the
-    /// key's time); returns how many. The keys are locked before the delete, which checks again,
-    /// so that a key taken by an enqueue meanwhile stays.
+    /// Deletes up to 1000 keys that hold nothing any more (their holder gone, finished in a state
+    /// its own declaration does not name, or the key's time passed); returns how many. The keys
+    /// are locked before the delete, which checks again, so that a key taken by an enqueue
+    /// meanwhile stays.
     pub(crate) async fn prune_unique_keys(&self) -> Result<u64, sqlx::Error> {
         let s = &self.inner().schema.quoted;
         let released = format!(
             "(u.held_until <= now() OR NOT EXISTS (
-                SELECT 1 FROM {s}.jobs j WHERE j.id = u.holder AND ({SHOWN_STATE}) = ANY(u.states)))"
+                SELECT 1 FROM {s}.jobs j WHERE j.id = u.holder
+                AND (j.state NOT IN ('completed', 'dead') OR j.state = ANY(u.states))))"
         );
         let mut tx = self.pool().begin().await?;
         let keys: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
@@ -95,19 +97,20 @@ impl PostgresAdapter {
         self.lock_unique_keys(&mut *tx, &keys).await?;
         let s = &self.inner().schema.quoted;
         // After the locks: this statement sees every enqueue of these keys that went before.
-        let holders: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT u.key, u.holder, u.job_id FROM {s}.unique_keys u JOIN {s}.jobs j ON j.id = u.holder
-             WHERE u.key = ANY($1::text[]) AND (u.held_until IS NULL OR u.held_until > now())
-               AND ({SHOWN_STATE}) = ANY(u.states)"
+        let holders: Vec<(String, i64, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT u.key, u.holder, u.job_id, {SHOWN_STATE} AS shown
+             FROM {s}.unique_keys u JOIN {s}.jobs j ON j.id = u.holder
+             WHERE u.key = ANY($1::text[]) AND (u.held_until IS NULL OR u.held_until > now())"
         )))
         .bind(&keys)
         .fetch_all(&mut *tx)
         .await?;
-        let holders: HashMap<String, KeyHolder> = holders
-            .into_iter()
-            .map(|(key, holder, job_id)| (key, KeyHolder { job_id, provider_job_id: Some(holder.to_string()) }))
-            .collect();
-        let plan = plan.decide(|key| holders.get(key).cloned());
+        let mut holder_of = HashMap::new();
+        for (key, holder, job_id, state) in holders {
+            let state = state.parse::<JobState>().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            holder_of.insert(key, KeyHolder { job_id, provider_job_id: Some(holder.to_string()), state });
+        }
+        let plan = plan.decide(|key| holder_of.get(key).cloned());
 
         let stored: Vec<&NewJob> = plan.stored().map(|index| &jobs[index]).collect();
         let rows = Rows::of(stored.iter().copied());

@@ -9,15 +9,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::contract::{Error, NewJob, UniqueOutcome, Uniqueness};
+use crate::contract::{Error, JobState, NewJob, UniqueOutcome, Uniqueness};
 
-/// The stored job that holds a unique key (it is in one of its states, its time not passed).
+/// The stored job that took a unique key, whose time (its [`Uniqueness::until`]) has not passed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyHolder {
     /// Its Active Job `job_id`.
     pub job_id: String,
     /// Its backend id.
     pub provider_job_id: Option<String>,
+    /// Its state now: it holds the key against a job whose [`Uniqueness::states`] name it.
+    pub state: JobState,
 }
 
 /// What becomes of one job of the batch.
@@ -34,18 +36,18 @@ enum Planned {
 /// Which jobs of a unique enqueue are stored and which are duplicates.
 ///
 /// ```
-/// use jobs_core::adapter::{KeyHolder, NewJob, UniqueOutcome, UniquePlan, Uniqueness};
+/// use jobs_core::adapter::{JobState, KeyHolder, NewJob, UniqueOutcome, UniquePlan, Uniqueness};
 /// # fn job(id: &str) -> NewJob {
 /// #     let json = format!(r#"{{"job_class":"Sync","job_id":"{id}","arguments":[]}}"#);
 /// #     NewJob::new(jobs_core::JobData::from_json(&json).unwrap()).unwrap()
 /// # }
-/// let key = |key: &str| Some(Uniqueness { key: key.into(), states: vec![], until: None });
+/// let key = |key: &str| Some(Uniqueness { key: key.into(), states: vec![JobState::Ready], until: None });
 /// let jobs = [job("a"), job("b"), job("c")];
 /// let unique = [key("k1"), key("k1"), key("k2")];
 /// let plan = UniquePlan::new(&jobs, &unique).unwrap();
 /// assert_eq!(plan.keys(), ["k1", "k2"]);
-/// // The store locks the keys and finds that a stored job holds k2:
-/// let holder = KeyHolder { job_id: "z".into(), provider_job_id: Some("9".into()) };
+/// // The store locks the keys and finds that a ready job took k2:
+/// let holder = KeyHolder { job_id: "z".into(), provider_job_id: Some("9".into()), state: JobState::Ready };
 /// let plan = plan.decide(|k| (k == "k2").then(|| holder.clone()));
 /// assert_eq!(plan.stored().collect::<Vec<_>>(), [0]);
 /// let outcomes = plan.outcomes(vec![Some("1".into())]);
@@ -81,10 +83,11 @@ impl<'a> UniquePlan<'a> {
         self.unique.iter().flatten().map(|rule| rule.key.as_str()).filter(|key| seen.insert(*key)).collect()
     }
 
-    /// Decides, given `holder`, the stored job that holds a key (if any): a job whose `job_id`
-    /// is its holder's own (a retry) is stored and takes the key over; of several jobs of the
-    /// batch with one key, the first decides and the others are its duplicates (or the
-    /// holder's, when it is one).
+    /// Decides, given `holder`, the stored job that took a key (if any, its time not passed): a
+    /// job is a duplicate of it while it is in one of the job's own [`Uniqueness::states`],
+    /// except a job whose `job_id` is the holder's own (a retry), which is stored and takes the
+    /// key over; of several jobs of the batch with one key, the first decides and the others
+    /// are its duplicates (or the holder's, when it is one).
     pub fn decide(mut self, mut holder: impl FnMut(&str) -> Option<KeyHolder>) -> UniquePlan<'a> {
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (index, (job, rule)) in self.jobs.iter().zip(self.unique).enumerate() {
@@ -97,7 +100,9 @@ impl<'a> UniquePlan<'a> {
                 None => {
                     first.insert(&rule.key, index);
                     match holder(&rule.key) {
-                        Some(holder) if holder.job_id != job.data().job_id => Planned::Held(holder),
+                        Some(holder) if holder.job_id != job.data().job_id && rule.states.contains(&holder.state) => {
+                            Planned::Held(holder)
+                        }
                         _ => Planned::Store,
                     }
                 }
