@@ -1,13 +1,14 @@
 -- jobs-postgres schema version 5: flow control — the blocked state, concurrency slots, unique
 -- keys and throttle counts.
 --
--- A job held back by a concurrency limit is 'blocked' under its concurrency_key until a slot of
--- the key frees. The new CHECK allows every state the old one did, so the rows already stored
+-- A job held back by a concurrency limit is 'blocked' under its concurrency_key (with the limit
+-- it was blocked by) until a slot of the key frees. The new CHECK allows every state the old one did, so the rows already stored
 -- need no scan to satisfy it (NOT VALID: it holds for every row written from now on).
 ALTER TABLE {schema}.jobs DROP CONSTRAINT jobs_state_check;
 ALTER TABLE {schema}.jobs ADD CONSTRAINT jobs_state_check
     CHECK (state IN ('available', 'running', 'blocked', 'dead', 'completed')) NOT VALID;
 ALTER TABLE {schema}.jobs ADD COLUMN concurrency_key text;
+ALTER TABLE {schema}.jobs ADD COLUMN concurrency_limit integer;
 
 -- The blocked jobs of a key, in the order a freed slot makes them ready: priority, then FIFO.
 CREATE INDEX jobs_blocked ON {schema}.jobs (concurrency_key, priority, run_at, id) WHERE state = 'blocked';
@@ -115,7 +116,7 @@ BEGIN
     -- An expired slot of its own, from a run before a rescue, is gone with the block.
     DELETE FROM {schema}.concurrency_slots WHERE key = p_key AND holder = p_id;
     UPDATE {schema}.jobs
-    SET state = 'blocked', concurrency_key = p_key, attempts = greatest(attempts - 1, 0),
+    SET state = 'blocked', concurrency_key = p_key, concurrency_limit = p_limit, attempts = greatest(attempts - 1, 0),
         lease_until = NULL, worker_id = NULL
     WHERE id = p_id AND token = p_token AND state = 'running';
     RETURN 'blocked';
@@ -137,34 +138,37 @@ BEGIN
 END
 $$;
 
--- Deletes the slots past their hold time and makes one blocked job of the key ready for each;
--- makes ready every blocked job of a key that had no slot at all (its holders ended without a
--- release); forgets expired throttle counts.
--- Keys are locked in one order (by name), so that workers expiring at once never deadlock; at most
--- 1000 keys per call. Returns how many jobs it made ready.
+-- Deletes the slots past their hold time; then, for each key with blocked jobs and fewer slots
+-- taken than its limit (the one its first blocked job was blocked by), makes that many blocked
+-- jobs ready (the slots a dead holder never released, or one whose release was lost); forgets
+-- expired throttle counts. Keys are locked in one order (by name), so that workers expiring at
+-- once never deadlock; at most 1000 keys per call. Returns how many jobs it made ready.
 CREATE FUNCTION {schema}.flow_expire_slots(p_channel text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     k text;
-    freed bigint;
+    taken bigint;
+    key_limit integer;
     made bigint := 0;
 BEGIN
     FOR k IN
         SELECT key FROM (
             SELECT key FROM {schema}.concurrency_slots WHERE expires_at <= now()
             UNION
-            SELECT concurrency_key FROM {schema}.jobs j WHERE state = 'blocked' AND NOT EXISTS (
-                SELECT 1 FROM {schema}.concurrency_slots s WHERE s.key = j.concurrency_key AND s.expires_at > now())
+            SELECT b.key FROM (SELECT DISTINCT concurrency_key AS key FROM {schema}.jobs WHERE state = 'blocked') b
+            WHERE (SELECT count(*) FROM {schema}.concurrency_slots s WHERE s.key = b.key AND s.expires_at > now())
+                < (SELECT concurrency_limit FROM {schema}.jobs WHERE state = 'blocked' AND concurrency_key = b.key
+                   ORDER BY priority, run_at, id LIMIT 1)
         ) keys
         ORDER BY key LIMIT 1000
     LOOP
         PERFORM {schema}.flow_lock(k);
         DELETE FROM {schema}.concurrency_slots WHERE key = k AND expires_at <= now();
-        GET DIAGNOSTICS freed = ROW_COUNT;
-        IF freed > 0 THEN
-            made := made + {schema}.flow_unblock(k, freed, p_channel);
-        ELSIF NOT EXISTS (SELECT 1 FROM {schema}.concurrency_slots WHERE key = k) THEN
-            made := made + {schema}.flow_unblock(k, NULL, p_channel);
+        SELECT count(*) INTO taken FROM {schema}.concurrency_slots WHERE key = k;
+        SELECT concurrency_limit INTO key_limit FROM {schema}.jobs WHERE state = 'blocked' AND concurrency_key = k
+        ORDER BY priority, run_at, id LIMIT 1;
+        IF key_limit > taken THEN
+            made := made + {schema}.flow_unblock(k, key_limit - taken, p_channel);
         END IF;
     END LOOP;
     DELETE FROM {schema}.throttle_counts WHERE expires_at <= now();

@@ -26,8 +26,10 @@ impl PostgresAdapter {
         unique: &[Option<Uniqueness>],
     ) -> Result<Vec<UniqueOutcome>, Error> {
         let plan = UniquePlan::new(jobs, unique)?;
-        if jobs.is_empty() {
-            return Ok(Vec::new());
+        if plan.keys().is_empty() {
+            // No key to check: a plain enqueue, as enqueue_all stores it.
+            let stored = jobs_core::adapter::Adapter::enqueue_all(self, jobs).await?;
+            return Ok(stored.into_iter().map(UniqueOutcome::Stored).collect());
         }
         let outcomes = self
             .retrying("enqueue_unique", || async {

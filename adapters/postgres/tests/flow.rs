@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use jobs_core::adapter::{Adapter, Backend, FlowStore, SlotOutcome, SlotParams, Ticket};
@@ -19,6 +20,18 @@ fn slot<'a>(ticket: &'a Ticket, key: &'a str, limit: u32, block: bool) -> SlotPa
 
 async fn state(postgres: &PostgresAdapter, ticket: &Ticket) -> JobState {
     postgres.find(&ticket.id).await.unwrap().expect("the job is stored").state
+}
+
+async fn states<const N: usize>(
+    postgres: &PostgresAdapter,
+    running: &HashMap<String, Ticket>,
+    ids: [&str; N],
+) -> Vec<JobState> {
+    let mut states = Vec::new();
+    for id in ids {
+        states.push(state(postgres, &running[id]).await);
+    }
+    states
 }
 
 /// How many slots of `key` are taken, read behind the adapter's back.
@@ -113,35 +126,41 @@ async fn a_release_racing_a_block_never_leaves_a_job_blocked_on_a_free_slot() {
 async fn slots_of_a_holder_that_died_expire_after_their_hold_and_ready_the_blocked_jobs() {
     let Some(schema) = TestSchema::new("slots_of_a_holder_that_died_expire").await else { return };
     let postgres = schema.adapter().await;
-    postgres.enqueue_all(&[new_job("dies", 0), new_job("waits", 0), new_job("also", 0)]).await.unwrap();
-    let running = claim(&postgres, 3, Duration::from_secs(1)).await;
-    let (dies, waits, also) = (&running["dies"], &running["waits"], &running["also"]);
+    let ids = ["dies", "waits", "also", "last"];
+    postgres.enqueue_all(&ids.map(|id| new_job(id, 0))).await.unwrap();
+    let running = claim(&postgres, 4, Duration::from_secs(1)).await;
     let short = |ticket| SlotParams { ticket, key: "k", limit: 1, hold: Duration::from_secs(2), block: true };
-    assert_eq!(postgres.acquire_slot(short(dies)).await.unwrap(), SlotOutcome::Acquired);
-    assert_eq!(postgres.acquire_slot(short(waits)).await.unwrap(), SlotOutcome::Blocked);
-    assert_eq!(postgres.acquire_slot(short(also)).await.unwrap(), SlotOutcome::Blocked);
+    assert_eq!(postgres.acquire_slot(short(&running["dies"])).await.unwrap(), SlotOutcome::Acquired);
+    for id in ["waits", "also", "last"] {
+        assert_eq!(postgres.acquire_slot(short(&running[id])).await.unwrap(), SlotOutcome::Blocked);
+    }
     assert_eq!(postgres.expire_slots().await.unwrap(), 0, "a slot within its hold stays");
 
     // The holder's worker dies: no heartbeat, no release. Its lease expires first, and the job
     // is rescued and claimed again: it keeps its slot, for a new hold.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(postgres.rescue_expired().await.unwrap(), 1);
+    assert_eq!(postgres.rescue_expired().await.unwrap(), 1, "only the running job is rescued");
     let again = claim(&postgres, 1, Duration::from_secs(1)).await;
-    let rerun = &again["dies"];
-    assert_eq!(postgres.acquire_slot(short(rerun)).await.unwrap(), SlotOutcome::Acquired);
+    assert_eq!(postgres.acquire_slot(short(&again["dies"])).await.unwrap(), SlotOutcome::Acquired);
     assert_eq!(slots_taken(&schema.name, "k").await, 1);
+    assert_eq!(postgres.expire_slots().await.unwrap(), 0);
 
     // That worker dies too: after the hold the slot is freed and one blocked job made ready.
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(postgres.expire_slots().await.unwrap(), 1);
     assert_eq!(slots_taken(&schema.name, "k").await, 0);
-    assert_eq!(state(&postgres, waits).await, JobState::Ready);
-    assert_eq!(state(&postgres, also).await, JobState::Blocked);
+    assert_eq!(
+        states(&postgres, &running, ["waits", "also", "last"]).await,
+        [JobState::Ready, JobState::Blocked, JobState::Blocked]
+    );
 
-    // A key with blocked jobs and no slot taken at all (its holders finished without releasing):
-    // every blocked job is made ready.
+    // While the key's slot stays free (the readied job not claimed yet), each expiry readies as
+    // many blocked jobs as the key has free slots, so nothing waits on a free slot for ever.
     assert_eq!(postgres.expire_slots().await.unwrap(), 1);
-    assert_eq!(state(&postgres, also).await, JobState::Ready);
+    assert_eq!(
+        states(&postgres, &running, ["waits", "also", "last"]).await,
+        [JobState::Ready, JobState::Ready, JobState::Blocked]
+    );
 }
 
 #[tokio::test]

@@ -121,6 +121,8 @@ async fn a_batch_reports_its_own_duplicates_against_the_first_job_with_the_key()
     let error = postgres.enqueue_unique(&jobs, &unique[..2]).await.unwrap_err();
     assert!(error.to_string().contains("5 jobs but 2 uniqueness rules"), "{error}");
     assert!(postgres.enqueue_unique(&[], &[]).await.unwrap().is_empty());
+    stored_id(&enqueue(&postgres, "no-key", None).await);
+    assert_eq!(postgres.counts().await.unwrap().total(JobState::Ready), 5, "a job without a key is stored");
 }
 
 #[tokio::test]
