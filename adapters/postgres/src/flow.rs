@@ -10,16 +10,11 @@ use std::time::Duration;
 use jobs_core::adapter::{FlowStore, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness};
 use jobs_core::adapter::{duration_to_micros, forward};
 use jobs_core::{BoxFuture, Error};
-use sqlx::AssertSqlSafe;
 
 use crate::adapter::PostgresAdapter;
 use crate::error::PostgresError;
 
 impl PostgresAdapter {
-    fn flow_function(&self, call: &str) -> String {
-        format!("SELECT {}.{call}", self.inner().schema.quoted)
-    }
-
     async fn acquire(&self, params: SlotParams<'_>) -> Result<SlotOutcome, Error> {
         if params.limit == 0 {
             return Err(Error::Config(format!(
@@ -29,10 +24,10 @@ impl PostgresAdapter {
         }
         let Ok(id) = params.ticket.id.parse::<i64>() else { return Ok(SlotOutcome::Stale) };
         let limit = i32::try_from(params.limit).unwrap_or(i32::MAX);
-        let sql = self.flow_function("flow_acquire_slot($1, $2, $3, $4, $5, $6)");
+        let sql = &self.inner().sql.acquire_slot;
         let outcome: String = self
             .retrying("acquire_slot", || {
-                sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
+                sqlx::query_scalar(sql.get())
                     .bind(id)
                     .bind(params.ticket.token)
                     .bind(params.key)
@@ -53,38 +48,28 @@ impl PostgresAdapter {
 
     async fn release(&self, key: &str, holder: &str) -> Result<bool, PostgresError> {
         let Ok(holder) = holder.parse::<i64>() else { return Ok(false) };
-        let sql = self.flow_function("flow_release_slot($1, $2, $3)");
+        let sql = &self.inner().sql.release_slot;
         self.retrying("release_slot", || {
-            sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
-                .bind(key)
-                .bind(holder)
-                .bind(&self.inner().channel)
-                .fetch_one(self.pool())
+            sqlx::query_scalar(sql.get()).bind(key).bind(holder).bind(&self.inner().channel).fetch_one(self.pool())
         })
         .await
     }
 
     async fn expire(&self) -> Result<u64, PostgresError> {
-        let sql = self.flow_function("flow_expire_slots($1)");
+        let sql = &self.inner().sql.expire_slots;
         let made: i64 = self
             .retrying("expire_slots", || {
-                sqlx::query_scalar(AssertSqlSafe(sql.as_str())).bind(&self.inner().channel).fetch_one(self.pool())
+                sqlx::query_scalar(sql.get()).bind(&self.inner().channel).fetch_one(self.pool())
             })
             .await?;
         Ok(u64::try_from(made).unwrap_or(0))
     }
 
     async fn count(&self, key: &str, window: i64, ttl: Duration) -> Result<u64, PostgresError> {
-        let sql = format!(
-            "INSERT INTO {}.throttle_counts AS t (key, window_no, n, expires_at)
-             VALUES ($1, $2, 1, now() + $3 * interval '1 microsecond')
-             ON CONFLICT (key, window_no) DO UPDATE SET n = t.n + 1
-             RETURNING n",
-            self.inner().schema.quoted
-        );
+        let sql = &self.inner().sql.count_start;
         let n: i64 = self
             .retrying("count_start", || {
-                sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
+                sqlx::query_scalar(sql.get())
                     .bind(key)
                     .bind(window)
                     .bind(duration_to_micros(ttl))

@@ -27,6 +27,10 @@ pub(crate) struct Statements {
     pub(crate) pause: Sql,
     pub(crate) resume: Sql,
     pub(crate) paused: Sql,
+    pub(crate) acquire_slot: Sql,
+    pub(crate) release_slot: Sql,
+    pub(crate) expire_slots: Sql,
+    pub(crate) count_start: Sql,
 }
 
 /// One statement's text, shared: handing it to sqlx copies nothing.
@@ -249,6 +253,20 @@ impl Statements {
                  SELECT pg_notify($2, $1)"
             )),
             paused: sql(format!("SELECT queue FROM {paused} ORDER BY queue")),
+            // Flow control (migration 5): the claim ($1 id, $2 token), the key, its limit, the hold
+            // in microseconds, whether to block.
+            acquire_slot: sql(format!("SELECT {schema}.flow_acquire_slot($1, $2, $3, $4, $5, $6)")),
+            // The key, the holder's id, the channel.
+            release_slot: sql(format!("SELECT {schema}.flow_release_slot($1, $2, $3)")),
+            // The channel.
+            expire_slots: sql(format!("SELECT {schema}.flow_expire_slots($1)")),
+            // The key, the window, how long the count is kept in microseconds.
+            count_start: sql(format!(
+                "INSERT INTO {schema}.throttle_counts AS t (key, window_no, n, expires_at)
+                 VALUES ($1, $2, 1, now() + $3 {MICROS})
+                 ON CONFLICT (key, window_no) DO UPDATE SET n = t.n + 1
+                 RETURNING n"
+            )),
         }
     }
 }

@@ -49,6 +49,8 @@ async fn a_full_key_blocks_jobs_and_each_release_readies_the_next_by_priority_th
     let running = claim(&postgres, 4, LEASE).await;
     let [holder, a, b, c] = ["holder", "late-low", "urgent", "later-low"].map(|id| running[id].clone());
 
+    let zero = postgres.acquire_slot(slot(&holder, "k", 0, true)).await.unwrap_err();
+    assert!(zero.to_string().contains("at least 1"), "{zero}");
     assert_eq!(postgres.acquire_slot(slot(&holder, "k", 1, true)).await.unwrap(), SlotOutcome::Acquired);
     assert_eq!(postgres.acquire_slot(slot(&holder, "k", 1, true)).await.unwrap(), SlotOutcome::Acquired);
     assert_eq!(slots_taken(&schema.name, "k").await, 1, "taking a slot again keeps one slot");
