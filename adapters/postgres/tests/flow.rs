@@ -4,12 +4,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use jobs_core::adapter::{Adapter, Backend, FlowStore, SlotOutcome, SlotParams, Ticket};
 use jobs_core::{Inspect, JobAction, JobState, ListParams, Target};
 use jobs_postgres::PostgresAdapter;
-use support::{TestSchema, claim, connection, new_job};
+use support::{Count, Seen, TestSchema, claim, connection, new_job, runtime, wait_until, worker};
 
 const LEASE: Duration = Duration::from_secs(60);
 const HOLD: Duration = Duration::from_secs(300);
@@ -163,6 +164,30 @@ async fn slots_of_a_holder_that_died_expire_after_their_hold_and_ready_the_block
         states(&postgres, &running, ["waits", "also", "last"]).await,
         [JobState::Ready, JobState::Ready, JobState::Blocked]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_readied_by_a_release_wakes_an_idle_worker_of_another_process() {
+    let Some(schema) = TestSchema::new("a_job_readied_by_a_release_wakes").await else { return };
+    let (working, releasing) = (schema.adapter().await, schema.adapter().await);
+    let seen = Arc::new(Seen::default());
+    let runtime = runtime(&releasing, &seen);
+    let holder = runtime.perform_later(Count { n: 1, millis: 0 }).await.unwrap();
+    let blocked = runtime.perform_later(Count { n: 2, millis: 0 }).await.unwrap();
+    let running = claim(&releasing, 2, LEASE).await;
+    let (holder, blocked) = (&running[&holder.job_id], &running[&blocked.job_id]);
+    assert_eq!(releasing.acquire_slot(slot(holder, "k", 1, true)).await.unwrap(), SlotOutcome::Acquired);
+    assert_eq!(releasing.acquire_slot(slot(blocked, "k", 1, true)).await.unwrap(), SlotOutcome::Blocked);
+
+    // Polls every 30 s: only the NOTIFY sent with the release makes it quick.
+    let idle = worker(&support::runtime(&working, &seen), Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(seen.sorted().is_empty(), "a blocked job does not run");
+    let released = Instant::now();
+    assert!(releasing.release_slot("k", &holder.id).await.unwrap());
+    wait_until("the readied job to run", Duration::from_secs(10), || seen.sorted() == [2]).await;
+    assert!(released.elapsed() < Duration::from_secs(5), "picked up {:?} after the release", released.elapsed());
+    idle.shutdown().await.unwrap();
 }
 
 #[tokio::test]
