@@ -52,9 +52,11 @@ CREATE INDEX throttle_counts_expiry ON {schema}.throttle_counts (expires_at);
 -- unblocking are serialized per key, and every statement after the lock sees what the last holder
 -- of the lock committed (so a release cannot slip between a failed take and the block).
 
--- The advisory lock of a concurrency key in this schema.
+-- The advisory lock of a concurrency key in this schema: the two-int form (this schema's
+-- concurrency keys, the key's hash), apart from the crate's other locks, which take one bigint.
+-- Two keys that share a hash only take turns.
 CREATE FUNCTION {schema}.flow_lock(p_key text) RETURNS void LANGUAGE sql AS $$
-    SELECT pg_advisory_xact_lock(hashtextextended('{schema}/slot/' || p_key, 0))
+    SELECT pg_advisory_xact_lock(hashtext('{schema}/concurrency'), hashtext(p_key))
 $$;
 
 -- Makes ready up to p_n (every one when null) blocked jobs of p_key, by priority then FIFO, and

@@ -44,7 +44,9 @@
 //!   a unique enqueue is one transaction of six statements (begin, lock the keys, read their
 //!   holders' states, insert, record the keys, commit), and writes nothing when the holder
 //!   completes: the holder's state is read at the next enqueue of its key. Released keys and
-//!   expired counts are pruned by the maintenance and `expire_slots`.
+//!   expired counts are pruned by the maintenance and `expire_slots`. A worker that dies holding
+//!   slots loses nothing: its jobs are rescued with their leases (and keep their slots when run
+//!   again), and its slots free after their hold, readying the jobs blocked on them.
 //! * **Faults**: statements that meet a lost connection (a killed backend, a restarted server)
 //!   are retried on a new connection, the LISTEN connection reconnects with backoff, and both
 //!   say so in the log.

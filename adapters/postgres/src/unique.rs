@@ -18,8 +18,10 @@ use crate::adapter::{PostgresAdapter, Rows, ids};
 use crate::sql::SHOWN_STATE;
 
 impl PostgresAdapter {
-    /// Stores the jobs of `jobs` whose keys are free, in one transaction (retried whole on a new
-    /// connection if the connection is lost).
+    /// Stores the jobs of `jobs` whose keys are free, in one transaction, retried whole on a new
+    /// connection if the connection is lost. As for any enqueue, a connection lost after the
+    /// commit but before its answer stores the jobs twice: the second time each job finds
+    /// itself holding its key (the same `job_id`) and takes it over.
     pub(crate) async fn store_unique(
         &self,
         jobs: &[NewJob],
