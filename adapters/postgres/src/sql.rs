@@ -260,11 +260,14 @@ impl Statements {
             release_slot: sql(format!("SELECT {schema}.flow_release_slot($1, $2, $3)")),
             // The channel.
             expire_slots: sql(format!("SELECT {schema}.flow_expire_slots($1)")),
-            // The key, the window, how long the count is kept in microseconds.
+            // The key, the window, how long the count is kept in microseconds. A count past its
+            // time that expire_slots has not deleted yet starts again.
             count_start: sql(format!(
                 "INSERT INTO {schema}.throttle_counts AS t (key, window_no, n, expires_at)
                  VALUES ($1, $2, 1, now() + $3 {MICROS})
-                 ON CONFLICT (key, window_no) DO UPDATE SET n = t.n + 1
+                 ON CONFLICT (key, window_no) DO UPDATE
+                 SET n = CASE WHEN t.expires_at <= now() THEN 1 ELSE t.n + 1 END,
+                     expires_at = CASE WHEN t.expires_at <= now() THEN excluded.expires_at ELSE t.expires_at END
                  RETURNING n"
             )),
         }

@@ -240,6 +240,8 @@ async fn concurrent_starts_of_one_window_each_get_their_own_count_and_counts_exp
 
     assert_eq!(postgres.count_start("brief", 7, Duration::from_millis(1)).await.unwrap(), 1);
     tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(postgres.count_start("brief", 7, Duration::from_millis(1)).await.unwrap(), 1, "forgotten");
+    tokio::time::sleep(Duration::from_millis(20)).await;
     postgres.expire_slots().await.unwrap();
     let sql = format!("SELECT key FROM \"{}\".throttle_counts ORDER BY key, window_no", schema.name);
     let kept: Vec<String> =
