@@ -10,8 +10,9 @@ ALTER TABLE {schema}.jobs ADD CONSTRAINT jobs_state_check
 ALTER TABLE {schema}.jobs ADD COLUMN concurrency_key text;
 ALTER TABLE {schema}.jobs ADD COLUMN concurrency_limit integer;
 
--- The blocked jobs of a key, in the order a freed slot makes them ready: priority, then FIFO.
-CREATE INDEX jobs_blocked ON {schema}.jobs (concurrency_key, priority, run_at, id) WHERE state = 'blocked';
+-- The blocked jobs of a key, in the order a freed slot makes them ready: priority, then FIFO
+-- (enqueue order, as every adapter readies them).
+CREATE INDEX jobs_blocked ON {schema}.jobs (concurrency_key, priority, id) WHERE state = 'blocked';
 
 -- The slots taken: one row per key and holder (the backend id of the job that runs with it).
 -- A slot counts until expires_at (its hold time after it was taken); expired ones are deleted by
@@ -69,7 +70,7 @@ DECLARE
 BEGIN
     WITH next AS (
         SELECT id FROM {schema}.jobs WHERE state = 'blocked' AND concurrency_key = p_key
-        ORDER BY priority, run_at, id LIMIT p_n
+        ORDER BY priority, id LIMIT p_n
         FOR UPDATE SKIP LOCKED
     ), ready AS (
         UPDATE {schema}.jobs j SET state = 'available' FROM next WHERE j.id = next.id RETURNING j.queue
@@ -160,7 +161,7 @@ BEGIN
             SELECT b.key FROM (SELECT DISTINCT concurrency_key AS key FROM {schema}.jobs WHERE state = 'blocked') b
             WHERE (SELECT count(*) FROM {schema}.concurrency_slots s WHERE s.key = b.key AND s.expires_at > now())
                 < (SELECT concurrency_limit FROM {schema}.jobs WHERE state = 'blocked' AND concurrency_key = b.key
-                   ORDER BY priority, run_at, id LIMIT 1)
+                   ORDER BY priority, id LIMIT 1)
         ) keys
         ORDER BY key LIMIT 1000
     LOOP
@@ -168,7 +169,7 @@ BEGIN
         DELETE FROM {schema}.concurrency_slots WHERE key = k AND expires_at <= now();
         SELECT count(*) INTO taken FROM {schema}.concurrency_slots WHERE key = k;
         SELECT concurrency_limit INTO key_limit FROM {schema}.jobs WHERE state = 'blocked' AND concurrency_key = k
-        ORDER BY priority, run_at, id LIMIT 1;
+        ORDER BY priority, id LIMIT 1;
         IF key_limit > taken THEN
             made := made + {schema}.flow_unblock(k, key_limit - taken, p_channel);
         END IF;
