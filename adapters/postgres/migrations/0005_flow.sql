@@ -2,8 +2,9 @@
 -- keys and throttle counts.
 --
 -- A job held back by a concurrency limit is 'blocked' under its concurrency_key (with the limit
--- it was blocked by) until a slot of the key frees. The new CHECK allows every state the old one did, so the rows already stored
--- need no scan to satisfy it (NOT VALID: it holds for every row written from now on).
+-- it was blocked by) until a slot of the key frees. The new CHECK allows every state the old one
+-- did, so the rows already stored need no scan to satisfy it (NOT VALID: it holds for every row
+-- written from now on).
 ALTER TABLE {schema}.jobs DROP CONSTRAINT jobs_state_check;
 ALTER TABLE {schema}.jobs ADD CONSTRAINT jobs_state_check
     CHECK (state IN ('available', 'running', 'blocked', 'dead', 'completed')) NOT VALID;
@@ -16,7 +17,7 @@ CREATE INDEX jobs_blocked ON {schema}.jobs (concurrency_key, priority, id) WHERE
 
 -- The slots taken: one row per key and holder (the backend id of the job that runs with it).
 -- A slot counts until expires_at (its hold time after it was taken); expired ones are deleted by
--- flow_expire_slots, which readies a blocked job for each.
+-- flow_expire_slots, which readies blocked jobs of the key for the slots freed.
 CREATE TABLE {schema}.concurrency_slots (
     key        text        NOT NULL,
     holder     bigint      NOT NULL,
@@ -28,8 +29,9 @@ CREATE TABLE {schema}.concurrency_slots (
 CREATE INDEX concurrency_slots_expiry ON {schema}.concurrency_slots (expires_at);
 
 -- Unique keys and the job that took each one. Whether it still holds the key is read from the
--- holder's row at enqueue (its state among states, held_until not passed), so completing or
--- failing a job writes nothing here; rows whose holder let go are pruned by the maintenance.
+-- holder's row at enqueue (its state among the states the enqueued job names, held_until not
+-- passed), so completing or failing a job writes nothing here. states are the holder's own: rows
+-- whose holder is gone or finished outside them are pruned by the maintenance.
 CREATE TABLE {schema}.unique_keys (
     key        text        PRIMARY KEY,
     holder     bigint      NOT NULL,
