@@ -36,6 +36,7 @@ mod adopt;
 mod backend;
 mod error;
 mod filter;
+mod flow;
 mod history;
 mod inspect;
 mod options;
@@ -43,8 +44,10 @@ mod processes;
 mod queues;
 mod recurring;
 mod schema;
+mod slots;
 mod sql;
 mod transaction;
+mod unique;
 
 pub use adapter::SqliteAdapter;
 pub use error::SqliteError;
