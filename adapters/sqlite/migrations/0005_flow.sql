@@ -68,15 +68,14 @@ CREATE TABLE jobs_flow_slots (
 CREATE INDEX jobs_flow_slots_expiry ON jobs_flow_slots (expires_at);
 
 -- Unique keys: the job that took the key last (holder, its id in jobs_jobs, and its Active Job
--- job_id), the states (a JSON array of state names) in which it holds the key, and until when
--- at most. Whether the key is held is read from the holder's row at the next enqueue of the key,
--- so completing or failing a job writes nothing here. Rows whose until is past, or whose holder
--- is pruned, are deleted.
+-- job_id) and until when it holds it at most. Whether it still holds it is read from the
+-- holder's row at the next enqueue of the key, against the states that enqueue names, so
+-- completing or failing a job writes nothing here. Rows whose until is past, or whose holder is
+-- deleted, are deleted.
 CREATE TABLE jobs_flow_uniques (
     key    TEXT    PRIMARY KEY,
     holder INTEGER NOT NULL,
     job_id TEXT    NOT NULL,
-    states TEXT    NOT NULL,
     until  INTEGER
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX jobs_flow_uniques_holder ON jobs_flow_uniques (holder);

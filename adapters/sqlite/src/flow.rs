@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use jobs_core::adapter::{
-    FlowStore, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness, duration_to_micros, forward,
-    time_to_micros,
+    FlowStore, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness, duration_to_micros, forward, time_to_micros,
 };
 use jobs_core::{BoxFuture, Error};
 

@@ -4,28 +4,37 @@
 
 use std::collections::HashMap;
 
-use jobs_core::adapter::{JobState, NewJob, UniqueOutcome, Uniqueness, time_to_micros};
 use jobs_core::Error;
+use jobs_core::adapter::{JobState, NewJob, UniqueOutcome, Uniqueness, time_to_micros};
 use sqlx::Row;
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
 use crate::sql::{BEGIN_WRITE, UNIQUE_HOLDERS};
 
-/// Makes the jobs of `?1`, a JSON array of `[key, holder, job_id, states, until]`, the holders of
-/// their keys.
+/// Makes the jobs of `?1`, a JSON array of `[key, holder, job_id, until]`, the holders of their
+/// keys.
 const TAKE_KEYS: &str = "
-    INSERT INTO jobs_flow_uniques (key, holder, job_id, states, until)
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1) WHERE TRUE
-    ON CONFLICT (key) DO UPDATE
-    SET holder = excluded.holder, job_id = excluded.job_id, states = excluded.states, until = excluded.until";
+    INSERT INTO jobs_flow_uniques (key, holder, job_id, until)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) WHERE TRUE
+    ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, job_id = excluded.job_id, until = excluded.until";
 
 /// The stored holder of a unique key.
 struct Holder {
     id: i64,
     job_id: String,
-    /// Whether it holds the key now: it is in one of its states, before its until.
-    holds: bool,
+    /// The state it shows now.
+    shown: JobState,
+    /// Until when it holds the key at most.
+    until: Option<i64>,
+}
+
+impl Holder {
+    /// Whether it holds the key against an enqueue whose rule is `rule`, at `now`: it is in one
+    /// of the states the rule names, and its own time is not over.
+    fn holds(&self, rule: &Uniqueness, now: i64) -> bool {
+        self.until.is_none_or(|until| until > now) && rule.states.contains(&self.shown)
+    }
 }
 
 /// What becomes of one job of the batch.
@@ -37,20 +46,6 @@ enum Fate {
     Duplicate { job_id: String, id: i64 },
     /// A duplicate of the batch's own earlier job, stored as the stored job of this index.
     DuplicateOfStored(usize),
-}
-
-/// The names of `states`, as a JSON array, for the `states` column.
-fn state_names(states: &[JobState]) -> String {
-    let names: Vec<&str> = states.iter().map(JobState::as_str).collect();
-    serde_json::to_string(&names).expect("strings serialize")
-}
-
-/// Whether a holder with the `states` column `states` and until `until` holds its key while it
-/// shows `shown`, at `now`.
-fn holds(states: &str, until: Option<i64>, shown: &str, now: i64) -> Result<bool, SqliteError> {
-    let names: Vec<String> =
-        serde_json::from_str(states).map_err(|e| SqliteError::Malformed(format!("unique states {states}: {e}")))?;
-    Ok(until.is_none_or(|until| until > now) && names.iter().any(|name| name == shown))
 }
 
 impl SqliteAdapter {
@@ -85,10 +80,14 @@ impl SqliteAdapter {
         let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
         let mut holders = HashMap::new();
         for row in sqlx::query(UNIQUE_HOLDERS).bind(now_micros).bind(keys).fetch_all(&mut *tx).await? {
-            let states: String = row.try_get("states")?;
             let shown: String = row.try_get("shown")?;
-            let holds = holds(&states, row.try_get("until")?, &shown, now_micros)?;
-            let holder = Holder { id: row.try_get("holder")?, job_id: row.try_get("job_id")?, holds };
+            let shown = shown.parse::<JobState>().map_err(|e| SqliteError::Malformed(e.to_string()))?;
+            let holder = Holder {
+                id: row.try_get("holder")?,
+                job_id: row.try_get("job_id")?,
+                shown,
+                until: row.try_get("until")?,
+            };
             holders.insert(row.try_get::<String, _>("key")?, holder);
         }
 
@@ -104,7 +103,7 @@ impl SqliteAdapter {
                 Some(first) => Some(first.clone()),
                 None => holders
                     .get(&rule.key)
-                    .filter(|holder| holder.holds && holder.job_id != job.data().job_id)
+                    .filter(|holder| holder.holds(rule, now_micros) && holder.job_id != job.data().job_id)
                     .map(|holder| Fate::Duplicate { job_id: holder.job_id.clone(), id: holder.id }),
             });
             let fate = duplicate.unwrap_or_else(|| {
@@ -123,11 +122,11 @@ impl SqliteAdapter {
         let rows: Vec<serde_json::Value> = stored.iter().map(|job| SqliteAdapter::row(job, now)).collect();
         let ids = self.insert_in(&mut tx, &rows).await?;
         if !taken.is_empty() {
-            let keys: Vec<(&str, i64, &str, String, Option<i64>)> = taken
+            let keys: Vec<(&str, i64, &str, Option<i64>)> = taken
                 .iter()
                 .map(|(index, rule)| {
                     let job_id = stored[*index].data().job_id.as_str();
-                    (rule.key.as_str(), ids[*index], job_id, state_names(&rule.states), rule.until.map(time_to_micros))
+                    (rule.key.as_str(), ids[*index], job_id, rule.until.map(time_to_micros))
                 })
                 .collect();
             let keys = serde_json::to_string(&keys).map_err(|e| SqliteError::Malformed(e.to_string()))?;
@@ -141,7 +140,9 @@ impl SqliteAdapter {
             .into_iter()
             .map(|fate| match fate {
                 Fate::Stored(index) => UniqueOutcome::Stored(Some(ids[index].to_string())),
-                Fate::Duplicate { job_id, id } => UniqueOutcome::Duplicate { job_id, provider_job_id: Some(id.to_string()) },
+                Fate::Duplicate { job_id, id } => {
+                    UniqueOutcome::Duplicate { job_id, provider_job_id: Some(id.to_string()) }
+                }
                 Fate::DuplicateOfStored(index) => UniqueOutcome::Duplicate {
                     job_id: stored[index].data().job_id.clone(),
                     provider_job_id: Some(ids[index].to_string()),
