@@ -50,10 +50,10 @@ CREATE INDEX jobs_jobs_dead ON jobs_jobs (id) WHERE state = 'dead';
 CREATE INDEX jobs_jobs_completed_ids ON jobs_jobs (id) WHERE state = 'completed';
 CREATE INDEX jobs_jobs_available_ids ON jobs_jobs (id, run_at, failures) WHERE state = 'available';
 
--- Blocked jobs: the first of a key to make ready when a slot frees (priority, then FIFO, as
--- claims go), and listings of the blocked state in id order. Both hold blocked rows only, so the
--- paths of jobs without a concurrency limit never write them.
-CREATE INDEX jobs_jobs_blocked ON jobs_jobs (concurrency_key, priority, run_at, id) WHERE state = 'blocked';
+-- Blocked jobs: the first of a key to make ready when a slot frees (priority, then FIFO), and
+-- listings of the blocked state in id order. Both hold blocked rows only, so the paths of jobs
+-- without a concurrency limit never write them.
+CREATE INDEX jobs_jobs_blocked ON jobs_jobs (concurrency_key, priority, id) WHERE state = 'blocked';
 CREATE INDEX jobs_jobs_blocked_ids ON jobs_jobs (id) WHERE state = 'blocked';
 
 -- Concurrency slots: one row per job (holder, its id in jobs_jobs) running with a slot of key.

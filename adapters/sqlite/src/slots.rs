@@ -33,11 +33,11 @@ const BLOCK: &str = "UPDATE jobs_jobs
 /// Frees the slot of key `?1` held by job `?2`.
 const RELEASE_SLOT: &str = "DELETE FROM jobs_flow_slots WHERE key = ?1 AND holder = ?2";
 
-/// Makes the first `?2` blocked jobs of key `?1` ready, in the order claims take jobs.
+/// Makes the first `?2` blocked jobs of key `?1` ready: priority, then FIFO.
 const UNBLOCK: &str = "UPDATE jobs_jobs SET state = 'available', concurrency_key = NULL
     WHERE id IN (SELECT id FROM jobs_jobs INDEXED BY jobs_jobs_blocked
                  WHERE state = 'blocked' AND concurrency_key = ?1
-                 ORDER BY priority, run_at, id LIMIT ?2)";
+                 ORDER BY priority, id LIMIT ?2)";
 
 /// Is there anything for [`SqliteAdapter::expire`] to do at `?1`? A plain read, so that idle
 /// workers never take the write lock for it.
