@@ -98,6 +98,10 @@ async fn a_deleted_holder_frees_its_key_and_until_bounds_it() {
     let UniqueOutcome::Stored(Some(id)) = &first[0] else { panic!("{first:?}") };
     let purge = jobs_core::Target::Ids(vec![id.clone()]);
     assert_eq!(sqlite.apply(jobs_core::JobAction::Delete, &purge).await.unwrap(), 1);
+    let pool =
+        SqlitePool::connect_with(SqliteConnectOptions::new().filename(dir.path().join("jobs.db"))).await.unwrap();
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs_flow_uniques").fetch_one(&pool).await.unwrap();
+    assert_eq!(keys, 0, "the key's row is deleted with its holder");
     let bounded = Uniqueness { until: Some(clock.now() + chrono::TimeDelta::minutes(1)), ..unique("k").unwrap() };
     let second = sqlite.enqueue_unique(&[job("A", "a-2")], &[Some(bounded.clone())]).await.unwrap();
     assert!(matches!(second[0], UniqueOutcome::Stored(_)), "a deleted holder holds nothing: {second:?}");
