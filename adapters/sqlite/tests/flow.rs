@@ -119,7 +119,7 @@ async fn enqueue_unique_rejects_rules_that_do_not_match_the_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = open(&dir.path().join("jobs.db"), &clock()).await;
     let error = sqlite.enqueue_unique(&[job("A", "a"), job("A", "b")], &[None]).await.unwrap_err();
-    assert!(error.to_string().contains("2 jobs but 1"), "{error}");
+    assert!(error.to_string().contains("given 2 jobs but 1 uniqueness rules"), "{error}");
     assert_eq!(in_state(&sqlite, JobState::Ready).await, Vec::<String>::new(), "nothing stored");
 }
 
