@@ -168,6 +168,71 @@ async fn many_connections_take_a_limited_key_atomically() {
     assert_eq!(sqlite.acquire_slot(slot(&next[0], "account-7", 3)).await.unwrap(), SlotOutcome::Acquired);
 }
 
+/// Four workers on connections of their own drain 40 jobs of one key limited to 2, each run
+/// releasing its slot as it ends: never more than 2 run at once, and every job runs, with no
+/// expiry to rescue a job blocked while a slot was being released (the release/block race).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workers_racing_on_a_limit_never_exceed_it_and_never_strand_a_job() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    const JOBS: u64 = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let clock = clock();
+    let sqlite = open(&path, &clock).await;
+    sqlite.enqueue_all(&(0..JOBS).map(|i| job("Limited", &format!("l-{i}"))).collect::<Vec<_>>()).await.unwrap();
+    let (running, most, done) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let (path, clock) = (path.clone(), clock.clone());
+        let (running, most, done) = (running.clone(), most.clone(), done.clone());
+        workers.push(tokio::spawn(async move {
+            let worker = open(&path, &clock).await;
+            let queues = ["q".to_owned()];
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while done.load(Ordering::SeqCst) < JOBS {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "stranded: {} of {JOBS} done",
+                    done.load(Ordering::SeqCst)
+                );
+                let params = ClaimParams { queues: &queues, limit: 1, lease: Duration::from_secs(60), worker_id: "w" };
+                let Some(claimed) = worker.claim(params).await.unwrap().pop() else {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    continue;
+                };
+                match worker.acquire_slot(slot(&claimed, "tenant", 2)).await.unwrap() {
+                    SlotOutcome::Acquired => {
+                        most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                        // A run lasts until another one runs beside it (or 20 ms), so that the
+                        // limit is reached rather than left to timing.
+                        for _ in 0..20 {
+                            if running.load(Ordering::SeqCst) >= 2 {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        assert!(worker.release_slot("tenant", &claimed.ticket.id).await.unwrap());
+                        assert_eq!(worker.complete(&[claimed.ticket]).await.unwrap(), 1);
+                        done.fetch_add(1, Ordering::SeqCst);
+                    }
+                    SlotOutcome::Blocked => {}
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            worker.close().await;
+        }));
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    assert_eq!(done.load(Ordering::SeqCst), JOBS);
+    assert_eq!(most.load(Ordering::SeqCst), 2, "two at once at most, and the limit was reached");
+    assert_eq!(in_state(&sqlite, JobState::Completed).await.len() as u64, JOBS);
+}
+
 #[tokio::test]
 async fn slots_of_a_dead_worker_expire_and_unblock_its_key() {
     let dir = tempfile::tempdir().unwrap();
