@@ -144,3 +144,64 @@ impl<'a> UniquePlan<'a> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::JobData;
+
+    fn job(id: &str) -> NewJob {
+        let json = format!(r#"{{"job_class":"Sync","job_id":"{id}","arguments":[]}}"#);
+        NewJob::new(JobData::from_json(&json).unwrap()).unwrap()
+    }
+
+    fn rule(key: &str, states: &[JobState]) -> Option<Uniqueness> {
+        Some(Uniqueness { key: key.into(), states: states.to_vec(), until: None })
+    }
+
+    fn holder(job_id: &str, state: JobState) -> KeyHolder {
+        KeyHolder { job_id: job_id.into(), provider_job_id: Some("7".into()), state }
+    }
+
+    fn duplicate(job_id: &str, id: Option<&str>) -> UniqueOutcome {
+        UniqueOutcome::Duplicate { job_id: job_id.into(), provider_job_id: id.map(Into::into) }
+    }
+
+    #[test]
+    fn a_holder_holds_the_key_only_in_the_states_the_enqueued_job_names() {
+        let jobs = [job("a")];
+        let unique = [rule("k", &[JobState::Scheduled])];
+        let plan = UniquePlan::new(&jobs, &unique).unwrap().decide(|_| Some(holder("h", JobState::Running)));
+        assert_eq!(plan.outcomes(vec![Some("1".into())]), [UniqueOutcome::Stored(Some("1".into()))]);
+        assert_eq!(plan.keys_taken().map(|(index, rule)| (index, rule.key.as_str())).collect::<Vec<_>>(), [(0, "k")]);
+    }
+
+    #[test]
+    fn the_batch_follows_its_first_job_with_a_key() {
+        let states = [JobState::Ready, JobState::Running];
+        let jobs = [job("h"), job("b"), job("c"), job("d")];
+        let unique =
+            [rule("taken-over", &states), rule("taken-over", &states), rule("held", &states), rule("held", &states)];
+        let plan = UniquePlan::new(&jobs, &unique).unwrap().decide(|key| match key {
+            "taken-over" => Some(holder("h", JobState::Running)),
+            _ => Some(holder("z", JobState::Ready)),
+        });
+        assert_eq!(plan.stored().collect::<Vec<_>>(), [0], "the holder's own job_id takes its key over");
+        assert_eq!(
+            plan.outcomes(vec![Some("1".into())]),
+            [
+                UniqueOutcome::Stored(Some("1".into())),
+                duplicate("h", Some("1")),
+                duplicate("z", Some("7")),
+                duplicate("z", Some("7")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rule_per_job_is_required() {
+        let jobs = [job("a"), job("b")];
+        let error = UniquePlan::new(&jobs, &[None]).unwrap_err();
+        assert!(error.to_string().contains("2 jobs but 1 uniqueness rules"), "{error}");
+    }
+}
