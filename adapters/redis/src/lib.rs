@@ -85,6 +85,7 @@ mod adapter;
 mod backend;
 mod envelope;
 mod error;
+mod flow;
 mod inspect;
 mod listing;
 mod options;

@@ -2,7 +2,8 @@
 //! and the per-minute history.
 //!
 //! Counting goes through `counts.lua` in bounded batches: queue lengths at once, the working
-//! hashes at once (as many jobs as workers run), the sets a thousand jobs per call.
+//! hashes at once (as many jobs as workers run), the blocked lists and the sets a thousand jobs
+//! per call.
 //!
 //! The history is one hash per minute, `jobs:history:MINUTE` (seconds since the epoch), with the
 //! fields `p<TAB>queue<TAB>class` and `f<TAB>queue<TAB>class` (runs processed and failed), each
@@ -14,6 +15,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jobs_core::{Counts, HISTORY_RETENTION, HistoryPoint, JobState, QueueStats};
+
+use redis::AsyncCommands;
 
 use crate::adapter::RedisAdapter;
 use crate::error::RedisError;
@@ -36,11 +39,18 @@ struct Tally {
 impl RedisAdapter {
     async fn tally(&self) -> Result<Tally, RedisError> {
         let mut tally = Tally { now: 0.0, counts: Counts::new(), oldest: BTreeMap::new() };
-        for kind in ["q", "w", "s", "r", "d", "c"] {
+        let blocked: Vec<String> = {
+            let mut conn = self.inner.conn.clone();
+            conn.smembers(self.key("jobs:blocked-keys")).await?
+        };
+        let structures = ["q", "w"].into_iter().map(|kind| (kind, ""));
+        let structures = structures.chain(blocked.iter().map(|key| ("b", key.as_str())));
+        let structures = structures.chain(["s", "r", "d", "c"].into_iter().map(|kind| (kind, "")));
+        for (kind, name) in structures {
             let mut from = 0;
             loop {
                 let mut call = self.invocation(&scripts::COUNTS);
-                call.arg(kind).arg(from).arg(COUNT_BATCH);
+                call.arg(kind).arg(from).arg(COUNT_BATCH).arg(name);
                 let reply: Vec<String> = self.run(&call).await?;
                 let mut reply = reply.into_iter();
                 tally.now = server_time(reply.next())?;

@@ -1,6 +1,7 @@
 -- Counts, one bounded batch at a time: ARGV[5] the structure ('q' every queue list, 'w' every
--- working hash, 's', 'r', 'd', 'c' the sets), ARGV[6] the rank to start at in a set, ARGV[7]
--- how many of its jobs to read at most. Returns {now, '1' when the structure is done or '0',
+-- working hash, 'b' the blocked list of the concurrency key ARGV[8], 's', 'r', 'd', 'c' the
+-- sets), ARGV[6] the rank to start at in a set or a blocked list, ARGV[7] how many of its jobs
+-- to read at most. Returns {now, '1' when the structure is done or '0',
 -- then triples: queue, state, count}. For 'q' the state is 'ready', followed by a triple
 -- (queue, 'oldest', enqueued_at of the job at the right end, or '') for the latency.
 local t = now()
@@ -48,6 +49,15 @@ if kind == 'w' then
     for _, job in ipairs(redis.call('HVALS', P .. 'jobs:working:' .. identity)) do
       count(queue_of(job) or 'default', 'running')
     end
+  end
+  return flush()
+end
+
+if kind == 'b' then
+  local batch = redis.call('LRANGE', P .. 'jobs:blocked:' .. ARGV[8], from, from + budget - 1)
+  if #batch >= budget then out[2] = '0' end
+  for _, job in ipairs(batch) do
+    count(queue_of(job) or 'default', 'blocked')
   end
   return flush()
 end
