@@ -73,6 +73,13 @@ macro_rules! conformance_suite {
                 enqueue_tick_is_once_and_only_for_active_tasks,
                 recurring_tasks_change_at_run_time,
                 missed_ticks_follow_the_policy,
+                slots_hold_the_limit_and_block_the_rest,
+                concurrent_takes_never_exceed_the_limit,
+                expired_slots_free_their_blocked_jobs,
+                blocked_jobs_show_and_take_actions,
+                throttle_counts_are_atomic,
+                unique_enqueues_store_one_of_many,
+                unique_keys_free_when_the_holder_moves_on,
             }
         }
     };
