@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `jobs:slots:KEY` | sorted set | the jobs holding a slot of concurrency key KEY (jid), scored by when the slot expires |
 //! | `jobs:slot-expiry` | sorted set | every key with slots taken, scored by (at most) its earliest expiry |
+//! | `jobs:slot-limits` | hash | the limit of every key with slots or blocked jobs, as its latest taker declared it |
 //! | `jobs:blocked:KEY` | list | the jobs blocked on KEY, their envelopes as claimed, ordered like a queue |
 //! | `jobs:blocked-keys` | set | every key with blocked jobs |
 //! | `jobs:throttle:WINDOW:KEY` | string | starts of throttle key KEY in window WINDOW, expiring after the window |
@@ -141,8 +142,9 @@ impl FlowStore for RedisAdapter {
         forward(self.release(key, holder))
     }
 
-    /// One script call, visiting the keys whose earliest slot expired and (a thousand at most
-    /// each) those with blocked jobs.
+    /// One script call, visiting the keys whose earliest slot expired and those with blocked
+    /// jobs (a thousand of each at most, so that the call stays short; the next call visits the
+    /// rest): each key's blocked jobs are made ready up to its free slots.
     fn expire_slots(&self) -> BoxFuture<'_, Result<u64, Error>> {
         forward(self.expire())
     }

@@ -1,16 +1,17 @@
 -- Enqueue jobs some of which are unique: ARGV[5..] ten values per job: queue, priority, due time
 -- and envelope (as store.lua takes them), then the jid, the Active Job job_id, the unique key
--- ('' for none), the states that hold the key (comma-separated names), the time the key is held
--- until ('' for as long as those states last; float seconds) and the job's concurrency key
--- ('' for none).
+-- ('' for none), the states in which a holder makes this job a duplicate (comma-separated
+-- names), the time this job holds the key until if it takes it ('' for as long as it is in
+-- those states; float seconds) and its concurrency key ('' for none).
 --
--- A unique key is the hash jobs:unique:KEY: the holder's jid, job_id, queue, concurrency key,
--- states and until. A stored holder holds the key while `until` has not passed and the job is
--- in one of its states, as found now by its jid where each state keeps jobs (nothing is written
--- when a job moves on, so nothing can be missed: a key whose holder is gone is simply free).
--- A job whose job_id is the holder's takes the key over. Every check comes before any write, so
--- the batch is stored whole or not at all. Returns two values per job: '' and '' when it was
--- stored, else the holder's jid and job_id.
+-- A unique key is the hash jobs:unique:KEY: the holder's jid, job_id, queue, concurrency key and
+-- until (the hash expires then). The holder makes a new job a duplicate while `until` has not
+-- passed and it is in one of the new job's states, as found now by its jid where each of those
+-- states keeps jobs (nothing is written when a job moves on, so nothing can be missed: a key
+-- whose holder is gone is simply free). A job whose job_id is the holder's takes the key over, as
+-- does any job stored with the key. Every check comes before any write, so the batch is stored
+-- whole or not at all. Returns two values per job: '' and '' when it was stored, else the
+-- holder's jid and job_id.
 local t = now()
 
 -- Whether `needle` (a jid stamp) is in one of `jobs`.
@@ -49,12 +50,14 @@ local function in_set(key, needle, early, due)
   end
 end
 
--- Whether the stored holder `h` still holds its key: looks for it only where its states keep
--- jobs, the cheapest places first.
-local function holds(h)
+-- Whether the holder `h` holds its key against a job naming the `states` (a comma-separated
+-- list): looks for it only where those states keep jobs, the cheapest places first. A holder
+-- stored by this same call is where it was just put (`h.fresh`).
+local function holds(h, states)
   if h.till ~= '' and tonumber(h.till) <= t then return false end
   local wanted = {}
-  for state in string.gmatch(h.states, '[^,]+') do wanted[state] = true end
+  for state in string.gmatch(states, '[^,]+') do wanted[state] = true end
+  if h.fresh then return wanted[h.fresh] == true end
   local needle = '"jid":"' .. h.jid .. '"'
   if wanted.running then
     for _, identity in ipairs(redis.call('SMEMBERS', P .. 'jobs:processes')) do
@@ -80,19 +83,18 @@ end
 
 local reply, accepted, holders, taken = {}, {}, {}, {}
 for i = 5, #ARGV, 10 do
-  local jid, job_id, key = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local jid, job_id, key, states = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local holder = nil
   if key ~= '' then
     local h = taken[key]
     if not h then
-      local fields = redis.call('HMGET', P .. 'jobs:unique:' .. key, 'jid', 'job_id', 'queue', 'states', 'until', 'concurrency')
+      local fields = redis.call('HMGET', P .. 'jobs:unique:' .. key, 'jid', 'job_id', 'queue', 'until', 'concurrency')
       if fields[1] then
-        h = {jid = fields[1], job_id = fields[2] or '', queue = fields[3] or '', states = fields[4] or '',
-             till = fields[5] or '', concurrency = fields[6] or ''}
-        if not holds(h) then h = nil end
+        h = {jid = fields[1], job_id = fields[2] or '', queue = fields[3] or '', till = fields[4] or '',
+             concurrency = fields[5] or ''}
       end
     end
-    if h and h.job_id ~= job_id then holder = h end
+    if h and h.job_id ~= job_id and holds(h, states) then holder = h end
   end
   if holder then
     reply[#reply + 1] = holder.jid
@@ -102,9 +104,12 @@ for i = 5, #ARGV, 10 do
     reply[#reply + 1] = ''
     for k = i, i + 3 do accepted[#accepted + 1] = ARGV[k] end
     if key ~= '' then
-      taken[key] = {jid = jid, job_id = job_id}
-      holders[#holders + 1] = {key = key, jid = jid, job_id = job_id, queue = ARGV[i], states = ARGV[i + 7],
-                               till = ARGV[i + 8], concurrency = ARGV[i + 9]}
+      local at = ARGV[i + 2]
+      local fresh = (at ~= '' and tonumber(at) > t) and 'scheduled' or 'ready'
+      local h = {key = key, jid = jid, job_id = job_id, queue = ARGV[i], till = ARGV[i + 8],
+                 concurrency = ARGV[i + 9], fresh = fresh}
+      taken[key] = h
+      holders[#holders + 1] = h
     end
   end
 end
@@ -112,8 +117,8 @@ end
 for _, h in ipairs(holders) do
   local hash = P .. 'jobs:unique:' .. h.key
   redis.call('DEL', hash)
-  redis.call('HSET', hash, 'jid', h.jid, 'job_id', h.job_id, 'queue', h.queue, 'states', h.states,
-             'until', h.till, 'concurrency', h.concurrency)
+  redis.call('HSET', hash, 'jid', h.jid, 'job_id', h.job_id, 'queue', h.queue, 'until', h.till,
+             'concurrency', h.concurrency)
   if h.till ~= '' then
     redis.call('PEXPIREAT', hash, math.ceil(tonumber(h.till) * 1000))
   end

@@ -5,9 +5,12 @@
 --                      priority number, then the oldest);
 -- and for every key at once:
 --   jobs:slot-expiry   sorted set: every key with slots, scored by (at most) its earliest expiry;
+--   jobs:slot-limits   hash: the limit of every key with slots or blocked jobs, as its latest
+--                      taker declared it;
 --   jobs:blocked-keys  set: every key with blocked jobs.
 local BLOCKED_KEYS = P .. 'jobs:blocked-keys'
 local SLOT_EXPIRY = P .. 'jobs:slot-expiry'
+local SLOT_LIMITS = P .. 'jobs:slot-limits'
 
 local function slots_of(key)
   return P .. 'jobs:slots:' .. key
@@ -48,7 +51,24 @@ local function ready_again(job, t)
   redis.call('LPUSH', key, job)
 end
 
--- Makes up to `n` blocked jobs of `key` ready (see ready_again). Returns how many.
+-- Scores `key` in jobs:slot-expiry by its earliest slot expiry, or removes it when no slot is
+-- taken. Between two calls the score may be lower than the earliest expiry (a slot released or
+-- refreshed), never higher, so that expire_slots visits every key in time. A key with neither
+-- slots nor blocked jobs is forgotten (its limit too).
+local function settle(key)
+  local first = redis.call('ZRANGE', slots_of(key), 0, 0, 'WITHSCORES')
+  if first[2] then
+    redis.call('ZADD', SLOT_EXPIRY, first[2], key)
+    return
+  end
+  redis.call('ZREM', SLOT_EXPIRY, key)
+  if redis.call('EXISTS', blocked_of(key)) == 0 then
+    redis.call('HDEL', SLOT_LIMITS, key)
+  end
+end
+
+-- Makes up to `n` blocked jobs of `key` ready (see ready_again), then settles the key. Returns
+-- how many.
 local function unblock(key, n, t)
   local list = blocked_of(key)
   local made = 0
@@ -65,26 +85,16 @@ local function unblock(key, n, t)
   if redis.call('EXISTS', list) == 0 then
     redis.call('SREM', BLOCKED_KEYS, key)
   end
+  settle(key)
   if made > 0 then
     redis.call('PUBLISH', P .. 'jobs:wake', '')
   end
   return made
 end
 
--- Scores `key` in jobs:slot-expiry by its earliest slot expiry, or removes it when no slot is
--- taken. Between two calls the score may be lower than the earliest expiry (a slot released or
--- refreshed), never higher, so that expire_slots visits every key in time.
-local function index_slots(key)
-  local first = redis.call('ZRANGE', slots_of(key), 0, 0, 'WITHSCORES')
-  if first[2] then
-    redis.call('ZADD', SLOT_EXPIRY, first[2], key)
-  else
-    redis.call('ZREM', SLOT_EXPIRY, key)
-  end
-end
-
--- Takes a slot of `key` for `holder` until `expires`.
-local function take_slot(key, holder, expires)
+-- Takes a slot of `key` (whose limit is `limit`) for `holder` until `expires`.
+local function take_slot(key, holder, expires, limit)
   redis.call('ZADD', slots_of(key), expires, holder)
   redis.call('ZADD', SLOT_EXPIRY, 'LT', expires, key)
+  redis.call('HSET', SLOT_LIMITS, key, limit)
 end

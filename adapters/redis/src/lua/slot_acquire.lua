@@ -15,22 +15,22 @@ if not job then return 'stale' end
 
 local slots = slots_of(key)
 if redis.call('ZSCORE', slots, holder) then
-  take_slot(key, holder, t + hold)
+  take_slot(key, holder, t + hold, limit)
   return 'acquired'
 end
 local freed = redis.call('ZREMRANGEBYSCORE', slots, '-inf', t)
 local taken = redis.call('ZCARD', slots)
 local acquired = taken < limit
 if acquired then
-  take_slot(key, holder, t + hold)
+  take_slot(key, holder, t + hold, limit)
   taken = taken + 1
 end
 if freed > 0 then
   unblock(key, math.min(freed, limit - taken), t)
-  index_slots(key)
 end
 if acquired then return 'acquired' end
 if not block then return 'full' end
+redis.call('HSET', SLOT_LIMITS, key, limit)
 
 redis.call('HDEL', work, token)
 redis.call('ZREM', P .. 'jobs:leases:' .. IDENTITY, token)

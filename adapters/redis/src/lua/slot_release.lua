@@ -4,7 +4,4 @@
 local key, holder = ARGV[5], ARGV[6]
 if redis.call('ZREM', slots_of(key), holder) == 0 then return 0 end
 unblock(key, 1, now())
-if redis.call('EXISTS', slots_of(key)) == 0 then
-  redis.call('ZREM', SLOT_EXPIRY, key)
-end
 return 1
