@@ -1,23 +1,6 @@
-//! Flow control ([`FlowStore`]): concurrency slots, blocked jobs, throttle counts and unique keys,
-//! each operation one Lua script call (one round trip), atomic on the server.
-//!
-//! The keys (under the adapter's prefix, next to Sidekiq's, which they leave as they are):
-//!
-//! | key | type | what |
-//! |---|---|---|
-//! | `jobs:slots:KEY` | sorted set | the jobs holding a slot of concurrency key KEY (jid), scored by when the slot expires |
-//! | `jobs:slot-expiry` | sorted set | every key with slots taken, scored by (at most) its earliest expiry |
-//! | `jobs:slot-limits` | hash | the limit of every key with slots or blocked jobs, as its latest taker declared it |
-//! | `jobs:blocked:KEY` | list | the jobs blocked on KEY, their envelopes as claimed, ordered like a queue |
-//! | `jobs:blocked-keys` | set | every key with blocked jobs |
-//! | `jobs:throttle:WINDOW:KEY` | string | starts of throttle key KEY in window WINDOW, expiring after the window |
-//! | `jobs:unique:KEY` | hash | the job holding unique key KEY: `jid`, `job_id`, `queue`, `states`, `until`, `concurrency` |
-//!
-//! A unique key's holder is checked where it is *now* (nothing is written when a job completes or
-//! fails), by its jid, in the structures of the states that hold the key: the running jobs, its
-//! queue, the schedule and retry sets, its blocked list, and the dead and done sets when asked
-//! for. That look-up costs O(jobs in those structures) on the server, and is paid only when the key
-//! was taken before.
+//! Flow control ([`FlowStore`]) on Redis: one Lua script call per operation (`slot_acquire.lua`,
+//! `slot_release.lua`, `slot_expire.lua`, `count_start.lua`, `enqueue_unique.lua`, sharing
+//! `flow.lua`). The keys, and what each operation costs, are in the [crate docs](crate#flow-control).
 
 use std::time::Duration;
 
@@ -79,11 +62,11 @@ impl RedisAdapter {
         jobs: &[NewJob],
         unique: &[Option<Uniqueness>],
     ) -> Result<Vec<UniqueOutcome>, Error> {
-        if jobs.len() != unique.len() {
+        if unique.len() > jobs.len() {
             return Err(Error::Config(format!(
-                "enqueue_unique: {} jobs but {} uniqueness rules (one per job, None for a job without)",
-                jobs.len(),
-                unique.len()
+                "enqueue_unique: {} uniqueness rules for {} jobs (one per job at most, None for a job without)",
+                unique.len(),
+                jobs.len()
             )));
         }
         if jobs.is_empty() {
@@ -92,7 +75,8 @@ impl RedisAdapter {
         let now = envelope::seconds(Utc::now());
         let mut call = self.invocation(&scripts::ENQUEUE_UNIQUE);
         let mut jids = Vec::with_capacity(jobs.len());
-        for (new, rule) in jobs.iter().zip(unique) {
+        for (index, new) in jobs.iter().enumerate() {
+            let rule = unique.get(index).and_then(Option::as_ref);
             let jid = push_new(&mut call, new, now);
             let data = new.data();
             let concurrency = data.flow.as_ref().and_then(|flow| flow.concurrency.as_deref()).unwrap_or_default();
@@ -132,7 +116,7 @@ impl RedisAdapter {
 }
 
 impl FlowStore for RedisAdapter {
-    /// One script call: see the [module docs](self) for the keys.
+    /// One script call: see the [crate docs](crate#flow-control) for the keys.
     fn acquire_slot<'a>(&'a self, params: SlotParams<'a>) -> BoxFuture<'a, Result<SlotOutcome, Error>> {
         Box::pin(self.acquire(params))
     }

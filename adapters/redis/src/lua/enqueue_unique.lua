@@ -5,7 +5,7 @@
 -- those states; float seconds) and its concurrency key ('' for none).
 --
 -- A unique key is the hash jobs:unique:KEY: the holder's jid, job_id, queue, concurrency key and
--- until (the hash expires then). The holder makes a new job a duplicate while `until` has not
+-- until (the hash expires then, or after the dead set's age limit when there is no until). The holder makes a new job a duplicate while `until` has not
 -- passed and it is in one of the new job's states, as found now by its jid where each of those
 -- states keeps jobs (nothing is written when a job moves on, so nothing can be missed: a key
 -- whose holder is gone is simply free). A job whose job_id is the holder's takes the key over, as
@@ -121,6 +121,9 @@ for _, h in ipairs(holders) do
              'concurrency', h.concurrency)
   if h.till ~= '' then
     redis.call('PEXPIREAT', hash, math.ceil(tonumber(h.till) * 1000))
+  else
+    -- Not for ever: as long as the dead set keeps a job (180 days by default).
+    redis.call('EXPIRE', hash, DEAD_TIMEOUT)
   end
 end
 store(accepted, 1)
