@@ -286,3 +286,108 @@ async fn throttle_counts_are_distinct_under_concurrency_and_expire() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(redis.count_start("api", 42, Duration::from_millis(300)).await.unwrap(), 1, "forgotten after ttl");
 }
+
+/// What the workers of the drain test saw: how many held a slot of each key at once, at most.
+#[derive(Default)]
+struct Ledger {
+    running: std::collections::HashMap<String, u32>,
+    most: u32,
+    done: usize,
+    blocked: usize,
+}
+
+#[tokio::test]
+async fn four_processes_draining_ten_keys_never_run_more_than_the_limit() {
+    let Some((redis, _cleanup)) = support::adapter("four_processes_draining_ten_keys").await else { return };
+    const JOBS: usize = 300;
+    // Runs of thirty jobs of one key, so that the claims of twenty workers crowd few keys.
+    let jobs: Vec<NewJob> = (0..JOBS).map(|i| limited(&format!("job-{i}"), None, &format!("key-{}", i / 30))).collect();
+    redis.enqueue_all(&jobs).await.unwrap();
+    let ledger = std::sync::Arc::new(std::sync::Mutex::new(Ledger::default()));
+    let (mut processes, mut adapters) = (Vec::new(), Vec::new());
+    for _ in 0..4 {
+        let process = RedisAdapter::builder().url(support::url()).prefix(redis.prefix()).connect().await.unwrap();
+        adapters.push(process.clone());
+        for _ in 0..5 {
+            let (process, ledger) = (process.clone(), ledger.clone());
+            processes.push(tokio::spawn(async move {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+                while ledger.lock().unwrap().done < JOBS && tokio::time::Instant::now() < deadline {
+                    process.expire_slots().await.unwrap();
+                    let Some(job) = claim(&process, 1, Duration::from_secs(60)).await.pop() else {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    };
+                    let key = JobData::from_json(&job.payload).unwrap().flow.unwrap().concurrency.unwrap();
+                    match acquire(&process, &job, &key, 2, Duration::from_secs(60)).await {
+                        SlotOutcome::Acquired => {}
+                        outcome => {
+                            assert_eq!(outcome, SlotOutcome::Blocked);
+                            ledger.lock().unwrap().blocked += 1;
+                            continue;
+                        }
+                    }
+                    {
+                        let mut ledger = ledger.lock().unwrap();
+                        let running = ledger.running.entry(key.clone()).or_default();
+                        *running += 1;
+                        let running = *running;
+                        ledger.most = ledger.most.max(running);
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    *ledger.lock().unwrap().running.get_mut(&key).unwrap() -= 1;
+                    assert!(process.release_slot(&key, &job.ticket.id).await.unwrap());
+                    assert_eq!(process.complete(&[job.ticket]).await.unwrap(), 1);
+                    ledger.lock().unwrap().done += 1;
+                }
+            }));
+        }
+    }
+    for process in processes {
+        process.await.unwrap();
+    }
+    for adapter in adapters {
+        adapter.close().await.unwrap();
+    }
+    let (done, blocked, most) = {
+        let ledger = ledger.lock().unwrap();
+        (ledger.done, ledger.blocked, ledger.most)
+    };
+    assert_eq!(done, JOBS, "every job ran");
+    assert!(blocked > 0, "jobs blocked on full keys on the way");
+    assert_eq!(most, 2, "never more than two of a key at once, and two at times");
+    let counts = redis.counts().await.unwrap();
+    assert_eq!((counts.get("flow", JobState::Blocked), counts.get("flow", JobState::Ready)), (0, 0));
+    let mut conn = redis.connection();
+    let left: Vec<String> = conn.keys(format!("{}jobs:slot*", redis.prefix())).await.unwrap();
+    assert!(left.is_empty(), "no slot key is left once every job released: {left:?}");
+}
+
+#[tokio::test]
+async fn a_blocked_holder_holds_its_unique_key_while_blocked_is_named() {
+    let Some((redis, _cleanup)) = support::adapter("a_blocked_holder_holds_its_unique_key").await else { return };
+    let keys = || FlowKeys { concurrency: Some("acct".into()), unique: Some("u".into()), ..FlowKeys::default() };
+    let blocking = Some(Uniqueness { key: "u".into(), states: vec![JobState::Blocked], until: None });
+    let ready_only = Some(Uniqueness { key: "u".into(), states: vec![JobState::Ready], until: None });
+    redis.enqueue_all(&[limited("first", None, "acct")]).await.unwrap();
+    let stored = redis.enqueue_unique(&[job("holder", None, keys())], std::slice::from_ref(&blocking)).await.unwrap();
+    let UniqueOutcome::Stored(Some(holder)) = &stored[0] else { panic!("{stored:?}") };
+    let claimed = claim(&redis, 2, Duration::from_secs(60)).await;
+    assert_eq!(acquire(&redis, &claimed[0], "acct", 1, Duration::from_secs(60)).await, SlotOutcome::Acquired);
+    assert_eq!(acquire(&redis, &claimed[1], "acct", 1, Duration::from_secs(60)).await, SlotOutcome::Blocked);
+    assert_eq!(&claimed[1].ticket.id, holder);
+
+    let outcome = redis.enqueue_unique(&[job("ready?", None, keys())], std::slice::from_ref(&ready_only)).await;
+    assert!(matches!(outcome.unwrap()[0], UniqueOutcome::Stored(_)), "a blocked holder is not ready");
+    // The key went to the job just stored (ready): a rule naming only blocked finds it free again.
+    let outcome = redis.enqueue_unique(&[job("blocked?", None, keys())], std::slice::from_ref(&blocking)).await;
+    assert!(matches!(outcome.unwrap()[0], UniqueOutcome::Stored(_)), "the ready holder is not blocked");
+    // Now blocked in turn, the latest holder makes a job naming blocked a duplicate.
+    let both = claim(&redis, 2, Duration::from_secs(60)).await;
+    assert_eq!(both.iter().map(job_id).collect::<Vec<_>>(), ["ready?", "blocked?"]);
+    for job in &both {
+        assert_eq!(acquire(&redis, job, "acct", 1, Duration::from_secs(60)).await, SlotOutcome::Blocked);
+    }
+    let outcome = redis.enqueue_unique(&[job("dup", None, keys())], std::slice::from_ref(&blocking)).await.unwrap();
+    assert!(matches!(&outcome[0], UniqueOutcome::Duplicate { job_id, .. } if job_id == "blocked?"), "{outcome:?}");
+}
