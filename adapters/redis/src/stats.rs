@@ -16,8 +16,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use jobs_core::{Counts, HISTORY_RETENTION, HistoryPoint, JobState, QueueStats};
 
-use redis::AsyncCommands;
-
 use crate::adapter::RedisAdapter;
 use crate::error::RedisError;
 use crate::inspect::server_time;
@@ -39,18 +37,11 @@ struct Tally {
 impl RedisAdapter {
     async fn tally(&self) -> Result<Tally, RedisError> {
         let mut tally = Tally { now: 0.0, counts: Counts::new(), oldest: BTreeMap::new() };
-        let blocked: Vec<String> = {
-            let mut conn = self.inner.conn.clone();
-            conn.smembers(self.key("jobs:blocked-keys")).await?
-        };
-        let structures = ["q", "w"].into_iter().map(|kind| (kind, ""));
-        let structures = structures.chain(blocked.iter().map(|key| ("b", key.as_str())));
-        let structures = structures.chain(["s", "r", "d", "c"].into_iter().map(|kind| (kind, "")));
-        for (kind, name) in structures {
+        for kind in ["q", "w", "b", "s", "r", "d", "c"] {
             let mut from = 0;
             loop {
                 let mut call = self.invocation(&scripts::COUNTS);
-                call.arg(kind).arg(from).arg(COUNT_BATCH).arg(name);
+                call.arg(kind).arg(from).arg(COUNT_BATCH);
                 let reply: Vec<String> = self.run(&call).await?;
                 let mut reply = reply.into_iter();
                 tally.now = server_time(reply.next())?;

@@ -391,3 +391,29 @@ async fn a_blocked_holder_holds_its_unique_key_while_blocked_is_named() {
     let outcome = redis.enqueue_unique(&[job("dup", None, keys())], std::slice::from_ref(&blocking)).await.unwrap();
     assert!(matches!(&outcome[0], UniqueOutcome::Duplicate { job_id, .. } if job_id == "blocked?"), "{outcome:?}");
 }
+
+#[tokio::test]
+async fn blocked_jobs_are_counted_in_batches_across_keys() {
+    let Some((redis, _cleanup)) = support::adapter("blocked_jobs_are_counted_in_batches_across_keys").await else {
+        return;
+    };
+    // More than one batch of the count script (a thousand jobs), over keys of different sizes.
+    let keys = |i: usize| ["a", "b", "b", "c", "c", "c"][i % 6];
+    let jobs: Vec<NewJob> = (0..2_400).map(|i| limited(&format!("j{i}"), None, keys(i))).collect();
+    redis.enqueue_all(&jobs).await.unwrap();
+    let lease = Duration::from_secs(60);
+    let mut outcomes = Vec::new();
+    loop {
+        let batch = claim(&redis, 500, lease).await;
+        if batch.is_empty() {
+            break;
+        }
+        for job in &batch {
+            let key = JobData::from_json(&job.payload).unwrap().flow.unwrap().concurrency.unwrap();
+            outcomes.push(acquire(&redis, job, &key, 1, lease).await);
+        }
+    }
+    assert_eq!(outcomes.iter().filter(|o| **o == SlotOutcome::Acquired).count(), 3, "one holder per key");
+    let counts = redis.counts().await.unwrap();
+    assert_eq!((counts.get("flow", JobState::Blocked), counts.get("flow", JobState::Running)), (2_397, 3));
+}

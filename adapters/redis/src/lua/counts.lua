@@ -1,6 +1,6 @@
 -- Counts, one bounded batch at a time: ARGV[5] the structure ('q' every queue list, 'w' every
--- working hash, 'b' the blocked list of the concurrency key ARGV[8], 's', 'r', 'd', 'c' the
--- sets), ARGV[6] the rank to start at in a set or a blocked list, ARGV[7] how many of its jobs
+-- working hash, 'b' every blocked list, 's', 'r', 'd', 'c' the sets), ARGV[6] the rank to start
+-- at in a set or in the blocked lists one after the other (by key), ARGV[7] how many of its jobs
 -- to read at most. Returns {now, '1' when the structure is done or '0',
 -- then triples: queue, state, count}. For 'q' the state is 'ready', followed by a triple
 -- (queue, 'oldest', enqueued_at of the job at the right end, or '') for the latency.
@@ -54,10 +54,31 @@ if kind == 'w' then
 end
 
 if kind == 'b' then
-  local batch = redis.call('LRANGE', P .. 'jobs:blocked:' .. ARGV[8], from, from + budget - 1)
-  if #batch >= budget then out[2] = '0' end
-  for _, job in ipairs(batch) do
-    count(queue_of(job) or 'default', 'blocked')
+  -- The blocked lists one after the other, by key: `from` counts jobs across them.
+  local keys = redis.call('SMEMBERS', P .. 'jobs:blocked-keys')
+  table.sort(keys)
+  local skip, left = from, budget
+  for _, key in ipairs(keys) do
+    local list = P .. 'jobs:blocked:' .. key
+    local size = redis.call('LLEN', list)
+    if skip >= size then
+      skip = skip - size
+    else
+      if left == 0 then
+        out[2] = '0'
+        break
+      end
+      local batch = redis.call('LRANGE', list, skip, skip + left - 1)
+      for _, job in ipairs(batch) do
+        count(queue_of(job) or 'default', 'blocked')
+      end
+      left = left - #batch
+      if left == 0 and skip + #batch < size then
+        out[2] = '0'
+        break
+      end
+      skip = 0
+    end
   end
   return flush()
 end
