@@ -104,7 +104,8 @@
 //!   holder's queue, the schedule and retry sets; the dead and done sets when named), cheapest
 //!   first, and it is a duplicate only if the holder is found in one of those states. That look-up
 //!   is O(jobs in those structures) when the holder has left them (the key is free): nothing for
-//!   queues of thousands, a pause of the server for queues of millions. The hash expires at the
+//!   queues of thousands, a pause of the server for queues of millions. A batch reads each
+//!   structure once, whatever the number of its unique jobs. The hash expires at the
 //!   rule's `until`, else with the dead set's age limit (180 days by default).
 //!
 //! Per job with a limit, a worker adds two round trips (acquire and release); the unlimited path

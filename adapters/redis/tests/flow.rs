@@ -1,51 +1,16 @@
-//! Flow control on Redis, where it is the adapter's own: the keys it adds beside Sidekiq's, unique
-//! enqueues racing on many connections, blocked jobs in the operations API, and a process killed
-//! while holding slots.
+//! Concurrency slots and throttle counts on Redis, where they are the adapter's own: the keys
+//! added beside Sidekiq's, blocked jobs in the operations API, four processes draining under a
+//! limit, and a process killed while holding slots.
 
 mod support;
 
 use std::time::Duration;
 
-use jobs_core::adapter::{
-    Adapter, Backend, ClaimParams, ClaimedJob, FlowStore, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness,
-};
-use jobs_core::{FlowKeys, Inspect, JobAction, JobData, JobFilter, JobState, ListParams, Target};
+use jobs_core::adapter::{Adapter, Backend, FlowStore, NewJob, SlotOutcome};
+use jobs_core::{Inspect, JobAction, JobData, JobFilter, JobState, ListParams, Target};
 use jobs_redis::RedisAdapter;
 use jobs_redis::redis::AsyncCommands;
-
-/// A job of class `FlowJob` on queue `flow` with the given flow keys.
-fn job(job_id: &str, priority: Option<i32>, flow: FlowKeys) -> NewJob {
-    let mut data = JobData::from_json(&format!(
-        r#"{{"job_class":"FlowJob","job_id":"{job_id}","queue_name":"flow","arguments":["{job_id}"]}}"#
-    ))
-    .unwrap();
-    data.priority = priority;
-    data.flow = Some(flow);
-    NewJob::new(data).unwrap()
-}
-
-fn limited(job_id: &str, priority: Option<i32>, key: &str) -> NewJob {
-    job(job_id, priority, FlowKeys { concurrency: Some(key.into()), ..FlowKeys::default() })
-}
-
-fn unique(key: &str) -> Option<Uniqueness> {
-    let states = vec![JobState::Scheduled, JobState::Ready, JobState::Running, JobState::Retrying];
-    Some(Uniqueness { key: key.into(), states, until: None })
-}
-
-async fn claim(redis: &RedisAdapter, limit: usize, lease: Duration) -> Vec<ClaimedJob> {
-    let queues = ["flow".to_owned()];
-    redis.claim(ClaimParams { queues: &queues, limit, lease, worker_id: "flow-test" }).await.unwrap()
-}
-
-async fn acquire(redis: &RedisAdapter, job: &ClaimedJob, key: &str, limit: u32, hold: Duration) -> SlotOutcome {
-    let params = SlotParams { ticket: &job.ticket, key, limit, hold, block: true };
-    redis.acquire_slot(params).await.unwrap()
-}
-
-fn job_id(job: &ClaimedJob) -> String {
-    JobData::from_json(&job.payload).unwrap().job_id
-}
+use support::flow::{acquire, claim, job_id, limited};
 
 #[tokio::test]
 async fn a_blocked_job_waits_outside_sidekiqs_keys_and_tools_see_it() {
@@ -161,69 +126,6 @@ async fn blocked_jobs_page_by_key_and_operators_act_on_them() {
         }
         assert_eq!((changed, left), (0, 5), "{action:?}");
     }
-}
-
-#[tokio::test]
-async fn fifty_connections_enqueueing_one_unique_job_store_it_once() {
-    let Some((redis, _cleanup)) = support::adapter("fifty_connections_enqueueing_one_unique_job_store_it_once").await
-    else {
-        return;
-    };
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let prefix = redis.prefix().to_owned();
-        tasks.push(tokio::spawn(async move {
-            let own = RedisAdapter::builder().url(support::url()).prefix(prefix).connect().await.unwrap();
-            let keys = FlowKeys { unique: Some("report-7".into()), ..FlowKeys::default() };
-            let outcome = own.enqueue_unique(&[job(&format!("try-{i}"), None, keys)], &[unique("report-7")]).await;
-            own.close().await.unwrap();
-            outcome.unwrap().remove(0)
-        }));
-    }
-    let mut stored = Vec::new();
-    let mut duplicates = Vec::new();
-    for task in tasks {
-        match task.await.unwrap() {
-            UniqueOutcome::Stored(id) => stored.push(id.unwrap()),
-            UniqueOutcome::Duplicate { job_id, provider_job_id } => duplicates.push((job_id, provider_job_id.unwrap())),
-        }
-    }
-    assert_eq!((stored.len(), duplicates.len()), (1, 49));
-    let holder = redis.find(&stored[0]).await.unwrap().unwrap();
-    assert!(duplicates.iter().all(|(job_id, id)| *id == stored[0] && Some(job_id) == holder.job_id.as_ref()));
-    assert_eq!(redis.counts().await.unwrap().get("flow", JobState::Ready), 1);
-
-    // Held while it runs; free once it completed (nothing was written when it did).
-    let keys = || FlowKeys { unique: Some("report-7".into()), ..FlowKeys::default() };
-    let running = claim(&redis, 1, Duration::from_secs(60)).await.remove(0);
-    let again = redis.enqueue_unique(&[job("late", None, keys())], &[unique("report-7")]).await.unwrap();
-    assert!(matches!(&again[0], UniqueOutcome::Duplicate { provider_job_id: Some(id), .. } if *id == stored[0]));
-    redis.complete(&[running.ticket]).await.unwrap();
-    let after = redis.enqueue_unique(&[job("after", None, keys())], &[unique("report-7")]).await.unwrap();
-    assert!(matches!(after[0], UniqueOutcome::Stored(Some(_))), "{after:?}");
-}
-
-#[tokio::test]
-async fn a_unique_key_is_held_until_its_time_and_taken_over_by_its_own_job_id() {
-    let Some((redis, _cleanup)) = support::adapter("a_unique_key_is_held_until_its_time").await else { return };
-    let keys = || FlowKeys { unique: Some("k".into()), ..FlowKeys::default() };
-    let until = chrono::Utc::now() + chrono::Duration::milliseconds(800);
-    let rule = Some(Uniqueness { key: "k".into(), states: vec![JobState::Ready], until: Some(until) });
-    let first = redis.enqueue_unique(&[job("one", None, keys())], std::slice::from_ref(&rule)).await.unwrap();
-    let batch = [job("two", None, keys()), job("one", None, keys())];
-    let second = redis.enqueue_unique(&batch, &[rule.clone(), rule.clone()]).await.unwrap();
-    let UniqueOutcome::Stored(Some(one)) = &first[0] else { panic!("{first:?}") };
-    assert_eq!(second[0], UniqueOutcome::Duplicate { job_id: "one".into(), provider_job_id: Some(one.clone()) });
-    let UniqueOutcome::Stored(Some(retry)) = &second[1] else { panic!("the same job id takes the key: {second:?}") };
-
-    // The hash expires with the key's time: the next enqueue is stored though "one" still waits.
-    let mut conn = redis.connection();
-    let ttl: i64 = conn.pttl(format!("{}jobs:unique:k", redis.prefix())).await.unwrap();
-    assert!(ttl > 0 && ttl <= 800, "{ttl}");
-    tokio::time::sleep(Duration::from_millis(900)).await;
-    let third = redis.enqueue_unique(&[job("three", None, keys())], std::slice::from_ref(&rule)).await.unwrap();
-    assert!(matches!(third[0], UniqueOutcome::Stored(Some(_))), "{third:?}");
-    assert_eq!(redis.counts().await.unwrap().get("flow", JobState::Ready), 3, "{one} {retry}");
 }
 
 #[tokio::test]
@@ -361,35 +263,6 @@ async fn four_processes_draining_ten_keys_never_run_more_than_the_limit() {
     let mut conn = redis.connection();
     let left: Vec<String> = conn.keys(format!("{}jobs:slot*", redis.prefix())).await.unwrap();
     assert!(left.is_empty(), "no slot key is left once every job released: {left:?}");
-}
-
-#[tokio::test]
-async fn a_blocked_holder_holds_its_unique_key_while_blocked_is_named() {
-    let Some((redis, _cleanup)) = support::adapter("a_blocked_holder_holds_its_unique_key").await else { return };
-    let keys = || FlowKeys { concurrency: Some("acct".into()), unique: Some("u".into()), ..FlowKeys::default() };
-    let blocking = Some(Uniqueness { key: "u".into(), states: vec![JobState::Blocked], until: None });
-    let ready_only = Some(Uniqueness { key: "u".into(), states: vec![JobState::Ready], until: None });
-    redis.enqueue_all(&[limited("first", None, "acct")]).await.unwrap();
-    let stored = redis.enqueue_unique(&[job("holder", None, keys())], std::slice::from_ref(&blocking)).await.unwrap();
-    let UniqueOutcome::Stored(Some(holder)) = &stored[0] else { panic!("{stored:?}") };
-    let claimed = claim(&redis, 2, Duration::from_secs(60)).await;
-    assert_eq!(acquire(&redis, &claimed[0], "acct", 1, Duration::from_secs(60)).await, SlotOutcome::Acquired);
-    assert_eq!(acquire(&redis, &claimed[1], "acct", 1, Duration::from_secs(60)).await, SlotOutcome::Blocked);
-    assert_eq!(&claimed[1].ticket.id, holder);
-
-    let outcome = redis.enqueue_unique(&[job("ready?", None, keys())], std::slice::from_ref(&ready_only)).await;
-    assert!(matches!(outcome.unwrap()[0], UniqueOutcome::Stored(_)), "a blocked holder is not ready");
-    // The key went to the job just stored (ready): a rule naming only blocked finds it free again.
-    let outcome = redis.enqueue_unique(&[job("blocked?", None, keys())], std::slice::from_ref(&blocking)).await;
-    assert!(matches!(outcome.unwrap()[0], UniqueOutcome::Stored(_)), "the ready holder is not blocked");
-    // Now blocked in turn, the latest holder makes a job naming blocked a duplicate.
-    let both = claim(&redis, 2, Duration::from_secs(60)).await;
-    assert_eq!(both.iter().map(job_id).collect::<Vec<_>>(), ["ready?", "blocked?"]);
-    for job in &both {
-        assert_eq!(acquire(&redis, job, "acct", 1, Duration::from_secs(60)).await, SlotOutcome::Blocked);
-    }
-    let outcome = redis.enqueue_unique(&[job("dup", None, keys())], std::slice::from_ref(&blocking)).await.unwrap();
-    assert!(matches!(&outcome[0], UniqueOutcome::Duplicate { job_id, .. } if job_id == "blocked?"), "{outcome:?}");
 }
 
 #[tokio::test]

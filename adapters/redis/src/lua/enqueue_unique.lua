@@ -14,72 +14,106 @@
 -- holder's jid and job_id.
 local t = now()
 
--- Whether `needle` (a jid stamp) is in one of `jobs`.
-local function among(jobs, needle)
-  for _, job in ipairs(jobs) do
-    if string.find(job, needle, 1, true) then return true end
-  end
-  return false
-end
-
--- Whether the list `key` holds a job with `needle`, read a thousand at a time.
-local function in_list(key, needle)
-  local from = 0
-  while true do
-    local chunk = redis.call('LRANGE', key, from, from + 999)
-    if among(chunk, needle) then return true end
-    if #chunk < 1000 then return false end
-    from = from + 1000
-  end
-end
-
--- The state of the job with `needle` in the sorted set `key`, or nil: `early` while its score is
--- later than now, `due` after.
-local function in_set(key, needle, early, due)
-  local from = 0
-  while true do
-    local chunk = redis.call('ZRANGE', key, from, from + 999, 'WITHSCORES')
-    for i = 1, #chunk, 2 do
-      if string.find(chunk[i], needle, 1, true) then
-        if tonumber(chunk[i + 1]) > t then return early end
-        return due
+-- Calls visit(job, score) for each job of a structure, a thousand at a time, until it returns
+-- true: 'w' every working hash, 'q' the queue list `name`, 'b' the blocked list of key `name`,
+-- 's', 'r', 'd', 'c' the schedule, retry, dead and done sets (with scores).
+local sets = {s = 'schedule', r = 'retry', d = 'dead', c = 'jobs:done'}
+local function each(kind, name, visit)
+  if kind == 'w' then
+    for _, identity in ipairs(redis.call('SMEMBERS', P .. 'jobs:processes')) do
+      for _, job in ipairs(redis.call('HVALS', P .. 'jobs:working:' .. identity)) do
+        if visit(job) then return end
       end
     end
-    if #chunk < 2000 then return nil end
+    return
+  end
+  local from = 0
+  while true do
+    local chunk
+    if kind == 'q' or kind == 'b' then
+      local key = P .. (kind == 'q' and 'queue:' or 'jobs:blocked:') .. name
+      chunk = redis.call('LRANGE', key, from, from + 999)
+      for _, job in ipairs(chunk) do
+        if visit(job) then return end
+      end
+      if #chunk < 1000 then return end
+    else
+      chunk = redis.call('ZRANGE', P .. sets[kind], from, from + 999, 'WITHSCORES')
+      for i = 1, #chunk, 2 do
+        if visit(chunk[i], tonumber(chunk[i + 1])) then return end
+      end
+      if #chunk < 2000 then return end
+    end
     from = from + 1000
   end
+end
+
+-- The state of a job in a structure, given its score there.
+local function state_in(kind, score)
+  if kind == 'w' then return 'running' end
+  if kind == 'b' then return 'blocked' end
+  if kind == 'q' then return 'ready' end
+  if kind == 'd' then return 'dead' end
+  if kind == 'c' then return 'completed' end
+  if score > t then return kind == 's' and 'scheduled' or 'retrying' end
+  return 'ready'
+end
+
+-- Where the job `jid` is in a structure: its state there, or nil. With one key to look up, a
+-- scan that stops where it finds the job; with several, each structure is read once into an
+-- index of the jids it holds, so that a batch costs one pass over each, not one per job.
+local indexed = false
+local indexes = {}
+local function find(kind, name, jid)
+  if not indexed then
+    local needle, found = '"jid":"' .. jid .. '"', nil
+    each(kind, name, function(job, score)
+      if string.find(job, needle, 1, true) then
+        found = state_in(kind, score)
+        return true
+      end
+    end)
+    return found
+  end
+  local index = indexes[kind .. name]
+  if not index then
+    index = {}
+    each(kind, name, function(job, score)
+      for one in string.gmatch(job, '"jid":"([^"]*)"') do index[one] = state_in(kind, score) end
+    end)
+    indexes[kind .. name] = index
+  end
+  return index[jid]
 end
 
 -- Whether the holder `h` holds its key against a job naming the `states` (a comma-separated
--- list): looks for it only where those states keep jobs, the cheapest places first. A holder
--- stored by this same call is where it was just put (`h.fresh`).
+-- list): looks for it only where those states keep jobs, the cheapest places first, and stops
+-- where it is found. A holder stored by this same call is where it was just put (`h.fresh`).
 local function holds(h, states)
   if h.till ~= '' and tonumber(h.till) <= t then return false end
   local wanted = {}
   for state in string.gmatch(states, '[^,]+') do wanted[state] = true end
   if h.fresh then return wanted[h.fresh] == true end
-  local needle = '"jid":"' .. h.jid .. '"'
-  if wanted.running then
-    for _, identity in ipairs(redis.call('SMEMBERS', P .. 'jobs:processes')) do
-      if among(redis.call('HVALS', P .. 'jobs:working:' .. identity), needle) then return true end
-    end
-  end
-  if wanted.blocked and h.concurrency ~= '' and in_list(P .. 'jobs:blocked:' .. h.concurrency, needle) then
-    return true
-  end
-  if wanted.ready and in_list(P .. 'queue:' .. h.queue, needle) then return true end
-  if wanted.scheduled or wanted.ready then
-    local state = in_set(P .. 'schedule', needle, 'scheduled', 'ready')
+  local places = {}
+  if wanted.running then places[#places + 1] = {'w', ''} end
+  if wanted.blocked and h.concurrency ~= '' then places[#places + 1] = {'b', h.concurrency} end
+  if wanted.ready then places[#places + 1] = {'q', h.queue} end
+  if wanted.scheduled or wanted.ready then places[#places + 1] = {'s', ''} end
+  if wanted.retrying or wanted.ready then places[#places + 1] = {'r', ''} end
+  if wanted.dead then places[#places + 1] = {'d', ''} end
+  if wanted.completed then places[#places + 1] = {'c', ''} end
+  for _, place in ipairs(places) do
+    local state = find(place[1], place[2], h.jid)
     if state then return wanted[state] == true end
   end
-  if wanted.retrying or wanted.ready then
-    local state = in_set(P .. 'retry', needle, 'retrying', 'ready')
-    if state then return wanted[state] == true end
-  end
-  if wanted.dead and in_set(P .. 'dead', needle, 'dead', 'dead') then return true end
-  if wanted.completed and in_set(P .. 'jobs:done', needle, 'completed', 'completed') then return true end
   return false
 end
+
+local lookups = 0
+for i = 5, #ARGV, 10 do
+  if ARGV[i + 6] ~= '' then lookups = lookups + 1 end
+end
+indexed = lookups > 1
 
 local reply, accepted, holders, taken = {}, {}, {}, {}
 for i = 5, #ARGV, 10 do
