@@ -8,12 +8,12 @@
 //!
 //! The cursor says where the last job of a page was: its structure, its position there and its
 //! jid. In a set, the position is its score (and, among jobs of the same score, its rank,
-//! found again by its jid). In a queue list (or a blocked list) it is the job's distance from the end the walk
-//! started at, which stays valid while jobs are pushed at the other end; it is checked against
-//! the jid, and looked for where the list's change of length says it went (claims take jobs
-//! from the right end) and nearby (priority inserts, hand-backs). A job no longer in the list
-//! was claimed with every job older than it: an oldest-first walk goes on from the oldest job
-//! left, a newest-first walk has seen them all.
+//! found again by its jid). In a queue list (or a blocked list) it is the job's distance from
+//! the end the walk started at, which stays valid while jobs are pushed at the other end; it is
+//! checked against the jid, and looked for where the list's change of length says it went
+//! (claims take jobs from the right end) and nearby (priority inserts, hand-backs). A job no
+//! longer in the list was claimed with every job older than it: an oldest-first walk goes on
+//! from the oldest job left, a newest-first walk has seen them all.
 //!
 //! Each batch scans at most [`BATCH`] jobs server side, keeping those that can match (queue,
 //! state, due and finish times by score, text and class as substrings); the filter's exact

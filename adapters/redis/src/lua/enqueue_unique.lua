@@ -5,13 +5,13 @@
 -- those states; float seconds) and its concurrency key ('' for none).
 --
 -- A unique key is the hash jobs:unique:KEY: the holder's jid, job_id, queue, concurrency key and
--- until (the hash expires then, or after the dead set's age limit when there is no until). The holder makes a new job a duplicate while `until` has not
--- passed and it is in one of the new job's states, as found now by its jid where each of those
--- states keeps jobs (nothing is written when a job moves on, so nothing can be missed: a key
--- whose holder is gone is simply free). A job whose job_id is the holder's takes the key over, as
--- does any job stored with the key. Every check comes before any write, so the batch is stored
--- whole or not at all. Returns two values per job: '' and '' when it was stored, else the
--- holder's jid and job_id.
+-- until (the hash expires then, or after the dead set's age limit when there is no until). The
+-- holder makes a new job a duplicate while `until` has not passed and it is in one of the new
+-- job's states, as found now by its jid where each of those states keeps jobs (nothing is
+-- written when a job moves on, so nothing can be missed: a key whose holder is gone is simply
+-- free). A job whose job_id is the holder's takes the key over, as does any job stored with the
+-- key. Every check comes before any write, so the batch is stored whole or not at all. Returns
+-- two values per job: '' and '' when it was stored, else the holder's jid and job_id.
 local t = now()
 
 -- Calls visit(job, score) for each job of a structure, a thousand at a time, until it returns
