@@ -42,7 +42,7 @@ pub use contract::{
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
-pub use perform::{Backoff, RetryPolicy};
+pub use perform::{Backoff, Limiter, RetryPolicy};
 pub use runtime::{JobRegistration, Registry, Runtime, Step, StepOptions};
 pub use worker::{
     Recurring, RecurringTaskInfo, RecurringTasks, Schedule, Scheduler, Worker, WorkerBuilder, WorkerHandle,

@@ -2,6 +2,7 @@
 
 mod background;
 mod builder;
+mod flow;
 mod gauges;
 mod process;
 mod recurring;
@@ -369,6 +370,7 @@ impl Worker {
                     quiet: quiet.clone(),
                     stop: stop.clone(),
                     tally: tally.clone(),
+                    flow: self.runtime.registry().has_flow_control(),
                 };
                 let (slots, quiet) = (slots.clone(), quiet.clone());
                 tasks.spawn(async move {
@@ -439,6 +441,8 @@ struct JobRun {
     quiet: CancellationToken,
     stop: CancellationToken,
     tally: Arc<Tally>,
+    /// Whether a registered class has a concurrency limit or a throttle to enforce.
+    flow: bool,
 }
 
 impl JobRun {
@@ -450,6 +454,20 @@ impl JobRun {
     }
 
     async fn run(self, job: ClaimedJob) {
+        let slot = match self.flow {
+            false => None,
+            true => match flow::gate(&self.runtime, &job).await {
+                flow::Gate::Run(slot) => slot,
+                flow::Gate::Skip(report) => {
+                    if self.running.lock().unwrap().remove(&job.ticket.id).is_some()
+                        && let Some(report) = report
+                    {
+                        let _ = self.reports.send(report);
+                    }
+                    return;
+                }
+            },
+        };
         // The job runs with the worker's runtime as the current one, so that what it enqueues
         // goes where the worker's jobs come from, installed runtime or not.
         let ending = Ending {
@@ -459,6 +477,10 @@ impl JobRun {
             claim_token: Some(job.ticket.token),
         };
         let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
+        // However the run ended (a failure, a retry, a snooze, a shutdown), its slot frees now.
+        if let Some(slot) = slot {
+            slot.release().await;
+        }
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown
         }
