@@ -129,9 +129,9 @@ pub(crate) enum Operation {
     },
     /// Run dead jobs again (dead → ready)
     Retry(ActionArgs),
-    /// Discard scheduled, ready or retrying jobs: to the dead set, with an error saying so
+    /// Discard scheduled, ready, retrying or blocked jobs: to the dead set, with an error saying so
     Discard(ActionArgs),
-    /// Run scheduled or retrying jobs now (→ ready)
+    /// Run scheduled, retrying or blocked jobs now (→ ready)
     RunNow(ActionArgs),
     /// Delete jobs in any state but running
     Delete(ActionArgs),

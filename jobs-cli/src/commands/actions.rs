@@ -24,12 +24,12 @@ fn wording(action: JobAction) -> Wording {
     match action {
         JobAction::Retry => Wording { verb: "retry", done: "Retried", applies_to: "dead" },
         JobAction::RunNow => {
-            Wording { verb: "run now", done: "Made ready to run now", applies_to: "scheduled or retrying" }
+            Wording { verb: "run now", done: "Made ready to run now", applies_to: "scheduled, retrying or blocked" }
         }
         JobAction::Discard => Wording {
             verb: "discard",
             done: "Discarded (moved to the dead set)",
-            applies_to: "scheduled, ready or retrying",
+            applies_to: "scheduled, ready, retrying or blocked",
         },
         JobAction::Delete => Wording { verb: "delete", done: "Deleted", applies_to: "in any state but running" },
     }

@@ -250,6 +250,9 @@ impl JobAction {
 
     /// Whether the action changes a job in `state`.
     ///
+    /// A blocked job can be discarded, or run now: it is made ready and claimed like any ready job,
+    /// and blocks again if every slot of its key is still taken (a limit is never bypassed).
+    ///
     /// ```
     /// # use jobs_core::{JobAction, JobState};
     /// assert!(JobAction::Retry.applies_to(JobState::Dead));
@@ -258,8 +261,10 @@ impl JobAction {
     pub fn applies_to(&self, state: JobState) -> bool {
         match self {
             JobAction::Retry => state == JobState::Dead,
-            JobAction::RunNow => matches!(state, JobState::Scheduled | JobState::Retrying),
-            JobAction::Discard => matches!(state, JobState::Scheduled | JobState::Ready | JobState::Retrying),
+            JobAction::RunNow => matches!(state, JobState::Scheduled | JobState::Retrying | JobState::Blocked),
+            JobAction::Discard => {
+                matches!(state, JobState::Scheduled | JobState::Ready | JobState::Retrying | JobState::Blocked)
+            }
             JobAction::Delete => state != JobState::Running,
         }
     }

@@ -86,12 +86,13 @@ pub enum SlotOutcome {
 pub struct Uniqueness {
     /// The unique key (the job's [`FlowKeys::unique`]).
     pub key: String,
-    /// While the stored job holding the key is in one of these states, an enqueue of another job
-    /// with the key is a duplicate. Once it has left them (completed, dead, deleted), the key is
-    /// free.
+    /// The job being enqueued is a duplicate while the stored job holding the key is in one of
+    /// these states (the enqueued job's own list is the one compared). Once the holder has left
+    /// them (completed, dead, deleted), the key is free.
     pub states: Vec<JobState>,
-    /// The key is held no longer than this, whatever the holder's state; `None`: for as long as
-    /// the holder is in one of `states`.
+    /// When this job takes the key: it holds it no longer than this, whatever its state (kept
+    /// with the key and compared by later enqueues); `None`: for as long as it is in one of the
+    /// states they name.
     pub until: Option<DateTime<Utc>>,
 }
 
