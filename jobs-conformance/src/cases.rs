@@ -8,6 +8,7 @@ mod claims;
 mod continuation;
 mod enqueue;
 mod failures;
+mod flow_worker;
 mod history;
 mod inspection;
 mod leases;
@@ -30,6 +31,11 @@ pub use failures::{
     dead_job_records_the_boxed_error_class, exhausted_attempts_go_dead_with_error,
     non_json_payload_dies_at_once_unknown_class_retries, poison_jobs_go_dead_while_queue_flows, retries_start_on_time,
     retry_on_keeps_the_error_history, retry_persists_executions_and_error,
+};
+pub use flow_worker::{
+    a_retry_keeps_its_concurrency_key, blocked_jobs_run_after_an_abandoned_slot_expires,
+    concurrency_limit_holds_across_workers, discard_on_conflict, throttle_paces_starts_without_spending_attempts,
+    unique_enqueues_store_one_job,
 };
 pub use history::history_sums_writes_per_minute;
 pub use inspection::{

@@ -73,6 +73,12 @@ macro_rules! conformance_suite {
                 enqueue_tick_is_once_and_only_for_active_tasks,
                 recurring_tasks_change_at_run_time,
                 missed_ticks_follow_the_policy,
+                concurrency_limit_holds_across_workers,
+                unique_enqueues_store_one_job,
+                throttle_paces_starts_without_spending_attempts,
+                blocked_jobs_run_after_an_abandoned_slot_expires,
+                a_retry_keeps_its_concurrency_key,
+                discard_on_conflict,
             }
         }
     };

@@ -37,7 +37,9 @@ pub(crate) async fn reserve_start(
     let length = i64::try_from(period.as_millis()).unwrap_or(i64::MAX).max(1);
     let now_ms = now.timestamp_millis();
     let current = now_ms.div_euclid(length);
-    let hinted = hints().lock().unwrap_or_else(|e| e.into_inner()).get(key).copied().unwrap_or(current);
+    // Hints are per store: two adapters in one process count apart.
+    let hint_key = format!("{:p}/{key}", flow as *const dyn FlowStore as *const ());
+    let hinted = hints().lock().unwrap_or_else(|e| e.into_inner()).get(&hint_key).copied().unwrap_or(current);
     let mut window = hinted.max(current);
     loop {
         if window - current > MAX_WINDOWS_AHEAD {
@@ -51,7 +53,7 @@ pub(crate) async fn reserve_start(
         let count = flow.count_start(key, window, ttl).await?;
         if count <= u64::from(limit) {
             let next_free = if count == u64::from(limit) { window + 1 } else { window };
-            remember(key, current, next_free);
+            remember(&hint_key, current, next_free);
             if window == current {
                 return Ok(now);
             }
