@@ -8,6 +8,7 @@ mod claims;
 mod continuation;
 mod enqueue;
 mod failures;
+mod flow;
 mod flow_worker;
 mod history;
 mod inspection;
@@ -31,6 +32,11 @@ pub use failures::{
     dead_job_records_the_boxed_error_class, exhausted_attempts_go_dead_with_error,
     non_json_payload_dies_at_once_unknown_class_retries, poison_jobs_go_dead_while_queue_flows, retries_start_on_time,
     retry_on_keeps_the_error_history, retry_persists_executions_and_error,
+};
+pub use flow::{
+    blocked_jobs_show_and_take_actions, concurrent_takes_never_exceed_the_limit, expired_slots_free_their_blocked_jobs,
+    slots_hold_the_limit_and_block_the_rest, throttle_counts_are_atomic, unique_enqueues_store_one_of_many,
+    unique_keys_free_when_the_holder_moves_on,
 };
 pub use flow_worker::{
     a_retry_keeps_its_concurrency_key, blocked_jobs_run_after_an_abandoned_slot_expires,

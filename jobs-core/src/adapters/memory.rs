@@ -1,5 +1,6 @@
 //! The memory adapter: queues, priorities, schedules and retries, in this process.
 
+mod flow;
 mod history;
 mod inspect;
 mod processes;
@@ -16,8 +17,9 @@ use self::history::History;
 use self::processes::Processes;
 use self::store::{EntryState, Store};
 use crate::contract::{
-    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Clock, Error, ErrorRecord, Failure,
-    HistoryPoint, Inspect, JobData, NewJob, ProcessCommand, ProcessInfo, RecurringStore, Requeued, SystemClock, Ticket,
+    Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Clock, Error, ErrorRecord, Failure, FlowStore,
+    HistoryPoint, Inspect, JobData, NewJob, ProcessCommand, ProcessInfo, RecurringStore, Requeued, SlotOutcome,
+    SlotParams, SystemClock, Ticket, UniqueOutcome, Uniqueness,
 };
 
 /// Keeps jobs in this process's memory, drained by a [`Worker`](crate::Worker); for development
@@ -166,6 +168,55 @@ impl Adapter for MemoryAdapter {
 
     fn recurring(&self) -> Option<&dyn RecurringStore> {
         Some(self)
+    }
+
+    fn flow(&self) -> Option<&dyn FlowStore> {
+        Some(self)
+    }
+}
+
+impl FlowStore for MemoryAdapter {
+    fn acquire_slot<'a>(&'a self, params: SlotParams<'a>) -> BoxFuture<'a, Result<SlotOutcome, Error>> {
+        Box::pin(async move { Ok(self.store().acquire_slot(params, self.now())) })
+    }
+
+    fn release_slot<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let freed = self.store().release_slot(key, holder);
+            if freed {
+                self.wake();
+            }
+            Ok(freed)
+        })
+    }
+
+    fn expire_slots(&self) -> BoxFuture<'_, Result<u64, Error>> {
+        Box::pin(async move {
+            let readied = self.store().expire_slots(self.now());
+            if readied > 0 {
+                self.wake();
+            }
+            Ok(readied)
+        })
+    }
+
+    fn count_start<'a>(&'a self, key: &'a str, window: i64, ttl: Duration) -> BoxFuture<'a, Result<u64, Error>> {
+        Box::pin(async move {
+            let now = self.now();
+            Ok(self.store().count_start(key, window, after(now, ttl), now))
+        })
+    }
+
+    fn enqueue_unique<'a>(
+        &'a self,
+        jobs: &'a [NewJob],
+        unique: &'a [Option<Uniqueness>],
+    ) -> BoxFuture<'a, Result<Vec<UniqueOutcome>, Error>> {
+        Box::pin(async move {
+            let outcomes = self.store().enqueue_unique(jobs, unique, self.now());
+            self.wake();
+            Ok(outcomes)
+        })
     }
 }
 

@@ -30,6 +30,8 @@ pub(super) struct Store {
     last_worker: Option<Arc<str>>,
     /// Recurring tasks and the ticks enqueued.
     pub(super) recurring: super::recurring::Recurring,
+    /// Concurrency slots, blocked jobs, throttle counts and unique keys.
+    pub(super) flow: super::flow::Flow,
 }
 
 impl Default for Store {
@@ -46,6 +48,7 @@ impl Default for Store {
             retention: DEFAULT_RETENTION,
             last_worker: None,
             recurring: Default::default(),
+            flow: Default::default(),
         }
     }
 }
@@ -72,7 +75,12 @@ pub(super) struct Entry {
 pub(super) enum EntryState {
     Scheduled,
     Ready,
-    Running { token: i64, lease_until: DateTime<Utc> },
+    /// Waiting for a concurrency slot (the flow keeps the key it waits on).
+    Blocked,
+    Running {
+        token: i64,
+        lease_until: DateTime<Utc>,
+    },
     Dead,
     Completed,
 }
@@ -85,6 +93,7 @@ impl Entry {
             EntryState::Scheduled if self.errors.is_empty() => JobState::Scheduled,
             EntryState::Scheduled => JobState::Retrying,
             EntryState::Ready => JobState::Ready,
+            EntryState::Blocked => JobState::Blocked,
             EntryState::Running { .. } => JobState::Running,
             EntryState::Dead => JobState::Dead,
             EntryState::Completed => JobState::Completed,
@@ -93,6 +102,16 @@ impl Entry {
 
     pub(super) fn queue(&self) -> &str {
         &self.queue
+    }
+
+    pub(super) fn priority(&self) -> i32 {
+        self.priority
+    }
+
+    /// Blocks the job on a concurrency limit, giving back the attempt its claim counted.
+    pub(super) fn block(&mut self) {
+        self.state = EntryState::Blocked;
+        self.attempts = self.attempts.saturating_sub(1);
     }
 
     /// The Active Job `job_id` in the payload, if it has one.
@@ -331,6 +350,7 @@ impl Store {
             EntryState::Scheduled => {
                 self.scheduled.remove(&(entry.run_at, id));
             }
+            EntryState::Blocked => self.detach_blocked(id),
             EntryState::Running { .. } | EntryState::Dead | EntryState::Completed => {}
         }
     }
