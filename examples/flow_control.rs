@@ -78,10 +78,13 @@ async fn main() -> Result<(), Error> {
     perform_all_later((0..6).map(|n| PendingJob::new(CallApi { n }))).await?;
 
     let started = Instant::now();
-    let workers = [Worker::builder().concurrency(10).build()?.start(), Worker::builder().concurrency(10).build()?.start()];
+    let workers =
+        [Worker::builder().concurrency(10).build()?.start(), Worker::builder().concurrency(10).build()?.start()];
     let seen = runtime.state::<Seen>()?;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while *seen.charges.lock().unwrap() < 12 || seen.pings.lock().unwrap().len() < 10 || seen.api_calls.lock().unwrap().len() < 6
+    while *seen.charges.lock().unwrap() < 12
+        || seen.pings.lock().unwrap().len() < 10
+        || seen.api_calls.lock().unwrap().len() < 6
     {
         assert!(Instant::now() < deadline, "the jobs did not all run in time");
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -164,6 +164,11 @@ fn flow_keys_bind_the_job_and_borrow_its_fields() {
 
 #[test]
 fn no_flow_control_generates_nothing() {
-    let out = expand(quote!(), quote!(async fn plain(a: u8) {}));
+    let out = expand(
+        quote!(),
+        quote!(
+            async fn plain(a: u8) {}
+        ),
+    );
     assert!(!out.contains("FLOW") && !out.contains("flow_key"), "{out}");
 }

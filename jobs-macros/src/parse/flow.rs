@@ -87,6 +87,7 @@ pub(crate) fn concurrency(cx: &Ctxt, meta: &Meta) -> Option<ConcurrencySpec> {
     let mut duration = Attr::none(cx, DURATION);
     let mut on_conflict = Attr::none(cx, ON_CONFLICT);
     let mut group = Attr::none(cx, GROUP);
+    let given = |name: Symbol| items.iter().any(|item| item.key == name);
     for item in &items {
         let Some((name, value)) = known(cx, LIMITS_CONCURRENCY, CONCURRENCY_KEYS, item) else { continue };
         match name {
@@ -99,7 +100,10 @@ pub(crate) fn concurrency(cx: &Ctxt, meta: &Meta) -> Option<ConcurrencySpec> {
         }
     }
     let Some(to) = to.get() else {
-        cx.error_spanned_by(meta, "`limits_concurrency` needs `to = N`: how many jobs of a key run at once");
+        // A `to` with a wrong value is reported already.
+        if !given(TO) {
+            cx.error_spanned_by(meta, "`limits_concurrency` needs `to = N`: how many jobs of a key run at once");
+        }
         return None;
     };
     Some(ConcurrencySpec {
@@ -148,6 +152,7 @@ pub(crate) fn throttle(cx: &Ctxt, meta: &Meta) -> Option<ThrottleSpec> {
     let mut limit = Attr::none(cx, LIMIT);
     let mut period = Attr::none(cx, PERIOD);
     let mut key = Attr::none(cx, KEY);
+    let given = |name: Symbol| items.iter().any(|item| item.key == name);
     for item in &items {
         let Some((name, value)) = known(cx, THROTTLE, THROTTLE_KEYS, item) else { continue };
         match name {

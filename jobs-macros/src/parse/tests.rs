@@ -213,7 +213,6 @@ fn reports_every_flow_mistake() {
         "`to` expects a positive integer literal such as `2`",
         "`on_conflict` expects `block` or `discard`",
         "unknown `limits_concurrency` key `grup`; valid keys are: to, key, duration, on_conflict, group",
-        "`limits_concurrency` needs `to = N`",
         "`by` expects a list of `args`, `queue`, `class`",
         "`by` and `key` exclude each other",
         "`throttle` needs `limit = N` and `period = \"1s\"`",
