@@ -129,7 +129,7 @@ pub(crate) fn uniqueness_of(runtime: &Runtime, data: &JobData) -> Option<Uniquen
 /// The adapter's flow store, or the error of an adapter without one, naming `what` needs it.
 pub(crate) fn flow_store<'a>(adapter: &'a dyn Adapter, what: &str) -> Result<&'a dyn FlowStore, Error> {
     adapter.flow().ok_or_else(|| {
-        Error::not_supported(adapter.name(), &format!("{what}; use an adapter that keeps them, such as sqlite"))
+        Error::not_supported(adapter.name(), format!("{what}; use an adapter that keeps them, such as sqlite"))
     })
 }
 

@@ -238,7 +238,7 @@ impl WorkerBuilder {
             limited.sort_unstable();
             return Err(Error::not_supported(
                 adapter.name(),
-                &format!(
+                format!(
                     "concurrency limits and throttles, which {} declare; use an adapter that keeps them, such as sqlite",
                     limited.join(", ")
                 ),

@@ -113,7 +113,8 @@ fn throttle_of(private: &TokenStream, spec: &ThrottleSpec) -> TokenStream {
 /// place, so that `job.name` borrows), or the function called with `self`; then `Display`ed.
 fn key_expr(key: &KeyFn) -> TokenStream {
     match key {
-        KeyFn::Closure(pat, body) => {
+        KeyFn::Closure(closure) => {
+            let (pat, body) = &**closure;
             let binding = match pat {
                 syn::Pat::Type(_) => quote!(let #pat = self;),
                 _ => quote!(let #pat: &Self = self;),

@@ -166,6 +166,8 @@ pub(crate) fn throttle(cx: &Ctxt, meta: &Meta) -> Option<ThrottleSpec> {
     }
     match (limit.get(), period.get()) {
         (Some(limit), Some(period)) => Some(ThrottleSpec { limit, period, key: key.get() }),
+        // A `limit` or `period` with a wrong value is reported already.
+        _ if given(LIMIT) && given(PERIOD) => None,
         _ => {
             cx.error_spanned_by(
                 meta,
@@ -273,7 +275,7 @@ fn key_fn(cx: &Ctxt, value: &Expr) -> Option<KeyFn> {
         "`key` expects a closure of the job, such as `|job| job.account_id`, or the path of a function taking `&Job`";
     match value {
         Expr::Closure(closure) if closure.inputs.len() == 1 && closure.asyncness.is_none() => {
-            Some(KeyFn::Closure(closure.inputs[0].clone(), (*closure.body).clone()))
+            Some(KeyFn::Closure(Box::new((closure.inputs[0].clone(), (*closure.body).clone()))))
         }
         Expr::Closure(closure) => {
             let span: Span = closure.or1_token.span();

@@ -49,7 +49,7 @@ pub(crate) struct ContinuableSpec {
 pub(crate) enum KeyFn {
     /// A closure of one parameter, the job (its pattern and the body, evaluated as a place so
     /// that `job.name` borrows rather than moves).
-    Closure(syn::Pat, syn::Expr),
+    Closure(Box<(syn::Pat, syn::Expr)>),
     /// A function taking `&Job`.
     Path(Path),
 }
