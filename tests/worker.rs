@@ -238,3 +238,31 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_at_shutdown() {
     let ready = jobs::Inspect::list(&memory, &jobs::ListParams::new().state(jobs::JobState::Ready)).await.unwrap();
     assert!(ready.jobs.iter().all(|job| job.attempts == 0), "no attempt spent: {ready:?}");
 }
+
+#[job]
+async fn brief(label: String, log: State<Log>) {
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    log.push(label);
+}
+
+/// By default a worker claims ahead only what it will start within a few milliseconds, so a
+/// second worker on the same backlog gets its share instead of finding everything claimed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_share_a_backlog_of_short_jobs() {
+    let memory = MemoryAdapter::new();
+    let (first, second) = (runtime(&memory), runtime(&memory));
+    let jobs = (0..600).map(|n| PendingJob::new(Brief { label: n.to_string() }));
+    first.scope(jobs::perform_all_later(jobs)).await.unwrap();
+    let start = |rt: &Runtime| {
+        Worker::builder().runtime(rt).concurrency(5).poll_interval(Duration::from_millis(20)).build().unwrap().start()
+    };
+    let (a, b) = (start(&first), start(&second));
+    eventually("every job ran", || log(&first).lines().len() + log(&second).lines().len() == 600).await;
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+    let (ran_first, ran_second) = (log(&first).lines().len(), log(&second).lines().len());
+    assert!(
+        ran_first >= 150 && ran_second >= 150,
+        "each worker ran at least a quarter of the jobs: {ran_first} and {ran_second}"
+    );
+}

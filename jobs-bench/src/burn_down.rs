@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jobs::{PendingJob, Runtime, Worker};
+use jobs::{PendingJob, Runtime};
 
 use crate::RunError;
 use crate::cli::RunSettings;
@@ -57,12 +57,7 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
     perf_control(settings, "enable");
     let cpu_before = stats::process_cpu_time();
     let started = Instant::now();
-    let worker = Worker::builder()
-        .runtime(&runtime)
-        .queues(["default"])
-        .concurrency(settings.concurrency)
-        .prefetch(settings.prefetch)
-        .build()?;
+    let worker = settings.worker(&runtime).build()?;
     let handle = worker.start();
     let drained = counter.wait(settings.stall).await;
     handle.shutdown().await?;

@@ -27,9 +27,10 @@ pub(crate) struct Args {
     #[arg(long, short = 'c', default_value_t = DEFAULT_CONCURRENCY)]
     pub(crate) concurrency: usize,
 
-    /// Jobs the worker claims ahead of free slots (`Worker::builder().prefetch(..)`).
-    #[arg(long, default_value_t = 0)]
-    pub(crate) prefetch: usize,
+    /// Jobs the worker claims ahead of free slots (`Worker::builder().prefetch(..)`); without it,
+    /// the worker's adaptive default.
+    #[arg(long)]
+    pub(crate) prefetch: Option<usize>,
 
     /// Enqueue with `perform_all_later` in batches instead of one `perform_later` per job.
     #[arg(long)]
@@ -107,8 +108,8 @@ pub(crate) struct RunSettings {
     pub(crate) jobs: u64,
     /// Worker concurrency.
     pub(crate) concurrency: usize,
-    /// Jobs claimed ahead of free slots.
-    pub(crate) prefetch: usize,
+    /// Jobs claimed ahead of free slots; `None`: the worker's adaptive default.
+    pub(crate) prefetch: Option<usize>,
     /// `Some(batch size)` to enqueue in bulk, `None` for one by one.
     pub(crate) bulk: Option<u64>,
     /// Pickup-latency samples (0: none).
@@ -119,6 +120,17 @@ pub(crate) struct RunSettings {
     pub(crate) perf_ctl: Option<std::path::PathBuf>,
     /// Whether the runtime carries trace context (with `--otel`).
     pub(crate) otel: bool,
+}
+
+impl RunSettings {
+    /// The worker of a run: the default queue, its concurrency and claim-ahead.
+    pub(crate) fn worker(&self, runtime: &jobs::Runtime) -> jobs::WorkerBuilder {
+        let builder = jobs::Worker::builder().runtime(runtime).queues(["default"]).concurrency(self.concurrency);
+        match self.prefetch {
+            Some(prefetch) => builder.prefetch(prefetch),
+            None => builder,
+        }
+    }
 }
 
 impl Args {

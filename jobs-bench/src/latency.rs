@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jobs::{Runtime, Worker};
+use jobs::Runtime;
 
 use crate::RunError;
 use crate::cli::RunSettings;
@@ -19,12 +19,7 @@ const WARM_UP: u64 = 10;
 pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<Percentiles, RunError> {
     let (probe, mut started) = Probe::new();
     let runtime = Runtime::builder().shared_adapter(target.adapter.clone()).shared_state(Arc::new(probe)).build()?;
-    let worker = Worker::builder()
-        .runtime(&runtime)
-        .queues(["default"])
-        .concurrency(settings.concurrency)
-        .prefetch(settings.prefetch)
-        .build()?;
+    let worker = settings.worker(&runtime).build()?;
     let handle = worker.start();
 
     let mut samples = Vec::with_capacity(settings.latency_samples as usize);

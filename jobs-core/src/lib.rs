@@ -62,7 +62,8 @@ pub mod adapter {
     pub use crate::enqueue::{EnqueueSink, TransactionalEnqueue};
     pub use crate::support::migrations;
     pub use crate::support::{
-        due_micros, duration_to_micros, forward, hostname, micros_to_time, redact, time_to_micros,
+        KeyHolder, UniquePlan, due_micros, duration_to_micros, forward, hostname, micros_to_time, redact,
+        time_to_micros,
     };
 }
 

@@ -4,6 +4,7 @@ mod background;
 mod builder;
 mod flow;
 mod gauges;
+mod hand;
 mod process;
 mod recurring;
 mod tally;
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::de::IgnoredAny;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +33,8 @@ use crate::runtime::{Ending, Executed, instrument};
 pub use background::shutdown_signal;
 use background::{Heartbeat, flush_reports, heartbeat, join_all, obey};
 use builder::Settings;
+use hand::Hand;
+
 pub use builder::WorkerBuilder;
 use process::{Process, Status};
 pub use recurring::{
@@ -293,36 +296,41 @@ impl Worker {
         tally: &Arc<Tally>,
     ) -> JoinSet<()> {
         let backend = self.adapter.backend().expect("checked at build");
-        // `slots` bounds the jobs running at once; `hand` the jobs claimed and not yet finished:
-        // running ones plus up to `prefetch` waiting for a slot, so that the next claim overlaps
-        // the jobs running now instead of waiting for them.
+        // `slots` bounds the jobs running at once; `hand` counts the jobs claimed and not yet
+        // finished: running ones plus those claimed ahead, waiting for a slot, so that the next
+        // claim overlaps the jobs running now instead of waiting for them (see `hand.rs`).
         let concurrency = self.settings.concurrency;
+        let prefetch = self.settings.prefetch;
         let slots = Arc::new(Semaphore::new(concurrency));
-        let hand = Arc::new(Semaphore::new(concurrency + self.settings.prefetch));
+        let hand = Arc::new(Hand::default());
         let mut tasks = JoinSet::new();
         let mut error_backoff = Duration::from_millis(100);
         // When the last claim came back full there is a backlog: rather than claiming one job
         // each time one job finishes (a round trip per job on a networked backend), wait briefly
-        // for a batch's worth of room and claim it at once. An idle worker never waits.
-        let batch = concurrency.div_ceil(2).max(self.settings.prefetch);
+        // for a batch's worth of room (half of what it may hold) and claim it at once. An idle
+        // worker never waits.
         let mut backlog = false;
         loop {
             while tasks.try_join_next().is_some() {}
-            let first = tokio::select! {
-                permit = hand.clone().acquire_owned() => permit.expect("semaphore never closed"),
-                () = quiet.cancelled() => return tasks,
-            };
-            let mut permits = vec![first];
-            if backlog && batch > 1 && hand.available_permits() + 1 < batch {
-                let more = hand.clone().acquire_many_owned(batch as u32 - 1);
-                if let Ok(Ok(more)) = tokio::time::timeout(self.settings.claim_batch_wait, more).await {
-                    permits.push(more);
+            let room = || hand.capacity(concurrency, prefetch).saturating_sub(hand.held());
+            let batch = hand.capacity(concurrency, prefetch).div_ceil(2);
+            while room() == 0 {
+                tokio::select! {
+                    () = hand.finished() => {}
+                    () = quiet.cancelled() => return tasks,
                 }
             }
-            while let Ok(permit) = hand.clone().try_acquire_owned() {
-                permits.push(permit);
+            if backlog && batch > 1 && room() < batch {
+                let deadline = tokio::time::Instant::now() + self.settings.claim_batch_wait;
+                while room() < batch {
+                    tokio::select! {
+                        () = hand.finished() => {}
+                        () = tokio::time::sleep_until(deadline) => break,
+                        () = quiet.cancelled() => return tasks,
+                    }
+                }
             }
-            let limit: usize = permits.iter().map(|p| p.num_permits()).sum();
+            let limit = room();
             // Strict order borrows the configured queues; weights draw a fresh order per claim.
             let queues = self.settings.queues.next();
             let params = ClaimParams { queues: &queues, limit, lease: self.settings.lease, worker_id: &self.id };
@@ -333,7 +341,6 @@ impl Worker {
                 }
                 Err(error) => {
                     tracing::error!(target: "jobs", %error, "Claiming jobs failed; retrying in {error_backoff:?}");
-                    drop(permits);
                     tokio::select! {
                         () = tokio::time::sleep(error_backoff) => {},
                         () = quiet.cancelled() => return tasks,
@@ -344,7 +351,6 @@ impl Worker {
             };
             if claimed.is_empty() {
                 backlog = false;
-                drop(permits);
                 let wait = tokio::select! {
                     wait = self.idle_wait(backend) => wait,
                     () = quiet.cancelled() => return tasks,
@@ -361,7 +367,8 @@ impl Worker {
                 guard.insert(job.ticket.id.clone(), job.ticket.clone());
             }
             drop(guard);
-            for (job, held) in claimed.into_iter().zip(one_by_one(permits)) {
+            let held = hand.take(claimed.len());
+            for (job, held) in claimed.into_iter().zip(held) {
                 let job_run = JobRun {
                     runtime: self.runtime.clone(),
                     running: running.clone(),
@@ -371,6 +378,7 @@ impl Worker {
                     stop: stop.clone(),
                     tally: tally.clone(),
                     flow: self.runtime.registry().has_flow_control(),
+                    hand: hand.clone(),
                 };
                 let (slots, quiet) = (slots.clone(), quiet.clone());
                 tasks.spawn(async move {
@@ -421,18 +429,6 @@ const UNKNOWN_QUEUE: &str = "(unknown)";
 /// The shortest wait of an idle worker before it claims again.
 const MIN_IDLE_WAIT: Duration = Duration::from_millis(1);
 
-/// Splits permits of several slots into permits of one slot each.
-fn one_by_one(permits: Vec<OwnedSemaphorePermit>) -> impl Iterator<Item = OwnedSemaphorePermit> {
-    permits.into_iter().flat_map(|mut permit| {
-        let mut singles = Vec::with_capacity(permit.num_permits());
-        while permit.num_permits() > 1 {
-            singles.extend(permit.split(1));
-        }
-        singles.push(permit);
-        singles
-    })
-}
-
 struct JobRun {
     runtime: Runtime,
     running: Arc<Mutex<HashMap<String, Ticket>>>,
@@ -443,6 +439,8 @@ struct JobRun {
     tally: Arc<Tally>,
     /// Whether a registered class has a concurrency limit or a throttle to enforce.
     flow: bool,
+    /// The worker's held jobs, told how long each run took.
+    hand: Arc<Hand>,
 }
 
 impl JobRun {
@@ -476,11 +474,13 @@ impl JobRun {
             last_run: self.retry.last_run(job.attempt),
             claim_token: Some(job.ticket.token),
         };
+        let started = tokio::time::Instant::now();
         let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
         // However the run ended (a failure, a retry, a snooze, a shutdown), its slot frees now.
         if let Some(slot) = slot {
             slot.release().await;
         }
+        self.hand.ran(started.elapsed());
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown
         }

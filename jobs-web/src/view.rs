@@ -126,13 +126,22 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
     }
 }
 
-/// The stored payload for the job page: pretty JSON with its arguments redacted when they must
+/// The stored payload for the job page: pretty JSON with its arguments (and the flow keys built
+/// from them) redacted when they must
 /// be, or the raw text when it is not JSON (only when arguments are shown: it may contain them).
 pub(crate) fn payload(stored: &str, redact: bool) -> String {
     match serde_json::from_str::<Value>(stored) {
         Ok(mut value) => {
             if redact && let Some(arguments) = value.get_mut("arguments") {
                 *arguments = Value::String(REDACTED.to_owned());
+            }
+            // Concurrency and throttle keys are built from the arguments; the unique key is a digest.
+            if redact && let Some(flow) = value.get_mut("flow").and_then(Value::as_object_mut) {
+                for key in ["concurrency", "throttle"] {
+                    if let Some(shown) = flow.get_mut(key) {
+                        *shown = Value::String(REDACTED.to_owned());
+                    }
+                }
             }
             serde_json::to_string_pretty(&value).unwrap_or_else(|_| stored.to_owned())
         }

@@ -345,3 +345,42 @@ async fn recurring_tasks_are_listed_run_paused_and_resumed() {
     let no_token = call(&router, "POST", "/recurring", &headers, "do=pause&key=nightly-report").await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN, "an action without the token is refused");
 }
+
+/// A job blocked by a concurrency limit is listed under "blocked", and its page shows its
+/// concurrency key with a link to the other jobs blocked on it; a redacted job's key is hidden.
+#[tokio::test]
+async fn blocked_jobs_show_their_concurrency_key() {
+    use jobs_core::adapter::{ClaimParams, SlotOutcome, SlotParams};
+    let memory: Arc<dyn Adapter> = Arc::new(MemoryAdapter::new());
+    for (class, key) in [
+        ("SyncAccount", "SyncAccount/acct-42"),
+        ("SyncAccount", "SyncAccount/acct-42"),
+        ("ChargeCard", "ChargeCard/4242"),
+    ] {
+        let mut data = job(class, "limited", json!([key])).into_data();
+        data.flow = Some(jobs_core::FlowKeys { concurrency: Some(key.to_owned()), ..Default::default() });
+        enqueue(memory.as_ref(), jobs_core::adapter::NewJob::new(data).unwrap()).await;
+    }
+    let queues = ["limited".to_owned()];
+    let params = ClaimParams { queues: &queues, limit: 3, lease: std::time::Duration::from_secs(60), worker_id: "w" };
+    let claimed = memory.backend().unwrap().claim(params).await.unwrap();
+    let flow = memory.flow().unwrap();
+    let mut blocked = Vec::new();
+    for (job, key) in claimed.iter().zip(["SyncAccount/acct-42", "SyncAccount/acct-42", "ChargeCard/4242"]) {
+        let slot =
+            SlotParams { ticket: &job.ticket, key, limit: 1, hold: std::time::Duration::from_secs(60), block: true };
+        // The third takes its own key's slot; hold it too with a stand-in so it blocks as well.
+        if flow.acquire_slot(slot).await.unwrap() == SlotOutcome::Blocked {
+            blocked.push(job.ticket.id.clone());
+        }
+    }
+    assert_eq!(blocked.len(), 1, "the second job of acct-42 blocks");
+    let router = Dashboard::new(memory.clone()).open().router();
+    let list = get(&router, "/jobs?state=blocked").await;
+    assert!(list.body.contains(&format!("data-job-id=\"{}\"", blocked[0])), "{}", list.body);
+    let detail = get(&router, &format!("/jobs/{}", blocked[0])).await;
+    assert!(detail.body.contains("concurrency key") && detail.body.contains("SyncAccount/acct-42"), "{}", detail.body);
+    assert!(detail.body.contains("/jobs?state=blocked&amp;text=SyncAccount%2Facct-42"), "{}", detail.body);
+    let redacted = get(&router, &format!("/jobs/{}", claimed[2].ticket.id)).await;
+    assert!(redacted.body.contains("concurrency key") && !redacted.body.contains("4242"), "{}", redacted.body);
+}

@@ -20,14 +20,18 @@ impl PostgresAdapter {
         }
         let jobs = format!("{}.jobs", self.inner().schema.quoted);
         let mut conditions = Conditions::default();
-        conditions.add(action_condition(action));
+        conditions.add(&action_condition(action));
         conditions.target(target);
         let changed = match action {
             JobAction::Retry => format!(
                 "UPDATE {jobs} SET state = 'available', run_at = now(), finished_at = NULL WHERE {} RETURNING queue",
                 conditions.sql()
             ),
-            JobAction::RunNow => format!("UPDATE {jobs} SET run_at = now() WHERE {} RETURNING queue", conditions.sql()),
+            // A blocked job (where run now applies to it) becomes ready in its place in line.
+            JobAction::RunNow => format!(
+                "UPDATE {jobs} SET state = 'available', run_at = least(run_at, now()) WHERE {} RETURNING queue",
+                conditions.sql()
+            ),
             JobAction::Discard => {
                 let where_ = conditions.sql();
                 let class = conditions.bind(Value::Text(JobAction::DISCARDED.to_owned()));

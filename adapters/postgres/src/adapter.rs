@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob, RecurringStore};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, FlowStore, NewJob, RecurringStore};
 use jobs_core::adapter::{due_micros, micros_to_time};
 use jobs_core::{BoxFuture, Error, Inspect, JobData};
 use sqlx::PgPool;
@@ -272,7 +272,7 @@ impl Rows {
         queues
     }
 
-    pub(crate) fn of(jobs: &[NewJob]) -> Rows {
+    pub(crate) fn of<'a>(jobs: impl IntoIterator<Item = &'a NewJob>) -> Rows {
         let mut rows = Rows::default();
         for new in jobs {
             let job = new.data();
@@ -320,6 +320,10 @@ impl Adapter for PostgresAdapter {
     }
 
     fn recurring(&self) -> Option<&dyn RecurringStore> {
+        Some(self)
+    }
+
+    fn flow(&self) -> Option<&dyn FlowStore> {
         Some(self)
     }
 }

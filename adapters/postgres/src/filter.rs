@@ -112,14 +112,17 @@ pub(crate) fn state_condition(state: JobState) -> &'static str {
     }
 }
 
-/// The rows `action` applies to (see [`JobAction::applies_to`]).
-pub(crate) fn action_condition(action: JobAction) -> &'static str {
-    match action {
+/// The rows `action` applies to (see [`JobAction::applies_to`]): blocked jobs too where it
+/// applies to them.
+pub(crate) fn action_condition(action: JobAction) -> String {
+    let rows = match action {
         JobAction::Retry => "state = 'dead'",
         JobAction::RunNow => "state = 'available' AND run_at > now()",
         JobAction::Discard => "state = 'available'",
-        JobAction::Delete => "state <> 'running'",
-    }
+        // Blocked jobs included.
+        JobAction::Delete => return "state <> 'running'".to_owned(),
+    };
+    if action.applies_to(JobState::Blocked) { format!("{rows} OR state = 'blocked'") } else { rows.to_owned() }
 }
 
 /// Backend ids as integers; ids that are not ours match nothing.

@@ -30,6 +30,23 @@
 //!   jobs runs on one elected worker (an advisory lock) per [`PostgresBuilder::maintenance_interval`].
 //! * **Transactional enqueue**: [`PostgresAdapter::enqueue_in`] writes jobs with the
 //!   application's transaction: visible after commit, gone after rollback.
+//! * **Flow control** ([`FlowStore`](jobs_core::adapter::FlowStore), schema version 5):
+//!   concurrency limits, unique jobs and throttles are enforced in the schema, for every worker
+//!   and process at once. Tables: `concurrency_slots` (key, holder job, limit, hold expiry),
+//!   `unique_keys` (key, holder job and its `job_id`, its states, `held_until`) and
+//!   `throttle_counts` (key, window, count, expiry); a job held back by a limit is stored
+//!   `blocked` in `jobs` with its `concurrency_key` (partial index `jobs_blocked`), never
+//!   claimed nor rescued, until a slot frees. Costs, in round trips: taking a slot (or blocking),
+//!   releasing one (and readying the next blocked job, by priority then FIFO), and expiring slots
+//!   are one call each of a function of the schema (`flow_acquire_slot`, `flow_release_slot`,
+//!   `flow_expire_slots`) that first takes the key's transaction-scoped advisory lock, so a take,
+//!   a block and a release of one key never interleave; counting a throttle start is one upsert;
+//!   a unique enqueue is one transaction of six statements (begin, lock the keys, read their
+//!   holders' states, insert, record the keys, commit), and writes nothing when the holder
+//!   completes: the holder's state is read at the next enqueue of its key. Released keys and
+//!   expired counts are pruned by the maintenance and `expire_slots`. A worker that dies holding
+//!   slots loses nothing: its jobs are rescued with their leases (and keep their slots when run
+//!   again), and its slots free after their hold, readying the jobs blocked on them.
 //! * **Faults**: statements that meet a lost connection (a killed backend, a restarted server)
 //!   are retried on a new connection, the LISTEN connection reconnects with backoff, and both
 //!   say so in the log.
@@ -39,6 +56,7 @@ mod adapter;
 mod backend;
 mod error;
 mod filter;
+mod flow;
 mod history;
 mod inspect;
 mod lane;
@@ -53,6 +71,7 @@ mod recurring;
 mod schema;
 mod sql;
 mod transaction;
+mod unique;
 
 pub use adapter::PostgresAdapter;
 pub use error::PostgresError;

@@ -40,10 +40,11 @@ impl PostgresAdapter {
         let page = |state: &str| {
             format!("SELECT {INFO} FROM {jobs} WHERE {}{state} ORDER BY id {order} LIMIT {limit}", conditions.sql())
         };
-        // A queue's jobs in any state are indexed by state group (jobs_available, jobs_leases,
-        // jobs_finished_queue), none of which holds them all: one page per group, merged.
+        // A queue's jobs in any state are indexed by state group (jobs_available, jobs_blocked,
+        // jobs_leases, jobs_finished_queue), none of which holds them all: one page per group, merged.
         let sql = if params.filter.queue.is_some() && params.filter.state.is_none() {
-            let groups = ["state = 'available'", "state = 'running'", "state IN ('completed', 'dead')"];
+            let groups =
+                ["state = 'available'", "state = 'blocked'", "state = 'running'", "state IN ('completed', 'dead')"];
             let pages: Vec<String> =
                 groups.iter().map(|group| format!("({})", page(&format!(" AND {group}")))).collect();
             format!("SELECT * FROM ({}) page ORDER BY id {order} LIMIT {limit}", pages.join(" UNION ALL "))

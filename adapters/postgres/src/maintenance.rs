@@ -1,4 +1,4 @@
-//! Periodic maintenance (pruning finished jobs and old history), run by one worker of all that
+//! Periodic maintenance (pruning finished jobs, old history and released unique keys), run by one worker of all that
 //! share the schema: the one that wins an advisory lock once the interval has passed since the
 //! last run (recorded in the schema).
 
@@ -51,6 +51,10 @@ impl PostgresAdapter {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        let keys = self.prune_unique_keys().await?;
+        if keys > 0 {
+            tracing::debug!(target: "jobs", "Pruned {keys} released unique keys from PostgreSQL schema {}", inner.schema.name);
+        }
         if pruned > 0 {
             tracing::info!(target: "jobs", "Pruned {pruned} finished jobs from PostgreSQL schema {}", inner.schema.name);
         }

@@ -159,7 +159,10 @@ impl PostgresBuilder {
     /// on most disks; if the *server* crashes, the last few hundred milliseconds of them may be
     /// lost, which at-least-once delivery absorbs: a lost claim leaves the job ready, a lost
     /// completion or failure leaves it running until its lease expires and it is rescued, so a
-    /// job may run once more, and none is lost. `true` makes every write durable on return.
+    /// job may run once more, and none is lost. The same holds for the flow-control writes of
+    /// workers: a lost throttle count allows a few more starts, a lost slot release frees the
+    /// slot after its hold time, a lost slot lets one more job of its key run once. `true` makes
+    /// every write durable on return.
     pub fn synchronous_worker_commits(mut self, synchronous: bool) -> Self {
         self.settings.synchronous_worker_commits = synchronous;
         self

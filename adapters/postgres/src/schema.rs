@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "recurring tasks and their ticks",
         sql: include_str!("../migrations/0004_recurring.sql"),
     },
+    Migration {
+        version: 5,
+        description: "flow control: blocked jobs, concurrency slots, unique keys, throttle counts",
+        sql: include_str!("../migrations/0005_flow.sql"),
+    },
 ];
 
 /// The schema version this crate creates and expects: its newest migration's.

@@ -27,6 +27,10 @@ pub(crate) struct Statements {
     pub(crate) pause: Sql,
     pub(crate) resume: Sql,
     pub(crate) paused: Sql,
+    pub(crate) acquire_slot: Sql,
+    pub(crate) release_slot: Sql,
+    pub(crate) expire_slots: Sql,
+    pub(crate) count_start: Sql,
 }
 
 /// One statement's text, shared: handing it to sqlx copies nothing.
@@ -67,6 +71,12 @@ impl Statements {
         // WAL flush (see PostgresBuilder::synchronous_worker_commits).
         let nowait =
             if synchronous_worker { "" } else { ", (SELECT set_config('synchronous_commit', 'off', true)) AS nowait" };
+        // The same for the worker's flow-control writes, which select from no table.
+        let from_nowait = if synchronous_worker {
+            ""
+        } else {
+            " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS nowait"
+        };
         let jobs = format!("{schema}.jobs");
         let paused = format!("{schema}.paused_queues");
         let sql = |text: String| Sql(Arc::from(text));
@@ -249,6 +259,24 @@ impl Statements {
                  SELECT pg_notify($2, $1)"
             )),
             paused: sql(format!("SELECT queue FROM {paused} ORDER BY queue")),
+            // Flow control (migration 5): the claim ($1 id, $2 token), the key, its limit, the hold
+            // in microseconds, whether to block.
+            acquire_slot: sql(format!("SELECT {schema}.flow_acquire_slot($1, $2, $3, $4, $5, $6){from_nowait}")),
+            // The key, the holder's id, the channel.
+            release_slot: sql(format!("SELECT {schema}.flow_release_slot($1, $2, $3){from_nowait}")),
+            // The channel.
+            expire_slots: sql(format!("SELECT {schema}.flow_expire_slots($1){from_nowait}")),
+            // The key, the window, how long the count is kept in microseconds. A count past its
+            // time that expire_slots has not deleted yet starts again. The starts of one window
+            // queue up on its row's lock until each commits: without the flush they are quick.
+            count_start: sql(format!(
+                "INSERT INTO {schema}.throttle_counts AS t (key, window_no, n, expires_at)
+                 SELECT $1, $2, 1, now() + $3 {MICROS}{from_nowait}
+                 ON CONFLICT (key, window_no) DO UPDATE
+                 SET n = CASE WHEN t.expires_at <= now() THEN 1 ELSE t.n + 1 END,
+                     expires_at = CASE WHEN t.expires_at <= now() THEN excluded.expires_at ELSE t.expires_at END
+                 RETURNING n"
+            )),
         }
     }
 }

@@ -8,7 +8,10 @@ use support::TestSchema;
 
 async fn postgres() -> Option<Fixture> {
     let schema = TestSchema::new("postgres_conformance").await?;
-    let postgres = schema.adapter().await;
+    // The adapter's default pool size, not the 5 of the other tests: the flow cases run four
+    // workers at concurrency 20 on this one pool, whose throttle reservations and delayed
+    // enqueues go through it, as a process of that concurrency would have.
+    let postgres = schema.builder().max_connections(10).connect().await.expect("connect to the test server");
     let raw = postgres.clone();
     Some(Fixture::new(postgres).guard(schema).raw_enqueue(move |queue, payload| {
         let raw = raw.clone();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
-use jobs_core::adapter::{Backend, ClaimParams, ErrorRecord, Failure, Ticket};
+use jobs_core::adapter::{Backend, ClaimParams, ErrorRecord, Failure, FlowStore, SlotOutcome, SlotParams, Ticket};
 use jobs_core::{
     ConfiguredJob, Error, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobState, ListParams, ProcessCommand,
     ProcessInfo, ProcessState, Target,
@@ -55,13 +55,18 @@ async fn every_state(postgres: &PostgresAdapter) -> Vec<(JobState, String)> {
     let completed = enqueue(4, None).await;
     assert_eq!(postgres.complete(&[claim(postgres, "ops", "w1").await]).await.unwrap(), 1);
     let running = enqueue(5, None).await;
-    claim(postgres, "ops", "w-running").await;
+    let holder = claim(postgres, "ops", "w-running").await;
+    let slot = |ticket| SlotParams { ticket, key: "ops-key", limit: 1, hold: HOUR, block: true };
+    assert_eq!(postgres.acquire_slot(slot(&holder)).await.unwrap(), SlotOutcome::Acquired);
+    let blocked = enqueue(6, None).await;
+    assert_eq!(postgres.acquire_slot(slot(&claim(postgres, "ops", "w1").await)).await.unwrap(), SlotOutcome::Blocked);
     let ready = enqueue(4242, None).await;
     let other = ConfiguredJob::<Count>::new().runtime(&runtime).queue("other").enqueue(Count { n: 7, millis: 0 });
     let other = other.await.unwrap().provider_job_id.unwrap();
     vec![
         (JobState::Scheduled, scheduled),
         (JobState::Ready, ready),
+        (JobState::Blocked, blocked),
         (JobState::Running, running),
         (JobState::Retrying, retrying),
         (JobState::Dead, dead),
@@ -167,12 +172,13 @@ async fn actions_change_only_the_states_they_name_in_one_statement() {
     };
 
     assert_eq!(postgres.apply(JobAction::Retry, &Target::Ids(vec![])).await.unwrap(), 0);
-    assert_eq!(postgres.apply(JobAction::RunNow, &everything).await.unwrap(), 2, "scheduled and retrying");
+    assert_eq!(postgres.apply(JobAction::RunNow, &everything).await.unwrap(), 3, "scheduled, retrying and blocked");
     assert_eq!(state_of(id_of(JobState::Scheduled)).await, Some(JobState::Ready));
     assert_eq!(state_of(id_of(JobState::Retrying)).await, Some(JobState::Ready));
+    assert_eq!(state_of(id_of(JobState::Blocked)).await, Some(JobState::Ready));
 
     let ops = Target::Filter(JobFilter::new().queue("ops"));
-    assert_eq!(postgres.apply(JobAction::Discard, &ops).await.unwrap(), 3, "the ready ones of queue ops");
+    assert_eq!(postgres.apply(JobAction::Discard, &ops).await.unwrap(), 4, "the ready ones of queue ops");
     let discarded = postgres.find(&id_of(JobState::Scheduled)).await.unwrap().unwrap();
     assert_eq!(discarded.state, JobState::Dead);
     assert!(discarded.finished_at.is_some());
@@ -185,11 +191,11 @@ async fn actions_change_only_the_states_they_name_in_one_statement() {
     assert_eq!(state_of(id_of(JobState::Completed)).await, Some(JobState::Completed));
 
     let dead = Target::Filter(JobFilter::new().state(JobState::Dead));
-    assert_eq!(postgres.apply(JobAction::Retry, &dead).await.unwrap(), 4);
+    assert_eq!(postgres.apply(JobAction::Retry, &dead).await.unwrap(), 5);
     let retried = postgres.find(&id_of(JobState::Dead)).await.unwrap().unwrap();
     assert_eq!((retried.state, retried.finished_at, retried.errors.len()), (JobState::Ready, None, 1));
 
-    assert_eq!(postgres.apply(JobAction::Delete, &everything).await.unwrap(), 6, "all but the running job");
+    assert_eq!(postgres.apply(JobAction::Delete, &everything).await.unwrap(), 7, "all but the running job");
     assert_eq!(postgres.counts().await.unwrap().total(JobState::Running), 1);
     assert_eq!(postgres.list(&ListParams::new()).await.unwrap().jobs.len(), 1);
 }
@@ -247,7 +253,7 @@ async fn queue_stats_count_states_measure_latency_and_list_paused_empty_queues()
     for state in JobState::ALL {
         assert_eq!(ops.count(state), 1, "{state}");
     }
-    assert_eq!(ops.size(), 4);
+    assert_eq!(ops.size(), 5);
     assert!(ops.latency >= Duration::from_millis(50) && ops.latency < Duration::from_secs(60), "{:?}", ops.latency);
     let counts = postgres.counts().await.unwrap();
     for queue in &stats {

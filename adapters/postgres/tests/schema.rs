@@ -4,7 +4,11 @@ mod support;
 
 use jobs_core::adapter::migrations::Mismatch;
 use jobs_postgres::{PostgresAdapter, PostgresError, SCHEMA_VERSION, migration_sql};
-use support::{TestSchema, connection, postgres_error};
+use std::time::Duration;
+
+use jobs_core::JobState;
+use jobs_core::adapter::{FlowStore, SlotOutcome, SlotParams};
+use support::{TestSchema, claim, connection, postgres_error};
 
 async fn versions(schema: &str) -> Vec<i64> {
     let sql = format!("SELECT version FROM \"{schema}\".schema_migrations ORDER BY version");
@@ -86,6 +90,50 @@ async fn bad_schema_names_and_urls_are_refused_without_printing_passwords() {
     assert!(!error.to_string().contains("hunter2"), "{error}");
     let error = PostgresAdapter::connect("postgres://app:hunter2@[::1:5432/x").await.unwrap_err();
     assert!(!error.to_string().contains("hunter2"), "{error}");
+}
+
+#[tokio::test]
+async fn a_schema_of_version_4_with_jobs_in_it_migrates_to_flow_control() {
+    let Some(schema) = TestSchema::new("a_schema_of_version_4_with_jobs_in_it").await else { return };
+    // Version 4 as it shipped: the printed SQL up to migration 5, then jobs as it stored them.
+    let sql = migration_sql(&schema.name, 0).unwrap();
+    let version_4 = format!("{}\nCOMMIT;\n", &sql[..sql.find("\n-- migration 5:").expect("migration 5 printed")]);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(version_4)).execute(&mut connection().await).await.unwrap();
+    assert_eq!(versions(&schema.name).await, [1, 2, 3, 4]);
+    let payload =
+        |id: &str| format!(r#"{{"job_class":"Count","job_id":"{id}","queue_name":"default","arguments":[0,0]}}"#);
+    let jobs = format!("\"{}\".jobs", schema.name);
+    let insert = format!(
+        "INSERT INTO {jobs} (job_id, queue, state, run_at, payload, class, finished_at)
+         VALUES ('old-ready', 'default', 'available', now(), $1, 'Count', NULL),
+                ('old-dead', 'default', 'dead', now(), $2, 'Count', now())"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(insert))
+        .bind(payload("old-ready"))
+        .bind(payload("old-dead"))
+        .execute(&mut connection().await)
+        .await
+        .unwrap();
+
+    // Upgraded by the printed SQL, as a team with its own migration tool does (the adapter's own
+    // migrate runs the same statements).
+    let upgrade = migration_sql(&schema.name, 4).unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(upgrade)).execute(&mut connection().await).await.unwrap();
+    let postgres = schema.builder().migrate(false).connect().await.expect("version 5 passes the check");
+    assert_eq!(versions(&schema.name).await, every_version());
+    assert_eq!(jobs_core::Inspect::find(&postgres, "old-dead").await.unwrap().unwrap().state, JobState::Dead);
+    let running = claim(&postgres, 5, Duration::from_secs(60)).await;
+    assert_eq!(running.keys().collect::<Vec<_>>(), ["old-ready"], "the stored jobs run as before");
+    let params =
+        SlotParams { ticket: &running["old-ready"], key: "k", limit: 1, hold: Duration::from_secs(60), block: true };
+    assert_eq!(postgres.acquire_slot(params).await.unwrap(), SlotOutcome::Acquired);
+
+    // The state check still refuses what is not a state.
+    let bad = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {jobs} SET state = 'lost'")))
+        .execute(&mut connection().await)
+        .await;
+    assert!(bad.unwrap_err().to_string().contains("jobs_state_check"));
+    postgres.close().await;
 }
 
 /// Every shipped schema version, oldest first.

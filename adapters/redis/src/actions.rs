@@ -4,7 +4,8 @@
 //!
 //! As Sidekiq's own API does: run now moves a job of the schedule or retry set into its queue
 //! ("add to queue"), retry moves a dead job into its queue, both stamping `enqueued_at` and
-//! waking idle workers; discard moves a job into the dead set with an error of class
+//! waking idle workers (run now on a blocked job makes it ready: claimed, it asks for a slot
+//! again); discard moves a job into the dead set with an error of class
 //! [`JobAction::DISCARDED`] in Sidekiq's error fields; delete removes it. Running jobs (in a
 //! working hash) are never touched.
 
@@ -49,14 +50,16 @@ impl RedisAdapter {
                         JobAction::Retry | JobAction::RunNow => ("enqueue", rewrite::requeued(&entry.job, batch.now)),
                         JobAction::Discard => ("kill", rewrite::discarded(&entry.job, batch.now)),
                     };
-                    let name = if entry.kind == "q" { entry.extra.as_str() } else { "" };
+                    let name = if matches!(entry.kind.as_str(), "q" | "b") { entry.extra.as_str() } else { "" };
                     call.arg(op).arg(&entry.kind).arg(name).arg(&entry.job).arg(new);
                 }
                 changed += self.run::<u64>(&call).await?;
-                // Jobs taken out of the queue list being walked bring the position nearer the
-                // walk's start by as many.
-                if let Some(cursor) = resume.as_mut().filter(|c| c.kind == "q" && !c.position.is_empty()) {
-                    let gone = chosen.iter().filter(|f| f.entry.kind == "q" && f.entry.extra == cursor.name).count();
+                // Jobs taken out of the list being walked bring the position nearer the walk's
+                // start by as many.
+                let list = |kind: &str| matches!(kind, "q" | "b");
+                if let Some(cursor) = resume.as_mut().filter(|c| list(&c.kind) && !c.position.is_empty()) {
+                    let gone =
+                        chosen.iter().filter(|f| f.entry.kind == cursor.kind && f.entry.extra == cursor.name).count();
                     let position = cursor.position.parse::<i64>().unwrap_or(0) - gone as i64;
                     cursor.position = position.max(-1).to_string();
                     cursor.jid.clear();

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob, RecurringStore};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, FlowStore, NewJob, RecurringStore};
 use jobs_core::{BoxFuture, Error, Inspect};
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, ScriptInvocation};
@@ -237,13 +237,7 @@ impl Adapter for RedisAdapter {
             let mut call = self.invocation(&scripts::ENQUEUE);
             let mut jids = Vec::with_capacity(jobs.len());
             for new in jobs {
-                let (job, payload) = (new.data(), new.payload());
-                let later = job.scheduled_at.is_some_and(|at| envelope::seconds(at) > now);
-                let jid = envelope::new_jid();
-                let stored = envelope::write(job, payload, &jid, now, later);
-                let due = job.scheduled_at.map(envelope::due_score).unwrap_or_default();
-                call.arg(&job.queue_name).arg(job.priority.unwrap_or(0)).arg(due).arg(stored);
-                jids.push(Some(jid));
+                jids.push(Some(push_new(&mut call, new, now)));
             }
             self.run::<i64>(&call).await?;
             Ok(jids)
@@ -261,4 +255,20 @@ impl Adapter for RedisAdapter {
     fn recurring(&self) -> Option<&dyn RecurringStore> {
         Some(self)
     }
+
+    fn flow(&self) -> Option<&dyn FlowStore> {
+        Some(self)
+    }
+}
+
+/// Adds a new job to `call` as `store.lua` takes it (queue, priority, due time, envelope) under a
+/// new jid, which it returns.
+pub(crate) fn push_new(call: &mut ScriptInvocation<'_>, new: &NewJob, now: f64) -> String {
+    let (job, payload) = (new.data(), new.payload());
+    let later = job.scheduled_at.is_some_and(|at| envelope::seconds(at) > now);
+    let jid = envelope::new_jid();
+    let stored = envelope::write(job, payload, &jid, now, later);
+    let due = job.scheduled_at.map(envelope::due_score).unwrap_or_default();
+    call.arg(&job.queue_name).arg(job.priority.unwrap_or(0)).arg(due).arg(stored);
+    jid
 }

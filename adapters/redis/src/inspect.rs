@@ -2,9 +2,9 @@
 //! [`Inspect`] implementation, whose other parts live in `listing.rs` (list), `actions.rs`
 //! (apply), `stats.rs` (counts, queues, history) and `process.rs` (processes, signals).
 //!
-//! A job's state is where it is: a queue list (ready), a working hash (running), the schedule
-//! and retry sets (scheduled and retrying until due, ready once due and not yet moved), the dead
-//! set and the done set (completed).
+//! A job's state is where it is: a queue list (ready), a concurrency key's blocked list
+//! (blocked), a working hash (running), the schedule and retry sets (scheduled and retrying until
+//! due, ready once due and not yet moved), the dead set and the done set (completed).
 
 use chrono::{DateTime, Utc};
 use jobs_core::adapter::forward;
@@ -21,10 +21,10 @@ use crate::scripts;
 
 /// One stored job as a script reports it: where it is and its envelope.
 pub(crate) struct Entry {
-    /// `q` (a queue list), `w` (a working hash), `s`, `r`, `d`, `c` (the schedule, retry, dead
-    /// and done sets).
+    /// `q` (a queue list), `b` (a concurrency key's blocked jobs), `w` (a working hash), `s`, `r`,
+    /// `d`, `c` (the schedule, retry, dead and done sets).
     pub(crate) kind: String,
-    /// The queue for `q`, the process for `w`, the score for the sets.
+    /// The queue for `q`, the concurrency key for `b`, the process for `w`, the score for the sets.
     pub(crate) extra: String,
     /// For `w`: the claim, `started<TAB>worker`.
     pub(crate) claim: String,
@@ -39,6 +39,7 @@ impl Entry {
         let score = self.extra.parse::<f64>().unwrap_or(0.0);
         let state = match self.kind.as_str() {
             "w" => JobState::Running,
+            "b" => JobState::Blocked,
             "s" if score > now => JobState::Scheduled,
             "r" if score > now => JobState::Retrying,
             "d" => JobState::Dead,

@@ -36,6 +36,10 @@
 //! | `jobs:done` | sorted set | the latest completed jobs (10 000), scored by when they completed |
 //! | `jobs:history:MINUTE` | hashes | runs processed and failed per queue and class in that minute, kept 25 hours |
 //! | `jobs:paused`, `jobs:wake` | set, channel | paused queues, wake-ups |
+//! | `jobs:slots:KEY`, `jobs:slot-expiry`, `jobs:slot-limits` | sorted sets, hash | concurrency slots: their holders (jid) by expiry, every key by its earliest expiry, each key's limit (see [Flow control](#flow-control)) |
+//! | `jobs:blocked:KEY`, `jobs:blocked-keys` | list, set | jobs blocked on a concurrency key, ordered like a queue; the keys that have some |
+//! | `jobs:throttle:WINDOW:KEY` | string | starts of a throttle key in a window, expiring after it |
+//! | `jobs:unique:KEY` | hash | the job holding a unique key: `jid`, `job_id`, `queue`, `until`, `concurrency` |
 //!
 //! Each job is the hash Active Job's Sidekiq adapter pushes: `class` (its `JobWrapper`),
 //! `wrapped` (the job class), `queue`, `args` (one element: the Active Job payload), `retry`,
@@ -74,6 +78,39 @@
 //!
 //! Times for schedules, retries and leases come from the Redis server's clock (`TIME`).
 //!
+//! # Flow control
+//!
+//! Concurrency limits, unique jobs and throttles ([`FlowStore`](jobs_core::adapter::FlowStore))
+//! are kept in the keys above, each operation one Lua script call (one round trip), atomic on the
+//! server: taking, releasing and blocking a key's slots never interleave, and of many processes
+//! enqueueing one unique key at once, one stores it.
+//!
+//! * A **slot** is a member of `jobs:slots:KEY` (the holder's jid) scored by when it expires, so
+//!   that the slot of a worker killed while holding it frees after its hold time: the next
+//!   [`expire_slots`](jobs_core::adapter::FlowStore::expire_slots) (workers call it with the
+//!   lease rescue) removes it and makes blocked jobs ready up to the key's free slots; the
+//!   killed worker's own job is rescued as any other, and keeps its slot if it takes it again.
+//! * A **blocked** job moves, in the script that found every slot taken, from the working hash
+//!   (its claim ended, its attempt not counted) to `jobs:blocked:KEY`. It is in no structure
+//!   Sidekiq knows: never claimed, never rescued, not on Sidekiq's Web UI, but listed, counted,
+//!   found and acted on by [`Inspect`](jobs_core::Inspect) as blocked. A release makes the first
+//!   one ready (lowest priority number, then oldest): back in its queue as it was, ahead of the
+//!   jobs of its priority.
+//! * A **throttle** count is `jobs:throttle:WINDOW:KEY`: INCR, and PEXPIRE on a window's first
+//!   start.
+//! * A **unique key** is the hash `jobs:unique:KEY`, naming the job that took it last. Nothing is
+//!   written when a job completes or fails: an enqueue with the key looks for the holder by its
+//!   jid where the states its rule names keep jobs (the running jobs, the key's blocked list, the
+//!   holder's queue, the schedule and retry sets; the dead and done sets when named), cheapest
+//!   first, and it is a duplicate only if the holder is found in one of those states. That look-up
+//!   is O(jobs in those structures) when the holder has left them (the key is free): nothing for
+//!   queues of thousands, a pause of the server for queues of millions. A batch reads each
+//!   structure once, whatever the number of its unique jobs. The hash expires at the
+//!   rule's `until`, else with the dead set's age limit (180 days by default).
+//!
+//! Per job with a limit, a worker adds two round trips (acquire and release); the unlimited path
+//! is unchanged.
+//!
 //! # What Sidekiq does not see
 //!
 //! Ruby's Sidekiq neither honours `jobs:paused` nor holds its jobs in a working hash (its
@@ -85,6 +122,7 @@ mod adapter;
 mod backend;
 mod envelope;
 mod error;
+mod flow;
 mod inspect;
 mod listing;
 mod options;

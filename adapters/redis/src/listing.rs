@@ -2,17 +2,18 @@
 //!
 //! There is no order across Sidekiq's structures, so a walk goes structure by structure: the
 //! queue lists (by name, each from its oldest job, at the right end, to its newest), the
+//! blocked lists of concurrency keys (by key, each in the order its jobs will be made ready), the
 //! working hashes (by process, then claim token), the schedule, retry, dead and done sets (by
 //! score: due time, time of death, time of completion). Newest first reverses both orders.
 //!
 //! The cursor says where the last job of a page was: its structure, its position there and its
 //! jid. In a set, the position is its score (and, among jobs of the same score, its rank,
-//! found again by its jid). In a queue list it is the job's distance from the end the walk
-//! started at, which stays valid while jobs are pushed at the other end; it is checked against
-//! the jid, and looked for where the list's change of length says it went (claims take jobs
-//! from the right end) and nearby (priority inserts, hand-backs). A job no longer in the list
-//! was claimed with every job older than it: an oldest-first walk goes on from the oldest job
-//! left, a newest-first walk has seen them all.
+//! found again by its jid). In a queue list (or a blocked list) it is the job's distance from
+//! the end the walk started at, which stays valid while jobs are pushed at the other end; it is
+//! checked against the jid, and looked for where the list's change of length says it went
+//! (claims take jobs from the right end) and nearby (priority inserts, hand-backs). A job no
+//! longer in the list was claimed with every job older than it: an oldest-first walk goes on
+//! from the oldest job left, a newest-first walk has seen them all.
 //!
 //! Each batch scans at most [`BATCH`] jobs server side, keeping those that can match (queue,
 //! state, due and finish times by score, text and class as substrings); the filter's exact
@@ -37,16 +38,16 @@ pub(crate) struct Cursor {
     /// Newest first.
     #[serde(rename = "d")]
     pub(crate) desc: bool,
-    /// `q`, `w`, `s`, `r`, `d` or `c` (see `walk.lua`).
+    /// `q`, `b`, `w`, `s`, `r`, `d` or `c` (see `walk.lua`).
     #[serde(rename = "k")]
     pub(crate) kind: String,
-    /// The queue (`q`) or the process (`w`).
+    /// The queue (`q`), the concurrency key (`b`) or the process (`w`).
     #[serde(rename = "n")]
     pub(crate) name: String,
-    /// The position: distance from the walk's end (`q`), token (`w`), score (sets).
+    /// The position: distance from the walk's end (`q`, `b`), token (`w`), score (sets).
     #[serde(rename = "p")]
     pub(crate) position: String,
-    /// The queue list's length then (`q`).
+    /// The list's length then (`q`, `b`).
     #[serde(rename = "l")]
     pub(crate) length: String,
     /// The jid of the job at the position; empty to trust the position as it is.
@@ -71,7 +72,7 @@ impl Cursor {
 
 /// Where a structure kind comes in an oldest-first walk.
 fn rank(kind: &str) -> Option<usize> {
-    ["q", "w", "s", "r", "d", "c"].iter().position(|k| *k == kind)
+    ["q", "b", "w", "s", "r", "d", "c"].iter().position(|k| *k == kind)
 }
 
 /// A job a walk found, with the cursor that stands on it.
@@ -126,6 +127,11 @@ impl Walk<'_> {
             };
             queues.sort();
             plan.extend(queues.into_iter().map(|q| ("q", q)));
+        }
+        if wants(JobState::Blocked) && !finished {
+            let mut keys: Vec<String> = conn.smembers(adapter.key("jobs:blocked-keys")).await?;
+            keys.sort();
+            plan.extend(keys.into_iter().map(|k| ("b", k)));
         }
         if wants(JobState::Running) && !finished {
             let mut identities: Vec<String> = conn.smembers(adapter.key("jobs:processes")).await?;

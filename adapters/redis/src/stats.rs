@@ -2,7 +2,8 @@
 //! and the per-minute history.
 //!
 //! Counting goes through `counts.lua` in bounded batches: queue lengths at once, the working
-//! hashes at once (as many jobs as workers run), the sets a thousand jobs per call.
+//! hashes at once (as many jobs as workers run), the blocked lists and the sets a thousand jobs
+//! per call.
 //!
 //! The history is one hash per minute, `jobs:history:MINUTE` (seconds since the epoch), with the
 //! fields `p<TAB>queue<TAB>class` and `f<TAB>queue<TAB>class` (runs processed and failed), each
@@ -36,7 +37,7 @@ struct Tally {
 impl RedisAdapter {
     async fn tally(&self) -> Result<Tally, RedisError> {
         let mut tally = Tally { now: 0.0, counts: Counts::new(), oldest: BTreeMap::new() };
-        for kind in ["q", "w", "s", "r", "d", "c"] {
+        for kind in ["q", "w", "b", "s", "r", "d", "c"] {
             let mut from = 0;
             loop {
                 let mut call = self.invocation(&scripts::COUNTS);

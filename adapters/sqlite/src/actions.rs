@@ -1,27 +1,37 @@
 //! Job actions ([`JobAction`]) on ids or on a filter: each one statement, so one round trip.
+//! Which jobs each action changes follows [`JobAction::applies_to`], blocked jobs included.
 
 use jobs_core::adapter::{ErrorRecord, time_to_micros};
-use jobs_core::{JobAction, Target};
+use jobs_core::{JobAction, JobState, Target};
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
-use crate::filter::Statement;
+use crate::filter::{Statement, state_condition};
 
-/// Dead → ready now (`?1`), errors kept.
-const RETRY: &str = "UPDATE jobs_jobs SET state = 'available', run_at = ?1, finished_at = NULL \
-                     WHERE state = 'dead' AND ";
+// Each statement is followed by the states its action applies to (`JobAction::applies_to`), then
+// by the target's condition.
 
-/// Scheduled or retrying → ready now (`?1`).
-const RUN_NOW: &str = "UPDATE jobs_jobs SET run_at = ?1 WHERE state = 'available' AND run_at > ?1 AND ";
+/// Ready now (`?1`), or at its own due time if that is earlier (a blocked job keeps its place).
+const RUN_NOW: &str =
+    "UPDATE jobs_jobs SET state = 'available', run_at = min(run_at, ?1), concurrency_key = NULL WHERE ";
 
-/// Scheduled, ready or retrying → dead now (`?1`), with the error `?2` appended (its attempt is
-/// the job's own).
-const DISCARD: &str = "UPDATE jobs_jobs SET state = 'dead', finished_at = ?1, \
+/// Ready now (`?1`), errors kept.
+const RETRY: &str = "UPDATE jobs_jobs SET state = 'available', run_at = ?1, finished_at = NULL WHERE ";
+
+/// Dead now (`?1`), with the error `?2` appended (its attempt is the job's own).
+const DISCARD: &str = "UPDATE jobs_jobs SET state = 'dead', finished_at = ?1, concurrency_key = NULL, \
                        errors = json_insert(errors, '$[#]', json_set(json(?2), '$.attempt', attempts)) \
-                       WHERE state = 'available' AND ";
+                       WHERE ";
 
-/// Removed, unless running.
-const DELETE: &str = "DELETE FROM jobs_jobs WHERE state <> 'running' AND ";
+/// Removed.
+const DELETE: &str = "DELETE FROM jobs_jobs WHERE ";
+
+/// The condition selecting the jobs in a state `action` applies to, as of `?1`.
+fn applies(action: JobAction) -> String {
+    let states: Vec<&str> =
+        JobState::ALL.into_iter().filter(|state| action.applies_to(*state)).map(state_condition).collect();
+    if states.is_empty() { "FALSE".to_owned() } else { format!("({})", states.join(" OR ")) }
+}
 
 impl SqliteAdapter {
     pub(crate) async fn apply_action(&self, action: JobAction, target: &Target) -> Result<u64, SqliteError> {
@@ -46,7 +56,7 @@ impl SqliteAdapter {
                 statement
             }
         };
-        statement.push("(").target(target).push(")");
+        statement.push(&applies(action)).push(" AND (").target(target).push(")");
         let changed = statement.query().execute(self.pool()).await?.rows_affected();
         if changed > 0 && matches!(action, JobAction::Retry | JobAction::RunNow) {
             self.wake();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jobs_core::adapter::{Adapter, Backend, Capabilities, NewJob, RecurringStore};
+use jobs_core::adapter::{Adapter, Backend, Capabilities, FlowStore, NewJob, RecurringStore};
 use jobs_core::adapter::{due_micros, duration_to_micros, time_to_micros};
 use jobs_core::{BoxFuture, Clock, Error, Inspect, JobData};
 use serde_json::json;
@@ -238,6 +238,10 @@ impl Adapter for SqliteAdapter {
     }
 
     fn recurring(&self) -> Option<&dyn RecurringStore> {
+        Some(self)
+    }
+
+    fn flow(&self) -> Option<&dyn FlowStore> {
         Some(self)
     }
 }

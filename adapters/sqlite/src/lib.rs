@@ -23,6 +23,13 @@
 //! last heartbeats (and the quiet/stop commands operators leave them), and processed/failed
 //! counts per minute, queue and class for 25 hours.
 //!
+//! Flow control (concurrency limits, unique jobs, throttles: [`FlowStore`](jobs_core::adapter::FlowStore))
+//! lives in the file too: concurrency slots, unique keys and throttle counts in tables of their
+//! own, blocked jobs in the jobs table under their concurrency key. Each operation is one write
+//! transaction (SQLite admits one writer at a time, across processes), so a limit holds for every
+//! worker on the file and, of many enqueues of one unique key at once, exactly one is stored. The
+//! crate's README lists the tables and what each operation costs.
+//!
 //! Guarantees (proven by the conformance suite, `jobs-conformance`): a job whose enqueue returned
 //! `Ok` is in the file, committed with `synchronous = FULL` by default, and is performed at least
 //! once or ends in the dead set with its error, even if a worker process is killed at any
@@ -36,6 +43,7 @@ mod adopt;
 mod backend;
 mod error;
 mod filter;
+mod flow;
 mod history;
 mod inspect;
 mod options;
@@ -43,8 +51,10 @@ mod processes;
 mod queues;
 mod recurring;
 mod schema;
+mod slots;
 mod sql;
 mod transaction;
+mod unique;
 
 pub use adapter::SqliteAdapter;
 pub use error::SqliteError;

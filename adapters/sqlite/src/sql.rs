@@ -215,6 +215,17 @@ pub(crate) const RESUME: &str = "DELETE FROM jobs_paused_queues WHERE queue = ?1
 /// The paused queues, sorted.
 pub(crate) const PAUSED: &str = "SELECT queue FROM jobs_paused_queues ORDER BY queue";
 
+// Unique jobs (`unique.rs`); their other statements are there.
+
+/// The holders of the unique keys in the JSON array `?2`, with the state each shows as of `?1`:
+/// `key, holder, job_id, until, shown`. A key whose holder is no longer stored is absent.
+pub(crate) const UNIQUE_HOLDERS: &str = concat!(
+    "SELECT u.key AS key, u.holder AS holder, u.job_id AS job_id, u.until AS until, ",
+    state_at!(),
+    " AS shown FROM jobs_flow_uniques u JOIN jobs_jobs j ON j.id = u.holder ",
+    "WHERE u.key IN (SELECT value FROM json_each(?2))"
+);
+
 // Recurring tasks (`recurring.rs`).
 
 /// Every task with its state, by key.

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use jobs_core::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, NewJob};
+use jobs_core::adapter::{
+    Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, FlowStore, NewJob, SlotOutcome, SlotParams,
+};
 use jobs_core::{
     Clock, Error, HistoryPoint, Inspect, JobAction, JobData, JobFilter, JobInfo, JobState, ListParams, ManualClock,
     ProcessCommand, ProcessInfo, ProcessState, Target,
@@ -58,18 +60,24 @@ fn ids(jobs: &[JobInfo]) -> Vec<&str> {
     jobs.iter().map(|j| j.id.as_str()).collect()
 }
 
-/// One job in each state: scheduled, ready, running, retrying, dead, completed (ids in that order).
+/// One job in each state: scheduled, ready, running, blocked (on the running job's slot),
+/// retrying, dead, completed (ids in that order).
 async fn every_state(store: &Store) -> Vec<String> {
     let now = store.clock.now();
     let later = Some(now + TimeDelta::hours(1));
     let s = &store.sqlite;
     let scheduled = enqueue(s, vec![job("Later", "a", "s", later)]).await;
     let mut ids = scheduled;
-    for (class, arg) in [("Run", "running"), ("Retry", "retrying"), ("Die", "dead"), ("Done", "completed")] {
+    let runs =
+        [("Run", "running"), ("Block", "blocked"), ("Retry", "retrying"), ("Die", "dead"), ("Done", "completed")];
+    for (class, arg) in runs {
         ids.extend(enqueue(s, vec![job(class, "b", arg, None)]).await);
         let claimed = claim(s, "b").await;
+        let slot =
+            SlotParams { ticket: &claimed.ticket, key: "k", limit: 1, hold: Duration::from_secs(60), block: true };
         match arg {
-            "running" => {}
+            "running" => assert_eq!(s.acquire_slot(slot).await.unwrap(), SlotOutcome::Acquired),
+            "blocked" => assert_eq!(s.acquire_slot(slot).await.unwrap(), SlotOutcome::Blocked),
             "retrying" => fail(s, &claimed, Some(Duration::from_secs(600)), now).await,
             "dead" => fail(s, &claimed, None, now).await,
             _ => assert_eq!(s.complete(&[claimed.ticket]).await.unwrap(), 1),
@@ -90,7 +98,7 @@ async fn every_filter_field_selects_as_the_reference_does() {
     store.clock.advance(Duration::from_secs(5));
     let late = enqueue(s, vec![job("Late", "c", "needle-%_", None)]).await;
     let all = list(s, JobFilter::new()).await;
-    assert_eq!(all.len(), 7);
+    assert_eq!(all.len(), 8);
     let now = store.clock.now();
     let filters = [
         JobFilter::new().queue("a"),

@@ -16,13 +16,8 @@ use crate::jobs::Record;
 const LONG: Duration = Duration::from_secs(3600);
 const QUEUE: &str = "flow";
 
-fn flow(env: &Env) -> Option<&dyn FlowStore> {
-    let flow = env.adapter.flow();
-    if flow.is_none() {
-        // Until every storing adapter keeps flow control (issue 15 lands adapter by adapter).
-        eprintln!("{} keeps no flow control yet: case skipped", env.adapter.name());
-    }
-    flow
+fn flow(env: &Env) -> &dyn FlowStore {
+    env.adapter.flow().expect("a storing adapter keeps flow control")
 }
 
 fn slot<'a>(ticket: &'a Ticket, key: &'a str, limit: u32, hold: Duration) -> SlotParams<'a> {
@@ -50,7 +45,7 @@ fn ticket<'a>(tickets: &'a [(String, Ticket)], key: &str) -> &'a Ticket {
 /// answers `Full` and the job keeps running.
 pub async fn slots_hold_the_limit_and_block_the_rest(fixture: Fixture) {
     let env = Env::new(fixture);
-    let Some(flow) = flow(&env) else { return };
+    let flow = flow(&env);
     let tickets = claimed(&env, &[("a", 0), ("b", 0), ("d", 1), ("e", 1), ("c", 5), ("x", 9)]).await;
     let take = |key: &str| flow.acquire_slot(slot(ticket(&tickets, key), "account/1", 2, LONG));
     assert_eq!(take("a").await.unwrap(), SlotOutcome::Acquired);
@@ -99,7 +94,7 @@ pub async fn slots_hold_the_limit_and_block_the_rest(fixture: Fixture) {
 /// three releases at once ready exactly three of them.
 pub async fn concurrent_takes_never_exceed_the_limit(fixture: Fixture) {
     let env = Env::new(fixture);
-    let Some(flow) = flow(&env) else { return };
+    let flow = flow(&env);
     let jobs: Vec<(String, i32)> = (0..40).map(|n| (format!("job-{n}"), 0)).collect();
     let names: Vec<(&str, i32)> = jobs.iter().map(|(key, priority)| (key.as_str(), *priority)).collect();
     let tickets = claimed(&env, &names).await;
@@ -128,7 +123,7 @@ pub async fn concurrent_takes_never_exceed_the_limit(fixture: Fixture) {
 /// the expiry readies the job blocked on it; before that, nothing changes.
 pub async fn expired_slots_free_their_blocked_jobs(fixture: Fixture) {
     let env = Env::new(fixture);
-    let Some(flow) = flow(&env) else { return };
+    let flow = flow(&env);
     let hold = short_lease(&env);
     let tickets = claimed(&env, &[("lost", 0), ("waiting", 0)]).await;
     let lost = ticket(&tickets, "lost");
@@ -158,7 +153,7 @@ pub async fn expired_slots_free_their_blocked_jobs(fixture: Fixture) {
 /// again, and blocks again if the key is still full) or discard it (to the dead set).
 pub async fn blocked_jobs_show_and_take_actions(fixture: Fixture) {
     let env = Env::new(fixture);
-    let Some(flow) = flow(&env) else { return };
+    let flow = flow(&env);
     let tickets = claimed(&env, &[("holder", 0), ("kept", 0), ("dropped", 0)]).await;
     for key in ["holder", "kept", "dropped"] {
         flow.acquire_slot(slot(ticket(&tickets, key), "acted", 1, LONG)).await.unwrap();
@@ -186,7 +181,7 @@ pub async fn blocked_jobs_show_and_take_actions(fixture: Fixture) {
 /// another window and another key count from 1.
 pub async fn throttle_counts_are_atomic(fixture: Fixture) {
     let env = Env::new(fixture);
-    let Some(flow) = flow(&env) else { return };
+    let flow = flow(&env);
     let ttl = Duration::from_secs(60);
     let counts = join_all((0..50).map(|_| flow.count_start("api/acme", 7, ttl))).await;
     let counts: BTreeSet<u64> = counts.into_iter().map(|count| count.expect("count_start")).collect();
@@ -217,7 +212,7 @@ fn stored(outcome: &UniqueOutcome) -> String {
 /// they are duplicates of it. In one batch, a second job with a key is a duplicate of the first.
 pub async fn unique_enqueues_store_one_of_many(fixture: Fixture) {
     let env = Env::new(fixture);
-    let Some(flow) = flow(&env) else { return };
+    let flow = flow(&env);
     let mut jobs = Vec::new();
     for n in 0..50 {
         jobs.push(unique_job(&env, &format!("race-{n}"), 0).await);
@@ -253,7 +248,7 @@ pub async fn unique_enqueues_store_one_of_many(fixture: Fixture) {
 /// holder in a state the rule does not name does not hold the key.
 pub async fn unique_keys_free_when_the_holder_moves_on(fixture: Fixture) {
     let env = Env::new(fixture);
-    let Some(flow) = flow(&env) else { return };
+    let flow = flow(&env);
     let holder = unique_job(&env, "holder", 0).await;
     let holder_id = stored(&flow.enqueue_unique(std::slice::from_ref(&holder), &[rule("sync")]).await.unwrap()[0]);
     let later = unique_job(&env, "later", 0).await;

@@ -8,6 +8,7 @@ use crate::perform::retry::RetryPolicy;
 use crate::runtime::Runtime;
 
 use super::Worker;
+use super::hand::Prefetch;
 use super::recurring::{Recurring, Scheduler, from_registration, read_recurring_file};
 use super::weights::QueueOrder;
 
@@ -31,7 +32,7 @@ pub(super) struct Settings {
     pub(super) lease: Duration,
     pub(super) poll_interval: Duration,
     pub(super) claim_batch_wait: Duration,
-    pub(super) prefetch: usize,
+    pub(super) prefetch: Prefetch,
     pub(super) retry: RetryPolicy,
     pub(super) gauges_interval: Option<Duration>,
 }
@@ -47,7 +48,7 @@ impl Default for Settings {
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
             claim_batch_wait: Duration::from_millis(2),
-            prefetch: 0,
+            prefetch: Prefetch::Adaptive,
             retry: RetryPolicy::default(),
             gauges_interval: Some(Duration::from_secs(15)),
         }
@@ -144,12 +145,20 @@ impl WorkerBuilder {
         self
     }
 
-    /// How many jobs to claim ahead of free slots (default 0). Claimed jobs wait in the worker for
-    /// a slot, under a lease the worker renews; on shutdown those that have not started go back to
-    /// the queue. Raising it lets a claim on a networked backend overlap the jobs running, at the
-    /// cost of holding jobs that another worker could have taken.
+    /// Claims exactly `jobs` jobs ahead of free slots, instead of the adaptive default; 0 claims
+    /// only for free slots, as Sidekiq and Solid Queue do.
+    ///
+    /// Jobs claimed ahead wait in the worker for a slot, under a lease the worker renews; on
+    /// shutdown (or when the worker goes quiet) those that have not started go back to the queue
+    /// untouched. Claiming ahead lets a claim on a networked backend overlap the jobs running, at
+    /// the cost of holding jobs that another worker could have taken.
+    ///
+    /// The default adapts to the jobs: the worker claims ahead as many jobs as its slots will
+    /// start within 10 ms at the pace of its recent runs, at most four per slot. Short jobs then
+    /// travel tens per round trip; a job held ahead waits about 10 ms at most; jobs that run longer
+    /// than `concurrency` × 10 ms are not claimed ahead at all.
     pub fn prefetch(mut self, jobs: usize) -> Self {
-        self.settings.prefetch = jobs;
+        self.settings.prefetch = Prefetch::Fixed(jobs);
         self
     }
 

@@ -7,7 +7,7 @@ use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use jobs_core::JobAction;
+use jobs_core::{FlowKeys, JobAction};
 use serde::Serialize;
 
 use crate::guard::Ctx;
@@ -22,6 +22,34 @@ struct ErrorRow {
     message: String,
     attempt: u32,
     at: Option<When>,
+}
+
+/// A job's flow-control keys as the page shows them; keys built from arguments are hidden for a
+/// redacted job (the unique key is a digest, shown either way).
+#[derive(Serialize)]
+struct FlowView {
+    concurrency: Option<String>,
+    blocked_href: Option<String>,
+    unique: Option<String>,
+    throttle: Option<String>,
+    throttle_slot: Option<When>,
+}
+
+fn flow_view(flow: &FlowKeys, redacted: bool, base: &str, now: chrono::DateTime<Utc>) -> FlowView {
+    let shown = |key: &Option<String>| key.as_ref().map(|key| if redacted { REDACTED.to_owned() } else { key.clone() });
+    let blocked_href = flow.concurrency.as_ref().filter(|_| !redacted).map(|key| {
+        format!(
+            "{base}/jobs?state=blocked&text={}",
+            form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
+        )
+    });
+    FlowView {
+        concurrency: shown(&flow.concurrency),
+        blocked_href,
+        unique: flow.unique.clone(),
+        throttle: shown(&flow.throttle),
+        throttle_slot: view::when(flow.throttle_slot, now),
+    }
 }
 
 #[derive(Serialize)]
@@ -95,6 +123,7 @@ pub(crate) async fn page(
             locale => data.as_ref().map(|d| d.locale.clone()),
             timezone => data.as_ref().and_then(|d| d.timezone.clone()),
             scheduled => render::value(&view::when(data.as_ref().and_then(|d| d.scheduled_at), now)),
+            flow => render::value(&data.as_ref().and_then(|d| d.flow.as_ref()).map(|flow| flow_view(flow, redacted, &ctx.base, now))),
             undecodable => data.is_none(),
         },
         arguments,

@@ -161,3 +161,24 @@ pub fn postgres_error(error: &jobs_core::Error) -> &jobs_postgres::PostgresError
 pub async fn connection() -> PgConnection {
     PgConnection::connect(&url()).await.expect("connect to the test server")
 }
+
+/// A job of class `Count` with Active Job id `job_id` and `priority`, on queue `default`.
+pub fn new_job(job_id: &str, priority: i32) -> jobs_core::adapter::NewJob {
+    let json = format!(
+        r#"{{"job_class":"Count","job_id":"{job_id}","queue_name":"default","priority":{priority},"arguments":[0,0]}}"#
+    );
+    jobs_core::adapter::NewJob::new(jobs_core::JobData::from_json(&json).unwrap()).unwrap()
+}
+
+/// Claims up to `limit` ready jobs of `default` with a lease of `lease`, by their Active Job ids.
+pub async fn claim(
+    adapter: &PostgresAdapter,
+    limit: usize,
+    lease: Duration,
+) -> std::collections::HashMap<String, jobs_core::adapter::Ticket> {
+    use jobs_core::adapter::{Backend, ClaimParams};
+    let queues = ["default".to_owned()];
+    let params = ClaimParams { queues: &queues, limit, lease, worker_id: "test" };
+    let claimed = adapter.claim(params).await.expect("claim");
+    claimed.into_iter().map(|job| (jobs_core::JobData::from_json(&job.payload).unwrap().job_id, job.ticket)).collect()
+}

@@ -1,6 +1,7 @@
 -- Act on jobs found by a walk, atomically for the batch: ARGV[5..] five values per job: what to
 -- do ('delete', 'enqueue' into its queue, or 'kill' into the dead set), where it is ('q' a queue
--- list, 's', 'r', 'd', 'c' the schedule, retry, dead and done sets), the queue's name for 'q',
+-- list, 'b' a concurrency key's blocked list, 's', 'r', 'd', 'c' the schedule, retry, dead and
+-- done sets), the queue's name for 'q' or the concurrency key for 'b',
 -- the job as the walk saw it, and the job to store ('' for 'delete'). A job no longer where the
 -- walk saw it (claimed, promoted or changed meanwhile) is left alone. Workers are woken when a
 -- job went to a queue. Returns how many jobs were changed.
@@ -12,6 +13,11 @@ for i = 5, #ARGV, 5 do
   local removed
   if kind == 'q' then
     removed = redis.call('LREM', P .. 'queue:' .. name, -1, old)
+  elseif kind == 'b' then
+    removed = redis.call('LREM', P .. 'jobs:blocked:' .. name, -1, old)
+    if redis.call('EXISTS', P .. 'jobs:blocked:' .. name) == 0 then
+      redis.call('SREM', P .. 'jobs:blocked-keys', name)
+    end
   else
     removed = redis.call('ZREM', P .. sets[kind], old)
   end

@@ -35,11 +35,11 @@ local function queue_of(job)
   return nil
 end
 
--- Pushes a job onto queue:NAME, keeping the list ordered for RPOP: lower priorities pop first,
--- first in first out within a priority. Jobs without a priority (all of Sidekiq's) take the fast
--- path, an LPUSH, whenever no job of a higher priority number waits at the list's left end.
-local function push(queue, job, prio)
-  local key = P .. 'queue:' .. queue
+-- Pushes a job onto the list `key` (a queue, or a key's blocked jobs), keeping it ordered for
+-- RPOP: lower priorities pop first, first in first out within a priority. Jobs without a
+-- priority (all of Sidekiq's) take the fast path, an LPUSH, whenever no job of a higher priority
+-- number waits at the list's left end.
+local function push_to(key, job, prio)
   local head = redis.call('LINDEX', key, 0)
   if (not head) or priority_of(head) <= prio then
     redis.call('LPUSH', key, job)
@@ -58,6 +58,11 @@ local function push(queue, job, prio)
     from = from + #chunk
   end
   redis.call('RPUSH', key, job)
+end
+
+-- Pushes a job onto queue:NAME in priority order (see push_to).
+local function push(queue, job, prio)
+  push_to(P .. 'queue:' .. queue, job, prio)
 end
 
 -- The dead set, as Sidekiq keeps it: scored by the time of death, trimmed by age and size.

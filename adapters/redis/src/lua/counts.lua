@@ -1,6 +1,7 @@
 -- Counts, one bounded batch at a time: ARGV[5] the structure ('q' every queue list, 'w' every
--- working hash, 's', 'r', 'd', 'c' the sets), ARGV[6] the rank to start at in a set, ARGV[7]
--- how many of its jobs to read at most. Returns {now, '1' when the structure is done or '0',
+-- working hash, 'b' every blocked list, 's', 'r', 'd', 'c' the sets), ARGV[6] the rank to start
+-- at in a set or in the blocked lists one after the other (by key), ARGV[7] how many of its jobs
+-- to read at most. Returns {now, '1' when the structure is done or '0',
 -- then triples: queue, state, count}. For 'q' the state is 'ready', followed by a triple
 -- (queue, 'oldest', enqueued_at of the job at the right end, or '') for the latency.
 local t = now()
@@ -47,6 +48,36 @@ if kind == 'w' then
   for _, identity in ipairs(redis.call('SMEMBERS', P .. 'jobs:processes')) do
     for _, job in ipairs(redis.call('HVALS', P .. 'jobs:working:' .. identity)) do
       count(queue_of(job) or 'default', 'running')
+    end
+  end
+  return flush()
+end
+
+if kind == 'b' then
+  -- The blocked lists one after the other, by key: `from` counts jobs across them.
+  local keys = redis.call('SMEMBERS', P .. 'jobs:blocked-keys')
+  table.sort(keys)
+  local skip, left = from, budget
+  for _, key in ipairs(keys) do
+    local list = P .. 'jobs:blocked:' .. key
+    local size = redis.call('LLEN', list)
+    if skip >= size then
+      skip = skip - size
+    else
+      if left == 0 then
+        out[2] = '0'
+        break
+      end
+      local batch = redis.call('LRANGE', list, skip, skip + left - 1)
+      for _, job in ipairs(batch) do
+        count(queue_of(job) or 'default', 'blocked')
+      end
+      left = left - #batch
+      if left == 0 and skip + #batch < size then
+        out[2] = '0'
+        break
+      end
+      skip = 0
     end
   end
   return flush()

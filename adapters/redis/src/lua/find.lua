@@ -1,7 +1,8 @@
 -- Find jobs by id: ARGV[5] the id, a jid or an Active Job job_id (several jobs share one once
 -- retry_on has enqueued a retry as a new job). Looks everywhere a job can be: held by a worker,
--- in a queue, in the schedule, retry, dead and done sets. Returns {now, then per job: kind
--- ('w', 'q', 's', 'r', 'd', 'c'), where (the process or the queue; the score for a set), its
+-- in a queue, blocked on a concurrency key, in the schedule, retry, dead and done sets. Returns
+-- {now, then per job: kind ('w', 'q', 'b', 's', 'r', 'd', 'c'), where (the process, the queue or
+-- the concurrency key; the score for a set), its
 -- claim for 'w' ('started<TAB>worker'), job} for every job whose text has the id; the caller
 -- picks. O(jobs stored), like Sidekiq's own API.
 local t = now()
@@ -28,6 +29,11 @@ end
 for _, queue in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
   for _, job in ipairs(redis.call('LRANGE', P .. 'queue:' .. queue, 0, -1)) do
     if has(job) then add('q', queue, '', job) end
+  end
+end
+for _, key in ipairs(redis.call('SMEMBERS', P .. 'jobs:blocked-keys')) do
+  for _, job in ipairs(redis.call('LRANGE', P .. 'jobs:blocked:' .. key, 0, -1)) do
+    if has(job) then add('b', key, '', job) end
   end
 end
 for _, pair in ipairs({{'s', 'schedule'}, {'r', 'retry'}, {'d', 'dead'}, {'c', 'jobs:done'}}) do

@@ -1,5 +1,6 @@
 -- Walk: one bounded batch of one structure, for listing jobs and acting on them page by page.
--- ARGV[5] 'asc' or 'desc'; ARGV[6] the structure: 'q' (a queue list; ARGV[7] its name), 'w'
+-- ARGV[5] 'asc' or 'desc'; ARGV[6] the structure: 'q' (a queue list; ARGV[7] its name), 'b' (the
+-- list of jobs blocked on a concurrency key, walked as a queue list; ARGV[7] the key), 'w'
 -- (a process's working hash; ARGV[7] its identity), 's', 'r', 'd', 'c' (the schedule, retry,
 -- dead and done sorted sets). ARGV[8] where the previous batch stopped ('' from the start): a
 -- position from the walk's end for 'q' (0 is the oldest job, at the right end, walking 'asc';
@@ -59,8 +60,9 @@ local function add(p, extra, job)
   found = found + 1
 end
 
-if kind == 'q' then
+if kind == 'q' or kind == 'b' then
   local key = P .. 'queue:' .. name
+  if kind == 'b' then key = P .. 'jobs:blocked:' .. name end
   local len = redis.call('LLEN', key)
   -- A position counted from the walk's end, as a list index.
   local function index(p) if asc then return -(p + 1) else return p end end

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod flow;
+
 use jobs_conformance::{service_url, unavailable};
 use jobs_redis::RedisAdapter;
 

@@ -1,0 +1,125 @@
+//! The jobs a worker holds (claimed, not finished), and how many it may claim ahead of its
+//! free slots.
+//!
+//! By default the claim-ahead adapts to the pace of the jobs: a worker holds beyond its slots
+//! only what it will start within [`AHEAD_HORIZON`], judged by how long its recent jobs ran. Many
+//! short jobs then travel in batches of tens per round trip, and a job held ahead waits at most
+//! about that horizon for a slot, so an idle worker elsewhere loses little by not getting it.
+//! Long jobs (more than `concurrency × horizon`) are not claimed ahead at all, as in Sidekiq.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// How long a job claimed ahead should wait for a slot, at most, under the adaptive default.
+pub(super) const AHEAD_HORIZON: Duration = Duration::from_millis(10);
+
+/// The adaptive claim-ahead holds at most this many jobs per slot beyond the slots.
+const AHEAD_PER_SLOT: usize = 4;
+
+/// How many jobs a worker claims beyond its free slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Prefetch {
+    /// Exactly this many (`WorkerBuilder::prefetch`); 0 claims only for free slots.
+    Fixed(usize),
+    /// As many as start within [`AHEAD_HORIZON`] at the pace of recent jobs, at most
+    /// [`AHEAD_PER_SLOT`] per slot (the default).
+    Adaptive,
+}
+
+/// The jobs a worker holds: a count, and a wake-up each time one finishes.
+#[derive(Debug, Default)]
+pub(super) struct Hand {
+    held: AtomicUsize,
+    finished: Notify,
+    /// A moving average of how long a run takes, in nanoseconds (0: no run finished yet).
+    run_nanos: AtomicU64,
+}
+
+/// One held job; dropping it (when the job finished or went back) frees its place in the hand.
+#[derive(Debug)]
+pub(super) struct Held(Arc<Hand>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.held.fetch_sub(1, Ordering::AcqRel);
+        self.0.finished.notify_one();
+    }
+}
+
+impl Hand {
+    /// How many jobs are held.
+    pub(super) fn held(&self) -> usize {
+        self.held.load(Ordering::Acquire)
+    }
+
+    /// Holds `count` more jobs, one [`Held`] each.
+    pub(super) fn take(self: &Arc<Self>, count: usize) -> impl Iterator<Item = Held> + use<> {
+        self.held.fetch_add(count, Ordering::AcqRel);
+        let hand = self.clone();
+        (0..count).map(move |_| Held(hand.clone()))
+    }
+
+    /// Waits until a held job finishes (returns at once if one finished since the last wait).
+    pub(super) async fn finished(&self) {
+        self.finished.notified().await;
+    }
+
+    /// Counts a run of `took` in the moving average of run times (weight 1/8).
+    pub(super) fn ran(&self, took: Duration) {
+        let sample = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX).max(1);
+        let average = self.run_nanos.load(Ordering::Relaxed);
+        let next = if average == 0 { sample } else { average - average / 8 + sample / 8 };
+        self.run_nanos.store(next.max(1), Ordering::Relaxed);
+    }
+
+    /// How many jobs the worker may hold at most now: its `concurrency` slots plus the jobs it
+    /// claims ahead under `prefetch`.
+    pub(super) fn capacity(&self, concurrency: usize, prefetch: Prefetch) -> usize {
+        concurrency + ahead(concurrency, prefetch, self.run_nanos.load(Ordering::Relaxed))
+    }
+}
+
+/// The claim-ahead for `concurrency` slots under `prefetch`, when runs take `run_nanos` on
+/// average (0: unknown, nothing is claimed ahead until a run has finished).
+fn ahead(concurrency: usize, prefetch: Prefetch, run_nanos: u64) -> usize {
+    match prefetch {
+        Prefetch::Fixed(jobs) => jobs,
+        Prefetch::Adaptive if run_nanos == 0 => 0,
+        Prefetch::Adaptive => {
+            let within_horizon = concurrency as u128 * AHEAD_HORIZON.as_nanos() / u128::from(run_nanos);
+            usize::try_from(within_horizon).unwrap_or(usize::MAX).min(concurrency * AHEAD_PER_SLOT)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_jobs_are_claimed_ahead_long_ones_are_not() {
+        let micros = |n: u64| n * 1_000;
+        assert_eq!(ahead(10, Prefetch::Adaptive, 0), 0, "nothing ahead before a run has finished");
+        assert_eq!(ahead(10, Prefetch::Adaptive, micros(20)), 40, "no-op jobs: four per slot");
+        assert_eq!(ahead(10, Prefetch::Adaptive, micros(5_000)), 20, "5 ms jobs: what starts within 10 ms");
+        assert_eq!(ahead(10, Prefetch::Adaptive, micros(100_000)), 1);
+        assert_eq!(ahead(10, Prefetch::Adaptive, micros(2_000_000)), 0, "long jobs: none");
+        assert_eq!(ahead(10, Prefetch::Fixed(3), micros(2_000_000)), 3, "a fixed prefetch is kept");
+    }
+
+    #[test]
+    fn the_hand_counts_held_jobs_and_the_pace_of_runs() {
+        let hand = Arc::new(Hand::default());
+        let held: Vec<Held> = hand.take(3).collect();
+        assert_eq!(hand.held(), 3);
+        drop(held);
+        assert_eq!(hand.held(), 0);
+        for _ in 0..64 {
+            hand.ran(Duration::from_millis(5));
+        }
+        assert_eq!(hand.capacity(10, Prefetch::Adaptive), 10 + 20);
+    }
+}
