@@ -17,8 +17,11 @@ async fn refresh(feed: String, refreshed: State<Refreshed>) {
     refreshed.0.lock().unwrap().push(feed);
 }
 
+/// A duplicate enqueue seen by a subscriber: the job's class and the stored job's id.
+type Duplicate = (String, Option<String>);
+
 #[derive(Default, Clone)]
-struct Duplicates(Arc<Mutex<Vec<(String, Option<String>)>>>);
+struct Duplicates(Arc<Mutex<Vec<Duplicate>>>);
 
 impl Subscriber for Duplicates {
     fn on_event(&self, event: &Event<'_>) {
