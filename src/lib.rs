@@ -44,14 +44,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use jobs_core::{
-    AdapterError, Backoff, BoxError, BoxFuture, Cancel, Clock, ConfiguredJob, Continuable, Continuation, Counts,
-    CurrentStep, CustomSerializer, DeserializationError, Enqueued, Error, Event, EventKind, Global, GlobalId,
-    HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo,
-    JobPage, JobRegistration, JobResult, JobState, Keywords, ListParams, ManualClock, Middleware, MissedTicks,
-    NextEnqueue, NextPerform, Outcome, PanicError, PendingJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats,
-    Recurring, RecurringRun, RecurringTask, RecurringTaskInfo, RecurringTaskState, RecurringTasks, Registry,
-    RetryPolicy, Runtime, RuntimeBuilder, Schedule, Scheduler, Snooze, State, Step, StepOptions, Subscriber,
-    SystemClock, Target, TimeoutError, Worker, WorkerBuilder, WorkerHandle, cancel, parse_recurring, perform_all_later,
+    AdapterError, Backoff, BoxError, BoxFuture, Cancel, Clock, ConcurrencyLimit, ConfiguredJob, Continuable,
+    Continuation, Counts, CurrentStep, CustomSerializer, DeserializationError, Enqueued, Error, Event, EventKind,
+    FlowControl, FlowKey, FlowKeys, Global, GlobalId, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job, JobAction,
+    JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobRegistration, JobResult, JobState, Keywords,
+    Limiter, ListParams, ManualClock, Middleware, MissedTicks, NextEnqueue, NextPerform, OnConflict, Outcome,
+    PanicError, PendingJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats, Recurring, RecurringRun,
+    RecurringTask, RecurringTaskInfo, RecurringTaskState, RecurringTasks, Registry, RetryPolicy, Runtime,
+    RuntimeBuilder, Schedule, Scheduler, Snooze, State, Step, StepOptions, Subscriber, SystemClock, Target, Throttle,
+    TimeoutError, UniqueBy, UniqueJob, Worker, WorkerBuilder, WorkerHandle, cancel, parse_recurring, perform_all_later,
     read_recurring_file, shutdown_signal, snooze, sqlx_global_id,
 };
 
@@ -69,10 +70,11 @@ pub mod adapter {
     pub use jobs_core::adapter::migrations;
     pub use jobs_core::adapter::{
         Adapter, Backend, BoxFuture, Capabilities, ClaimParams, ClaimedJob, Counts, EnqueueSink, ErrorRecord, Failure,
-        HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState, ListParams, NewJob,
-        ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringStore, RecurringTask, RecurringTaskState,
-        TICK_RETENTION, Target, TickOutcome, Ticket, due_micros, duration_to_micros, format_time, forward, hostname,
-        micros_to_time, parse_time, redact, time_to_micros,
+        FlowStore, HISTORY_RETENTION, HistoryPoint, Inspect, JobAction, JobFilter, JobInfo, JobPage, JobState,
+        ListParams, NewJob, ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringStore, RecurringTask,
+        RecurringTaskState, SlotOutcome, SlotParams, TICK_RETENTION, Target, TickOutcome, Ticket, UniqueOutcome,
+        Uniqueness, due_micros, duration_to_micros, format_time, forward, hostname, micros_to_time, parse_time, redact,
+        time_to_micros,
     };
 }
 
@@ -367,8 +369,8 @@ pub mod prelude {
     pub use crate::job;
     pub use jobs_core::adapters::{InlineAdapter, MemoryAdapter, TestAdapter};
     pub use jobs_core::{
-        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, PendingJob, Recurring, Runtime,
-        State, Step, StepOptions, Worker, perform_all_later,
+        Clock, ConfiguredJob, Enqueued, Global, GlobalId, Inspect, Job, JobContext, Limiter, PendingJob, Recurring,
+        Runtime, State, Step, StepOptions, Worker, perform_all_later,
     };
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

@@ -9,6 +9,7 @@ mod continuation;
 mod enqueue;
 mod failures;
 mod flow;
+mod flow_worker;
 mod history;
 mod inspection;
 mod leases;
@@ -36,6 +37,11 @@ pub use flow::{
     blocked_jobs_show_and_take_actions, concurrent_takes_never_exceed_the_limit, expired_slots_free_their_blocked_jobs,
     slots_hold_the_limit_and_block_the_rest, throttle_counts_are_atomic, unique_enqueues_store_one_of_many,
     unique_keys_free_when_the_holder_moves_on,
+};
+pub use flow_worker::{
+    a_retry_keeps_its_concurrency_key, blocked_jobs_run_after_an_abandoned_slot_expires,
+    concurrency_limit_holds_across_workers, discard_on_conflict, throttle_paces_starts_without_spending_attempts,
+    unique_enqueues_store_one_job,
 };
 pub use history::history_sums_writes_per_minute;
 pub use inspection::{

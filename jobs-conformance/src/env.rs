@@ -7,7 +7,7 @@ use std::time::Duration;
 use jobs_core::adapter::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Ticket};
 use jobs_core::{
     Backoff, ConfiguredJob, Enqueued, Inspect, Job, JobData, JobInfo, JobState, ListParams, ManualClock, PendingJob,
-    RetryPolicy, Runtime, Worker, WorkerBuilder, WorkerHandle,
+    Registry, RetryPolicy, Runtime, RuntimeBuilder, Worker, WorkerBuilder, WorkerHandle,
 };
 
 use super::fixture::{Fixture, RawEnqueue};
@@ -27,9 +27,19 @@ pub(crate) struct Env {
 
 impl Env {
     pub(crate) fn new(fixture: Fixture) -> Env {
+        Env::with_registry(fixture, registry(), |builder| builder)
+    }
+
+    /// An environment whose runtime knows the jobs of `registry`, built with `more` besides.
+    pub(crate) fn with_registry(
+        fixture: Fixture,
+        registry: Registry,
+        more: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder,
+    ) -> Env {
         let probe = Arc::new(Probe::default());
-        let mut builder =
-            Runtime::builder().shared_adapter(fixture.adapter.clone()).registry(registry()).shared_state(probe.clone());
+        let builder =
+            Runtime::builder().shared_adapter(fixture.adapter.clone()).registry(registry).shared_state(probe.clone());
+        let mut builder = more(builder);
         if let Some(clock) = &fixture.clock {
             builder = builder.clock(clock.clone());
         }

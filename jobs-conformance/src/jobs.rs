@@ -14,9 +14,13 @@ use jobs_core::__private::{Declarations, ErrorHandler, RetryOn, Wait};
 use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
 use jobs_core::{BoxError, Error, Job, JobContext, JobError, Registry};
 
+mod flow;
 mod import;
 mod snoozy;
 
+pub(crate) use flow::{
+    Discarding, HOLD, Ledger, Limited, Once, OnceFor, Single, SingleToo, THROTTLE, Throttled, UNIQUE_FOR, flow_registry,
+};
 pub(crate) use import::{Import, Imports};
 pub(crate) use snoozy::Snoozy;
 

@@ -80,6 +80,12 @@ macro_rules! conformance_suite {
                 throttle_counts_are_atomic,
                 unique_enqueues_store_one_of_many,
                 unique_keys_free_when_the_holder_moves_on,
+                concurrency_limit_holds_across_workers,
+                unique_enqueues_store_one_job,
+                throttle_paces_starts_without_spending_attempts,
+                blocked_jobs_run_after_an_abandoned_slot_expires,
+                a_retry_keeps_its_concurrency_key,
+                discard_on_conflict,
             }
         }
     };

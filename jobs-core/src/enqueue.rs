@@ -11,6 +11,7 @@ mod pending;
 mod pipeline;
 mod sink;
 mod transaction;
+pub(crate) mod unique;
 
 pub(crate) use options::EnqueueOptions;
 pub(crate) use options::for_each_arity;

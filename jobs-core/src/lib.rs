@@ -33,16 +33,16 @@ mod worker;
 
 pub use builder::RuntimeBuilder;
 pub use contract::{
-    AdapterError, BoxError, BoxFuture, Cancel, Clock, Continuable, Continuation, Counts, CurrentStep,
-    DeserializationError, Error, Event, EventKind, FlowKeys, HISTORY_RETENTION, Halt, HistoryPoint, Inspect, Job,
-    JobAction, JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult, JobState, ListParams,
-    ManualClock, Middleware, MissedTicks, NextEnqueue, NextPerform, Outcome, PanicError, ProcessCommand, ProcessInfo,
-    ProcessState, QueueStats, RecurringRun, RecurringTask, RecurringTaskState, Snooze, State, Subscriber, SystemClock,
-    Target, TimeoutError, cancel, snooze,
+    AdapterError, BoxError, BoxFuture, Cancel, Clock, ConcurrencyLimit, Continuable, Continuation, Counts, CurrentStep,
+    DeserializationError, Error, Event, EventKind, FlowControl, FlowKey, FlowKeys, HISTORY_RETENTION, Halt,
+    HistoryPoint, Inspect, Job, JobAction, JobContext, JobData, JobError, JobFilter, JobInfo, JobPage, JobResult,
+    JobState, ListParams, ManualClock, Middleware, MissedTicks, NextEnqueue, NextPerform, OnConflict, Outcome,
+    PanicError, ProcessCommand, ProcessInfo, ProcessState, QueueStats, RecurringRun, RecurringTask, RecurringTaskState,
+    Snooze, State, Subscriber, SystemClock, Target, Throttle, TimeoutError, UniqueBy, UniqueJob, cancel, snooze,
 };
 pub use encoding::{CustomSerializer, Global, GlobalId, Keywords};
 pub use enqueue::{ConfiguredJob, Enqueued, PendingJob, perform_all_later};
-pub use perform::{Backoff, RetryPolicy};
+pub use perform::{Backoff, Limiter, RetryPolicy};
 pub use runtime::{JobRegistration, Registry, Runtime, Step, StepOptions};
 pub use worker::{
     Recurring, RecurringTaskInfo, RecurringTasks, Schedule, Scheduler, Worker, WorkerBuilder, WorkerHandle,
@@ -89,6 +89,9 @@ pub mod __private {
         AroundEnqueueFn, AroundPerformFn, BoxFuture, CallbackResult, Continuable, Declarations, EncodeContext,
         EnqueueCallbackFn, Error, ErrorHandler, ErrorHandlerFn, FromArgs, Halt, Job, JobContext, JobData, JobError,
         JobResult, Matcher, NextEnqueue, NextPerform, PerformCallbackFn, RetryOn, State, Wait,
+    };
+    pub use crate::contract::{
+        ConcurrencyLimit, FlowControl, FlowKey, JobState, OnConflict, Throttle, UniqueBy, UniqueJob,
     };
     pub use crate::encoding::{
         ArgumentsReader, Codec, JobArgument, Locate, Locator, ViaLocate, ViaNoLocate, ViaRecord, ViaRich, ViaSerde,

@@ -9,11 +9,13 @@
 mod callbacks;
 mod control;
 pub(crate) mod execution;
+pub(crate) mod limiter;
 mod now;
 mod registration;
-mod requeue;
+pub(crate) mod requeue;
 mod rescue;
 mod resume;
 pub(crate) mod retry;
 
+pub use limiter::Limiter;
 pub use retry::{Backoff, RetryPolicy};

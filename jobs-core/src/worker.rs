@@ -2,6 +2,7 @@
 
 mod background;
 mod builder;
+mod flow;
 mod gauges;
 mod hand;
 mod process;
@@ -376,6 +377,7 @@ impl Worker {
                     quiet: quiet.clone(),
                     stop: stop.clone(),
                     tally: tally.clone(),
+                    flow: self.runtime.registry().has_flow_control(),
                     hand: hand.clone(),
                 };
                 let (slots, quiet) = (slots.clone(), quiet.clone());
@@ -435,6 +437,8 @@ struct JobRun {
     quiet: CancellationToken,
     stop: CancellationToken,
     tally: Arc<Tally>,
+    /// Whether a registered class has a concurrency limit or a throttle to enforce.
+    flow: bool,
     /// The worker's held jobs, told how long each run took.
     hand: Arc<Hand>,
 }
@@ -448,6 +452,20 @@ impl JobRun {
     }
 
     async fn run(self, job: ClaimedJob) {
+        let slot = match self.flow {
+            false => None,
+            true => match flow::gate(&self.runtime, &job).await {
+                flow::Gate::Run(slot) => slot,
+                flow::Gate::Skip(report) => {
+                    if self.running.lock().unwrap().remove(&job.ticket.id).is_some()
+                        && let Some(report) = report
+                    {
+                        let _ = self.reports.send(report);
+                    }
+                    return;
+                }
+            },
+        };
         // The job runs with the worker's runtime as the current one, so that what it enqueues
         // goes where the worker's jobs come from, installed runtime or not.
         let ending = Ending {
@@ -458,6 +476,10 @@ impl JobRun {
         };
         let started = tokio::time::Instant::now();
         let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
+        // However the run ended (a failure, a retry, a snooze, a shutdown), its slot frees now.
+        if let Some(slot) = slot {
+            slot.release().await;
+        }
         self.hand.ran(started.elapsed());
         if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
             return; // already handed back at shutdown

@@ -1,6 +1,11 @@
 //! The inline adapter: performs each job at enqueue, in the caller.
 
-use crate::contract::{Adapter, BoxFuture, Capabilities, Error, NewJob, Outcome};
+use std::time::Duration;
+
+use crate::contract::{
+    Adapter, BoxFuture, Capabilities, Error, FlowStore, NewJob, Outcome, SlotOutcome, SlotParams, UniqueOutcome,
+    Uniqueness,
+};
 use crate::perform::execution::execute;
 use crate::runtime::Runtime;
 
@@ -8,6 +13,9 @@ use crate::runtime::Runtime;
 ///
 /// `perform_later` returns once the job has run, with the job's failure as [`Error::Job`].
 /// Scheduling (`wait`, `wait_until`) is [`Error::NotSupported`]: nothing here can wait.
+/// A unique job is always stored (run): the job before it ran to its end at its own enqueue, so
+/// there is nothing for it to be a duplicate of. Concurrency limits, throttles and limiters are
+/// [`Error::NotSupported`]: they need a store that workers share.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct InlineAdapter;
 
@@ -46,5 +54,35 @@ impl Adapter for InlineAdapter {
             }
             Ok(vec![None; jobs.len()])
         })
+    }
+
+    fn flow(&self) -> Option<&dyn FlowStore> {
+        Some(self)
+    }
+}
+
+impl FlowStore for InlineAdapter {
+    fn acquire_slot<'a>(&'a self, _params: SlotParams<'a>) -> BoxFuture<'a, Result<SlotOutcome, Error>> {
+        Box::pin(async { Err(Error::not_supported("Inline", "concurrency limits: it runs jobs at enqueue")) })
+    }
+
+    fn release_slot<'a>(&'a self, _key: &'a str, _holder: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async { Ok(false) })
+    }
+
+    fn expire_slots(&self) -> BoxFuture<'_, Result<u64, Error>> {
+        Box::pin(async { Ok(0) })
+    }
+
+    fn count_start<'a>(&'a self, _key: &'a str, _window: i64, _ttl: Duration) -> BoxFuture<'a, Result<u64, Error>> {
+        Box::pin(async { Err(Error::not_supported("Inline", "throttles and limiters: it runs jobs at enqueue")) })
+    }
+
+    fn enqueue_unique<'a>(
+        &'a self,
+        jobs: &'a [NewJob],
+        _unique: &'a [Option<Uniqueness>],
+    ) -> BoxFuture<'a, Result<Vec<UniqueOutcome>, Error>> {
+        Box::pin(async move { Ok(self.enqueue_all(jobs).await?.into_iter().map(UniqueOutcome::Stored).collect()) })
     }
 }

@@ -1,5 +1,8 @@
 //! The test adapter: records enqueued jobs and performs them on demand, with Rails' helpers.
 
+mod flow;
+
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -35,6 +38,10 @@ struct Recorded {
     next_id: u64,
     enqueued: Vec<JobData>,
     performed: Vec<JobData>,
+    /// Unique keys: the job id that took each, and until when at most.
+    unique: HashMap<String, (String, Option<DateTime<Utc>>)>,
+    /// Starts counted per key and window, for throttles and limiters.
+    starts: HashMap<(String, i64), u64>,
 }
 
 /// Selects jobs by class, queue and due time; the `only:`, `except:`, `queue:` and `at:` of Rails'
@@ -170,6 +177,8 @@ impl TestAdapter {
         let mut recorded = self.recorded();
         recorded.enqueued.clear();
         recorded.performed.clear();
+        recorded.unique.clear();
+        recorded.starts.clear();
     }
 
     /// Asserts that exactly `count` enqueued jobs match `filter`.
@@ -274,14 +283,21 @@ impl Adapter for TestAdapter {
     fn enqueue_all<'a>(&'a self, jobs: &'a [NewJob]) -> BoxFuture<'a, Result<Vec<Option<String>>, Error>> {
         Box::pin(async move {
             let mut recorded = self.recorded();
-            let mut ids = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                recorded.next_id += 1;
-                let id = format!("test-{}", recorded.next_id);
-                recorded.enqueued.push(JobData { provider_job_id: Some(id.clone()), ..job.data().clone() });
-                ids.push(Some(id));
-            }
-            Ok(ids)
+            Ok(jobs.iter().map(|job| Some(recorded.record(job))).collect())
         })
+    }
+
+    fn flow(&self) -> Option<&dyn crate::contract::FlowStore> {
+        Some(self)
+    }
+}
+
+impl Recorded {
+    /// Records `job` as enqueued; returns its provider id.
+    fn record(&mut self, job: &NewJob) -> String {
+        self.next_id += 1;
+        let id = format!("test-{}", self.next_id);
+        self.enqueued.push(JobData { provider_job_id: Some(id.clone()), ..job.data().clone() });
+        id
     }
 }

@@ -42,6 +42,12 @@ pub enum EventKind {
     /// A continuable job was enqueued again with its progress, interrupted or failed after
     /// making progress ([`Event::wait`] says when it runs again, [`Event::reason`] why).
     Resume,
+    /// A unique job was not enqueued: a job with its unique key is stored already
+    /// ([`Event::reason`] is that job's id; the event's job is the one that was not stored).
+    EnqueueDuplicate,
+    /// A job was delayed by its throttle to the next window with a free start, with no attempt
+    /// spent ([`Event::wait`] says when it runs).
+    Throttle,
 }
 
 /// How a perform ended.

@@ -9,6 +9,7 @@ use super::continuation::Continuable;
 use super::declarations::Declarations;
 use super::encode::EncodeContext;
 use super::error::{BoxError, Error, JobError};
+use super::limits::{FlowControl, FlowKey};
 
 /// A background job: a named, serializable unit of work.
 ///
@@ -81,6 +82,9 @@ pub trait Job: Sized + Send + 'static {
     /// nickname or a phrase, as [`Schedule::parse`](crate::Schedule::parse) reads them; the
     /// recurring task's key is the job's [`NAME`](Job::NAME). `#[job(cron = "0 9 * * *")]` sets it.
     const CRON: Option<&'static str> = None;
+    /// Flow control: a concurrency limit, a uniqueness rule, a throttle (see [`FlowControl`]);
+    /// none by default. `#[job(limits_concurrency(..), unique(..), throttle(..))]` sets it.
+    const FLOW: FlowControl = FlowControl::NONE;
 
     /// What the job returns: `()` or a `Result`; an `Err` is a failed run.
     type Output: JobResult + Send + 'static;
@@ -95,6 +99,16 @@ pub trait Job: Sized + Send + 'static {
     /// Runs the job. An `Err` here is a framework failure met before the job's own code ran
     /// (missing state, for example); the job's own outcome is the `Output`.
     fn perform(self, ctx: JobContext) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+
+    /// This job's own key for `which` of its flow controls (the `key = |job| ..` of
+    /// `limits_concurrency`, `unique` and `throttle`), computed from its arguments when it is
+    /// enqueued; `None` (the default): the declaration has no key of its own, so the concurrency
+    /// limit and the throttle apply to the whole class (or group) and the unique key is a digest
+    /// of what [`UniqueBy`](crate::UniqueBy) names.
+    fn flow_key(&self, which: FlowKey) -> Option<String> {
+        let _ = which;
+        None
+    }
 }
 
 /// Builds a job from its serialized parameters as a tuple, in declaration order.

@@ -6,8 +6,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::contract::{Continuation, Declarations, EncodeContext, Error, Job, JobData};
+use crate::contract::{Continuation, Declarations, EncodeContext, Error, FlowControl, FlowKey, Job, JobData};
 use crate::enqueue::options::{EnqueueOptions, When};
+use crate::enqueue::unique::flow_keys;
 use crate::runtime::Runtime;
 
 /// A job ready to be enqueued, of any class: the unit of [`perform_all_later`](crate::perform_all_later).
@@ -21,18 +22,24 @@ pub struct PendingJob {
     pub(crate) log_arguments: bool,
     pub(crate) declarations: &'static Declarations,
     continuable: bool,
+    pub(crate) flow: FlowControl,
     job: Box<dyn ToArguments>,
     pub(crate) options: EnqueueOptions,
 }
 
-/// A job's argument encoding, with its type erased.
+/// A job's argument encoding and flow-control keys, with its type erased.
 trait ToArguments: Send {
     fn to_arguments(&self, cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error>;
+    fn flow_key(&self, which: FlowKey) -> Option<String>;
 }
 
 impl<J: Job> ToArguments for J {
     fn to_arguments(&self, cx: &EncodeContext<'_>) -> Result<Vec<Value>, Error> {
         Job::to_arguments(self, cx)
+    }
+
+    fn flow_key(&self, which: FlowKey) -> Option<String> {
+        Job::flow_key(self, which)
     }
 }
 
@@ -62,6 +69,7 @@ impl PendingJob {
             log_arguments: J::LOG_ARGUMENTS,
             declarations: J::DECLARATIONS,
             continuable: J::CONTINUABLE.is_some(),
+            flow: J::FLOW,
             job: Box::new(job),
             options,
         }
@@ -73,12 +81,16 @@ impl PendingJob {
     }
 
     /// The payload this job would be enqueued with on `runtime` (a new job id, times from the
-    /// runtime's clock, arguments encoded for it), without enqueueing it: for tools, and for
-    /// adapter tests that store payloads directly.
+    /// runtime's clock, arguments encoded for it, flow-control keys computed), without
+    /// enqueueing it: for tools, and for adapter tests that store payloads directly.
     pub fn to_job_data(&self, runtime: &Runtime) -> Result<JobData, Error> {
         let arguments = self.job.to_arguments(&runtime.encode_context())?;
         let defaults = (self.class, self.default_queue, self.default_priority, self.continuable);
-        build_data(runtime, defaults, &self.options, arguments)
+        let mut data = build_data(runtime, defaults, &self.options, arguments)?;
+        if !self.flow.is_empty() {
+            data.flow = flow_keys(&data, &self.flow, |which| self.job.flow_key(which))?;
+        }
+        Ok(data)
     }
 }
 
@@ -125,7 +137,8 @@ fn build_data(
     })
 }
 
-/// The handle `perform_later` returns: what the job was enqueued as.
+/// The handle `perform_later` returns: what the job was enqueued as, or, for a unique job whose
+/// key a stored job holds, that stored job ([`Enqueued::is_duplicate`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Enqueued {
     /// The job's id (UUID).
@@ -136,8 +149,32 @@ pub struct Enqueued {
     pub job_class: String,
     /// The queue it went to.
     pub queue: String,
-    /// When it is due, for a scheduled job.
+    /// When it is due, for a scheduled job (`None` for a duplicate: the stored job's time is
+    /// not known here).
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// True when the job was a duplicate of a unique job stored already: nothing was stored, and
+    /// `job_id` and `provider_job_id` are the stored job's.
+    pub duplicate: bool,
+}
+
+impl Enqueued {
+    /// Whether the job was a duplicate of a unique job stored already (see [`Enqueued::duplicate`]).
+    pub fn is_duplicate(&self) -> bool {
+        self.duplicate
+    }
+
+    /// The handle of a job that was not stored: the job `job_id` (backend id `provider_job_id`)
+    /// holds its unique key.
+    pub(crate) fn duplicate_of(data: &JobData, job_id: String, provider_job_id: Option<String>) -> Self {
+        Enqueued {
+            job_id,
+            provider_job_id,
+            job_class: data.job_class.clone(),
+            queue: data.queue_name.clone(),
+            scheduled_at: None,
+            duplicate: true,
+        }
+    }
 }
 
 impl From<JobData> for Enqueued {
@@ -148,6 +185,7 @@ impl From<JobData> for Enqueued {
             job_class: data.job_class,
             queue: data.queue_name,
             scheduled_at: data.scheduled_at,
+            duplicate: false,
         }
     }
 }

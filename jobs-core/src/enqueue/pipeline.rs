@@ -5,13 +5,16 @@
 //! runtime's adapter, or a sink such as a database transaction) gets the encoded jobs through
 //! one call, [`Adapter::enqueue_all`](crate::contract::Adapter::enqueue_all), for one job as for
 //! many. A single job's enqueue callbacks run around that call; bulk enqueues skip them, as
-//! Rails' `perform_all_later` does.
+//! Rails' `perform_all_later` does. A batch with a unique job goes through
+//! [`FlowStore::enqueue_unique`](crate::contract::FlowStore::enqueue_unique) instead, and its
+//! duplicates come back as handles of the jobs stored already.
 
 use std::sync::Mutex;
 
-use crate::contract::{Capabilities, Declarations, Error, JobData, NewJob, TraceHeaders};
+use crate::contract::{Capabilities, Declarations, Error, JobData, NewJob, TraceHeaders, UniqueOutcome, Uniqueness};
 use crate::encoding::check_payload_size;
 use crate::enqueue::callbacks;
+use crate::enqueue::unique::{flow_store, uniqueness};
 use crate::enqueue::{EnqueueSink, Enqueued, PendingJob};
 use crate::runtime::instrument::names::{SpanName, System};
 use crate::runtime::{Runtime, instrument};
@@ -30,12 +33,44 @@ impl Target<'_> {
         }
     }
 
-    async fn store(&mut self, runtime: &Runtime, jobs: &[NewJob]) -> Result<Vec<Option<String>>, Error> {
-        match self {
+    /// Stores `jobs`; with `unique` (a batch with a unique job: one rule per job), through the
+    /// adapter's flow store, which may answer that some are duplicates.
+    async fn store(
+        &mut self,
+        runtime: &Runtime,
+        jobs: &[NewJob],
+        unique: Option<&[Option<Uniqueness>]>,
+    ) -> Result<Stored, Error> {
+        match (self, unique) {
             // Scoped, so that an adapter that performs at enqueue (the inline one) runs the jobs
             // on the runtime that enqueued them.
-            Target::Adapter => runtime.scope(runtime.adapter().enqueue_all(jobs)).await,
-            Target::Sink(sink) => sink.store(jobs).await,
+            (Target::Adapter, None) => Ok(Stored::Ids(runtime.scope(runtime.adapter().enqueue_all(jobs)).await?)),
+            (Target::Sink(sink), None) => Ok(Stored::Ids(sink.store(jobs).await?)),
+            (Target::Adapter, Some(unique)) => {
+                let flow = flow_store(runtime.adapter().as_ref(), "unique jobs")?;
+                Ok(Stored::Unique(runtime.scope(flow.enqueue_unique(jobs, unique)).await?))
+            }
+            (Target::Sink(sink), Some(_)) => Err(Error::not_supported(
+                sink.name(),
+                "unique jobs enqueued into a sink; enqueue them on the runtime's adapter",
+            )),
+        }
+    }
+}
+
+/// What the store made of a batch.
+enum Stored {
+    /// Every job was stored: their provider ids.
+    Ids(Vec<Option<String>>),
+    /// A batch with unique jobs: each job stored, or a duplicate of a stored one.
+    Unique(Vec<UniqueOutcome>),
+}
+
+impl Stored {
+    fn first(self) -> Stored {
+        match self {
+            Stored::Ids(ids) => Stored::Ids(ids.into_iter().take(1).collect()),
+            Stored::Unique(outcomes) => Stored::Unique(outcomes.into_iter().take(1).collect()),
         }
     }
 }
@@ -91,8 +126,8 @@ async fn enqueue_to(
 }
 
 /// What the pipeline keeps of a job beside its encoded form: whether its arguments may be
-/// logged, and its enqueue callbacks.
-type Meta = (bool, &'static Declarations);
+/// logged, its enqueue callbacks, and for a unique job the rule the store applies.
+type Meta = (bool, &'static Declarations, Option<Uniqueness>);
 
 /// Builds and encodes one job's payload, once; checks its size and the store's scheduling.
 /// With a trace propagator installed, the payload carries the trace context of the enqueue span
@@ -112,7 +147,13 @@ fn encode(runtime: &Runtime, capabilities: Capabilities, name: &str, job: Pendin
             "scheduled jobs (wait / wait_until); use an adapter that schedules, such as memory or sqlite",
         ));
     }
-    Ok((encoded, (job.log_arguments, job.declarations)))
+    let unique = match (&job.flow.unique, encoded.data().flow.as_ref().and_then(|f| f.unique.as_deref())) {
+        (Some(rule), Some(key)) => {
+            Some(uniqueness(rule, key, encoded.data().enqueued_at.unwrap_or_else(|| runtime.now())))
+        }
+        _ => None,
+    };
+    Ok((encoded, (job.log_arguments, job.declarations, unique)))
 }
 
 async fn enqueue_in_span(
@@ -128,59 +169,80 @@ async fn enqueue_in_span(
     if let [one] = encoded.as_slice() {
         span.record("messaging.message.id", one.data().job_id.as_str());
     }
-    let ids = match (encoded.as_slice(), meta.as_slice()) {
-        ([], _) => Vec::new(),
-        ([one], [(_, declarations)]) => vec![store_one(runtime, &mut target, one, declarations).await?],
+    let unique: Option<Vec<Option<Uniqueness>>> =
+        meta.iter().any(|(_, _, unique)| unique.is_some()).then(|| meta.iter().map(|m| m.2.clone()).collect());
+    let stored = match (encoded.as_slice(), meta.as_slice()) {
+        ([], _) => Stored::Ids(Vec::new()),
+        ([one], [(_, declarations, _)]) => {
+            store_one(runtime, &mut target, one, declarations, unique.as_deref()).await?
+        }
         (many, _) => {
-            let ids = target.store(runtime, many).await?;
+            let stored = target.store(runtime, many, unique.as_deref()).await?;
             instrument::enqueued_all(runtime, name, many.len());
-            ids
+            stored
         }
     };
-    let handles = encoded
-        .into_iter()
-        .zip(meta)
-        .zip(ids)
-        .map(|((encoded, (log_arguments, _)), provider_job_id)| {
-            let data = JobData { provider_job_id, ..encoded.into_data() };
-            instrument::enqueued(runtime, name, &data, log_arguments);
-            Enqueued::from(data)
-        })
-        .collect();
+    let handles = match stored {
+        Stored::Ids(ids) => encoded
+            .into_iter()
+            .zip(meta)
+            .zip(ids)
+            .map(|((encoded, (log_arguments, ..)), provider_job_id)| {
+                let data = JobData { provider_job_id, ..encoded.into_data() };
+                instrument::enqueued(runtime, name, &data, log_arguments);
+                Enqueued::from(data)
+            })
+            .collect(),
+        Stored::Unique(outcomes) => encoded
+            .into_iter()
+            .zip(meta)
+            .zip(outcomes)
+            .map(|((encoded, (log_arguments, ..)), outcome)| match outcome {
+                UniqueOutcome::Stored(provider_job_id) => {
+                    let data = JobData { provider_job_id, ..encoded.into_data() };
+                    instrument::enqueued(runtime, name, &data, log_arguments);
+                    Enqueued::from(data)
+                }
+                UniqueOutcome::Duplicate { job_id, provider_job_id } => {
+                    instrument::flow::duplicate(runtime, name, encoded.data(), log_arguments, &job_id);
+                    Enqueued::duplicate_of(encoded.data(), job_id, provider_job_id)
+                }
+            })
+            .collect(),
+    };
     Ok(handles)
 }
 
 /// Stores one job, with its enqueue callbacks (global middleware and the job's own) around the
-/// store; returns its provider id.
+/// store.
 async fn store_one(
     runtime: &Runtime,
     target: &mut Target<'_>,
     job: &NewJob,
     declarations: &Declarations,
-) -> Result<Option<String>, Error> {
+    unique: Option<&[Option<Uniqueness>]>,
+) -> Result<Stored, Error> {
     let jobs = std::slice::from_ref(job);
     let middleware = runtime.middleware();
     if middleware.is_empty() && !has_enqueue_callbacks(declarations) {
-        return Ok(first(target.store(runtime, jobs).await?));
+        return Ok(target.store(runtime, jobs, unique).await?.first());
     }
-    let provider = Mutex::new(None);
+    let stored = Mutex::new(None);
     callbacks::enqueue(
         middleware,
         declarations,
         job.data(),
         Box::new(|| {
             Box::pin(async {
-                *provider.lock().unwrap_or_else(|e| e.into_inner()) = first(target.store(runtime, jobs).await?);
+                let outcome = target.store(runtime, jobs, unique).await?.first();
+                *stored.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
                 Ok(())
             })
         }),
     )
     .await?;
-    Ok(provider.into_inner().unwrap_or_else(|e| e.into_inner()))
-}
-
-fn first(ids: Vec<Option<String>>) -> Option<String> {
-    ids.into_iter().next().flatten()
+    // A callback that did not call the store leaves the job stored with no id, as before.
+    Ok(stored.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or(Stored::Ids(vec![None])))
 }
 
 fn has_enqueue_callbacks(declarations: &Declarations) -> bool {

@@ -11,7 +11,7 @@ impl JobRegistration {
     pub const fn of<J: Job>() -> Self {
         JobRegistration::from_parts(
             (J::NAME, J::QUEUE, J::PRIORITY, J::CRON),
-            J::LOG_ARGUMENTS,
+            (J::LOG_ARGUMENTS, J::FLOW),
             TypeId::of::<J>,
             execute_erased::<J>,
         )

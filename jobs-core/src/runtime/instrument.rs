@@ -7,6 +7,7 @@
 //! `messaging.process.duration` and `jobs.queue.latency` (from when the job was due to when it
 //! started). The gauges sampled from the store are the worker's (`worker/gauges.rs`).
 
+pub(crate) mod flow;
 pub(crate) mod names;
 pub(crate) mod steps;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::contract::{BoxFuture, Error, JobData, JobError, Outcome};
+use crate::contract::{BoxFuture, Error, FlowControl, JobData, JobError, Outcome};
 use crate::runtime::Runtime;
 
 /// How a registered job is decoded and performed: the perform layer's pipeline for its type.
@@ -50,6 +50,7 @@ pub struct JobRegistration {
     priority: Option<i32>,
     cron: Option<&'static str>,
     log_arguments: bool,
+    flow: FlowControl,
     type_id: fn() -> TypeId,
     execute: ExecuteFn,
 }
@@ -58,11 +59,11 @@ impl JobRegistration {
     /// A registration from its parts; `JobRegistration::of::<J>()` is the way in.
     pub(crate) const fn from_parts(
         (name, queue, priority, cron): (&'static str, &'static str, Option<i32>, Option<&'static str>),
-        log_arguments: bool,
+        (log_arguments, flow): (bool, FlowControl),
         type_id: fn() -> TypeId,
         execute: ExecuteFn,
     ) -> Self {
-        JobRegistration { name, queue, priority, cron, log_arguments, type_id, execute }
+        JobRegistration { name, queue, priority, cron, log_arguments, flow, type_id, execute }
     }
 
     /// The job's wire name.
@@ -88,6 +89,11 @@ impl JobRegistration {
     /// Whether the job's arguments may be logged.
     pub fn log_arguments(&self) -> bool {
         self.log_arguments
+    }
+
+    /// The job's flow control: its concurrency limit, uniqueness rule and throttle, if any.
+    pub fn flow(&self) -> &FlowControl {
+        &self.flow
     }
 
     /// Decodes the arguments and performs the job, with its callbacks and error handling.
@@ -117,6 +123,8 @@ inventory::collect!(JobRegistration);
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     jobs: HashMap<&'static str, JobRegistration>,
+    /// Whether a registered class has a concurrency limit or a throttle (which workers enforce).
+    flow_controlled: bool,
 }
 
 impl Registry {
@@ -141,6 +149,8 @@ impl Registry {
                 Err(Error::DuplicateJob(registration.name.to_owned()))
             }
             _ => {
+                let flow = registration.flow();
+                self.flow_controlled |= flow.concurrency.is_some() || flow.throttle.is_some();
                 self.jobs.insert(registration.name, registration);
                 Ok(())
             }
@@ -155,6 +165,12 @@ impl Registry {
     /// Every registration, in no particular order.
     pub fn registrations(&self) -> impl Iterator<Item = &JobRegistration> {
         self.jobs.values()
+    }
+
+    /// Whether a registered class has a concurrency limit or a throttle: a worker then needs an
+    /// adapter with a [`FlowStore`](crate::adapter::FlowStore).
+    pub fn has_flow_control(&self) -> bool {
+        self.flow_controlled
     }
 
     /// The registered names, sorted.

@@ -107,7 +107,7 @@ pub(super) struct Heartbeat {
 }
 
 /// On every beat (a third of the lease): renews the leases of running jobs, rescues expired ones
-/// left by dead workers, refreshes the worker's process entry and acts on the command an operator
+/// left by dead workers (and their expired concurrency slots), refreshes the worker's process entry and acts on the command an operator
 /// left for it, and writes the history counted since the last beat.
 pub(super) async fn heartbeat(beat: Heartbeat) {
     let backend: &dyn Backend = beat.adapter.backend().expect("checked at build");
@@ -129,6 +129,14 @@ pub(super) async fn heartbeat(beat: Heartbeat) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(target: "jobs", "Rescued {n} jobs whose worker stopped heartbeating"),
             Err(error) => tracing::warn!(target: "jobs", %error, "Rescuing expired jobs failed"),
+        }
+        // Concurrency slots whose holder died free after their hold time, unblocking their keys.
+        if let Some(flow) = beat.adapter.flow() {
+            match flow.expire_slots().await {
+                Ok(0) | Err(Error::NotSupported { .. }) => {}
+                Ok(n) => tracing::info!(target: "jobs", "Unblocked {n} jobs whose concurrency slots expired"),
+                Err(error) => tracing::warn!(target: "jobs", %error, "Expiring concurrency slots failed"),
+            }
         }
         let command = beat.process.beat(backend, beat.status.state(), tickets.len(), beat.lease).await;
         obey(command, &beat.status, &beat.shutdown);

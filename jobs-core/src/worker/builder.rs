@@ -225,7 +225,9 @@ impl WorkerBuilder {
     }
 
     /// Builds the worker; fails if no runtime is given or current, if its adapter cannot be
-    /// drained by a worker, if the settings are out of range, or if a recurring task is invalid.
+    /// drained by a worker, if the settings are out of range, if a recurring task is invalid, or
+    /// if a registered job class has a concurrency limit or a throttle and the adapter keeps no
+    /// flow control ([`Adapter::flow`](crate::adapter::Adapter::flow)): its limits would not hold.
     pub fn build(self) -> Result<Worker, Error> {
         let runtime = match self.runtime.clone() {
             Some(runtime) => runtime,
@@ -234,6 +236,22 @@ impl WorkerBuilder {
         let adapter = runtime.adapter().clone();
         if adapter.backend().is_none() {
             return Err(Error::not_supported(adapter.name(), "workers (it performs jobs itself)"));
+        }
+        if runtime.registry().has_flow_control() && adapter.flow().is_none() {
+            let mut limited: Vec<&str> = runtime
+                .registry()
+                .registrations()
+                .filter(|r| r.flow().concurrency.is_some() || r.flow().throttle.is_some())
+                .map(|r| r.name())
+                .collect();
+            limited.sort_unstable();
+            return Err(Error::not_supported(
+                adapter.name(),
+                format!(
+                    "concurrency limits and throttles, which {} declare; use an adapter that keeps them, such as sqlite",
+                    limited.join(", ")
+                ),
+            ));
         }
         let mut settings = self.settings.clone();
         if let Some(weights) = settings.weights.take() {

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::LitStr;
 
-use super::{arguments, declarations};
+use super::{arguments, declarations, flow};
 use crate::parse::Model;
 use crate::parse::model::ContinuableSpec;
 
@@ -21,6 +21,7 @@ pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
     };
     let log_arguments = attrs.log_arguments.as_ref().is_none_or(|b| b.value);
     let declarations = declarations::items(private, attrs);
+    let flow = flow::items(private, attrs);
     let continuable = continuable(private, attrs.continuable.as_ref());
     let cron = attrs
         .cron
@@ -67,6 +68,7 @@ pub(crate) fn generate(private: &TokenStream, model: &Model) -> TokenStream {
                 #declarations
                 #continuable
                 #cron
+                #flow
 
                 fn to_arguments(&self, cx: &#private::EncodeContext<'_>)
                     -> ::core::result::Result<::std::vec::Vec<#private::Value>, #private::Error>

@@ -5,6 +5,7 @@
 
 mod arguments;
 mod declarations;
+mod flow;
 mod handlers;
 mod item;
 mod job_impl;

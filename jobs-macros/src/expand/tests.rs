@@ -145,3 +145,30 @@ fn continuable_jobs_declare_their_settings() {
     );
     assert!(!plain.contains("CONTINUABLE"), "{plain}");
 }
+
+#[test]
+fn flow_keys_bind_the_job_and_borrow_its_fields() {
+    let out = expand(
+        quote!(limits_concurrency(to = 2, key = |job| job.account), unique(key = tenant_key)),
+        quote!(
+            async fn charge(account: String) {}
+        ),
+    );
+    assert!(out.contains("const FLOW : :: jobs :: __private :: FlowControl"), "{out}");
+    assert!(out.contains("let job : & Self = self ;"), "{out}");
+    assert!(out.contains("to_string (& (job . account))"), "{out}");
+    assert!(out.contains("to_string (& tenant_key (self))"), "{out}");
+    assert!(out.contains("OnConflict :: Block"), "{out}");
+    assert!(!out.contains("compile_error"), "{out}");
+}
+
+#[test]
+fn no_flow_control_generates_nothing() {
+    let out = expand(
+        quote!(),
+        quote!(
+            async fn plain(a: u8) {}
+        ),
+    );
+    assert!(!out.contains("FLOW") && !out.contains("flow_key"), "{out}");
+}

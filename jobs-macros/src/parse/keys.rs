@@ -7,7 +7,7 @@ use syn::{Expr, Meta, Path, Token};
 use super::attr::Attr;
 use super::model::{Callbacks, JobAttrs};
 use super::symbol::{self, *};
-use super::{continuable, handlers, values};
+use super::{continuable, flow, handlers, values};
 use crate::ctxt::Ctxt;
 
 const LIST_HINT: &str = "; name several functions as a list `[a, b]`";
@@ -29,6 +29,9 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
     let mut krate = Attr::none(cx, CRATE);
     let mut continuable = Attr::none(cx, CONTINUABLE);
     let mut cron = Attr::none(cx, CRON);
+    let mut concurrency = Attr::none(cx, LIMITS_CONCURRENCY);
+    let mut unique = Attr::none(cx, UNIQUE);
+    let mut throttle = Attr::none(cx, THROTTLE);
     let mut callbacks = CALLBACK_KEYS.map(|key| Attr::none(cx, key).with_hint(LIST_HINT));
     let mut handlers = Vec::new();
 
@@ -37,6 +40,17 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
         let Some(key) = known_key(cx, path) else { continue };
         if key == RETRY_ON || key == DISCARD_ON || key == RESCUE_FROM {
             handlers.extend(handlers::parse(cx, key, meta));
+            continue;
+        }
+        if key == LIMITS_CONCURRENCY || key == UNIQUE || key == THROTTLE {
+            match key {
+                LIMITS_CONCURRENCY if concurrency.first_time(path) => {
+                    concurrency.set_parsed(flow::concurrency(cx, meta))
+                }
+                UNIQUE if unique.first_time(path) => unique.set_parsed(flow::unique(cx, meta)),
+                THROTTLE if throttle.first_time(path) => throttle.set_parsed(flow::throttle(cx, meta)),
+                _ => {}
+            }
             continue;
         }
         if key == CONTINUABLE {
@@ -89,6 +103,9 @@ pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> JobAttrs {
         krate: krate.get(),
         continuable: continuable.get(),
         cron: cron.get(),
+        concurrency: concurrency.get(),
+        unique: unique.get(),
+        throttle: throttle.get(),
         handlers,
         callbacks: Callbacks {
             after_discard,

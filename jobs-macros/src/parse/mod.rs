@@ -3,6 +3,7 @@
 
 mod attr;
 mod continuable;
+mod flow;
 mod handlers;
 mod keys;
 pub(crate) mod mailer;

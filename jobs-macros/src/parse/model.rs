@@ -24,6 +24,12 @@ pub(crate) struct JobAttrs {
     pub(crate) continuable: Option<ContinuableSpec>,
     /// `cron = "0 9 * * *"`: the job's recurring schedule.
     pub(crate) cron: Option<LitStr>,
+    /// `limits_concurrency(..)`.
+    pub(crate) concurrency: Option<ConcurrencySpec>,
+    /// `unique` or `unique(..)`.
+    pub(crate) unique: Option<UniqueSpec>,
+    /// `throttle(..)`.
+    pub(crate) throttle: Option<ThrottleSpec>,
     /// `retry_on`, `discard_on`, `rescue_from`, in declaration order.
     pub(crate) handlers: Vec<HandlerDecl>,
     pub(crate) callbacks: Callbacks,
@@ -37,6 +43,51 @@ pub(crate) struct ContinuableSpec {
     /// `checkpoint_interval = "1s"`.
     pub(crate) checkpoint_interval: Option<Duration>,
     pub(crate) resume_errors_after_advancing: Option<bool>,
+}
+
+/// A flow-control key of the job: `key = |job| job.account_id` or `key = some::function`.
+pub(crate) enum KeyFn {
+    /// A closure of one parameter, the job (its pattern and the body, evaluated as a place so
+    /// that `job.name` borrows rather than moves).
+    Closure(Box<(syn::Pat, syn::Expr)>),
+    /// A function taking `&Job`.
+    Path(Path),
+}
+
+/// `limits_concurrency(to = 2, key = .., duration = "5m", on_conflict = block, group = "..")`.
+pub(crate) struct ConcurrencySpec {
+    pub(crate) to: u32,
+    pub(crate) key: Option<KeyFn>,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) discard: bool,
+    pub(crate) group: Option<LitStr>,
+}
+
+/// The states `unique(while = [..])` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StateName {
+    Scheduled,
+    Ready,
+    Blocked,
+    Running,
+    Retrying,
+}
+
+/// `unique(by = [args, queue, class], for = "1h", while = [..], key = ..)`; `None`: the default.
+#[derive(Default)]
+pub(crate) struct UniqueSpec {
+    /// (args, queue, class).
+    pub(crate) by: Option<(bool, bool, bool)>,
+    pub(crate) period: Option<Duration>,
+    pub(crate) states: Option<Vec<StateName>>,
+    pub(crate) key: Option<KeyFn>,
+}
+
+/// `throttle(limit = 10, period = "1s", key = ..)`.
+pub(crate) struct ThrottleSpec {
+    pub(crate) limit: u32,
+    pub(crate) period: Duration,
+    pub(crate) key: Option<KeyFn>,
 }
 
 /// The functions each callback key names, in order.

@@ -33,6 +33,21 @@ pub(crate) const AFTER_PERFORM: Symbol = Symbol("after_perform");
 pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const CONTINUABLE: Symbol = Symbol("continuable");
 pub(crate) const CRON: Symbol = Symbol("cron");
+pub(crate) const LIMITS_CONCURRENCY: Symbol = Symbol("limits_concurrency");
+pub(crate) const UNIQUE: Symbol = Symbol("unique");
+pub(crate) const THROTTLE: Symbol = Symbol("throttle");
+
+/// Inside `limits_concurrency(..)`, `unique(..)` and `throttle(..)`.
+pub(crate) const TO: Symbol = Symbol("to");
+pub(crate) const KEY: Symbol = Symbol("key");
+pub(crate) const DURATION: Symbol = Symbol("duration");
+pub(crate) const ON_CONFLICT: Symbol = Symbol("on_conflict");
+pub(crate) const GROUP: Symbol = Symbol("group");
+pub(crate) const BY: Symbol = Symbol("by");
+pub(crate) const FOR: Symbol = Symbol("for");
+pub(crate) const WHILE: Symbol = Symbol("while");
+pub(crate) const LIMIT: Symbol = Symbol("limit");
+pub(crate) const PERIOD: Symbol = Symbol("period");
 
 /// Inside `continuable(..)`.
 pub(crate) const MAX_RESUMPTIONS: Symbol = Symbol("max_resumptions");
@@ -70,8 +85,20 @@ pub(crate) const JOB_KEYS: &[Symbol] = &[
     AFTER_PERFORM,
     CONTINUABLE,
     CRON,
+    LIMITS_CONCURRENCY,
+    UNIQUE,
+    THROTTLE,
     CRATE,
 ];
+
+/// The keys of `limits_concurrency(..)`.
+pub(crate) const CONCURRENCY_KEYS: &[Symbol] = &[TO, KEY, DURATION, ON_CONFLICT, GROUP];
+
+/// The keys of `unique(..)`.
+pub(crate) const UNIQUE_KEYS: &[Symbol] = &[BY, FOR, WHILE, KEY];
+
+/// The keys of `throttle(..)`.
+pub(crate) const THROTTLE_KEYS: &[Symbol] = &[LIMIT, PERIOD, KEY];
 
 /// The keys of `continuable(..)`.
 pub(crate) const CONTINUABLE_KEYS: &[Symbol] =

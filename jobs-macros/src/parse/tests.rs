@@ -168,3 +168,57 @@ fn reports_continuable_mistakes() {
     assert!(found[2].contains("`max_resumptions` expects an integer literal"), "{found:?}");
     assert!(found[3].contains("`continuable` expects `key = value`"), "{found:?}");
 }
+
+#[test]
+fn reads_the_flow_keys() {
+    let cx = Ctxt::new();
+    let attrs = keys::parse(
+        &cx,
+        quote!(
+            limits_concurrency(to = 3, key = |job| job.account, duration = "5m", on_conflict = discard, group = "g"),
+            unique(by = [args, class], for = "1h", while = [scheduled, running]),
+            throttle(limit = 10, period = "2s")
+        ),
+    );
+    assert!(cx.check().is_ok());
+    let limit = attrs.concurrency.unwrap();
+    assert_eq!((limit.to, limit.duration, limit.discard), (3, Some(std::time::Duration::from_secs(300)), true));
+    assert_eq!(limit.group.unwrap().value(), "g");
+    assert!(limit.key.is_some());
+    let unique = attrs.unique.unwrap();
+    assert_eq!(unique.by, Some((true, false, true)));
+    assert_eq!(unique.period, Some(std::time::Duration::from_secs(3600)));
+    assert_eq!(unique.states.unwrap().len(), 2);
+    let throttle = attrs.throttle.unwrap();
+    assert_eq!((throttle.limit, throttle.period), (10, std::time::Duration::from_secs(2)));
+}
+
+#[test]
+fn a_bare_unique_takes_the_defaults() {
+    let cx = Ctxt::new();
+    let attrs = keys::parse(&cx, quote!(unique));
+    assert!(cx.check().is_ok());
+    let unique = attrs.unique.unwrap();
+    assert!(unique.by.is_none() && unique.states.is_none() && unique.period.is_none() && unique.key.is_none());
+}
+
+#[test]
+fn reports_every_flow_mistake() {
+    let found = key_errors(quote!(
+        limits_concurrency(to = 0, on_conflict = wait, grup = "x"),
+        unique(by = [args, user], key = |job| job.id),
+        throttle(limit = 5)
+    ));
+    let expected = [
+        "`to` expects a positive integer literal such as `2`",
+        "`on_conflict` expects `block` or `discard`",
+        "unknown `limits_concurrency` key `grup`; valid keys are: to, key, duration, on_conflict, group",
+        "`by` expects a list of `args`, `queue`, `class`",
+        "`by` and `key` exclude each other",
+        "`throttle` needs `limit = N` and `period = \"1s\"`",
+    ];
+    assert_eq!(found.len(), expected.len(), "{found:?}");
+    for (found, expected) in found.iter().zip(expected) {
+        assert!(found.starts_with(expected), "{found} vs {expected}");
+    }
+}
