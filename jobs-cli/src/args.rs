@@ -198,7 +198,7 @@ pub(crate) struct WebArgs {
 #[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Filter")]
 pub(crate) struct FilterArgs {
-    /// Only jobs in this state: scheduled, ready, running, retrying, dead or completed
+    /// Only jobs in this state: scheduled, ready, blocked, running, retrying, dead or completed
     #[arg(long, value_parser = parse_state)]
     pub(crate) state: Option<JobState>,
     /// Only jobs on this queue
@@ -354,6 +354,6 @@ mod tests {
     #[test]
     fn states_are_named_as_the_operations_api_names_them() {
         assert_eq!(parse_state("dead"), Ok(JobState::Dead));
-        assert!(parse_state("lost").unwrap_err().contains("scheduled, ready, running, retrying, dead, completed"));
+        assert!(parse_state("lost").unwrap_err().contains("scheduled, ready, blocked, running, retrying, dead, completed"));
     }
 }
