@@ -42,6 +42,7 @@ mod filter;
 mod history;
 mod inspect;
 mod lane;
+mod levels;
 mod listener;
 mod listing;
 mod maintenance;
