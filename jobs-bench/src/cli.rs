@@ -44,6 +44,12 @@ pub(crate) struct Args {
     #[arg(long = "latency", short = 'l', default_value_t = DEFAULT_LATENCY)]
     pub(crate) latency: u64,
 
+    /// Future jobs (due in a day, on the drained queue) stored before the run and left in place:
+    /// what a backlog of scheduled jobs costs the claims. With --suite: adds the C = 10 runs
+    /// with this backlog to each adapter's matrix.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) backlog_scheduled: u64,
+
     /// Print one JSON object per run instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
@@ -114,6 +120,8 @@ pub(crate) struct RunSettings {
     pub(crate) bulk: Option<u64>,
     /// Pickup-latency samples (0: none).
     pub(crate) latency_samples: u64,
+    /// Future jobs stored before the run and never drained.
+    pub(crate) backlog_scheduled: u64,
     /// How long without progress counts as a stall.
     pub(crate) stall: std::time::Duration,
     /// A perf control FIFO to switch profiling on for the drain only.
@@ -142,6 +150,7 @@ impl Args {
             prefetch: self.prefetch,
             bulk: self.bulk.then_some(self.batch_size),
             latency_samples: self.latency,
+            backlog_scheduled: self.backlog_scheduled,
             stall: std::time::Duration::from_secs(self.stall_secs.max(1)),
             perf_ctl: self.perf_ctl.clone(),
             otel: self.otel,
@@ -166,12 +175,15 @@ mod tests {
             "--bulk",
             "--latency",
             "0",
+            "--backlog-scheduled",
+            "1000000",
             "--json",
         ]);
         let settings = args.run_settings();
         assert_eq!(args.adapter, Some(AdapterKind::Memory));
         assert_eq!((settings.jobs, settings.concurrency, settings.bulk), (500, 100, Some(1_000)));
         assert_eq!(settings.latency_samples, 0);
+        assert_eq!(settings.backlog_scheduled, 1_000_000);
         assert!(args.json && !args.suite);
     }
 
@@ -179,5 +191,6 @@ mod tests {
     fn defaults_make_a_short_run() {
         let settings = Args::parse_from(["jobs-bench", "--adapter", "sqlite"]).run_settings();
         assert_eq!((settings.jobs, settings.concurrency, settings.bulk), (10_000, 10, None));
+        assert_eq!(settings.backlog_scheduled, 0);
     }
 }

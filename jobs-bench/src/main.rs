@@ -5,6 +5,7 @@
 //! * burn-down: enqueue N no-op jobs (one by one, or in bulk with `--bulk`), then drain them with
 //!   one worker at concurrency C, counting completions in-process; jobs/s for each phase;
 //! * pickup latency: L sequential enqueues on an idle worker; enqueue→start p50, p99 and max;
+//! * both with a backlog of future jobs in the store, with `--backlog-scheduled N`;
 //! * the peak resident set size of the process.
 //!
 //! ```text
@@ -14,6 +15,7 @@
 //!
 //! See `BENCHMARKS.md` at the root of the workspace for what each number means.
 
+mod backlog;
 mod burn_down;
 mod cli;
 mod counting;
@@ -104,13 +106,13 @@ async fn run_one(adapter: cli::AdapterKind, args: &Args) -> Result<Report, RunEr
 
     let target = target::open(adapter).await?;
     let version = target.version.clone();
-    let burn_down = burn_down::run(&target, &settings).await;
+    let burn_down = fill_then(&target, &settings, burn_down::run(&target, &settings)).await;
     target.close().await;
     let burn_down = burn_down?;
 
     let latency = if settings.latency_samples > 0 {
         let target = target::open(adapter).await?;
-        let latency = latency::run(&target, &settings).await;
+        let latency = fill_then(&target, &settings, latency::run(&target, &settings)).await;
         target.close().await;
         Some(latency?)
     } else {
@@ -118,4 +120,17 @@ async fn run_one(adapter: cli::AdapterKind, args: &Args) -> Result<Report, RunEr
     };
 
     Ok(Report::new(adapter, version, &settings, burn_down, latency, stats::peak_rss_bytes()))
+}
+
+/// Stores the run's backlog of future jobs on `target` (see `--backlog-scheduled`), then runs `run`.
+async fn fill_then<T>(
+    target: &target::Target,
+    settings: &cli::RunSettings,
+    run: impl std::future::Future<Output = Result<T, RunError>>,
+) -> Result<T, RunError> {
+    if settings.backlog_scheduled > 0 {
+        let took = backlog::fill(target, settings.backlog_scheduled).await?;
+        eprintln!("stored {} scheduled jobs in {:.1} s", settings.backlog_scheduled, took.as_secs_f64());
+    }
+    run.await
 }

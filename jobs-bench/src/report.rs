@@ -16,6 +16,9 @@ pub(crate) struct Report {
     pub(crate) adapter_version: String,
     /// Jobs enqueued and drained.
     pub(crate) jobs: u64,
+    /// Future jobs present in the store during the run and not drained (`--backlog-scheduled`).
+    #[serde(default)]
+    pub(crate) backlog_scheduled: u64,
     /// Worker concurrency.
     pub(crate) concurrency: usize,
     /// `"single"` (one `perform_later` per job) or `"bulk"` (`perform_all_later`).
@@ -59,6 +62,7 @@ impl Report {
             adapter,
             adapter_version,
             jobs: settings.jobs,
+            backlog_scheduled: settings.backlog_scheduled,
             concurrency: settings.concurrency,
             enqueue_mode: if settings.bulk.is_some() { "bulk" } else { "single" }.to_owned(),
             batch_size: settings.bulk,
@@ -85,6 +89,7 @@ pub(crate) fn table(reports: &[Report]) -> String {
     let header = [
         "adapter",
         "jobs",
+        "scheduled",
         "C",
         "enqueue",
         "enqueue jobs/s",
@@ -97,7 +102,7 @@ pub(crate) fn table(reports: &[Report]) -> String {
         "max",
         "peak RSS",
     ];
-    let rows: Vec<[String; 13]> = reports.iter().map(row).collect();
+    let rows: Vec<[String; 14]> = reports.iter().map(row).collect();
     let mut widths = header.map(|h| h.chars().count());
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -109,7 +114,7 @@ pub(crate) fn table(reports: &[Report]) -> String {
             .iter()
             .zip(widths)
             .enumerate()
-            .map(|(i, (cell, w))| if i == 0 || i == 3 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+            .map(|(i, (cell, w))| if i == 0 || i == 4 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
             .collect();
         format!("| {} |\n", cells.join(" | "))
     };
@@ -119,7 +124,7 @@ pub(crate) fn table(reports: &[Report]) -> String {
         .enumerate()
         .map(
             |(i, w)| {
-                if i == 0 || i == 3 { format!(":{}", "-".repeat(w + 1)) } else { format!("{}:", "-".repeat(w + 1)) }
+                if i == 0 || i == 4 { format!(":{}", "-".repeat(w + 1)) } else { format!("{}:", "-".repeat(w + 1)) }
             },
         )
         .collect();
@@ -130,11 +135,12 @@ pub(crate) fn table(reports: &[Report]) -> String {
     out
 }
 
-fn row(report: &Report) -> [String; 13] {
+fn row(report: &Report) -> [String; 14] {
     let ms = |f: fn(&Percentiles) -> f64| report.latency.as_ref().map_or("-".to_owned(), |p| format_ms(f(p)));
     [
         report.adapter.name().to_owned(),
         thousands(report.jobs),
+        thousands(report.backlog_scheduled),
         report.concurrency.to_string(),
         match report.batch_size {
             Some(batch) => format!("bulk ({batch})"),
@@ -184,6 +190,7 @@ mod tests {
             adapter: AdapterKind::Memory,
             adapter_version: "jobs-core 0.1.0 (in-process)".into(),
             jobs: 100_000,
+            backlog_scheduled: 0,
             concurrency: 10,
             enqueue_mode: "bulk".into(),
             batch_size: Some(1000),
@@ -210,7 +217,7 @@ mod tests {
 
     #[test]
     fn the_table_has_one_aligned_row_per_run() {
-        let table = table(&[sample(), Report { latency: None, ..sample() }]);
+        let table = table(&[sample(), Report { latency: None, backlog_scheduled: 1_000_000, ..sample() }]);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 4, "{table}");
         assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()), "{table}");
@@ -223,7 +230,8 @@ mod tests {
                 && lines[2].contains(" 2.5 |    100.0 |"),
             "{table}"
         );
-        assert!(lines[3].contains("|          - |"), "{table}");
+        assert!(lines[2].contains("| 100,000 |         0 |"), "{table}");
+        assert!(lines[3].contains("| 100,000 | 1,000,000 |") && lines[3].contains("|          - |"), "{table}");
     }
 
     #[test]

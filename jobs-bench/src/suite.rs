@@ -20,11 +20,15 @@ struct Cell {
     concurrency: usize,
     bulk: bool,
     latency: u64,
+    /// Future jobs stored before the run (`--backlog-scheduled`).
+    backlog: u64,
 }
 
 /// The standard matrix for one adapter: N jobs (20k for SQLite, 100k otherwise) at C = 10 and
-/// 100, enqueued one by one and in bulk; pickup latency (L = 1000) in the one-by-one runs.
-fn matrix(adapter: AdapterKind, jobs: Option<u64>) -> Vec<Cell> {
+/// 100, enqueued one by one and in bulk; pickup latency (L = 1000) in the one-by-one runs. With a
+/// backlog of scheduled jobs (opt-in: filling a million takes a while), the two C = 10 runs once
+/// more with the backlog stored.
+fn matrix(adapter: AdapterKind, jobs: Option<u64>, backlog: u64) -> Vec<Cell> {
     let jobs = jobs.unwrap_or(match adapter {
         AdapterKind::Sqlite => 20_000,
         AdapterKind::Memory | AdapterKind::Postgres | AdapterKind::Redis => 100_000,
@@ -32,8 +36,13 @@ fn matrix(adapter: AdapterKind, jobs: Option<u64>) -> Vec<Cell> {
     let mut cells = Vec::new();
     for concurrency in [10, 100] {
         for bulk in [false, true] {
-            cells.push(Cell { adapter, jobs, concurrency, bulk, latency: if bulk { 0 } else { 1_000 } });
+            cells.push(Cell { adapter, jobs, concurrency, bulk, latency: if bulk { 0 } else { 1_000 }, backlog: 0 });
         }
+    }
+    if backlog > 0 {
+        let with_backlog: Vec<Cell> =
+            cells.iter().filter(|c| c.concurrency == 10).map(|c| Cell { backlog, ..*c }).collect();
+        cells.extend(with_backlog);
     }
     cells
 }
@@ -70,16 +79,17 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     let mut skipped = Vec::new();
     let mut failed = false;
     'adapters: for adapter in adapters {
-        for cell in matrix(adapter, args.jobs) {
+        for cell in matrix(adapter, args.jobs, args.backlog_scheduled) {
             let mut measured = Vec::new();
             for _ in 0..args.repeat.max(1) {
                 let run_started = Instant::now();
                 match run_cell(&exe, args, cell) {
                     Outcome::Measured(report) => {
                         eprintln!(
-                            "{:<8} N={:<7} C={:<3} {:<6} {:>9.0} jobs/s drained, done in {:.1} s",
+                            "{:<8} N={:<7} S={:<7} C={:<3} {:<6} {:>9.0} jobs/s drained, done in {:.1} s",
                             adapter.name(),
                             cell.jobs,
+                            cell.backlog,
                             cell.concurrency,
                             report.enqueue_mode,
                             report.drain_jobs_per_sec,
@@ -147,6 +157,7 @@ fn run_cell(exe: &Path, args: &Args, cell: Cell) -> Outcome {
         .args(["--latency", &cell.latency.to_string()])
         .args(["--batch-size", &args.batch_size.to_string()])
         .args(["--stall-secs", &args.stall_secs.to_string()])
+        .args(["--backlog-scheduled", &cell.backlog.to_string()])
         .stdin(Stdio::null());
     if cell.bulk {
         command.arg("--bulk");
@@ -185,13 +196,24 @@ mod tests {
 
     #[test]
     fn the_standard_matrix() {
-        let cells = matrix(AdapterKind::Postgres, None);
+        let cells = matrix(AdapterKind::Postgres, None, 0);
         assert_eq!(cells.len(), 4);
+        assert!(cells.iter().all(|c| c.backlog == 0));
         assert!(cells.iter().all(|c| c.jobs == 100_000));
         assert_eq!(cells.iter().filter(|c| c.concurrency == 100).count(), 2);
         assert!(cells.iter().all(|c| (c.latency == 1_000) != c.bulk));
-        assert!(matrix(AdapterKind::Sqlite, None).iter().all(|c| c.jobs == 20_000));
-        assert!(matrix(AdapterKind::Memory, Some(500)).iter().all(|c| c.jobs == 500));
+        assert!(matrix(AdapterKind::Sqlite, None, 0).iter().all(|c| c.jobs == 20_000));
+        assert!(matrix(AdapterKind::Memory, Some(500), 0).iter().all(|c| c.jobs == 500));
+    }
+
+    #[test]
+    fn a_backlog_adds_the_c10_runs_with_it() {
+        let cells = matrix(AdapterKind::Postgres, None, 1_000_000);
+        assert_eq!(cells.len(), 6);
+        let with: Vec<&Cell> = cells.iter().filter(|c| c.backlog == 1_000_000).collect();
+        assert_eq!(with.len(), 2);
+        assert!(with.iter().all(|c| c.concurrency == 10 && c.jobs == 100_000));
+        assert_eq!(with.iter().filter(|c| c.bulk).count(), 1);
     }
 
     #[test]

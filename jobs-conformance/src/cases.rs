@@ -23,8 +23,8 @@ pub use actions::{
     apply_each_action_to_a_filter, apply_each_action_to_ids, discard_retry_and_run_now, purge_completed_before,
 };
 pub use claims::{
-    concurrent_workers_run_each_job_once, priority_order, queue_isolation, scheduled_job_waits_until_due,
-    scheduled_jobs_start_on_time,
+    concurrent_workers_run_each_job_once, priority_order, priority_order_past_scheduled_jobs, queue_isolation,
+    scheduled_job_waits_until_due, scheduled_jobs_start_on_time,
 };
 pub use continuation::{continuation_resumes_after_shutdowns, saved_progress_survives_a_lost_worker};
 pub use enqueue::{argument_round_trip, enqueue_all_stores_every_job, enqueue_perform_round_trip};

@@ -36,6 +36,7 @@ macro_rules! conformance_suite {
                 scheduled_job_waits_until_due,
                 scheduled_jobs_start_on_time,
                 priority_order,
+                priority_order_past_scheduled_jobs,
                 retry_persists_executions_and_error,
                 retries_start_on_time,
                 retry_on_keeps_the_error_history,

@@ -60,6 +60,7 @@ mod flow;
 mod history;
 mod inspect;
 mod lane;
+mod levels;
 mod listener;
 mod listing;
 mod maintenance;

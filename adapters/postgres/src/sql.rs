@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
+use crate::levels;
+
 /// Every statement of the adapter for one schema.
 #[derive(Debug)]
 pub(crate) struct Statements {
@@ -79,6 +81,7 @@ impl Statements {
         };
         let jobs = format!("{schema}.jobs");
         let paused = format!("{schema}.paused_queues");
+        let (levels_named, levels_any) = (levels::of_named_queues(&jobs), levels::of_every_queue(&jobs));
         let sql = |text: String| Sql(Arc::from(text));
         Statements {
             // $1..$5 and $8: the rows as arrays; $6: the channel; $7: the queues to wake.
@@ -96,20 +99,22 @@ impl Statements {
                  CROSS JOIN (SELECT count(*) FROM (SELECT pg_notify($6, q) FROM unnest($7::text[]) q) n) woken
                  ORDER BY i.id"
             )),
-            // $1: the queues in precedence; $2: the limit; $3: the lease; $4: the worker.
+            // $1: the queues in precedence; $2: the limit; $3: the lease; $4: the worker. Each
+            // queue's priority levels are walked in order, reading only due jobs (see levels.rs).
             claim_named: sql(format!(
-                "WITH queues AS (
+                "WITH RECURSIVE queues AS (
                     SELECT q.name, q.ord FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
                     WHERE NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = q.name)
-                 ), next AS (
-                    SELECT c.id, queues.ord FROM queues CROSS JOIN LATERAL (
+                 ), {levels_named}, next AS (
+                    SELECT c.id, levels.ord FROM levels CROSS JOIN LATERAL (
                         SELECT id, priority, run_at FROM {jobs}
-                        WHERE state = 'available' AND queue = queues.name AND run_at <= now()
-                        ORDER BY priority, run_at, id
+                        WHERE state = 'available' AND queue = levels.name AND priority = levels.priority
+                          AND run_at <= now()
+                        ORDER BY run_at, id
                         LIMIT $2
                         FOR UPDATE SKIP LOCKED
                     ) c
-                    ORDER BY queues.ord, c.priority, c.run_at, c.id
+                    ORDER BY levels.ord, c.priority, c.run_at, c.id
                     LIMIT $2
                  )
                  UPDATE {jobs} j
@@ -118,27 +123,20 @@ impl Statements {
                  FROM next{nowait} WHERE j.id = next.id
                  RETURNING {CLAIMED}, next.ord"
             )),
-            // $1: the limit; $2: the lease; $3: the worker. The queues that have available jobs are
-            // found by skipping through the index (a recursive loose index scan), then each gives
-            // its first jobs and the best of those are claimed.
+            // $1: the limit; $2: the lease; $3: the worker. Every queue's priority levels are
+            // found by skipping through the index, then each level gives its first due jobs and
+            // the best of those are claimed.
             claim_any: sql(format!(
-                "WITH RECURSIVE queues AS (
-                    (SELECT queue FROM {jobs} WHERE state = 'available' ORDER BY queue LIMIT 1)
-                    UNION ALL
-                    SELECT (SELECT j.queue FROM {jobs} j
-                            WHERE j.state = 'available' AND j.queue > queues.queue
-                            ORDER BY j.queue LIMIT 1)
-                    FROM queues WHERE queues.queue IS NOT NULL
-                 ), next AS (
-                    SELECT c.id FROM queues CROSS JOIN LATERAL (
+                "WITH RECURSIVE {levels_any}, next AS (
+                    SELECT c.id FROM levels CROSS JOIN LATERAL (
                         SELECT id, priority, run_at FROM {jobs}
-                        WHERE state = 'available' AND queue = queues.queue AND run_at <= now()
-                        ORDER BY priority, run_at, id
+                        WHERE state = 'available' AND queue = levels.name AND priority = levels.priority
+                          AND run_at <= now()
+                        ORDER BY run_at, id
                         LIMIT $1
                         FOR UPDATE SKIP LOCKED
                     ) c
-                    WHERE queues.queue IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = queues.queue)
+                    WHERE NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = levels.name)
                     ORDER BY c.priority, c.run_at, c.id
                     LIMIT $1
                  )
@@ -149,17 +147,28 @@ impl Statements {
                  RETURNING {CLAIMED}, 1::int8 AS ord"
             )),
             // $1: the queues. Microseconds until the earliest waiting job of an unpaused queue
-            // among them is due (negative when due), or null when none waits.
+            // among them is due (negative when due), or null when none waits: the first job of
+            // each priority level.
             next_due_named: sql(format!(
-                "SELECT (extract(epoch FROM min(run_at) - now()) * 1000000)::int8 FROM {jobs}
-                 WHERE state = 'available' AND queue = ANY($1::text[])
-                   AND NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = {jobs}.queue)"
+                "WITH RECURSIVE queues AS (
+                    SELECT q.name, q.ord FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
+                    WHERE NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = q.name)
+                 ), {levels_named}
+                 SELECT (extract(epoch FROM min(f.run_at) - now()) * 1000000)::int8 FROM levels CROSS JOIN LATERAL (
+                    SELECT run_at FROM {jobs}
+                    WHERE state = 'available' AND queue = levels.name AND priority = levels.priority
+                    ORDER BY run_at LIMIT 1
+                 ) f"
             )),
             // The same over every unpaused queue.
             next_due_any: sql(format!(
-                "SELECT (extract(epoch FROM min(run_at) - now()) * 1000000)::int8 FROM {jobs}
-                 WHERE state = 'available'
-                   AND NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = {jobs}.queue)"
+                "WITH RECURSIVE {levels_any}
+                 SELECT (extract(epoch FROM min(f.run_at) - now()) * 1000000)::int8 FROM levels CROSS JOIN LATERAL (
+                    SELECT run_at FROM {jobs}
+                    WHERE state = 'available' AND queue = levels.name AND priority = levels.priority
+                    ORDER BY run_at LIMIT 1
+                 ) f
+                 WHERE NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = levels.name)"
             )),
             // Tickets as two arrays: $1 ids, $2 tokens; only current claims match.
             complete: sql(format!(

@@ -10,9 +10,19 @@ use sqlx::Row;
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
 use crate::sql::{
-    ANY_DUE, ANY_DUE_ON, BEGIN_WRITE, CLAIM_ANY, CLAIM_ON, COMPLETE, COMPLETE_REQUEUED, FAIL, HEARTBEAT, NEXT_DUE_ANY,
-    NEXT_DUE_ON, RELEASE, RESCUE, SAVE_PROGRESS,
+    BEGIN_WRITE, CLAIM_ANY, CLAIM_ON, COMPLETE, COMPLETE_REQUEUED, DUE_LEVELS, DUE_LEVELS_ON, FAIL, HEARTBEAT,
+    NEXT_DUE_ANY, NEXT_DUE_ON, RELEASE, RESCUE, SAVE_PROGRESS,
 };
+
+/// The priority levels of `queue` (`*`: every queue) that have a job due at `now`, lowest first.
+async fn due_levels<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Sqlite>,
+    queue: &str,
+    now: i64,
+) -> Result<Vec<i64>, SqliteError> {
+    let statement = if queue == "*" { DUE_LEVELS } else { DUE_LEVELS_ON };
+    Ok(sqlx::query_scalar(statement).bind(queue).bind(now).fetch_all(executor).await?)
+}
 
 /// Tickets as the JSON array of `[id, token]` pairs the statements above take.
 fn pairs(tickets: &[Ticket]) -> String {
@@ -27,47 +37,57 @@ impl SqliteAdapter {
             return Ok(Vec::new());
         }
         let now = time_to_micros(self.now());
-        let mut due = false;
-        for queue in params.queues {
-            let probe = if queue == "*" { ANY_DUE } else { ANY_DUE_ON };
-            if sqlx::query_scalar::<_, bool>(probe).bind(queue).bind(now).fetch_one(self.pool()).await? {
-                due = true;
+        // Probe with plain reads first, so that idle workers never take the write lock.
+        let mut first = None;
+        for (i, queue) in params.queues.iter().enumerate() {
+            let levels = due_levels(self.pool(), queue, now).await?;
+            if !levels.is_empty() {
+                first = Some((i, levels));
                 break;
             }
         }
-        if !due {
-            return Ok(Vec::new());
-        }
+        let Some((start, levels)) = first else { return Ok(Vec::new()) };
+        let mut probed = Some(levels);
         let lease_until = now.saturating_add(duration_to_micros(params.lease));
         let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
         let mut claimed = Vec::new();
-        for queue in params.queues {
-            let remaining = params.limit - claimed.len();
-            if remaining == 0 {
+        for queue in &params.queues[start..] {
+            if claimed.len() == params.limit {
                 break;
             }
+            let levels = match probed.take() {
+                Some(levels) => levels,
+                None => due_levels(&mut *tx, queue, now).await?,
+            };
             let statement = if queue == "*" { CLAIM_ANY } else { CLAIM_ON };
-            let rows = sqlx::query(statement)
-                .bind(queue)
-                .bind(now)
-                .bind(i64::try_from(remaining).unwrap_or(i64::MAX))
-                .bind(lease_until)
-                .bind(params.worker_id)
-                .fetch_all(&mut *tx)
-                .await?;
-            let mut batch = Vec::with_capacity(rows.len());
-            for row in rows {
-                let order: (i64, i64, i64) = (row.try_get("priority")?, row.try_get("run_at")?, row.try_get("id")?);
-                let job = ClaimedJob {
-                    ticket: Ticket { id: order.2.to_string(), token: row.try_get("token")? },
-                    payload: row.try_get("payload")?,
-                    attempt: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-                };
-                batch.push((order, job));
+            for level in levels {
+                let remaining = params.limit - claimed.len();
+                if remaining == 0 {
+                    break;
+                }
+                let rows = sqlx::query(statement)
+                    .bind(queue)
+                    .bind(now)
+                    .bind(i64::try_from(remaining).unwrap_or(i64::MAX))
+                    .bind(lease_until)
+                    .bind(params.worker_id)
+                    .bind(level)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut batch = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let order: (i64, i64) = (row.try_get("run_at")?, row.try_get("id")?);
+                    let job = ClaimedJob {
+                        ticket: Ticket { id: order.1.to_string(), token: row.try_get("token")? },
+                        payload: row.try_get("payload")?,
+                        attempt: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                    };
+                    batch.push((order, job));
+                }
+                // RETURNING gives no order: restore the claim order.
+                batch.sort_unstable_by_key(|(order, _)| *order);
+                claimed.extend(batch.into_iter().map(|(_, job)| job));
             }
-            // RETURNING gives no order: restore the claim order.
-            batch.sort_unstable_by_key(|(order, _)| *order);
-            claimed.extend(batch.into_iter().map(|(_, job)| job));
         }
         tx.commit().await?;
         Ok(claimed)

@@ -44,53 +44,106 @@ pub(crate) const PRUNE_COMPLETED: &str = "DELETE FROM jobs_jobs WHERE id IN \
 
 // The worker side (`backend.rs`).
 
-/// Is anything due on this queue? A plain read, so that idle workers never take the write lock.
-pub(crate) const ANY_DUE_ON: &str = "
-    SELECT EXISTS (SELECT 1 FROM jobs_jobs
-                   WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
-                     AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))";
+// Due jobs are found level by level: the claim indexes are in (queue,) priority, due time, id
+// order, so a scan for due jobs in that order with the due time as a filter reads, within each
+// priority, every job scheduled for later before it reaches the next priority. The statements
+// below list a queue's priority levels by skipping through the index (one search per level),
+// then read each level with its priority fixed, where the due time bounds the index range.
 
-/// Is anything due on any unpaused queue? (`?1`, the queue `*`, is bound but unused.)
-pub(crate) const ANY_DUE: &str = "
-    SELECT EXISTS (SELECT 1 FROM jobs_jobs
-                   WHERE state = 'available' AND run_at <= ?2
-                     AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))
-";
+/// The priority levels of queue `?1` with a job due at `?2`, lowest first; none when the queue is
+/// paused. A plain read, so that idle workers never take the write lock.
+pub(crate) const DUE_LEVELS_ON: &str = "
+    WITH RECURSIVE levels(priority) AS (
+        SELECT (SELECT priority FROM jobs_jobs WHERE state = 'available' AND queue = ?1
+                ORDER BY priority LIMIT 1)
+        UNION ALL
+        SELECT (SELECT priority FROM jobs_jobs WHERE state = 'available' AND queue = ?1 AND priority > levels.priority
+                ORDER BY priority LIMIT 1)
+        FROM levels WHERE levels.priority IS NOT NULL
+    )
+    SELECT priority FROM levels
+    WHERE priority IS NOT NULL
+      AND EXISTS (SELECT 1 FROM jobs_jobs
+                  WHERE state = 'available' AND queue = ?1 AND priority = levels.priority AND run_at <= ?2)
+      AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = ?1)
+    ORDER BY priority";
 
-/// The earliest due time of a waiting job on queue `?1` unless it is paused; NULL when none waits.
+/// The priority levels with a job due at `?2` on any unpaused queue, lowest first (`?1`, the
+/// queue `*`, is bound but unused).
+pub(crate) const DUE_LEVELS: &str = "
+    WITH RECURSIVE levels(priority) AS (
+        SELECT (SELECT priority FROM jobs_jobs WHERE state = 'available' AND ?1 IS NOT NULL
+                ORDER BY priority LIMIT 1)
+        UNION ALL
+        SELECT (SELECT priority FROM jobs_jobs WHERE state = 'available' AND priority > levels.priority
+                ORDER BY priority LIMIT 1)
+        FROM levels WHERE levels.priority IS NOT NULL
+    )
+    SELECT priority FROM levels
+    WHERE priority IS NOT NULL
+      AND EXISTS (SELECT 1 FROM jobs_jobs
+                  WHERE state = 'available' AND priority = levels.priority AND run_at <= ?2
+                    AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue))
+    ORDER BY priority";
+
+/// The earliest due time of a waiting job on queue `?1` unless it is paused: the first job of
+/// each priority level; NULL when none waits.
 pub(crate) const NEXT_DUE_ON: &str = "
-    SELECT min(run_at) FROM jobs_jobs
-    WHERE state = 'available' AND queue = ?1
-      AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)";
+    WITH RECURSIVE levels(priority) AS (
+        SELECT (SELECT priority FROM jobs_jobs WHERE state = 'available' AND queue = ?1
+                ORDER BY priority LIMIT 1)
+        UNION ALL
+        SELECT (SELECT priority FROM jobs_jobs WHERE state = 'available' AND queue = ?1 AND priority > levels.priority
+                ORDER BY priority LIMIT 1)
+        FROM levels WHERE levels.priority IS NOT NULL
+    )
+    SELECT min((SELECT run_at FROM jobs_jobs
+                WHERE state = 'available' AND queue = ?1 AND priority = levels.priority
+                ORDER BY run_at LIMIT 1))
+    FROM levels
+    WHERE priority IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = ?1)";
 
-/// The earliest due time of a waiting job on any unpaused queue (`?1`, the queue `*`, is bound
-/// but unused); NULL when none waits.
+/// The earliest due time of a waiting job on any unpaused queue, level by level (`?1`, the queue
+/// `*`, is bound but unused); NULL when none waits.
 pub(crate) const NEXT_DUE_ANY: &str = "
-    SELECT min(run_at) FROM jobs_jobs
-    WHERE state = 'available' AND ?1 IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)";
+    WITH RECURSIVE levels(priority) AS (
+        SELECT (SELECT priority FROM jobs_jobs WHERE state = 'available' AND ?1 IS NOT NULL
+                ORDER BY priority LIMIT 1)
+        UNION ALL
+        SELECT (SELECT priority FROM jobs_jobs WHERE state = 'available' AND priority > levels.priority
+                ORDER BY priority LIMIT 1)
+        FROM levels WHERE levels.priority IS NOT NULL
+    )
+    SELECT min((SELECT run_at FROM jobs_jobs
+                WHERE state = 'available' AND priority = levels.priority
+                  AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
+                ORDER BY run_at LIMIT 1))
+    FROM levels
+    WHERE priority IS NOT NULL";
 
-/// Claims due jobs of one queue: a new token and lease each, the attempt counted, started now.
+/// Claims due jobs of priority `?6` on one queue: a new token and lease each, the attempt
+/// counted, started now.
 pub(crate) const CLAIM_ON: &str = "
     UPDATE jobs_jobs
     SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5,
         started_at = ?2
     WHERE id IN (SELECT id FROM jobs_jobs
-                 WHERE state = 'available' AND queue = ?1 AND run_at <= ?2
+                 WHERE state = 'available' AND queue = ?1 AND priority = ?6 AND run_at <= ?2
                    AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
-                 ORDER BY priority, run_at, id
+                 ORDER BY run_at, id
                  LIMIT ?3)
     RETURNING id, token, attempts, payload, priority, run_at";
 
-/// Claims due jobs of every unpaused queue.
+/// Claims due jobs of priority `?6` on every unpaused queue.
 pub(crate) const CLAIM_ANY: &str = "
     UPDATE jobs_jobs
     SET state = 'running', attempts = attempts + 1, token = token + 1, lease_until = ?4, worker_id = ?5,
         started_at = ?2
     WHERE id IN (SELECT id FROM jobs_jobs
-                 WHERE state = 'available' AND run_at <= ?2
+                 WHERE state = 'available' AND priority = ?6 AND run_at <= ?2
                    AND NOT EXISTS (SELECT 1 FROM jobs_paused_queues p WHERE p.queue = jobs_jobs.queue)
-                 ORDER BY priority, run_at, id
+                 ORDER BY run_at, id
                  LIMIT ?3)
     RETURNING id, token, attempts, payload, priority, run_at";
 

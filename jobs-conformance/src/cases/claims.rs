@@ -135,6 +135,33 @@ pub async fn priority_order(fixture: Fixture) {
     assert_eq!(env.backend().complete(&tickets).await.unwrap(), 6);
 }
 
+/// Jobs scheduled for later, at priorities before and between the due ones, neither get claimed
+/// nor change the order of the due jobs: a claim by queue and one over every queue (`*`) take
+/// the due jobs in priority order, and the next due time is the earliest scheduled job's.
+pub async fn priority_order_past_scheduled_jobs(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let later = Duration::from_secs(3600);
+    let mut pending = Vec::new();
+    for (key, priority) in [("later-0", 0), ("later-neg", -5), ("later-7", 7), ("later-20", 20)] {
+        pending.push(env.set::<Record>().queue("levels").priority(priority).wait(later).build(Record::new(key)));
+    }
+    for (key, priority) in [("due-10", 10), ("due-0", 0), ("due-7-first", 7), ("due-7-second", 7)] {
+        pending.push(env.set::<Record>().queue("levels").priority(priority).build(Record::new(key)));
+    }
+    env.runtime.perform_all_later(pending).await.unwrap();
+
+    let first: Vec<String> = env.claim("levels", 2, Duration::from_secs(600)).await.iter().map(key_of).collect();
+    assert_eq!(first, ["due-0", "due-7-first"]);
+    let rest: Vec<String> = env.claim("*", 10, Duration::from_secs(600)).await.iter().map(key_of).collect();
+    assert_eq!(rest, ["due-7-second", "due-10"], "only due jobs, in priority order");
+    assert!(env.claim("levels", 10, Duration::from_secs(600)).await.is_empty(), "scheduled jobs wait");
+    for queues in [["levels".to_owned()], ["*".to_owned()]] {
+        if let Some(due) = env.backend().next_due(&queues).await.unwrap() {
+            assert!(due > Duration::from_secs(3000) && due <= later, "next due in {due:?}, on {queues:?}");
+        }
+    }
+}
+
 /// N jobs drained by M concurrent workers run exactly N times in all, each job once.
 pub async fn concurrent_workers_run_each_job_once(fixture: Fixture) {
     const JOBS: usize = 120;
