@@ -354,6 +354,8 @@ mod tests {
     #[test]
     fn states_are_named_as_the_operations_api_names_them() {
         assert_eq!(parse_state("dead"), Ok(JobState::Dead));
-        assert!(parse_state("lost").unwrap_err().contains("scheduled, ready, blocked, running, retrying, dead, completed"));
+        assert!(
+            parse_state("lost").unwrap_err().contains("scheduled, ready, blocked, running, retrying, dead, completed")
+        );
     }
 }
