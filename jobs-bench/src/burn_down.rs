@@ -10,7 +10,7 @@ use crate::cli::RunSettings;
 use crate::counting::{Calls, Counting};
 use crate::stats;
 use crate::target::Target;
-use crate::workload::{Counter, Noop};
+use crate::workload::{Counter, Limited, Noop, burn_down_registry};
 
 /// How long each phase of a burn-down took.
 #[derive(Clone, Copy, Debug)]
@@ -31,24 +31,34 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
     let counter = Arc::new(Counter::new(settings.jobs));
     let counting = Arc::new(Counting::new(target.adapter.clone()));
     let runtime = crate::otel::traced(
-        Runtime::builder().shared_adapter(counting.clone()).shared_state(counter.clone()),
+        Runtime::builder()
+            .shared_adapter(counting.clone())
+            .shared_state(counter.clone())
+            .registry(burn_down_registry(settings.limit_keys.is_some())?),
         settings.otel,
     )
     .build()?;
 
     let started = Instant::now();
+    let job = |n: u64| match settings.limit_keys {
+        Some(keys) => PendingJob::new(Limited { key: n % keys }),
+        None => PendingJob::new(Noop {}),
+    };
     match settings.bulk {
         None => {
-            for _ in 0..settings.jobs {
-                runtime.perform_later(Noop {}).await?;
+            for n in 0..settings.jobs {
+                match settings.limit_keys {
+                    Some(keys) => runtime.perform_later(Limited { key: n % keys }).await?,
+                    None => runtime.perform_later(Noop {}).await?,
+                };
             }
         }
         Some(batch) => {
-            let mut left = settings.jobs;
-            while left > 0 {
-                let size = left.min(batch);
-                runtime.perform_all_later((0..size).map(|_| PendingJob::new(Noop {}))).await?;
-                left -= size;
+            let mut n = 0;
+            while n < settings.jobs {
+                let size = (settings.jobs - n).min(batch);
+                runtime.perform_all_later((n..n + size).map(job)).await?;
+                n += size;
             }
         }
     }

@@ -66,6 +66,12 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 30)]
     pub(crate) stall_secs: u64,
 
+    /// Put every drained job under a concurrency limit (`limits_concurrency(to = 2)`), its key one
+    /// of N (job i has key i mod N): N at least the number of jobs measures what taking and
+    /// releasing a slot costs; a small N measures blocking as well.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) limit_keys: Option<u64>,
+
     /// Record jobs' spans with OpenTelemetry (the `otel` feature's layer, spans discarded by the
     /// exporter) and carry trace context in payloads, to measure what tracing costs.
     #[arg(long)]
@@ -128,6 +134,8 @@ pub(crate) struct RunSettings {
     pub(crate) perf_ctl: Option<std::path::PathBuf>,
     /// Whether the runtime carries trace context (with `--otel`).
     pub(crate) otel: bool,
+    /// `Some(N)`: every drained job is limited to 2 at once per key, over N keys.
+    pub(crate) limit_keys: Option<u64>,
 }
 
 impl RunSettings {
@@ -154,6 +162,7 @@ impl Args {
             stall: std::time::Duration::from_secs(self.stall_secs.max(1)),
             perf_ctl: self.perf_ctl.clone(),
             otel: self.otel,
+            limit_keys: self.limit_keys,
         }
     }
 }

@@ -19,6 +19,10 @@ pub(crate) struct Report {
     /// Future jobs present in the store during the run and not drained (`--backlog-scheduled`).
     #[serde(default)]
     pub(crate) backlog_scheduled: u64,
+    /// Every drained job under a concurrency limit of 2 per key, over this many keys
+    /// (`--limit-keys`); absent without a limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) limit_keys: Option<u64>,
     /// Worker concurrency.
     pub(crate) concurrency: usize,
     /// `"single"` (one `perform_later` per job) or `"bulk"` (`perform_all_later`).
@@ -63,6 +67,7 @@ impl Report {
             adapter_version,
             jobs: settings.jobs,
             backlog_scheduled: settings.backlog_scheduled,
+            limit_keys: settings.limit_keys,
             concurrency: settings.concurrency,
             enqueue_mode: if settings.bulk.is_some() { "bulk" } else { "single" }.to_owned(),
             batch_size: settings.bulk,
@@ -191,6 +196,7 @@ mod tests {
             adapter_version: "jobs-core 0.1.0 (in-process)".into(),
             jobs: 100_000,
             backlog_scheduled: 0,
+            limit_keys: None,
             concurrency: 10,
             enqueue_mode: "bulk".into(),
             batch_size: Some(1000),

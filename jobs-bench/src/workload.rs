@@ -69,6 +69,26 @@ pub(crate) async fn noop(counter: State<Counter>) {
     counter.record();
 }
 
+/// The burn-down job under a concurrency limit (`--limit-keys`): two at once per key.
+#[job(name = "BenchLimited", limits_concurrency(to = 2, key = |job| job.key))]
+pub(crate) async fn limited(key: u64, counter: State<Counter>) {
+    let _ = key;
+    counter.record();
+}
+
+/// The registry of a burn-down: the one job class it drains, so that a run without a limit pays
+/// nothing for the limited class (the worker checks payloads for flow keys only when a class of
+/// its registry declares flow control).
+pub(crate) fn burn_down_registry(limited: bool) -> Result<jobs::Registry, jobs::Error> {
+    let mut registry = jobs::Registry::new();
+    if limited {
+        registry.register::<Limited>()?;
+    } else {
+        registry.register::<Noop>()?;
+    }
+    Ok(registry)
+}
+
 /// The pickup-latency job: reports when it started.
 #[job(name = "BenchPing")]
 pub(crate) async fn ping(seq: u64, probe: State<Probe>) {
