@@ -23,7 +23,7 @@ pub enum JobState {
     /// Due, waiting for a worker.
     Ready,
     /// Held back by a concurrency limit: every slot of its key is taken; it becomes ready when
-    /// one frees (see [`FlowStore`](crate::FlowStore)).
+    /// one frees (see [`FlowStore`](crate::adapter::FlowStore)).
     Blocked,
     /// Claimed by a worker that holds its lease.
     Running,
