@@ -210,6 +210,7 @@ impl Worker {
             process: process.clone(),
             status: self.status.clone(),
             tally: tally.clone(),
+            expire_slots: self.runtime.registry().has_flow_control(),
             shutdown: shutdown.clone(),
             done: beats_done.clone(),
         }));

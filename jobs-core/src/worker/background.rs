@@ -100,6 +100,9 @@ pub(super) struct Heartbeat {
     pub(super) process: Arc<Process>,
     pub(super) status: Arc<Status>,
     pub(super) tally: Arc<Tally>,
+    /// Whether this worker's registry declares concurrency limits: only then does its beat free
+    /// expired slots (the workers that run limited jobs keep their keys unblocked).
+    pub(super) expire_slots: bool,
     /// Cancelled by a stop command from an operator.
     pub(super) shutdown: CancellationToken,
     /// Cancelled when the worker has stopped: the task ends after its current beat.
@@ -131,7 +134,7 @@ pub(super) async fn heartbeat(beat: Heartbeat) {
             Err(error) => tracing::warn!(target: "jobs", %error, "Rescuing expired jobs failed"),
         }
         // Concurrency slots whose holder died free after their hold time, unblocking their keys.
-        if let Some(flow) = beat.adapter.flow() {
+        if let Some(flow) = beat.adapter.flow().filter(|_| beat.expire_slots) {
             match flow.expire_slots().await {
                 Ok(0) | Err(Error::NotSupported { .. }) => {}
                 Ok(n) => tracing::info!(target: "jobs", "Unblocked {n} jobs whose concurrency slots expired"),
