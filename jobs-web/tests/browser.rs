@@ -2,7 +2,7 @@
 //! script under the strict CSP, a dead job retried leaves the dead list, a paused queue stops a
 //! real worker taking its jobs, a bulk discard, a denied request, the XSS case, and the live
 //! refresh. With `JOBS_WEB_SCREENSHOTS=DIR` it saves screenshots of the main pages there (the
-//! README's come from `JOBS_WEB_SCREENSHOTS=docs/screenshots`).
+//! README's come from `JOBS_WEB_SCREENSHOTS=$PWD/docs/screenshots` in the workspace root).
 //!
 //! Chromium and chromedriver come from Debian's `chromium` and `chromium-driver` packages (or
 //! `JOBS_CHROMIUM` and `JOBS_CHROMEDRIVER`); without them the test says so and skips, unless
@@ -39,6 +39,15 @@ async fn deliver_newsletter(n: u64, delivered: State<Delivered>) {
 #[job(crate = "::jobs_core", queue = "default")]
 async fn import_report(n: u64) -> Result<(), String> {
     if n.is_multiple_of(4) { Err(format!("upstream answered 503 for report {n}")) } else { Ok(()) }
+}
+
+/// Holds the account syncs running until the test opens it (closing the semaphore).
+struct Gate(tokio::sync::Semaphore);
+
+/// One sync of an account at a time: the others wait, blocked, while the gate is shut.
+#[job(crate = "::jobs_core", queue = "sync", limits_concurrency(to = 1, key = |job| job.account, duration = "5m"))]
+async fn sync_account(account: u64, gate: State<Gate>) {
+    let _ = (account, gate.0.acquire().await);
 }
 
 #[job(crate = "::jobs_core", queue = "payments", log_arguments = false)]
@@ -224,15 +233,17 @@ async fn the_dashboard_in_chromium() {
 
     // A real worker on `mailers` and `default`, heart-beating every second.
     let delivered = Arc::new(Delivered::default());
+    let gate = Arc::new(Gate(tokio::sync::Semaphore::new(0)));
     let runtime = Runtime::builder()
         .shared_adapter(sqlite.clone())
         .registry(Registry::from_inventory().unwrap())
         .shared_state(delivered.clone())
+        .shared_state(gate.clone())
         .build()
         .unwrap();
     let worker = Worker::builder()
         .runtime(&runtime)
-        .queues(["mailers", "default"])
+        .queues(["mailers", "default", "sync"])
         .concurrency(4)
         .lease(Duration::from_secs(3))
         .poll_interval(Duration::from_millis(100))
@@ -246,6 +257,11 @@ async fn the_dashboard_in_chromium() {
     eventually("the worker delivering the first newsletter", || async { delivered.0.lock().unwrap().contains(&1) })
         .await;
     eventually("the worker registered", || async { !inspect.processes().await.unwrap().is_empty() }).await;
+    // Three syncs of one account under a limit of one: one runs (held at the gate), two wait.
+    for _ in 0..3 {
+        runtime.perform_later(SyncAccount { account: 7 }).await.unwrap();
+    }
+    eventually("two syncs blocked", || async { count(inspect, "sync", JobState::Blocked).await == 2 }).await;
     // Two recurring tasks, one of which ran.
     let tasks = RecurringTasks::new(&runtime).unwrap();
     let digest = Recurring::new("nightly-digest", "30 2 * * *").class("NightlyDigest", vec![]).queue("reports");
@@ -292,7 +308,21 @@ async fn the_dashboard_in_chromium() {
     let row = text(&client, "table.jobs tbody tr").await;
     assert!(row.contains("ChargeCard") && row.contains("[redacted]") && !row.contains("4242"), "{row}");
 
-    screenshots(&client, &base, &dead_id).await;
+    // The blocked jobs have a tab of their own, and a blocked job's page names its key.
+    client.goto(&format!("{base}/jobs?state=blocked")).await.unwrap();
+    let blocked = client.find_all(Locator::Css("table.jobs tbody tr")).await.unwrap();
+    assert_eq!(blocked.len(), 2, "the two waiting syncs");
+    let blocked_id = blocked[0].attr("data-job-id").await.unwrap().expect("a job id on the row");
+    client.goto(&format!("{base}/jobs/{blocked_id}")).await.unwrap();
+    let detail = text(&client, "main").await;
+    assert!(detail.contains("blocked") && detail.contains("concurrency key"), "{detail}");
+    assert!(detail.contains("SyncAccount/7"), "{detail}");
+    click(&client, "a[href*='state=blocked']").await;
+    client.wait().for_element(Locator::Css("table.jobs")).await.unwrap();
+    let same_key = client.find_all(Locator::Css("table.jobs tbody tr")).await.unwrap();
+    assert_eq!(same_key.len(), 2, "the key's link lists the jobs blocked behind it");
+
+    screenshots(&client, &base, &dead_id, &blocked_id).await;
 
     // Pause a recurring task from its page: it shows as paused, and the store has it paused.
     client.goto(&format!("{base}/recurring")).await.unwrap();
@@ -358,13 +388,18 @@ async fn the_dashboard_in_chromium() {
     assert_eq!(text(&client, "h1").await, "Queues", "the right credentials get in");
 
     client.close().await.unwrap();
+    gate.0.close();
+    eventually("the blocked syncs ran once the gate opened", || async {
+        count(inspect, "sync", JobState::Completed).await == 3
+    })
+    .await;
     worker.shutdown().await.unwrap();
     let list = inspect.list(&ListParams::new().state(JobState::Retrying)).await.unwrap();
     assert!(!list.jobs.is_empty(), "the failing imports wait for their retry, with their errors");
 }
 
 /// With `JOBS_WEB_SCREENSHOTS=DIR`: the main pages as PNG files in DIR, wide and on a phone.
-async fn screenshots(client: &Client, base: &str, dead_id: &str) {
+async fn screenshots(client: &Client, base: &str, dead_id: &str, blocked_id: &str) {
     let Some(dir) = std::env::var_os("JOBS_WEB_SCREENSHOTS").map(PathBuf::from) else { return };
     std::fs::create_dir_all(&dir).unwrap();
     let pages = [
@@ -374,6 +409,8 @@ async fn screenshots(client: &Client, base: &str, dead_id: &str) {
         ("job", format!("/jobs/{dead_id}")),
         ("processes", "/processes".to_owned()),
         ("recurring", "/recurring".to_owned()),
+        ("jobs-blocked", "/jobs?state=blocked".to_owned()),
+        ("job-blocked", format!("/jobs/{blocked_id}")),
     ];
     client.set_window_size(1280, 900).await.unwrap();
     for (name, path) in &pages {
