@@ -1,0 +1,7 @@
+//! What the crash tests' worker processes (`src/bin/`) and the tests that kill them (`tests/`)
+//! share: the logs a job writes and a test reads, a worker that stops once every job is done,
+//! and a child process that dies with the test.
+
+pub mod drain;
+pub mod log;
+pub mod process;
