@@ -7,61 +7,23 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use jobs_crash_tests::log::lines;
+use jobs_crash_tests::process::{Process, wait_until};
 
 const ROWS: u64 = 3_000;
 const IMPORT: &str = env!("CARGO_BIN_EXE_sqlite-import");
 const TIMEOUT: Duration = Duration::from_secs(180);
-
-/// A worker process, killed if the test fails before it exits.
-struct Process(Child);
-
-impl Process {
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-
-    fn wait(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.0.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "worker {} did not exit", self.pid());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+const POLL: Duration = Duration::from_millis(10);
 
 fn worker(db: &Path, dir: &Path) -> Process {
-    Process(Command::new(IMPORT).arg("work").arg(db).arg(dir).spawn().expect("start a worker process"))
-}
-
-/// The lines a process logged as `kind` (`rows` or `steps`).
-fn lines(dir: &Path, kind: &str, pid: u32) -> Vec<String> {
-    std::fs::read_to_string(dir.join(format!("{kind}-{pid}.log")))
-        .map(|text| text.lines().map(str::to_owned).collect())
-        .unwrap_or_default()
+    Process::spawn(Command::new(IMPORT).arg("work").arg(db).arg(dir))
 }
 
 fn rows(dir: &Path, pid: u32) -> Vec<u64> {
     lines(dir, "rows", pid).iter().map(|l| l.parse().expect("a row number")).collect()
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
@@ -73,18 +35,17 @@ fn a_killed_import_resumes_from_its_last_stored_progress() {
 
     // SIGTERM: the import stops at its next checkpoint and is stored again at its cursor.
     let mut first = worker(&db, dir);
-    wait_until("the first worker to save 500 rows", || rows(dir, first.pid()).len() >= 500);
-    assert!(Command::new("kill").args(["-TERM", &first.pid().to_string()]).status().unwrap().success());
-    assert!(first.wait().success(), "a SIGTERM'd worker exits cleanly");
+    wait_until("the first worker to save 500 rows", TIMEOUT, POLL, || rows(dir, first.pid()).len() >= 500);
+    first.terminate();
+    assert!(first.wait(TIMEOUT).success(), "a SIGTERM'd worker exits cleanly");
     let stored_at = rows(dir, first.pid()).len() as u64;
     assert!(stored_at < ROWS, "the import finished before SIGTERM");
     assert_eq!(rows(dir, first.pid()), (0..stored_at).collect::<Vec<_>>());
 
     // SIGKILL mid-step: this run's progress reached the store at its checkpoints until the kill.
     let mut second = worker(&db, dir);
-    wait_until("the second worker to save 500 rows", || rows(dir, second.pid()).len() >= 500);
-    second.0.kill().expect("SIGKILL the worker");
-    second.0.wait().unwrap();
+    wait_until("the second worker to save 500 rows", TIMEOUT, POLL, || rows(dir, second.pid()).len() >= 500);
+    second.kill();
     let killed = rows(dir, second.pid());
     assert_eq!(killed.first(), Some(&stored_at), "the second run resumed at the stored cursor");
     assert!(killed.len() < (ROWS - stored_at) as usize, "the import finished before SIGKILL");
@@ -93,7 +54,7 @@ fn a_killed_import_resumes_from_its_last_stored_progress() {
     // the killed run stored, not from the last interruption: the rows the killed run saved after
     // that checkpoint are saved again, no others.
     let mut third = worker(&db, dir);
-    assert!(third.wait().success(), "the third worker finished the import");
+    assert!(third.wait(TIMEOUT).success(), "the third worker finished the import");
     let resumed = rows(dir, third.pid());
     let checkpoint = *resumed.first().expect("the third run saved rows");
     assert_eq!(resumed, (checkpoint..ROWS).collect::<Vec<_>>(), "resumed at a stored cursor, in order");

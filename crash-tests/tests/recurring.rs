@@ -4,36 +4,25 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use jobs_core::{Inspect, ListParams};
+use jobs_crash_tests::log::lines;
+use jobs_crash_tests::process::{Process, wait_until};
 use jobs_sqlite::SqliteAdapter;
 
 const SCHEDULER: &str = env!("CARGO_BIN_EXE_sqlite-scheduler");
 const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// A scheduler process, killed if the test fails before it exits.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+const POLL: Duration = Duration::from_millis(50);
 
 fn scheduler(db: &Path, dir: &Path) -> Process {
-    Process(Command::new(SCHEDULER).arg(db).arg(dir).spawn().expect("start a scheduler process"))
+    Process::spawn(Command::new(SCHEDULER).arg(db).arg(dir))
 }
 
 /// The performed ticks (seconds since the epoch) of the process `pid`.
 fn performed_by(dir: &Path, pid: u32) -> Vec<i64> {
-    std::fs::read_to_string(dir.join(format!("ticks-{pid}.log")))
-        .unwrap_or_default()
-        .lines()
-        .map(|line| line.parse().expect("a tick"))
-        .collect()
+    lines(dir, "ticks", pid).iter().map(|line| line.parse().expect("a tick")).collect()
 }
 
 /// How many jobs the store holds per tick of the task.
@@ -56,14 +45,6 @@ async fn enqueued(db: &Path) -> BTreeMap<i64, usize> {
     ticks
 }
 
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_killed_scheduler_leaves_each_next_tick_enqueued_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -74,15 +55,14 @@ fn a_killed_scheduler_leaves_each_next_tick_enqueued_once() {
 
     let mut doomed = scheduler(&db, dir.path());
     let survivor = scheduler(&db, dir.path());
-    wait_until("both processes to perform ticks", || {
-        performed_by(dir.path(), doomed.0.id()).len() >= 2 && performed_by(dir.path(), survivor.0.id()).len() >= 2
+    wait_until("both processes to perform ticks", TIMEOUT, POLL, || {
+        performed_by(dir.path(), doomed.pid()).len() >= 2 && performed_by(dir.path(), survivor.pid()).len() >= 2
     });
-    doomed.0.kill().expect("SIGKILL a scheduler");
-    doomed.0.wait().unwrap();
+    doomed.kill();
     let killed_at = chrono::Utc::now().timestamp();
 
-    wait_until("three more ticks after the kill", || {
-        performed_by(dir.path(), survivor.0.id()).iter().filter(|tick| **tick > killed_at + 1).count() >= 3
+    wait_until("three more ticks after the kill", TIMEOUT, POLL, || {
+        performed_by(dir.path(), survivor.pid()).iter().filter(|tick| **tick > killed_at + 1).count() >= 3
     });
     drop(survivor);
 

@@ -4,51 +4,30 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use jobs_core::{Inspect, JobState, ListParams};
+use jobs_crash_tests::log::all_lines;
+use jobs_crash_tests::process::{Process, wait_until};
 use jobs_sqlite::SqliteAdapter;
 
 const JOBS: u64 = 200;
 const WORKER: &str = env!("CARGO_BIN_EXE_sqlite-worker");
 const TIMEOUT: Duration = Duration::from_secs(180);
-
-/// A worker process, killed if the test fails before it exits.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+const POLL: Duration = Duration::from_millis(20);
 
 fn worker(db: &Path, dir: &Path, extra: &[&str]) -> Process {
-    Process(Command::new(WORKER).arg("work").arg(db).arg(dir).args(extra).spawn().expect("start a worker process"))
+    Process::spawn(Command::new(WORKER).arg("work").arg(db).arg(dir).args(extra))
 }
 
 /// How many times each job logged `kind` (started or done), over every process.
 fn logged(dir: &Path, kind: &str) -> BTreeMap<u64, usize> {
     let mut counts = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with(&format!("{kind}-")) {
-            for line in std::fs::read_to_string(&path).unwrap().lines() {
-                *counts.entry(line.parse().expect("a job number")).or_default() += 1;
-            }
-        }
+    for (_, line) in all_lines(dir, kind) {
+        *counts.entry(line.parse().expect("a job number")).or_default() += 1;
     }
     counts
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -59,12 +38,11 @@ fn a_killed_worker_loses_no_job() {
     assert!(status.success(), "enqueueing failed: {status}");
 
     let mut doomed = worker(&db, dir.path(), &["--stall"]);
-    wait_until("the first worker to be mid-run", || {
+    wait_until("the first worker to be mid-run", TIMEOUT, POLL, || {
         let stalled = logged(dir.path(), "started").keys().filter(|n| *n % 10 == 0).count();
         logged(dir.path(), "done").len() >= 20 && stalled >= 2
     });
-    doomed.0.kill().expect("SIGKILL the worker");
-    doomed.0.wait().unwrap();
+    doomed.kill();
 
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let in_flight: BTreeSet<u64> = tokio.block_on(async {
@@ -77,14 +55,7 @@ fn a_killed_worker_loses_no_job() {
 
     let mut next = [worker(&db, dir.path(), &[]), worker(&db, dir.path(), &[])];
     for process in &mut next {
-        let deadline = Instant::now() + TIMEOUT;
-        let status = loop {
-            if let Some(status) = process.0.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "a second worker did not finish the jobs");
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let status = process.wait(TIMEOUT);
         assert!(status.success(), "a second worker failed: {status}");
     }
 
@@ -113,20 +84,12 @@ fn sigterm_shuts_a_worker_down_and_hands_its_running_jobs_back() {
 
     // Every tenth job never finishes, so some are certainly running when SIGTERM arrives.
     let mut first = worker(&db, dir.path(), &["--stall"]);
-    wait_until("the stalling jobs to start", || {
+    wait_until("the stalling jobs to start", TIMEOUT, POLL, || {
         let started = logged(dir.path(), "started");
         (0..40).step_by(10).all(|n| started.contains_key(&n))
     });
-    let pid = first.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = first.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the worker did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    first.terminate();
+    let status = first.wait(Duration::from_secs(60));
     assert!(status.success(), "a SIGTERM'd worker exits cleanly: {status}");
 
     // The stalled jobs went back to the queue without spending an attempt, and none is dead.
@@ -147,7 +110,7 @@ fn sigterm_shuts_a_worker_down_and_hands_its_running_jobs_back() {
 
     // The next worker performs them.
     let mut second = worker(&db, dir.path(), &[]);
-    assert!(second.0.wait().unwrap().success());
+    assert!(second.wait(TIMEOUT).success());
     let done = logged(dir.path(), "done");
     assert_eq!(done.keys().copied().collect::<BTreeSet<_>>(), (0..40).collect::<BTreeSet<_>>());
 }

@@ -10,13 +10,13 @@
 //! The import appends each row it saves to `DIR/rows-PID.log` and each step it runs to
 //! `DIR/steps-PID.log`, one write per line so that a kill never tears one.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
-use jobs_core::{Continuable, Error, Inspect, Job, JobContext, Registry, Runtime, Worker};
+use jobs_core::{Continuable, Error, Job, JobContext, Registry, Runtime, Worker};
+use jobs_crash_tests::drain::until_drained;
+use jobs_crash_tests::log::append;
 use jobs_sqlite::SqliteAdapter;
 use serde_json::Value;
 
@@ -78,13 +78,6 @@ impl Job for CrashImport {
     }
 }
 
-/// Appends `line` to this process's log of `kind`, in one write.
-fn append(dir: &Path, kind: &str, line: &str) {
-    let path = dir.join(format!("{kind}-{}.log", std::process::id()));
-    let mut file = OpenOptions::new().create(true).append(true).open(path).expect("open the log");
-    file.write_all(format!("{line}\n").as_bytes()).expect("write the log");
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -111,26 +104,12 @@ async fn enqueue(db: &Path, rows: u64) -> Result<(), Box<dyn std::error::Error>>
 async fn work(db: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let sqlite = SqliteAdapter::open(db).await?;
     let runtime = jobs_runtime(sqlite.clone(), dir)?;
-    let all_done = async {
-        loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if sqlite.counts().await.is_ok_and(|counts| counts.pending() == 0) {
-                return;
-            }
-        }
-    };
-    let stop = async {
-        tokio::select! {
-            () = all_done => {}
-            () = jobs_core::shutdown_signal() => {}
-        }
-    };
     Worker::builder()
         .runtime(&runtime)
         .lease(Duration::from_secs(2))
         .poll_interval(Duration::from_millis(50))
         .build()?
-        .run_until(stop)
+        .run_until(until_drained(&sqlite))
         .await?;
     sqlite.close().await;
     Ok(())

@@ -8,12 +8,11 @@
 //!
 //! A performed tick appends its time (seconds since the epoch) to `DIR/ticks-PID.log`.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jobs_core::{Error, Job, JobContext, MissedTicks, Recurring, Registry, Runtime, Worker};
+use jobs_crash_tests::log::append;
 use jobs_sqlite::SqliteAdapter;
 use serde_json::Value;
 
@@ -36,9 +35,7 @@ impl Job for Tick {
     async fn perform(self, ctx: JobContext) -> Result<(), Error> {
         let dir = ctx.state::<Dir>()?;
         let run = ctx.recurring().ok_or_else(|| Error::Config("a tick without its time".into()))?;
-        let path = dir.0.join(format!("ticks-{}.log", std::process::id()));
-        let mut file = OpenOptions::new().create(true).append(true).open(path).expect("open the log");
-        file.write_all(format!("{}\n", run.run_at.timestamp()).as_bytes()).expect("write the log");
+        append(&dir.0, "ticks", &run.run_at.timestamp().to_string());
         Ok(())
     }
 }

@@ -10,13 +10,13 @@
 //! when it is done; with `--stall`, every tenth job never finishes, so that some jobs are
 //! certainly running when the process is killed.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jobs_core::encoding::{ArgumentsReader, to_argument};
-use jobs_core::{Error, Inspect, Job, JobContext, PendingJob, Registry, Runtime, Worker};
+use jobs_core::{Error, Job, JobContext, PendingJob, Registry, Runtime, Worker};
+use jobs_crash_tests::drain::until_drained;
+use jobs_crash_tests::log::append;
 use jobs_sqlite::SqliteAdapter;
 use serde_json::Value;
 
@@ -44,21 +44,14 @@ impl Job for CrashJob {
 
     async fn perform(self, ctx: JobContext) -> Result<(), Error> {
         let settings = ctx.state::<Settings>()?;
-        append(&settings.dir, "started", self.n);
+        append(&settings.dir, "started", &self.n.to_string());
         if settings.stall && self.n.is_multiple_of(10) {
             std::future::pending::<()>().await;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
-        append(&settings.dir, "done", self.n);
+        append(&settings.dir, "done", &self.n.to_string());
         Ok(())
     }
-}
-
-/// Appends `n` to this process's log of `kind`, in one write so that a kill never tears a line.
-fn append(dir: &Path, kind: &str, n: u64) {
-    let path = dir.join(format!("{kind}-{}.log", std::process::id()));
-    let mut file = OpenOptions::new().create(true).append(true).open(path).expect("open the log");
-    file.write_all(format!("{n}\n").as_bytes()).expect("write the log");
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -88,21 +81,6 @@ async fn enqueue(db: &Path, count: u64) -> Result<(), Box<dyn std::error::Error>
 async fn work(db: &Path, dir: &Path, stall: bool) -> Result<(), Box<dyn std::error::Error>> {
     let sqlite = SqliteAdapter::open(db).await?;
     let runtime = jobs_runtime(sqlite.clone(), Settings { dir: dir.to_owned(), stall })?;
-    let all_done = async {
-        loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if sqlite.counts().await.is_ok_and(|counts| counts.pending() == 0) {
-                return;
-            }
-        }
-    };
-    // Stops when every job is done, or on SIGTERM / SIGINT like any worker.
-    let stop = async {
-        tokio::select! {
-            () = all_done => {}
-            () = jobs_core::shutdown_signal() => {}
-        }
-    };
     Worker::builder()
         .runtime(&runtime)
         .concurrency(8)
@@ -111,7 +89,8 @@ async fn work(db: &Path, dir: &Path, stall: bool) -> Result<(), Box<dyn std::err
         .shutdown_grace(Duration::from_millis(500))
         .stop_timeout(Duration::from_millis(500))
         .build()?
-        .run_until(stop)
+        // Stops when every job is done, or on SIGTERM / SIGINT like any worker.
+        .run_until(until_drained(&sqlite))
         .await?;
     sqlite.close().await;
     Ok(())
