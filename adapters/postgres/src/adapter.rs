@@ -19,6 +19,7 @@ use crate::notify::Debounce;
 use crate::options::PostgresBuilder;
 use crate::schema::{self, Schema};
 use crate::sql::Statements;
+use crate::vacuum::Vacuum;
 
 /// Jobs in a PostgreSQL schema, drained by workers on any number of machines.
 ///
@@ -45,6 +46,8 @@ pub(crate) struct Inner {
     pub(crate) report_lane: Lane,
     /// When this process last tried to run periodic maintenance.
     pub(crate) maintained_at: Mutex<Option<Instant>>,
+    /// When this process may next check whether the jobs table needs a vacuum.
+    pub(crate) vacuum: Vacuum,
     display: String,
     pub(crate) disconnects: Arc<LastDisconnect>,
 }
@@ -62,6 +65,7 @@ pub(crate) struct Settings {
     pub(crate) retain_dead: Option<Duration>,
     pub(crate) maintenance_interval: Duration,
     pub(crate) synchronous_worker_commits: bool,
+    pub(crate) vacuum_after: Option<u64>,
 }
 
 impl Default for Settings {
@@ -71,6 +75,7 @@ impl Default for Settings {
             retain_dead: Some(Duration::from_secs(180 * 86_400)),
             maintenance_interval: Duration::from_secs(60),
             synchronous_worker_commits: false,
+            vacuum_after: Some(10_000),
         }
     }
 }
@@ -143,6 +148,7 @@ impl PostgresAdapter {
             claim_lane: Lane::default(),
             report_lane: Lane::default(),
             maintained_at: Mutex::new(None),
+            vacuum: Vacuum::new(),
             display,
             disconnects,
         };

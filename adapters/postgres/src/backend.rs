@@ -86,6 +86,7 @@ impl PostgresAdapter {
         let inner = self.inner();
         inner.wakeups.start(&inner.options, &inner.channel);
         inner.wakeups.claiming(params.queues);
+        self.vacuum_when_due();
         let lease = duration_to_micros(params.lease);
         let mut claimed = Vec::new();
         for segment in segments(params.queues) {

@@ -73,6 +73,7 @@ mod schema;
 mod sql;
 mod transaction;
 mod unique;
+mod vacuum;
 
 pub use adapter::PostgresAdapter;
 pub use error::PostgresError;

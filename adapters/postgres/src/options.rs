@@ -168,6 +168,17 @@ impl PostgresBuilder {
         self
     }
 
+    /// When workers vacuum the jobs table themselves: once it holds this many dead row versions
+    /// (default 10 000; `None` leaves it to autovacuum). Every claim and completion leaves one,
+    /// and until a vacuum removes their index entries each claim reads through those of the jobs
+    /// claimed before it, so a long drain slows down claim by claim. One worker at a time
+    /// vacuums, in the background, waiting ten times as long as its last vacuum took before the
+    /// next; see the README's "PostgreSQL" section.
+    pub fn vacuum_after(mut self, dead_rows: Option<u64>) -> Self {
+        self.settings.vacuum_after = dead_rows;
+        self
+    }
+
     fn resolve_options(&self) -> Result<PgConnectOptions, Error> {
         let options = match (&self.options, &self.url) {
             (Some(options), _) => options.clone(),
