@@ -159,8 +159,8 @@ async fn many_connections_take_a_limited_key_atomically() {
     // Each release makes one blocked job ready, in FIFO order, and blocks nothing more.
     let blocked = in_state(&sqlite, JobState::Blocked).await;
     let done = holders.pop().unwrap();
-    assert!(sqlite.release_slot("account-7", &done.ticket.id).await.unwrap());
-    assert!(!sqlite.release_slot("account-7", &done.ticket.id).await.unwrap(), "released once");
+    assert!(sqlite.release_slot("account-7", &done.ticket).await.unwrap());
+    assert!(!sqlite.release_slot("account-7", &done.ticket).await.unwrap(), "released once");
     assert_eq!(in_state(&sqlite, JobState::Ready).await, [blocked[0].clone()]);
     let next = claim_all(&sqlite).await;
     assert_eq!(next.len(), 1);
@@ -214,7 +214,7 @@ async fn workers_racing_on_a_limit_never_exceed_it_and_never_strand_a_job() {
                             tokio::time::sleep(Duration::from_millis(1)).await;
                         }
                         running.fetch_sub(1, Ordering::SeqCst);
-                        assert!(worker.release_slot("tenant", &claimed.ticket.id).await.unwrap());
+                        assert!(worker.release_slot("tenant", &claimed.ticket).await.unwrap());
                         assert_eq!(worker.complete(&[claimed.ticket]).await.unwrap(), 1);
                         done.fetch_add(1, Ordering::SeqCst);
                     }
