@@ -34,7 +34,8 @@ pub use failures::{
     retry_on_keeps_the_error_history, retry_persists_executions_and_error,
 };
 pub use flow::{
-    blocked_jobs_show_and_take_actions, concurrent_takes_never_exceed_the_limit, expired_slots_free_their_blocked_jobs,
+    a_stale_run_cannot_release_its_rerun_slot, blocked_jobs_show_and_take_actions,
+    concurrent_takes_never_exceed_the_limit, expired_slots_free_their_blocked_jobs,
     slots_hold_the_limit_and_block_the_rest, throttle_counts_are_atomic, unique_enqueues_store_one_of_many,
     unique_keys_free_when_the_holder_moves_on,
 };

@@ -77,6 +77,7 @@ macro_rules! conformance_suite {
                 slots_hold_the_limit_and_block_the_rest,
                 concurrent_takes_never_exceed_the_limit,
                 expired_slots_free_their_blocked_jobs,
+                a_stale_run_cannot_release_its_rerun_slot,
                 blocked_jobs_show_and_take_actions,
                 throttle_counts_are_atomic,
                 unique_enqueues_store_one_of_many,

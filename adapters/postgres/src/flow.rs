@@ -2,12 +2,13 @@
 //! enqueues in [`crate::unique`].
 //!
 //! Taking, releasing and expiring slots are each one call of a function of the schema
-//! (migration 5), one round trip: the function takes the key's advisory lock first, so the
-//! decision and the block it leads to are atomic with respect to every release of the key.
+//! (migrations 5 and 6), one round trip: the function takes the key's advisory lock first, so the
+//! decision and the block it leads to are atomic with respect to every release of the key. A slot
+//! is held under the claim (fencing token) that took it, and released only under that claim.
 
 use std::time::Duration;
 
-use jobs_core::adapter::{FlowStore, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness};
+use jobs_core::adapter::{FlowStore, NewJob, SlotOutcome, SlotParams, Ticket, UniqueOutcome, Uniqueness};
 use jobs_core::adapter::{duration_to_micros, forward};
 use jobs_core::{BoxFuture, Error};
 
@@ -46,11 +47,16 @@ impl PostgresAdapter {
         })
     }
 
-    async fn release(&self, key: &str, holder: &str) -> Result<bool, PostgresError> {
-        let Ok(holder) = holder.parse::<i64>() else { return Ok(false) };
+    async fn release(&self, key: &str, ticket: &Ticket) -> Result<bool, PostgresError> {
+        let Ok(holder) = ticket.id.parse::<i64>() else { return Ok(false) };
         let sql = &self.inner().sql.release_slot;
         self.retrying("release_slot", || {
-            sqlx::query_scalar(sql.get()).bind(key).bind(holder).bind(&self.inner().channel).fetch_one(self.pool())
+            sqlx::query_scalar(sql.get())
+                .bind(key)
+                .bind(holder)
+                .bind(ticket.token)
+                .bind(&self.inner().channel)
+                .fetch_one(self.pool())
         })
         .await
     }
@@ -85,8 +91,8 @@ impl FlowStore for PostgresAdapter {
         forward(self.acquire(params))
     }
 
-    fn release_slot<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
-        forward(self.release(key, holder))
+    fn release_slot<'a>(&'a self, key: &'a str, ticket: &'a Ticket) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.release(key, ticket))
     }
 
     fn expire_slots(&self) -> BoxFuture<'_, Result<u64, Error>> {

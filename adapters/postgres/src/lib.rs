@@ -30,9 +30,10 @@
 //!   jobs runs on one elected worker (an advisory lock) per [`PostgresBuilder::maintenance_interval`].
 //! * **Transactional enqueue**: [`PostgresAdapter::enqueue_in`] writes jobs with the
 //!   application's transaction: visible after commit, gone after rollback.
-//! * **Flow control** ([`FlowStore`](jobs_core::adapter::FlowStore), schema version 5):
+//! * **Flow control** ([`FlowStore`](jobs_core::adapter::FlowStore), schema versions 5 and 6):
 //!   concurrency limits, unique jobs and throttles are enforced in the schema, for every worker
-//!   and process at once. Tables: `concurrency_slots` (key, holder job, limit, hold expiry),
+//!   and process at once. Tables: `concurrency_slots` (key, holder job, the token of the claim
+//!   it is held under, which alone releases it, limit, hold expiry),
 //!   `unique_keys` (key, holder job and its `job_id`, its states, `held_until`) and
 //!   `throttle_counts` (key, window, count, expiry); a job held back by a limit is stored
 //!   `blocked` in `jobs` with its `concurrency_key` (partial index `jobs_blocked`), never

@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "flow control: blocked jobs, concurrency slots, unique keys, throttle counts",
         sql: include_str!("../migrations/0005_flow.sql"),
     },
+    Migration {
+        version: 6,
+        description: "concurrency slots held under the claim that took them",
+        sql: include_str!("../migrations/0006_slot_claims.sql"),
+    },
 ];
 
 /// The schema version this crate creates and expects: its newest migration's.

@@ -271,8 +271,8 @@ impl Statements {
             // Flow control (migration 5): the claim ($1 id, $2 token), the key, its limit, the hold
             // in microseconds, whether to block.
             acquire_slot: sql(format!("SELECT {schema}.flow_acquire_slot($1, $2, $3, $4, $5, $6){from_nowait}")),
-            // The key, the holder's id, the channel.
-            release_slot: sql(format!("SELECT {schema}.flow_release_slot($1, $2, $3){from_nowait}")),
+            // The key, the holder's id and its claim's token (migration 6), the channel.
+            release_slot: sql(format!("SELECT {schema}.flow_release_slot($1, $2, $3, $4){from_nowait}")),
             // The channel.
             expire_slots: sql(format!("SELECT {schema}.flow_expire_slots($1){from_nowait}")),
             // The key, the window, how long the count is kept in microseconds. A count past its

@@ -84,8 +84,8 @@ async fn a_full_key_blocks_jobs_and_each_release_readies_the_next_by_priority_th
     // Each release readies one blocked job: the urgent one first, then the older of the others.
     let mut holder = holder;
     for next in [&b, &a, &c] {
-        assert!(postgres.release_slot("k", &holder.id).await.unwrap());
-        assert!(!postgres.release_slot("k", &holder.id).await.unwrap(), "a slot is released once");
+        assert!(postgres.release_slot("k", &holder).await.unwrap());
+        assert!(!postgres.release_slot("k", &holder).await.unwrap(), "a slot is released once");
         assert_eq!(state(&postgres, next).await, JobState::Ready);
         let claimed = claim(&postgres, 10, LEASE).await;
         assert_eq!(claimed.len(), 1, "one job readied per release");
@@ -93,8 +93,9 @@ async fn a_full_key_blocks_jobs_and_each_release_readies_the_next_by_priority_th
         assert_eq!(holder.id, next.id);
         assert_eq!(postgres.acquire_slot(slot(&holder, "k", 1, true)).await.unwrap(), SlotOutcome::Acquired);
     }
-    assert!(postgres.release_slot("k", &holder.id).await.unwrap());
-    assert!(!postgres.release_slot("k", "not-an-id").await.unwrap());
+    assert!(postgres.release_slot("k", &holder).await.unwrap());
+    let not_an_id = Ticket { id: "not-an-id".to_owned(), token: holder.token };
+    assert!(!postgres.release_slot("k", &not_an_id).await.unwrap());
     assert_eq!(slots_taken(&schema.name, "k").await, 0);
 }
 
@@ -110,7 +111,7 @@ async fn a_release_racing_a_block_never_leaves_a_job_blocked_on_a_free_slot() {
         assert_eq!(holding.acquire_slot(slot(holder, &key, 1, true)).await.unwrap(), SlotOutcome::Acquired);
 
         let (released, taken) =
-            tokio::join!(holding.release_slot(&key, &holder.id), blocking.acquire_slot(slot(other, &key, 1, true)));
+            tokio::join!(holding.release_slot(&key, holder), blocking.acquire_slot(slot(other, &key, 1, true)));
         assert!(released.unwrap());
         let now = state(&holding, other).await;
         match taken.unwrap() {
@@ -184,7 +185,7 @@ async fn a_job_readied_by_a_release_wakes_an_idle_worker_of_another_process() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(seen.sorted().is_empty(), "a blocked job does not run");
     let released = Instant::now();
-    assert!(releasing.release_slot("k", &holder.id).await.unwrap());
+    assert!(releasing.release_slot("k", holder).await.unwrap());
     wait_until("the readied job to run", Duration::from_secs(10), || seen.sorted() == [2]).await;
     assert!(released.elapsed() < Duration::from_secs(5), "picked up {:?} after the release", released.elapsed());
     idle.shutdown().await.unwrap();

@@ -7,7 +7,7 @@ use jobs_postgres::{PostgresAdapter, PostgresError, SCHEMA_VERSION, migration_sq
 use std::time::Duration;
 
 use jobs_core::JobState;
-use jobs_core::adapter::{FlowStore, SlotOutcome, SlotParams};
+use jobs_core::adapter::{Adapter, FlowStore, SlotOutcome, SlotParams};
 use support::{TestSchema, claim, connection, postgres_error};
 
 async fn versions(schema: &str) -> Vec<i64> {
@@ -133,6 +133,51 @@ async fn a_schema_of_version_4_with_jobs_in_it_migrates_to_flow_control() {
         .execute(&mut connection().await)
         .await;
     assert!(bad.unwrap_err().to_string().contains("jobs_state_check"));
+    postgres.close().await;
+}
+
+#[tokio::test]
+async fn a_schema_of_version_5_with_a_slot_taken_migrates_to_slots_held_by_claims() {
+    let Some(schema) = TestSchema::new("a_schema_of_version_5_with_a_slot").await else { return };
+    // Version 5 as it shipped, then a running job and the slot of `k` it took, as a process of
+    // that version stored them.
+    let sql = migration_sql(&schema.name, 0).unwrap();
+    let version_5 = format!("{}\nCOMMIT;\n", &sql[..sql.find("\n-- migration 6:").expect("migration 6 printed")]);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(version_5)).execute(&mut connection().await).await.unwrap();
+    assert_eq!(versions(&schema.name).await, [1, 2, 3, 4, 5]);
+    let s = format!("\"{}\"", schema.name);
+    let insert = format!(
+        "INSERT INTO {s}.jobs (job_id, queue, state, run_at, payload, class, token, lease_until)
+         VALUES ('old-running', 'default', 'running', now(), '{{}}', 'Count', 3, now() + interval '1 hour')
+         RETURNING id"
+    );
+    let old: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(insert)).fetch_one(&mut connection().await).await.unwrap();
+    let take = format!(
+        "INSERT INTO {s}.concurrency_slots (key, holder, slot_limit, expires_at)
+         VALUES ('k', $1, 1, now() + interval '1 hour')"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(take)).bind(old).execute(&mut connection().await).await.unwrap();
+
+    let upgrade = migration_sql(&schema.name, 5).unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(upgrade)).execute(&mut connection().await).await.unwrap();
+    let postgres = schema.builder().migrate(false).connect().await.expect("version 6 passes the check");
+    assert_eq!(versions(&schema.name).await, every_version());
+    postgres.enqueue_all(&[support::new_job("new", 0)]).await.unwrap();
+    let first = claim(&postgres, 5, Duration::from_secs(60)).await.remove("new").expect("the new job is claimed");
+    let slot = |ticket| SlotParams { ticket, key: "k", limit: 1, hold: Duration::from_secs(60), block: true };
+    assert_eq!(postgres.acquire_slot(slot(&first)).await.unwrap(), SlotOutcome::Blocked, "the old slot still counts");
+
+    // A process of version 5 still running releases its slot as it did, by its holder alone.
+    let release_v5 = format!("SELECT {s}.flow_release_slot('k', $1, 'a-channel')");
+    let released: bool =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(release_v5)).bind(old).fetch_one(&mut connection().await).await.unwrap();
+    assert!(released, "the release of version 5 frees the slot it took");
+
+    // Slots taken from now on are held under their claim.
+    let again = claim(&postgres, 5, Duration::from_secs(60)).await.remove("new").expect("readied by the release");
+    assert_eq!(postgres.acquire_slot(slot(&again)).await.unwrap(), SlotOutcome::Acquired);
+    assert!(!postgres.release_slot("k", &first).await.unwrap(), "an earlier claim of the job releases nothing");
+    assert!(postgres.release_slot("k", &again).await.unwrap(), "its own claim does");
     postgres.close().await;
 }
 

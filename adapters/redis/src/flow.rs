@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use jobs_core::adapter::{FlowStore, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness, forward};
+use jobs_core::adapter::{FlowStore, NewJob, SlotOutcome, SlotParams, Ticket, UniqueOutcome, Uniqueness, forward};
 use jobs_core::{BoxFuture, Error};
 
 use crate::adapter::{RedisAdapter, push_new};
@@ -39,9 +39,9 @@ impl RedisAdapter {
         }
     }
 
-    async fn release(&self, key: &str, holder: &str) -> Result<bool, RedisError> {
+    async fn release(&self, key: &str, ticket: &Ticket) -> Result<bool, RedisError> {
         let mut call = self.invocation(&scripts::SLOT_RELEASE);
-        call.arg(key).arg(holder);
+        call.arg(key).arg(&ticket.id).arg(ticket.token);
         Ok(self.run::<i64>(&call).await? == 1)
     }
 
@@ -122,8 +122,8 @@ impl FlowStore for RedisAdapter {
     }
 
     /// One script call.
-    fn release_slot<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
-        forward(self.release(key, holder))
+    fn release_slot<'a>(&'a self, key: &'a str, ticket: &'a Ticket) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.release(key, ticket))
     }
 
     /// One script call, visiting the keys whose earliest slot expired and those with blocked

@@ -36,7 +36,7 @@
 //! | `jobs:done` | sorted set | the latest completed jobs (10 000), scored by when they completed |
 //! | `jobs:history:MINUTE` | hashes | runs processed and failed per queue and class in that minute, kept 25 hours |
 //! | `jobs:paused`, `jobs:wake` | set, channel | paused queues, wake-ups |
-//! | `jobs:slots:KEY`, `jobs:slot-expiry`, `jobs:slot-limits` | sorted sets, hash | concurrency slots: their holders (jid) by expiry, every key by its earliest expiry, each key's limit (see [Flow control](#flow-control)) |
+//! | `jobs:slots:KEY`, `jobs:slot-claims:KEY`, `jobs:slot-expiry`, `jobs:slot-limits` | sorted sets, hashes | concurrency slots: their holders (jid) by expiry, the claim token each holds its slot under, every key by its earliest expiry, each key's limit (see [Flow control](#flow-control)) |
 //! | `jobs:blocked:KEY`, `jobs:blocked-keys` | list, set | jobs blocked on a concurrency key, ordered like a queue; the keys that have some |
 //! | `jobs:throttle:WINDOW:KEY` | string | starts of a throttle key in a window, expiring after it |
 //! | `jobs:unique:KEY` | hash | the job holding a unique key: `jid`, `job_id`, `queue`, `until`, `concurrency` |
@@ -90,6 +90,9 @@
 //!   [`expire_slots`](jobs_core::adapter::FlowStore::expire_slots) (workers call it with the
 //!   lease rescue) removes it and makes blocked jobs ready up to the key's free slots; the
 //!   killed worker's own job is rescued as any other, and keeps its slot if it takes it again.
+//!   The slot is held under the claim that took it (or took it again last), its token kept in
+//!   `jobs:slot-claims:KEY`: a run whose job was rescued and taken again cannot release the
+//!   slot the newer run holds.
 //! * A **blocked** job moves, in the script that found every slot taken, from the working hash
 //!   (its claim ended, its attempt not counted) to `jobs:blocked:KEY`. It is in no structure
 //!   Sidekiq knows: never claimed, never rescued, not on Sidekiq's Web UI, but listed, counted,

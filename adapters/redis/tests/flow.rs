@@ -37,6 +37,8 @@ async fn a_blocked_job_waits_outside_sidekiqs_keys_and_tools_see_it() {
     assert_eq!(retry, 0);
     let holders: Vec<String> = conn.zrange(key("jobs:slots:acct-1"), 0, -1).await.unwrap();
     assert_eq!(holders, [claimed[0].ticket.id.clone()]);
+    let claims: Vec<(String, i64)> = conn.hgetall(key("jobs:slot-claims:acct-1")).await.unwrap();
+    assert_eq!(claims, [(claimed[0].ticket.id.clone(), claimed[0].ticket.token)], "the slot's claim is kept");
 
     // The claim is over: the stale ticket can neither complete nor fail the blocked job.
     assert_eq!(redis.complete(std::slice::from_ref(blocked)).await.unwrap(), 0);
@@ -55,8 +57,10 @@ async fn a_blocked_job_waits_outside_sidekiqs_keys_and_tools_see_it() {
 
     // Nothing claims it until the slot is released, which makes it ready, to run next.
     assert!(claim(&redis, 10, lease).await.is_empty());
-    assert!(redis.release_slot("acct-1", &claimed[0].ticket.id).await.unwrap());
-    assert!(!redis.release_slot("acct-1", &claimed[0].ticket.id).await.unwrap(), "released once");
+    assert!(redis.release_slot("acct-1", &claimed[0].ticket).await.unwrap());
+    assert!(!redis.release_slot("acct-1", &claimed[0].ticket).await.unwrap(), "released once");
+    let claims_left: bool = conn.exists(key("jobs:slot-claims:acct-1")).await.unwrap();
+    assert!(!claims_left, "a released slot's claim goes with it");
     assert_eq!(redis.find(&ids[1]).await.unwrap().unwrap().state, JobState::Ready);
     let again = claim(&redis, 10, lease).await;
     assert_eq!((again.len(), again[0].attempt), (1, 1), "blocking did not count an attempt");
@@ -149,8 +153,11 @@ async fn a_killed_process_slots_expire_and_its_blocked_jobs_run() {
     assert_eq!(other.expire_slots().await.unwrap(), 0, "the slot is held for `hold`");
     tokio::time::sleep(hold + Duration::from_millis(100)).await;
 
-    // The slot expires and the blocked job of the lower priority number is made ready.
+    // The slot expires, its claim with it, and the blocked job of the lower priority number is
+    // made ready.
     assert_eq!(other.expire_slots().await.unwrap(), 1);
+    let claims: Vec<String> = other.connection().hkeys(format!("{}jobs:slot-claims:k", other.prefix())).await.unwrap();
+    assert!(claims.is_empty(), "an expired slot's claim is gone: {claims:?}");
     let next = claim(&other, 10, Duration::from_secs(60)).await;
     assert_eq!(next.iter().map(job_id).collect::<Vec<_>>(), ["high"]);
     assert_eq!(acquire(&other, &next[0], "k", 1, hold).await, SlotOutcome::Acquired);
@@ -163,7 +170,7 @@ async fn a_killed_process_slots_expire_and_its_blocked_jobs_run() {
     assert_eq!(other.counts().await.unwrap().get("flow", JobState::Blocked), 2);
     // Released, the slot goes to the blocked job of the lower priority number: "held" (none, 0)
     // though "low" (5) waited longer.
-    assert!(other.release_slot("k", &next[0].ticket.id).await.unwrap());
+    assert!(other.release_slot("k", &next[0].ticket).await.unwrap());
     let last = claim(&other, 10, Duration::from_secs(60)).await;
     assert_eq!(last.iter().map(job_id).collect::<Vec<_>>(), ["held"]);
     other.close().await.unwrap();
@@ -238,7 +245,7 @@ async fn four_processes_draining_ten_keys_never_run_more_than_the_limit() {
                     }
                     tokio::time::sleep(Duration::from_millis(2)).await;
                     *ledger.lock().unwrap().running.get_mut(&key).unwrap() -= 1;
-                    assert!(process.release_slot(&key, &job.ticket.id).await.unwrap());
+                    assert!(process.release_slot(&key, &job.ticket).await.unwrap());
                     assert_eq!(process.complete(&[job.ticket]).await.unwrap(), 1);
                     ledger.lock().unwrap().done += 1;
                 }

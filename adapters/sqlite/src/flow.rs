@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use jobs_core::adapter::{
-    FlowStore, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness, duration_to_micros, forward, time_to_micros,
+    FlowStore, NewJob, SlotOutcome, SlotParams, Ticket, UniqueOutcome, Uniqueness, duration_to_micros, forward,
+    time_to_micros,
 };
 use jobs_core::{BoxFuture, Error};
 
@@ -31,8 +32,8 @@ impl FlowStore for SqliteAdapter {
         forward(self.acquire(params))
     }
 
-    fn release_slot<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
-        forward(self.release(key, holder))
+    fn release_slot<'a>(&'a self, key: &'a str, ticket: &'a Ticket) -> BoxFuture<'a, Result<bool, Error>> {
+        forward(self.release(key, ticket))
     }
 
     fn expire_slots(&self) -> BoxFuture<'_, Result<u64, Error>> {

@@ -2,7 +2,7 @@
 //! is never blocked on a key whose slots all freed meanwhile (SQLite has one writer at a time,
 //! across every connection and process on the file).
 
-use jobs_core::adapter::{SlotOutcome, SlotParams, duration_to_micros, time_to_micros};
+use jobs_core::adapter::{SlotOutcome, SlotParams, Ticket, duration_to_micros, time_to_micros};
 
 use crate::adapter::SqliteAdapter;
 use crate::error::SqliteError;
@@ -12,16 +12,18 @@ use crate::sql::BEGIN_WRITE;
 const CURRENT_CLAIM: &str =
     "SELECT EXISTS (SELECT 1 FROM jobs_jobs WHERE id = ?1 AND token = ?2 AND state = 'running')";
 
-/// Holds the slot of key `?1` that job `?2` holds still (its hold not over at `?4`) until `?3`.
+/// Holds the slot of key `?1` that job `?2` holds still (its hold not over at `?4`) until `?3`,
+/// from now on under the claim with token `?5` (a rescued job's rerun takes its slot over).
 const REFRESH_SLOT: &str =
-    "UPDATE jobs_flow_slots SET expires_at = ?3 WHERE key = ?1 AND holder = ?2 AND expires_at > ?4";
+    "UPDATE jobs_flow_slots SET expires_at = ?3, token = ?5 WHERE key = ?1 AND holder = ?2 AND expires_at > ?4";
 
 /// How many slots of key `?1` are held at `?2`.
 const HELD_SLOTS: &str = "SELECT count(*) FROM jobs_flow_slots WHERE key = ?1 AND expires_at > ?2";
 
-/// Takes a slot of key `?1` for job `?2` until `?3` (over the row of a hold of its own that ran out).
-const TAKE_SLOT: &str = "INSERT INTO jobs_flow_slots (key, holder, expires_at) VALUES (?1, ?2, ?3)
-    ON CONFLICT (key, holder) DO UPDATE SET expires_at = excluded.expires_at";
+/// Takes a slot of key `?1` for job `?2` under the claim with token `?4` until `?3` (over the row
+/// of a hold of its own that ran out).
+const TAKE_SLOT: &str = "INSERT INTO jobs_flow_slots (key, holder, expires_at, token) VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT (key, holder) DO UPDATE SET expires_at = excluded.expires_at, token = excluded.token";
 
 /// Blocks job `?1` running under the claim with token `?2` on key `?3`: its claim ends and the
 /// attempt the claim counted is given back, as a release does.
@@ -30,8 +32,8 @@ const BLOCK: &str = "UPDATE jobs_jobs
         worker_id = NULL
     WHERE id = ?1 AND token = ?2 AND state = 'running'";
 
-/// Frees the slot of key `?1` held by job `?2`.
-const RELEASE_SLOT: &str = "DELETE FROM jobs_flow_slots WHERE key = ?1 AND holder = ?2";
+/// Frees the slot of key `?1` held by job `?2` under the claim with token `?3`.
+const RELEASE_SLOT: &str = "DELETE FROM jobs_flow_slots WHERE key = ?1 AND holder = ?2 AND token = ?3";
 
 /// Makes the first `?2` blocked jobs of key `?1` ready: priority, then FIFO.
 const UNBLOCK: &str = "UPDATE jobs_jobs SET state = 'available', concurrency_key = NULL
@@ -78,14 +80,15 @@ impl SqliteAdapter {
         if !current {
             return Ok(SlotOutcome::Stale);
         }
-        let refreshed = sqlx::query(REFRESH_SLOT).bind(params.key).bind(id).bind(until).bind(now).execute(&mut *tx);
+        let refreshed =
+            sqlx::query(REFRESH_SLOT).bind(params.key).bind(id).bind(until).bind(now).bind(token).execute(&mut *tx);
         if refreshed.await?.rows_affected() > 0 {
             tx.commit().await?;
             return Ok(SlotOutcome::Acquired);
         }
         let held: i64 = sqlx::query_scalar(HELD_SLOTS).bind(params.key).bind(now).fetch_one(&mut *tx).await?;
         if held < i64::from(params.limit) {
-            sqlx::query(TAKE_SLOT).bind(params.key).bind(id).bind(until).execute(&mut *tx).await?;
+            sqlx::query(TAKE_SLOT).bind(params.key).bind(id).bind(until).bind(token).execute(&mut *tx).await?;
             tx.commit().await?;
             return Ok(SlotOutcome::Acquired);
         }
@@ -98,14 +101,16 @@ impl SqliteAdapter {
     }
 
     /// [`FlowStore::release_slot`](jobs_core::adapter::FlowStore::release_slot): frees the slot
-    /// and makes the first blocked job of the key ready, in one write transaction. A release by a
-    /// job that held no slot makes one ready only when the key has no slot held at all (else a
+    /// held under the claim `ticket` and makes the first blocked job of the key ready, in one
+    /// write transaction. A release by a claim that held no slot (none, or its job's slot is held
+    /// by a later claim) makes one ready only when the key has no slot held at all (else a
     /// holder's own release will).
-    pub(crate) async fn release(&self, key: &str, holder: &str) -> Result<bool, SqliteError> {
-        let Ok(holder) = holder.parse::<i64>() else { return Ok(false) };
+    pub(crate) async fn release(&self, key: &str, ticket: &Ticket) -> Result<bool, SqliteError> {
+        let Ok(holder) = ticket.id.parse::<i64>() else { return Ok(false) };
         let now = time_to_micros(self.now());
         let mut tx = self.pool().begin_with(BEGIN_WRITE).await?;
-        let freed = sqlx::query(RELEASE_SLOT).bind(key).bind(holder).execute(&mut *tx).await?.rows_affected() > 0;
+        let release = sqlx::query(RELEASE_SLOT).bind(key).bind(holder).bind(ticket.token);
+        let freed = release.execute(&mut *tx).await?.rows_affected() > 0;
         let unheld = !freed && {
             let held: i64 = sqlx::query_scalar(HELD_SLOTS).bind(key).bind(now).fetch_one(&mut *tx).await?;
             held == 0

@@ -1,6 +1,6 @@
 //! Flow control on the SQLite store, where it is particular to it: many connections (as many
 //! processes would have) racing for one unique key, one slot or one window count; a worker that
-//! dies holding slots; and the migration that brings a version 4 file, jobs in it, to version 5.
+//! dies holding slots. The migrations that brought flow control are in `migrations.rs`.
 
 use std::time::Duration;
 
@@ -159,8 +159,8 @@ async fn many_connections_take_a_limited_key_atomically() {
     // Each release makes one blocked job ready, in FIFO order, and blocks nothing more.
     let blocked = in_state(&sqlite, JobState::Blocked).await;
     let done = holders.pop().unwrap();
-    assert!(sqlite.release_slot("account-7", &done.ticket.id).await.unwrap());
-    assert!(!sqlite.release_slot("account-7", &done.ticket.id).await.unwrap(), "released once");
+    assert!(sqlite.release_slot("account-7", &done.ticket).await.unwrap());
+    assert!(!sqlite.release_slot("account-7", &done.ticket).await.unwrap(), "released once");
     assert_eq!(in_state(&sqlite, JobState::Ready).await, [blocked[0].clone()]);
     let next = claim_all(&sqlite).await;
     assert_eq!(next.len(), 1);
@@ -214,7 +214,7 @@ async fn workers_racing_on_a_limit_never_exceed_it_and_never_strand_a_job() {
                             tokio::time::sleep(Duration::from_millis(1)).await;
                         }
                         running.fetch_sub(1, Ordering::SeqCst);
-                        assert!(worker.release_slot("tenant", &claimed.ticket.id).await.unwrap());
+                        assert!(worker.release_slot("tenant", &claimed.ticket).await.unwrap());
                         assert_eq!(worker.complete(&[claimed.ticket]).await.unwrap(), 1);
                         done.fetch_add(1, Ordering::SeqCst);
                     }
@@ -303,106 +303,4 @@ async fn concurrent_starts_of_a_window_each_get_their_own_count() {
     clock.advance(Duration::from_secs(3));
     sqlite.expire_slots().await.unwrap();
     assert_eq!(sqlite.count_start("api", 42, Duration::from_secs(2)).await.unwrap(), 1, "forgotten after its ttl");
-}
-
-/// The migrations as version 4 shipped them, applied by hand to a new file.
-async fn version_4_file(path: &std::path::Path) -> SqlitePool {
-    use jobs_core::adapter::migrations::Migration;
-    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
-    let pool = SqlitePool::connect_with(options).await.unwrap();
-    sqlx::raw_sql(
-        "CREATE TABLE jobs_schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, \
-         checksum TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let old = [
-        ("jobs table and paused queues", include_str!("../migrations/0001_jobs.sql")),
-        ("index of Active Job job ids", include_str!("../migrations/0002_job_id_index.sql")),
-        (
-            "job classes, run start times, listing indexes, worker processes and history",
-            include_str!("../migrations/0003_operations.sql"),
-        ),
-        ("recurring tasks and their ticks", include_str!("../migrations/0004_recurring.sql")),
-    ];
-    for (version, (description, sql)) in (1..).zip(old) {
-        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
-        let checksum = Migration { version, description, sql }.checksum();
-        sqlx::query("INSERT INTO jobs_schema_migrations VALUES (?1, ?2, ?3, 0)")
-            .bind(version)
-            .bind(description)
-            .bind(checksum)
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool
-}
-
-#[tokio::test]
-async fn migrating_a_version_4_file_keeps_its_jobs_ids_and_sequence() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("jobs.db");
-    let pool = version_4_file(&path).await;
-    for (state, job_id) in [("available", "a"), ("running", "r"), ("dead", "d"), ("completed", "c"), ("dead", "gone")] {
-        sqlx::query(
-            "INSERT INTO jobs_jobs (job_id, class, queue, state, run_at, payload, enqueued_at, lease_until, token) \
-             VALUES (?1, 'Old', 'q', ?2, 0, '{}', 0, CASE WHEN ?2 = 'running' THEN 9000000000000000 END, 3)",
-        )
-        .bind(job_id)
-        .bind(state)
-        .execute(&pool)
-        .await
-        .unwrap();
-    }
-    sqlx::query("DELETE FROM jobs_jobs WHERE job_id = 'gone'").execute(&pool).await.unwrap();
-    pool.close().await;
-
-    let clock = clock();
-    let sqlite = open(&path, &clock).await;
-    let jobs = sqlite.list(&ListParams::new()).await.unwrap().jobs;
-    let kept: Vec<(&str, Option<&str>, JobState)> =
-        jobs.iter().map(|j| (j.id.as_str(), j.job_id.as_deref(), j.state)).collect();
-    assert_eq!(
-        kept,
-        [
-            ("1", Some("a"), JobState::Ready),
-            ("2", Some("r"), JobState::Running),
-            ("3", Some("d"), JobState::Dead),
-            ("4", Some("c"), JobState::Completed)
-        ]
-    );
-    let new = sqlite.enqueue_all(&[job("New", "n")]).await.unwrap();
-    assert_eq!(new, [Some("6".to_owned())], "the id of a deleted job is never handed out again");
-
-    // The rebuilt table takes the blocked state, and its indexes are all there.
-    let claimed = claim_all(&sqlite).await;
-    assert_eq!(claimed.len(), 2);
-    assert_eq!(sqlite.acquire_slot(slot(&claimed[0], "k", 1)).await.unwrap(), SlotOutcome::Acquired);
-    assert_eq!(sqlite.acquire_slot(slot(&claimed[1], "k", 1)).await.unwrap(), SlotOutcome::Blocked);
-    assert_eq!(in_state(&sqlite, JobState::Blocked).await, [claimed[1].ticket.id.clone()]);
-    let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path)).await.unwrap();
-    let indexes: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'jobs_jobs' AND sql IS NOT NULL ORDER BY name",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        indexes,
-        [
-            "jobs_jobs_available",
-            "jobs_jobs_available_by_queue",
-            "jobs_jobs_available_ids",
-            "jobs_jobs_blocked",
-            "jobs_jobs_blocked_ids",
-            "jobs_jobs_completed",
-            "jobs_jobs_completed_ids",
-            "jobs_jobs_dead",
-            "jobs_jobs_job_id",
-            "jobs_jobs_leases",
-            "jobs_jobs_queue"
-        ]
-    );
 }

@@ -68,15 +68,15 @@ pub async fn slots_hold_the_limit_and_block_the_rest(fixture: Fixture) {
         assert_eq!((info.state, info.attempts), (JobState::Blocked, 0), "blocked job {key} gets its attempt back");
     }
     assert!(env.claim(QUEUE, 10, LONG).await.is_empty(), "blocked jobs are never claimed");
-    let a = &ticket(&tickets, "a").id;
-    assert!(!flow.release_slot("account/1", &ticket(&tickets, "c").id).await.unwrap(), "c holds no slot");
+    let a = ticket(&tickets, "a");
+    assert!(!flow.release_slot("account/1", ticket(&tickets, "c")).await.unwrap(), "c holds no slot");
     assert!(!flow.release_slot("account/2", a).await.unwrap(), "a holds no slot of another key");
     assert_eq!(env.find(&ticket(&tickets, "d").id).await.state, JobState::Blocked, "a release of nothing readies none");
 
     let mut order = Vec::new();
-    for holder in [a.clone(), ticket(&tickets, "b").id.clone()] {
-        assert!(flow.release_slot("account/1", &holder).await.unwrap(), "the holder's release frees its slot");
-        assert!(!flow.release_slot("account/1", &holder).await.unwrap(), "a slot is freed once");
+    for holder in [a, ticket(&tickets, "b")] {
+        assert!(flow.release_slot("account/1", holder).await.unwrap(), "the holder's release frees its slot");
+        assert!(!flow.release_slot("account/1", holder).await.unwrap(), "a slot is freed once");
         let ready = env.claim(QUEUE, 10, LONG).await;
         assert_eq!(ready.len(), 1, "each release readies one blocked job");
         assert_eq!(ready[0].attempt, 1, "the blocked claim was not counted");
@@ -111,7 +111,7 @@ pub async fn concurrent_takes_never_exceed_the_limit(fixture: Fixture) {
     let blocked = env.walk(ListParams::new().state(JobState::Blocked).limit(7)).await;
     assert_eq!(blocked.len(), 37, "the blocked jobs are listed as blocked, page by page");
 
-    let freed = join_all(holders.iter().map(|ticket| flow.release_slot("shared", &ticket.id))).await;
+    let freed = join_all(holders.iter().map(|ticket| flow.release_slot("shared", ticket))).await;
     assert!(freed.into_iter().all(|freed| freed.expect("release_slot")));
     let ready = env.claim(QUEUE, 40, LONG).await;
     assert_eq!(ready.len(), 3, "three releases ready three blocked jobs");
@@ -149,6 +149,47 @@ pub async fn expired_slots_free_their_blocked_jobs(fixture: Fixture) {
     assert_eq!(flow.acquire_slot(slot(&again.ticket, "solo", 1, LONG)).await.unwrap(), SlotOutcome::Acquired);
 }
 
+/// A slot is held under the claim that took it. A job whose lease was taken away (its worker
+/// alive but cut off, frozen, or starved of heartbeats) is rescued and claimed again, and the
+/// rerun takes the job's slot again: from then on the stale run's release frees nothing — the
+/// key keeps its one holder and a third job still blocks — and only the rerun's release frees the
+/// slot (and readies the blocked job).
+pub async fn a_stale_run_cannot_release_its_rerun_slot(fixture: Fixture) {
+    let env = Env::new(fixture);
+    let flow = flow(&env);
+    let lease = short_lease(&env);
+    let rerun = env.enqueue(QUEUE, Record::new("rerun")).await;
+    let stale = env.claim_one(QUEUE, lease).await.ticket;
+    assert_eq!(flow.acquire_slot(slot(&stale, "fenced", 1, LONG)).await.unwrap(), SlotOutcome::Acquired);
+    env.outlive(lease).await;
+    env.rescue(1).await;
+    let current = env.claim_one(QUEUE, LONG).await.ticket;
+    assert_eq!(current.id, rerun, "the rescued job is claimed again");
+    assert_ne!(current.token, stale.token, "under a new claim");
+    assert_eq!(
+        flow.acquire_slot(slot(&current, "fenced", 1, LONG)).await.unwrap(),
+        SlotOutcome::Acquired,
+        "the rerun takes its job's slot again"
+    );
+
+    assert!(!flow.release_slot("fenced", &stale).await.unwrap(), "the stale run's release frees nothing");
+    let third = env.enqueue(QUEUE, Record::new("third")).await;
+    let waiting = env.claim_one(QUEUE, LONG).await.ticket;
+    assert_eq!(waiting.id, third);
+    assert_eq!(
+        flow.acquire_slot(slot(&waiting, "fenced", 1, LONG)).await.unwrap(),
+        SlotOutcome::Blocked,
+        "the rerun still holds the key's one slot"
+    );
+    assert!(env.claim(QUEUE, 10, LONG).await.is_empty(), "the stale release readied no blocked job");
+
+    assert!(flow.release_slot("fenced", &current).await.unwrap(), "the rerun's release frees the slot");
+    assert!(!flow.release_slot("fenced", &current).await.unwrap(), "a slot is freed once");
+    let ready = env.claim_one(QUEUE, LONG).await;
+    assert_eq!(ready.ticket.id, third, "the rerun's release readies the blocked job");
+    assert_eq!(flow.acquire_slot(slot(&ready.ticket, "fenced", 1, LONG)).await.unwrap(), SlotOutcome::Acquired);
+}
+
 /// Blocked jobs are counted and listed as blocked; an operator can run one now (it is ready
 /// again, and blocks again if the key is still full) or discard it (to the dead set).
 pub async fn blocked_jobs_show_and_take_actions(fixture: Fixture) {
@@ -173,7 +214,7 @@ pub async fn blocked_jobs_show_and_take_actions(fixture: Fixture) {
         SlotOutcome::Blocked,
         "the limit still holds for a job run now"
     );
-    assert!(flow.release_slot("acted", &ticket(&tickets, "holder").id).await.unwrap());
+    assert!(flow.release_slot("acted", ticket(&tickets, "holder")).await.unwrap());
     assert_eq!(env.claim_one(QUEUE, LONG).await.ticket.id, kept, "the discarded job is not readied; the kept one is");
 }
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::contract::{
-    Adapter, BoxFuture, Capabilities, Error, FlowStore, NewJob, Outcome, SlotOutcome, SlotParams, UniqueOutcome,
-    Uniqueness,
+    Adapter, BoxFuture, Capabilities, Error, FlowStore, NewJob, Outcome, SlotOutcome, SlotParams, Ticket,
+    UniqueOutcome, Uniqueness,
 };
 use crate::perform::execution::execute;
 use crate::runtime::Runtime;
@@ -66,7 +66,7 @@ impl FlowStore for InlineAdapter {
         Box::pin(async { Err(Error::not_supported("Inline", "concurrency limits: it runs jobs at enqueue")) })
     }
 
-    fn release_slot<'a>(&'a self, _key: &'a str, _holder: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+    fn release_slot<'a>(&'a self, _key: &'a str, _ticket: &'a Ticket) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async { Ok(false) })
     }
 

@@ -180,9 +180,9 @@ impl FlowStore for MemoryAdapter {
         Box::pin(async move { Ok(self.store().acquire_slot(params, self.now())) })
     }
 
-    fn release_slot<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+    fn release_slot<'a>(&'a self, key: &'a str, ticket: &'a Ticket) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
-            let freed = self.store().release_slot(key, holder);
+            let freed = self.store().release_slot(key, ticket);
             if freed {
                 self.wake();
             }

@@ -144,7 +144,9 @@ pub trait Adapter: Send + Sync + fmt::Debug + 'static {
 ///
 /// Every write about a run (heartbeat, complete, fail, release) carries the ticket, and the
 /// backend applies it only while the token is still the job's current one, so a worker whose
-/// lease expired cannot overwrite what happened after.
+/// lease expired cannot overwrite what happened after. A concurrency slot is held under the
+/// ticket that took it, and only that ticket releases it
+/// ([`FlowStore::release_slot`](super::FlowStore::release_slot)).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ticket {
     /// The backend's id of the job (its provider job id).

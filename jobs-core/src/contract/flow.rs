@@ -49,7 +49,8 @@ impl FlowKeys {
 /// running under `ticket`.
 #[derive(Clone, Copy, Debug)]
 pub struct SlotParams<'a> {
-    /// The claim of the job that wants a slot; the slot's holder is `ticket.id`.
+    /// The claim of the job that wants a slot; the slot's holder is `ticket.id`, and the slot is
+    /// held under this claim (`ticket.token`): only a release with the same claim frees it.
     pub ticket: &'a Ticket,
     /// The concurrency key.
     pub key: &'a str,
@@ -67,7 +68,9 @@ pub struct SlotParams<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SlotOutcome {
     /// The job holds a slot of its key: taken now, or already held by this same job (a job
-    /// rescued after its worker died keeps its slot; its hold time starts again).
+    /// rescued after its worker died or lost its lease keeps its slot; its hold time starts
+    /// again, and the slot is now held under the new claim, so that the earlier run's release
+    /// leaves it alone).
     Acquired,
     /// Every slot was taken, so the job is blocked: stored in [`JobState::Blocked`] under its
     /// key, its claim ended without counting the attempt. It becomes ready again when a slot of
@@ -118,6 +121,9 @@ pub enum UniqueOutcome {
 /// * slots: at most `limit` holders of a key at any instant; taking, releasing and blocking are
 ///   atomic with respect to each other, so a job is never blocked on a key whose slots all freed
 ///   meanwhile (a release makes the oldest blocked job of its key ready: priority, then FIFO);
+/// * a slot is fenced by the claim that holds it, as every write about a run is: a run whose
+///   lease was taken away (its worker cut off, frozen or starved of heartbeats) and whose job was
+///   rescued and taken again cannot free the slot the newer run holds;
 /// * a blocked job keeps its payload and attempts, is listed by [`Inspect`](super::Inspect) in
 ///   [`JobState::Blocked`], and runs only after it is ready again and claimed;
 /// * unique jobs: of several enqueues of the same key at once, on any number of processes,
@@ -129,10 +135,12 @@ pub trait FlowStore: Send + Sync {
     /// slot is taken, blocks it (or answers [`SlotOutcome::Full`]): see [`SlotOutcome`].
     fn acquire_slot<'a>(&'a self, params: SlotParams<'a>) -> BoxFuture<'a, Result<SlotOutcome, Error>>;
 
-    /// Frees the slot of `key` held by the job `holder` (its backend id), if it holds one, and
-    /// makes the first blocked job of `key` ready (priority, then FIFO), if any. Returns whether
-    /// a slot was freed. The runtime calls it when a run that took a slot ends, however it ends.
-    fn release_slot<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<bool, Error>>;
+    /// Frees the slot of `key` that the job of `ticket` (`ticket.id`, its backend id) holds under
+    /// that claim (`ticket.token`), if it holds one, and makes the first blocked job of `key`
+    /// ready (priority, then FIFO), if any. Returns whether a slot was freed. A slot the job holds
+    /// under another claim (it was rescued and a later run took the slot again) is left alone:
+    /// `false`. The runtime calls it when a run that took a slot ends, however it ends.
+    fn release_slot<'a>(&'a self, key: &'a str, ticket: &'a Ticket) -> BoxFuture<'a, Result<bool, Error>>;
 
     /// Frees every slot held for longer than its hold time and makes one blocked job of its key
     /// ready for each slot freed; makes ready every blocked job of a key that has no slot taken at

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::contract::{
-    Adapter, ClaimedJob, FlowControl, FlowKeys, JobData, OnConflict, SlotOutcome, SlotParams, Throttle,
+    Adapter, ClaimedJob, FlowControl, FlowKeys, JobData, OnConflict, SlotOutcome, SlotParams, Throttle, Ticket,
 };
 use crate::perform::limiter::reserve_start;
 use crate::perform::requeue::requeue;
@@ -55,7 +55,7 @@ pub(super) async fn gate(runtime: &Runtime, job: &ClaimedJob) -> Gate {
         let block = limit.on_conflict == OnConflict::Block;
         let params = SlotParams { ticket: &job.ticket, key, limit: limit.to.max(1), hold: limit.duration, block };
         match flow.acquire_slot(params).await {
-            Ok(SlotOutcome::Acquired) => slot = Some(Slot::new(adapter, key, &job.ticket.id)),
+            Ok(SlotOutcome::Acquired) => slot = Some(Slot::new(adapter, key, &job.ticket)),
             Ok(SlotOutcome::Blocked) => {
                 if let Some(data) = decode(job) {
                     instrument::flow::blocked(&data, key);
@@ -137,25 +137,26 @@ fn decode(job: &ClaimedJob) -> Option<JobData> {
     Some(data)
 }
 
-/// A concurrency slot held by a running job. Released when the run ends, through
+/// A concurrency slot held by a running job under its claim. Released when the run ends, through
 /// [`Slot::release`]; a slot dropped without it (a run aborted at shutdown) is released in the
-/// background.
+/// background. The release names the claim, so that a run whose lease was taken away frees
+/// nothing once a rescued rerun of its job holds the slot.
 pub(super) struct Slot {
     adapter: Arc<dyn Adapter>,
     key: String,
-    holder: String,
+    ticket: Ticket,
     released: bool,
 }
 
 impl Slot {
-    fn new(adapter: &Arc<dyn Adapter>, key: &str, holder: &str) -> Self {
-        Slot { adapter: adapter.clone(), key: key.to_owned(), holder: holder.to_owned(), released: false }
+    fn new(adapter: &Arc<dyn Adapter>, key: &str, ticket: &Ticket) -> Self {
+        Slot { adapter: adapter.clone(), key: key.to_owned(), ticket: ticket.clone(), released: false }
     }
 
     /// Gives the slot back: the first job blocked on its key becomes ready.
     pub(super) async fn release(mut self) {
         self.released = true;
-        release(&*self.adapter, &self.key, &self.holder).await;
+        release(&*self.adapter, &self.key, &self.ticket).await;
     }
 }
 
@@ -164,17 +165,16 @@ impl Drop for Slot {
         if self.released {
             return;
         }
-        let (adapter, key, holder) =
-            (self.adapter.clone(), std::mem::take(&mut self.key), std::mem::take(&mut self.holder));
+        let (adapter, key, ticket) = (self.adapter.clone(), std::mem::take(&mut self.key), self.ticket.clone());
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move { release(&*adapter, &key, &holder).await });
+            handle.spawn(async move { release(&*adapter, &key, &ticket).await });
         }
     }
 }
 
-async fn release(adapter: &dyn Adapter, key: &str, holder: &str) {
+async fn release(adapter: &dyn Adapter, key: &str, ticket: &Ticket) {
     let Some(flow) = adapter.flow() else { return };
-    if let Err(error) = flow.release_slot(key, holder).await {
+    if let Err(error) = flow.release_slot(key, ticket).await {
         tracing::warn!(target: "jobs", %error, "Could not release the concurrency slot of {key}; it frees when its hold time is over");
     }
 }

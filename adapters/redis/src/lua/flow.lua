@@ -1,6 +1,8 @@
 -- Flow control (shared by the flow scripts). Per concurrency key KEY:
 --   jobs:slots:KEY     sorted set: the jobs holding a slot (backend id), scored by when their
 --                      slot expires (server time, float seconds);
+--   jobs:slot-claims:KEY  hash: for each job in jobs:slots:KEY, the fencing token of the claim
+--                      that holds its slot (only that claim releases it);
 --   jobs:blocked:KEY   list: the jobs blocked on KEY, ordered as a queue (RPOP takes the lowest
 --                      priority number, then the oldest);
 -- and for every key at once:
@@ -14,6 +16,10 @@ local SLOT_LIMITS = P .. 'jobs:slot-limits'
 
 local function slots_of(key)
   return P .. 'jobs:slots:' .. key
+end
+
+local function slot_claims_of(key)
+  return P .. 'jobs:slot-claims:' .. key
 end
 
 local function blocked_of(key)
@@ -62,6 +68,7 @@ local function settle(key)
     return
   end
   redis.call('ZREM', SLOT_EXPIRY, key)
+  redis.call('DEL', slot_claims_of(key))
   if redis.call('EXISTS', blocked_of(key)) == 0 then
     redis.call('HDEL', SLOT_LIMITS, key)
   end
@@ -92,9 +99,21 @@ local function unblock(key, n, t)
   return made
 end
 
--- Takes a slot of `key` (whose limit is `limit`) for `holder` until `expires`.
-local function take_slot(key, holder, expires, limit)
+-- Takes a slot of `key` (whose limit is `limit`) for `holder` until `expires`, held under the
+-- claim with fencing token `token` (a holder taking its slot again moves it to its new claim).
+local function take_slot(key, holder, token, expires, limit)
   redis.call('ZADD', slots_of(key), expires, holder)
+  redis.call('HSET', slot_claims_of(key), holder, token)
   redis.call('ZADD', SLOT_EXPIRY, 'LT', expires, key)
   redis.call('HSET', SLOT_LIMITS, key, limit)
+end
+
+-- Frees the slots of `key` whose hold is over at `t`, with their claims. Returns how many.
+local function free_expired(key, t)
+  local gone = redis.call('ZRANGEBYSCORE', slots_of(key), '-inf', t)
+  if #gone > 0 then
+    chunked({'ZREM', slots_of(key)}, gone, 2000)
+    chunked({'HDEL', slot_claims_of(key)}, gone, 2000)
+  end
+  return #gone
 end

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::store::{EntryState, Store};
-use crate::contract::{JobData, JobState, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness};
+use crate::contract::{JobData, JobState, NewJob, SlotOutcome, SlotParams, Ticket, UniqueOutcome, Uniqueness};
 
 /// Throttle counts kept before old windows are swept.
 const SWEEP_COUNTS_ABOVE: usize = 4_096;
@@ -35,6 +35,8 @@ pub(super) struct Flow {
 #[derive(Debug)]
 struct Slot {
     holder: u64,
+    /// The fencing token of the holder's claim that took the slot (or took it again last).
+    token: i64,
     expires_at: DateTime<Utc>,
 }
 
@@ -52,12 +54,13 @@ impl Store {
         let flow = &mut self.flow;
         flow.limits.insert(params.key.to_owned(), params.limit);
         let slots = flow.slots.entry(params.key.to_owned()).or_default();
+        let token = params.ticket.token;
         if let Some(slot) = slots.iter_mut().find(|slot| slot.holder == id) {
-            slot.expires_at = expires_at;
+            (slot.token, slot.expires_at) = (token, expires_at);
             return SlotOutcome::Acquired;
         }
         if slots.iter().filter(|slot| slot.expires_at > now).count() < params.limit as usize {
-            slots.push(Slot { holder: id, expires_at });
+            slots.push(Slot { holder: id, token, expires_at });
             return SlotOutcome::Acquired;
         }
         if !params.block {
@@ -71,12 +74,13 @@ impl Store {
         SlotOutcome::Blocked
     }
 
-    /// Frees `holder`'s slot of `key` and readies the first job blocked on it.
-    pub(super) fn release_slot(&mut self, key: &str, holder: &str) -> bool {
-        let Ok(holder) = holder.parse::<u64>() else { return false };
+    /// Frees the slot of `key` held under the claim `ticket` and readies the first job blocked on
+    /// it; a slot its job holds under a later claim stays.
+    pub(super) fn release_slot(&mut self, key: &str, ticket: &Ticket) -> bool {
+        let Ok(holder) = ticket.id.parse::<u64>() else { return false };
         let Some(slots) = self.flow.slots.get_mut(key) else { return false };
         let before = slots.len();
-        slots.retain(|slot| slot.holder != holder);
+        slots.retain(|slot| (slot.holder, slot.token) != (holder, ticket.token));
         let freed = slots.len() < before;
         if slots.is_empty() {
             self.flow.slots.remove(key);

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Recorded, TestAdapter};
 use crate::contract::{
-    BoxFuture, Error, FlowStore, JobState, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness,
+    BoxFuture, Error, FlowStore, JobState, NewJob, SlotOutcome, SlotParams, Ticket, UniqueOutcome, Uniqueness,
 };
 use crate::runtime::Runtime;
 
@@ -30,7 +30,7 @@ impl FlowStore for TestAdapter {
         Box::pin(async { Err(Error::not_supported("Test", "concurrency slots: it has no workers")) })
     }
 
-    fn release_slot<'a>(&'a self, _key: &'a str, _holder: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+    fn release_slot<'a>(&'a self, _key: &'a str, _ticket: &'a Ticket) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async { Ok(false) })
     }
 
