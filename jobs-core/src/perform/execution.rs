@@ -174,11 +174,13 @@ async fn perform_job<J: Job>(
             // and hands it back.
             let ends = data.executions >= ending.last_run && !stops.stop.is_cancelled();
             let scene = Scene { runtime, adapter, declarations, log_arguments, ends };
-            let handled = match control::apply(&scene, &ctx, &mut data, error).await {
+            // The error paths are boxed: inline, their futures would make every run's future
+            // (allocated per job) several times larger.
+            let handled = match Box::pin(control::apply(&scene, &ctx, &mut data, error)).await {
                 Ok(handled) => handled,
-                Err(error) => match resume::after_error(runtime, adapter, &ctx, &mut data, error).await {
+                Err(error) => match Box::pin(resume::after_error(runtime, adapter, &ctx, &mut data, error)).await {
                     Ok(error) => Handled { outcome: Outcome::Resumed, error },
-                    Err(error) => rescue::handle(&scene, &ctx, &mut data, error).await,
+                    Err(error) => Box::pin(rescue::handle(&scene, &ctx, &mut data, error)).await,
                 },
             };
             (data, handled.outcome, Some(handled.error), None)
