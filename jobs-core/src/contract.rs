@@ -35,7 +35,7 @@ pub(crate) use checkpoints::ProgressSink;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub(crate) use context::Environment;
 pub use context::JobContext;
-pub(crate) use context::Signals;
+pub(crate) use context::{Signals, Stops};
 pub use continuation::{Continuable, Continuation, CurrentStep};
 pub(crate) use continuation::{Entry, Progress, successor};
 pub use control::{Cancel, Snooze, cancel, snooze};

@@ -2,37 +2,32 @@
 
 mod background;
 mod builder;
+mod crew;
 mod flow;
 mod gauges;
 mod hand;
 mod process;
 mod recurring;
+mod running;
 mod tally;
 mod weights;
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::de::IgnoredAny;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use chrono::{DateTime, Utc};
-
-use crate::contract::{Adapter, Backend, ClaimParams, ClaimedJob, ErrorRecord, Failure, Requeued, Ticket};
-use crate::contract::{Error, JobError};
-use crate::contract::{Outcome, ProcessState};
-use crate::perform::execution::execute_payload;
-use crate::perform::retry::RetryPolicy;
+use crate::contract::{Adapter, Backend, ClaimParams, Failure, Requeued, Stops, Ticket};
+use crate::contract::{Error, ProcessState};
 use crate::runtime::Runtime;
-use crate::runtime::{Ending, Executed, instrument};
 
 pub use background::shutdown_signal;
 use background::{Heartbeat, flush_reports, heartbeat, join_all, obey};
 use builder::Settings;
+use crew::{Crew, Held};
 use hand::Hand;
 
 pub use builder::WorkerBuilder;
@@ -40,6 +35,7 @@ use process::{Process, Status};
 pub use recurring::{
     Recurring, RecurringTaskInfo, RecurringTasks, Schedule, Scheduler, parse_recurring, read_recurring_file,
 };
+use running::Running;
 use tally::Tally;
 
 /// Claims jobs from the runtime's adapter and performs them, `concurrency` at a time.
@@ -192,7 +188,7 @@ impl Worker {
         let quiet = self.status.quiet.clone();
         let stop = CancellationToken::new();
         let shutdown = CancellationToken::new();
-        let running: Arc<Mutex<HashMap<String, Ticket>>> = Arc::default();
+        let running: Arc<Running> = Arc::default();
         let (reports, inbox) = mpsc::unbounded_channel();
         let settings = &self.settings;
         let process =
@@ -269,8 +265,7 @@ impl Worker {
                 join_all(&mut tasks).await;
             }
         }
-        let abandoned: Vec<Ticket> = running.lock().unwrap().drain().map(|(_, t)| t).collect();
-        for ticket in abandoned {
+        for ticket in running.drain() {
             let _ = reports.send(Report::Release(ticket));
         }
         drop(reports);
@@ -292,18 +287,30 @@ impl Worker {
         &self,
         quiet: &CancellationToken,
         stop: &CancellationToken,
-        running: &Arc<Mutex<HashMap<String, Ticket>>>,
+        running: &Arc<Running>,
         reports: &mpsc::UnboundedSender<Report>,
         tally: &Arc<Tally>,
     ) -> JoinSet<()> {
         let backend = self.adapter.backend().expect("checked at build");
-        // `slots` bounds the jobs running at once; `hand` counts the jobs claimed and not yet
-        // finished: running ones plus those claimed ahead, waiting for a slot, so that the next
-        // claim overlaps the jobs running now instead of waiting for them (see `hand.rs`).
+        // `crew.slots` bounds the jobs running at once; `crew.hand` counts the jobs claimed and
+        // not yet finished: running ones plus those claimed ahead, waiting for a slot, so that
+        // the next claim overlaps the jobs running now instead of waiting for them (see
+        // `hand.rs`).
         let concurrency = self.settings.concurrency;
         let prefetch = self.settings.prefetch;
-        let slots = Arc::new(Semaphore::new(concurrency));
-        let hand = Arc::new(Hand::default());
+        let crew = Arc::new(Crew {
+            runtime: self.runtime.clone(),
+            env: self.runtime.environment(),
+            running: running.clone(),
+            reports: reports.clone(),
+            retry: self.settings.retry,
+            stops: Arc::new(Stops { quiet: quiet.clone(), stop: stop.clone() }),
+            tally: tally.clone(),
+            flow: self.runtime.registry().has_flow_control(),
+            hand: Hand::default(),
+            slots: Semaphore::new(concurrency),
+        });
+        let hand = &crew.hand;
         let mut tasks = JoinSet::new();
         let mut error_backoff = Duration::from_millis(100);
         // When the last claim came back full there is a backlog: rather than claiming one job
@@ -363,42 +370,10 @@ impl Worker {
                 continue;
             }
             backlog = claimed.len() == limit;
-            let mut guard = running.lock().unwrap();
-            for job in &claimed {
-                guard.insert(job.ticket.id.clone(), job.ticket.clone());
-            }
-            drop(guard);
-            let held = hand.take(claimed.len());
-            for (job, held) in claimed.into_iter().zip(held) {
-                let job_run = JobRun {
-                    runtime: self.runtime.clone(),
-                    running: running.clone(),
-                    reports: reports.clone(),
-                    retry: self.settings.retry,
-                    quiet: quiet.clone(),
-                    stop: stop.clone(),
-                    tally: tally.clone(),
-                    flow: self.runtime.registry().has_flow_control(),
-                    hand: hand.clone(),
-                };
-                let (slots, quiet) = (slots.clone(), quiet.clone());
-                tasks.spawn(async move {
-                    // A job claimed ahead waits for a slot; once the worker is quiet, jobs that
-                    // have not started go back to the queue instead.
-                    let slot = tokio::select! {
-                        biased;
-                        () = quiet.cancelled() => None,
-                        slot = slots.acquire_owned() => slot.ok(),
-                    };
-                    match slot {
-                        Some(slot) => {
-                            job_run.run(job).await;
-                            drop(slot);
-                        }
-                        None => job_run.hand_back(job),
-                    }
-                    drop(held);
-                });
+            let places = running.insert_all(claimed.iter().map(|job| &job.ticket));
+            hand.take(claimed.len());
+            for (job, place) in claimed.into_iter().zip(places) {
+                tasks.spawn(Crew::start(Held(crew.clone()), job, place));
             }
         }
     }
@@ -421,131 +396,5 @@ impl Worker {
     }
 }
 
-/// The class of a job whose payload could not be read, in logs and in the history.
-const UNDECODABLE: &str = "(undecodable payload)";
-
-/// The queue of a job whose payload could not be read, in the history.
-const UNKNOWN_QUEUE: &str = "(unknown)";
-
 /// The shortest wait of an idle worker before it claims again.
 const MIN_IDLE_WAIT: Duration = Duration::from_millis(1);
-
-struct JobRun {
-    runtime: Runtime,
-    running: Arc<Mutex<HashMap<String, Ticket>>>,
-    reports: mpsc::UnboundedSender<Report>,
-    retry: RetryPolicy,
-    quiet: CancellationToken,
-    stop: CancellationToken,
-    tally: Arc<Tally>,
-    /// Whether a registered class has a concurrency limit or a throttle to enforce.
-    flow: bool,
-    /// The worker's held jobs, told how long each run took.
-    hand: Arc<Hand>,
-}
-
-impl JobRun {
-    /// Returns a job that never started to the queue, without spending its attempt.
-    fn hand_back(self, job: ClaimedJob) {
-        if self.running.lock().unwrap().remove(&job.ticket.id).is_some() {
-            let _ = self.reports.send(Report::Release(job.ticket));
-        }
-    }
-
-    async fn run(self, job: ClaimedJob) {
-        let slot = match self.flow {
-            false => None,
-            true => match flow::gate(&self.runtime, &job).await {
-                flow::Gate::Run(slot) => slot,
-                flow::Gate::Skip(report) => {
-                    if self.running.lock().unwrap().remove(&job.ticket.id).is_some()
-                        && let Some(report) = report
-                    {
-                        let _ = self.reports.send(report);
-                    }
-                    return;
-                }
-            },
-        };
-        // The job runs with the worker's runtime as the current one, so that what it enqueues
-        // goes where the worker's jobs come from, installed runtime or not.
-        let ending = Ending {
-            quiet: self.quiet.clone(),
-            stop: self.stop.clone(),
-            last_run: self.retry.last_run(job.attempt),
-            claim_token: Some(job.ticket.token),
-        };
-        let started = tokio::time::Instant::now();
-        let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
-        // However the run ended (a failure, a retry, a snooze, a shutdown), its slot frees now.
-        if let Some(slot) = slot {
-            slot.release().await;
-        }
-        self.hand.ran(started.elapsed());
-        if self.running.lock().unwrap().remove(&job.ticket.id).is_none() {
-            return; // already handed back at shutdown
-        }
-        let report = match (executed.outcome, &executed.error) {
-            (Outcome::Failed, _) if self.stop.is_cancelled() => Report::Release(job.ticket),
-            (Outcome::Failed, Some(error)) => Report::Fail(self.failure(&job, &executed, error)),
-            // Enqueued again by `retry_on` (or resumed after a failure): the run keeps its error.
-            (Outcome::Retried | Outcome::Resumed, Some(error)) => {
-                let error = error_record(error, attempt_of(&job, &executed), self.runtime.now());
-                Report::Requeued(Requeued { ticket: job.ticket.clone(), error })
-            }
-            _ => Report::Complete(job.ticket),
-        };
-        if !matches!(report, Report::Release(_)) {
-            let (queue, class) = executed
-                .data
-                .as_ref()
-                .map_or((UNKNOWN_QUEUE, UNDECODABLE), |data| (data.queue_name.as_str(), data.job_class.as_str()));
-            self.tally.count(self.runtime.now(), queue, class, matches!(report, Report::Fail(_)));
-        }
-        let _ = self.reports.send(report);
-    }
-
-    fn failure(&self, job: &ClaimedJob, executed: &Executed, error: &JobError) -> Failure {
-        let attempt = attempt_of(job, executed);
-        // A payload that is not JSON never will be: like Sidekiq, send it to the dead set at once.
-        // One that is JSON but names an unknown class or does not decode goes through retries,
-        // since the next deploy may know how to read it.
-        let poison = executed.data.is_none() && serde_json::from_str::<IgnoredAny>(&job.payload).is_err();
-        let retry_in = if poison { None } else { self.retry.retry_in(attempt) };
-        let now = self.runtime.now();
-        let payload = executed.data.as_ref().and_then(|data| {
-            let mut data = data.clone();
-            if let Some(delay) = retry_in {
-                data.scheduled_at = chrono::Duration::from_std(delay).ok().map(|d| now + d);
-            }
-            data.to_json().ok()
-        });
-        let class = executed.data.as_ref().map_or(UNDECODABLE, |d| d.job_class.as_str());
-        match retry_in {
-            Some(delay) => tracing::info!(
-                target: "jobs", provider_job_id = %job.ticket.id,
-                "Retrying {class} in {} seconds, due to a {}", instrument::seconds(delay), error.class()
-            ),
-            None if poison => tracing::error!(
-                target: "jobs", provider_job_id = %job.ticket.id,
-                "Moving a payload that is not JSON to the dead set: {error}"
-            ),
-            None => tracing::error!(
-                target: "jobs", provider_job_id = %job.ticket.id,
-                "Stopped retrying {class} after {attempt} attempts, moving it to the dead set: {error}"
-            ),
-        }
-        Failure { ticket: job.ticket.clone(), error: error_record(error, attempt, now), retry_in, payload }
-    }
-}
-
-/// Which attempt the run of `job` was: the payload's executions, or the claims counted when the
-/// payload could not be read.
-fn attempt_of(job: &ClaimedJob, executed: &Executed) -> u32 {
-    executed.data.as_ref().map_or(job.attempt, |d| d.executions.max(job.attempt))
-}
-
-/// How `error`, from run `attempt` at `now`, is kept in the job's history.
-fn error_record(error: &JobError, attempt: u32, now: DateTime<Utc>) -> ErrorRecord {
-    ErrorRecord { class: error.class().to_owned(), message: error.message(), attempt, at: now }
-}

@@ -47,7 +47,7 @@ impl Adapter for InlineAdapter {
             // call (as Rails' inline adapter runs `ActiveJob::Base.execute`).
             let runtime = Runtime::current()?;
             for job in jobs {
-                let executed = execute(&runtime, job.data().clone(), Default::default()).await;
+                let executed = execute(&runtime, Box::new(job.data().clone()), Default::default()).await;
                 if let (Outcome::Failed, Some(error)) = (executed.outcome, executed.error) {
                     return Err(Error::Job(error));
                 }

@@ -246,9 +246,9 @@ impl TestAdapter {
                 position.map(|p| recorded.enqueued.remove(p))
             };
             let Some(data) = next else { return Ok(count) };
-            let executed = execute(&runtime, data, Default::default()).await;
+            let executed = execute(&runtime, Box::new(data), Default::default()).await;
             if let Some(data) = executed.data {
-                self.recorded().performed.push(data);
+                self.recorded().performed.push(*data);
             }
             count += 1;
             if let (Outcome::Failed, Some(error)) = (executed.outcome, executed.error) {

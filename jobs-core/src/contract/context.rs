@@ -27,11 +27,8 @@ pub struct JobContext {
 
 #[derive(Debug)]
 struct Inner {
-    data: JobData,
-    stop: CancellationToken,
-    /// Cancelled as soon as the worker goes quiet or starts shutting down: continuable jobs stop
-    /// at their next checkpoint.
-    quiet: CancellationToken,
+    data: Box<JobData>,
+    stops: Arc<Stops>,
     env: Arc<dyn Environment>,
     /// A continuable job's settings and progress.
     continuation: Option<(Continuable, Mutex<Progress>)>,
@@ -43,10 +40,20 @@ struct Inner {
 /// when the grace period is over.
 #[derive(Debug, Default)]
 pub(crate) struct Signals {
-    pub(crate) quiet: CancellationToken,
-    pub(crate) stop: CancellationToken,
+    pub(crate) stops: Arc<Stops>,
     /// Where a continuable job stores its progress at checkpoints: only in a worker's runs.
     pub(crate) sink: Option<ProgressSink>,
+}
+
+/// A worker's two stop signals, made once and shared by all its runs behind one `Arc`: cloning
+/// a `CancellationToken` locks it, so a clone per run would make every run contend on it.
+#[derive(Debug, Default)]
+pub(crate) struct Stops {
+    /// Cancelled as soon as the worker goes quiet or starts shutting down: continuable jobs stop
+    /// at their next checkpoint.
+    pub(crate) quiet: CancellationToken,
+    /// Cancelled when the grace period is over: running jobs are asked to stop.
+    pub(crate) stop: CancellationToken,
 }
 
 /// What a running job can reach of the runtime that runs it: its state, its app name, and the
@@ -63,15 +70,24 @@ pub(crate) trait Environment: Any + Send + Sync + fmt::Debug {
 
 impl JobContext {
     pub(crate) fn new(
-        data: JobData,
+        data: Box<JobData>,
         signals: Signals,
         env: Arc<dyn Environment>,
         continuable: Option<Continuable>,
     ) -> Self {
         let continuation =
             continuable.map(|settings| (settings, Mutex::new(Progress::from_payload(data.continuation.as_ref()))));
-        let Signals { quiet, stop, sink } = signals;
-        JobContext { inner: Arc::new(Inner { data, stop, quiet, env, continuation, sink }) }
+        let Signals { stops, sink } = signals;
+        JobContext { inner: Arc::new(Inner { data, stops, env, continuation, sink }) }
+    }
+
+    /// The payload back, once the run is over: moved out when no clone of the context is left
+    /// (the job kept none), copied otherwise.
+    pub(crate) fn into_data(self) -> Box<JobData> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner.data,
+            Err(inner) => inner.data.clone(),
+        }
     }
 
     /// Where this run stores its progress at checkpoints, if anywhere.
@@ -89,7 +105,7 @@ impl JobContext {
     /// checkpoint. As with Sidekiq, whose `stopping?` is true from `quiet` on, a quiet worker
     /// (usually the first step of a deploy) hands its long jobs back to run elsewhere.
     pub fn is_shutting_down(&self) -> bool {
-        self.inner.quiet.is_cancelled() || self.inner.stop.is_cancelled()
+        self.inner.stops.quiet.is_cancelled() || self.inner.stops.stop.is_cancelled()
     }
 
     /// The environment the job runs in.
@@ -162,13 +178,13 @@ impl JobContext {
 
     /// True once the worker asks running jobs to stop (shutdown past its grace period).
     pub fn is_stopping(&self) -> bool {
-        self.inner.stop.is_cancelled()
+        self.inner.stops.stop.is_cancelled()
     }
 
     /// Completes when the worker asks running jobs to stop. A job that returns an error after
     /// this is handed back to the queue without spending an attempt.
     pub async fn stopped(&self) {
-        self.inner.stop.cancelled().await
+        self.inner.stops.stop.cancelled().await
     }
 
     /// Application state of type `T`, as added with `Runtime::builder().state(..)`.

@@ -138,8 +138,11 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, Error> {
 }
 
 pub(super) mod time_format {
+    use std::fmt;
+
     use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
 
     pub(in crate::contract) fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
@@ -149,9 +152,45 @@ pub(super) mod time_format {
     }
 
     pub(in crate::contract) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        match Option::<String>::deserialize(d)? {
-            Some(text) => super::parse_time(&text).map(Some).map_err(serde::de::Error::custom),
-            None => Ok(None),
+        d.deserialize_option(OptionalTime)
+    }
+
+    /// Reads a time or null, parsing the text where it lies (no `String` per time when the
+    /// payload is borrowed, as a stored payload is).
+    struct OptionalTime;
+
+    impl<'de> Visitor<'de> for OptionalTime {
+        type Value = Option<DateTime<Utc>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an ISO 8601 time or null")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(Time).map(Some)
+        }
+    }
+
+    /// Reads a time from a string.
+    struct Time;
+
+    impl Visitor<'_> for Time {
+        type Value = DateTime<Utc>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an ISO 8601 time")
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            super::parse_time(text).map_err(E::custom)
         }
     }
 }

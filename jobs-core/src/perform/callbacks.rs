@@ -35,10 +35,14 @@ pub(crate) async fn around_perform<'a>(
     ctx: &'a JobContext,
     perform: Inner<'a, Result<(), JobError>>,
 ) -> Result<Option<String>, JobError> {
+    let layers = middleware.len() + declarations.around_perform.len();
+    if layers == 0 {
+        perform().await?;
+        return Ok(None);
+    }
     // How deep the run got: layer `d` (1 = outermost) was entered; `layers + 1` is the job itself.
     let reached = AtomicUsize::new(0);
     let reached = &reached;
-    let layers = middleware.len() + declarations.around_perform.len();
     let mut next: Inner<'_, Result<(), JobError>> = Box::new(move || {
         reached.store(layers + 1, Ordering::Relaxed);
         perform()

@@ -18,6 +18,7 @@ use crate::perform::callbacks;
 use crate::perform::control;
 use crate::perform::rescue::{self, Handled, Scene};
 use crate::perform::resume;
+use crate::runtime::instrument::RunLabels;
 use crate::runtime::instrument::names::{SpanName, System};
 use crate::runtime::{Ending, Executed, Runtime, instrument};
 
@@ -28,7 +29,7 @@ pub(crate) async fn perform_now<J: Job>(
     options: EnqueueOptions,
 ) -> Result<<J::Output as JobResult>::Value, Error> {
     let data = job_data_of(runtime, &job, &options)?;
-    let (executed, value) = perform_job::<J>(runtime, "Inline", data, Some(job), Ending::default()).await;
+    let (executed, value) = perform_job::<J>(runtime, "Inline", Box::new(data), Some(job), Ending::default()).await;
     match (value, executed.outcome) {
         (Some(value), _) => Ok(value),
         (None, Outcome::Halted) => {
@@ -68,7 +69,7 @@ pub(crate) async fn execute_payload(
     provider_job_id: &str,
     ending: Ending,
 ) -> Executed {
-    match JobData::from_json(payload) {
+    match JobData::from_json(payload).map(Box::new) {
         Ok(mut data) => {
             data.provider_job_id = Some(provider_job_id.to_owned());
             execute(runtime, data, ending).await
@@ -81,25 +82,28 @@ pub(crate) async fn execute_payload(
 }
 
 /// Performs a decoded payload through its class's registration.
-pub(crate) async fn execute(runtime: &Runtime, mut data: JobData, ending: Ending) -> Executed {
+pub(crate) async fn execute(runtime: &Runtime, mut data: Box<JobData>, ending: Ending) -> Executed {
     match runtime.registry().get(&data.job_class).copied() {
         Some(registration) => registration.execute(runtime.clone(), data, ending).await,
         None => {
             data.executions += 1;
             let error = JobError::from(Error::UnknownJob(data.job_class.clone()));
             let adapter = runtime.adapter().name();
-            instrument::performed(runtime, adapter, &data, false, Default::default(), Outcome::Failed, Some(&error));
+            let labels = RunLabels::of(&data);
+            let took = Default::default();
+            instrument::performed(runtime, adapter, &data, &labels, false, took, Outcome::Failed, Some(&error));
             Executed { data: Some(data), outcome: Outcome::Failed, error: Some(error), halted: None }
         }
     }
 }
 
 /// The type-erased entry point a registration stores for job type `J`.
-pub(crate) fn execute_erased<J: Job>(runtime: Runtime, data: JobData, ending: Ending) -> BoxFuture<'static, Executed> {
-    Box::pin(async move {
-        let adapter = runtime.adapter().name().to_owned();
-        perform_job::<J>(&runtime, &adapter, data, None, ending).await.0
-    })
+pub(crate) fn execute_erased<J: Job>(
+    runtime: Runtime,
+    data: Box<JobData>,
+    ending: Ending,
+) -> BoxFuture<'static, Executed> {
+    Box::pin(async move { perform_job::<J>(&runtime, runtime.adapter().name(), data, None, ending).await.0 })
 }
 
 /// The pipeline: decode (unless given the job), `before_perform`, `around_perform` around the
@@ -107,7 +111,7 @@ pub(crate) fn execute_erased<J: Job>(runtime: Runtime, data: JobData, ending: En
 async fn perform_job<J: Job>(
     runtime: &Runtime,
     adapter: &str,
-    mut data: JobData,
+    mut data: Box<JobData>,
     job: Option<J>,
     ending: Ending,
 ) -> (Executed, Option<<J::Output as JobResult>::Value>) {
@@ -117,18 +121,22 @@ async fn perform_job<J: Job>(
     let declarations = J::DECLARATIONS;
     let middleware = runtime.middleware();
     let span = process_span(runtime, adapter, &data);
-    instrument::perform_start(runtime, adapter, &data, log_arguments);
+    let labels = RunLabels::declared(&data, J::NAME, J::QUEUE);
+    instrument::perform_start(runtime, adapter, &data, &labels, log_arguments);
     let started = Instant::now();
-    let stop = ending.stop.clone();
+    let stops = ending.stops.clone();
     let sink = progress_sink::<J>(runtime, &data, ending.claim_token);
-    let signals = Signals { quiet: ending.quiet, stop: ending.stop, sink };
-    let ctx = JobContext::new(data.clone(), signals, runtime.environment(), J::CONTINUABLE);
+    let signals = Signals { stops: ending.stops, sink };
+    let env = ending.env.unwrap_or_else(|| runtime.environment());
+    // The context holds the payload during the run; a run that succeeds takes it back without a
+    // copy (see `resume::finished`).
+    let ctx = JobContext::new(data, signals, env, J::CONTINUABLE);
     let value = Mutex::new(None);
 
     let run = async {
         let job = match job {
             Some(job) => job,
-            None => J::from_arguments(data.arguments.clone())?,
+            None => J::from_arguments(ctx.data().arguments.clone())?,
         };
         if let Err((callback, halt)) = callbacks::before_perform(middleware, declarations, &ctx).await {
             return Ok(Some((callback, halt.reason)));
@@ -152,34 +160,36 @@ async fn perform_job<J: Job>(
         Ok(result) => result,
         Err(panic) => Err(JobError::panic(panic_message(&*panic))),
     };
-    let (outcome, error, halted) = match result {
-        Ok(None) => {
-            resume::finish(&ctx, &mut data);
-            (Outcome::Performed, None, None)
-        }
+    let (data, outcome, error, halted) = match result {
+        Ok(None) => (resume::finished(ctx), Outcome::Performed, None, None),
         Ok(Some((callback, reason))) => {
+            let data = ctx.into_data();
             instrument::halted(&data, &callback, reason.as_deref());
-            (Outcome::Halted, None, Some((callback, reason)))
+            (data, Outcome::Halted, None, Some((callback, reason)))
         }
         Err(error) => {
+            // The handlers see the context as the run saw it, and the payload as they change it.
+            let mut data = Box::new(ctx.data().clone());
             // The job ends here unless the worker's policy retries it, or the worker is stopping
             // and hands it back.
-            let ends = data.executions >= ending.last_run && !stop.is_cancelled();
+            let ends = data.executions >= ending.last_run && !stops.stop.is_cancelled();
             let scene = Scene { runtime, adapter, declarations, log_arguments, ends };
-            let handled = match control::apply(&scene, &ctx, &mut data, error).await {
+            // The error paths are boxed: inline, their futures would make every run's future
+            // (allocated per job) several times larger.
+            let handled = match Box::pin(control::apply(&scene, &ctx, &mut data, error)).await {
                 Ok(handled) => handled,
-                Err(error) => match resume::after_error(runtime, adapter, &ctx, &mut data, error).await {
+                Err(error) => match Box::pin(resume::after_error(runtime, adapter, &ctx, &mut data, error)).await {
                     Ok(error) => Handled { outcome: Outcome::Resumed, error },
-                    Err(error) => rescue::handle(&scene, &ctx, &mut data, error).await,
+                    Err(error) => Box::pin(rescue::handle(&scene, &ctx, &mut data, error)).await,
                 },
             };
-            (handled.outcome, Some(handled.error), None)
+            (data, handled.outcome, Some(handled.error), None)
         }
     };
     let took = started.elapsed();
     record_outcome(&span, outcome, error.as_ref());
     let _entered = span.enter();
-    instrument::performed(runtime, adapter, &data, log_arguments, took, outcome, error.as_ref());
+    instrument::performed(runtime, adapter, &data, &labels, log_arguments, took, outcome, error.as_ref());
     let value = value.into_inner().unwrap_or_else(|e| e.into_inner());
     (Executed { data: Some(data), outcome, error, halted }, value)
 }

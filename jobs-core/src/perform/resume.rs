@@ -30,6 +30,18 @@ pub(crate) fn finish(ctx: &JobContext, data: &mut JobData) {
     }
 }
 
+/// After a run that succeeded: takes the payload back from the context, with the progress of a
+/// continuable job written into it.
+pub(crate) fn finished(ctx: JobContext) -> Box<JobData> {
+    let progress =
+        ctx.continuation().map(|(_, progress)| progress.lock().unwrap_or_else(PoisonError::into_inner).to_payload());
+    let mut data = ctx.into_data();
+    if let Some(progress) = progress {
+        data.continuation = Some(progress);
+    }
+    data
+}
+
 /// After a failed run: `Ok` with the error when the job was enqueued again with its progress
 /// (interrupted, or an error after progress with `resume_errors_after_advancing`), else `Err`
 /// with the error to handle as any failure (which is [`Error::ResumeLimit`] once the job was

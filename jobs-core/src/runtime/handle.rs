@@ -83,8 +83,8 @@ impl Runtime {
     }
 
     /// Runs `future` with this runtime as the current one (for this task only).
-    pub async fn scope<F: Future>(&self, future: F) -> F::Output {
-        SCOPED.scope(self.clone(), future).await
+    pub fn scope<F: Future>(&self, future: F) -> impl Future<Output = F::Output> + use<F> {
+        SCOPED.scope(self.clone(), future)
     }
 
     /// The adapter jobs are enqueued to.

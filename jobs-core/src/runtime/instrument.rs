@@ -11,8 +11,9 @@ pub(crate) mod flow;
 pub(crate) mod names;
 pub(crate) mod steps;
 
-use metrics::Label;
+use metrics::{Label, SharedString};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::contract::JobError;
@@ -42,6 +43,39 @@ pub(crate) fn labels(data: &JobData) -> Vec<Label> {
     vec![Label::new(names::DESTINATION, data.queue_name.clone()), Label::new(names::CLASS, data.job_class.clone())]
 }
 
+/// The queue and class labels of one run's metrics, made once per run. A job's declared queue
+/// and its class name are static strings, so the metrics of a run on its declared queue are
+/// labelled without copying a string.
+#[derive(Clone, Debug)]
+pub(crate) struct RunLabels {
+    queue: SharedString,
+    class: SharedString,
+}
+
+impl RunLabels {
+    /// The labels of a run of `data` by the job type declared as `class` on `queue`.
+    pub(crate) fn declared(data: &JobData, class: &'static str, queue: &'static str) -> Self {
+        let label = |value: &str, declared: &'static str| match value == declared {
+            true => SharedString::const_str(declared),
+            false => SharedString::from_shared(Arc::from(value)),
+        };
+        RunLabels { queue: label(&data.queue_name, queue), class: label(&data.job_class, class) }
+    }
+
+    /// The labels of a run of `data`, whatever its type.
+    pub(crate) fn of(data: &JobData) -> Self {
+        RunLabels::declared(data, "", "")
+    }
+
+    /// The two labels, with room for the two that some metrics add.
+    fn to_vec(&self) -> Vec<Label> {
+        let mut labels = Vec::with_capacity(4);
+        labels.push(Label::new(names::DESTINATION, self.queue.clone()));
+        labels.push(Label::new(names::CLASS, self.class.clone()));
+        labels
+    }
+}
+
 fn operation(name: &'static str) -> Label {
     Label::from_static_parts(names::OPERATION_NAME, name)
 }
@@ -69,7 +103,7 @@ pub(crate) fn enqueued_all(runtime: &Runtime, adapter: &str, count: usize) {
     runtime.emit(&Event { count, ..Event::new(EventKind::EnqueueAll, adapter, None, false) });
 }
 
-pub(crate) fn perform_start(runtime: &Runtime, adapter: &str, data: &JobData, log_arguments: bool) {
+pub(crate) fn perform_start(runtime: &Runtime, adapter: &str, data: &JobData, labels: &RunLabels, log_arguments: bool) {
     tracing::debug!(
         target: "jobs",
         "Performing {} (Job ID: {}) from {}({}) enqueued at {}{}",
@@ -81,15 +115,17 @@ pub(crate) fn perform_start(runtime: &Runtime, adapter: &str, data: &JobData, lo
         arguments(data, log_arguments)
     );
     if let Some(latency) = data.due_at().and_then(|due| (runtime.now() - due).to_std().ok()) {
-        metrics::histogram!(names::QUEUE_LATENCY, labels(data)).record(latency.as_secs_f64());
+        metrics::histogram!(names::QUEUE_LATENCY, labels.to_vec()).record(latency.as_secs_f64());
     }
     runtime.emit(&Event::new(EventKind::PerformStart, adapter, Some(data), log_arguments));
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn performed(
     runtime: &Runtime,
     adapter: &str,
     data: &JobData,
+    labels: &RunLabels,
     log_arguments: bool,
     took: Duration,
     outcome: Outcome,
@@ -122,7 +158,7 @@ pub(crate) fn performed(
             data.job_class, data.job_id, adapter, data.queue_name, ms
         ),
     }
-    let mut labels = labels(data);
+    let mut labels = labels.to_vec();
     if outcome == Outcome::Failed {
         metrics::counter!(names::FAILED, labels.clone()).increment(1);
     }

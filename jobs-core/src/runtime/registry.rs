@@ -2,22 +2,23 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
-
-use crate::contract::{BoxFuture, Error, FlowControl, JobData, JobError, Outcome};
+use crate::contract::{BoxFuture, Environment, Error, FlowControl, JobData, JobError, Outcome, Stops};
 use crate::runtime::Runtime;
 
 /// How a registered job is decoded and performed: the perform layer's pipeline for its type.
-pub(crate) type ExecuteFn = fn(Runtime, JobData, Ending) -> BoxFuture<'static, Executed>;
+///
+/// The payload travels boxed through the pipeline, so that each layer moves a pointer rather
+/// than the whole payload.
+pub(crate) type ExecuteFn = fn(Runtime, Box<JobData>, Ending) -> BoxFuture<'static, Executed>;
 
 /// How a run is stopped, and when a failure nothing handled ends the job.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ending {
-    /// Cancelled when the worker starts shutting down (continuable jobs stop at a checkpoint).
-    pub(crate) quiet: CancellationToken,
-    /// Cancelled when the worker's grace period is over: running jobs are asked to stop.
-    pub(crate) stop: CancellationToken,
+    /// The worker's signals: quiet when it starts shutting down (continuable jobs stop at a
+    /// checkpoint), stop when its grace period is over (running jobs are asked to stop).
+    pub(crate) stops: Arc<Stops>,
     /// The run (counting from 1) from which a failure that nothing handled ends the job, so that
     /// its `after_discard` callbacks run: the worker's retry policy retries the runs before it.
     /// 0 where every failure ends the job (perform_now, the inline and test adapters).
@@ -25,13 +26,16 @@ pub(crate) struct Ending {
     /// The fencing token of the worker's claim the job runs under (its id is the job's provider
     /// id): a continuable job stores its progress under it. `None` outside a worker.
     pub(crate) claim_token: Option<i64>,
+    /// The runtime as the job's environment, made once by a worker for all its runs; `None`
+    /// makes one for the run.
+    pub(crate) env: Option<Arc<dyn Environment>>,
 }
 
 /// What came of running one job.
 #[derive(Debug)]
 pub(crate) struct Executed {
     /// The payload as performed (`executions` and `exception_executions` counted up), if decodable.
-    pub(crate) data: Option<JobData>,
+    pub(crate) data: Option<Box<JobData>>,
     /// How it ended.
     pub(crate) outcome: Outcome,
     /// The error, for every outcome but `Performed` and `Halted`.
@@ -97,7 +101,7 @@ impl JobRegistration {
     }
 
     /// Decodes the arguments and performs the job, with its callbacks and error handling.
-    pub(crate) fn execute(&self, runtime: Runtime, data: JobData, ending: Ending) -> BoxFuture<'static, Executed> {
+    pub(crate) fn execute(&self, runtime: Runtime, data: Box<JobData>, ending: Ending) -> BoxFuture<'static, Executed> {
         (self.execute)(runtime, data, ending)
     }
 }

@@ -1,9 +1,8 @@
 //! What runs beside the claim loop: batched reports, heartbeats (leases, rescues, the process
 //! entry, history), and signals.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -17,6 +16,7 @@ use crate::runtime::instrument::names::System;
 
 use super::Report;
 use super::process::{Process, Status};
+use super::running::Running;
 use super::tally::Tally;
 
 pub(super) async fn join_all(tasks: &mut JoinSet<()>) {
@@ -95,7 +95,7 @@ where
 /// What the heartbeat task works with.
 pub(super) struct Heartbeat {
     pub(super) adapter: Arc<dyn Adapter>,
-    pub(super) running: Arc<Mutex<HashMap<String, Ticket>>>,
+    pub(super) running: Arc<Running>,
     pub(super) lease: Duration,
     pub(super) process: Arc<Process>,
     pub(super) status: Arc<Status>,
@@ -122,7 +122,7 @@ pub(super) async fn heartbeat(beat: Heartbeat) {
             _ = ticks.tick() => {}
             () = beat.done.cancelled() => return,
         }
-        let tickets: Vec<Ticket> = beat.running.lock().unwrap().values().cloned().collect();
+        let tickets: Vec<Ticket> = beat.running.tickets();
         if !tickets.is_empty()
             && let Err(error) = backend.heartbeat(&tickets, beat.lease).await
         {

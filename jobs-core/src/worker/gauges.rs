@@ -2,21 +2,21 @@
 //! ready job has been due, and the dead set; and this process's busy slots. One
 //! [`Inspect::queues`](crate::Inspect::queues) call per interval, whatever the traffic.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use metrics::Label;
 use tokio_util::sync::CancellationToken;
 
-use crate::contract::{Adapter, JobState, QueueStats, Ticket};
+use crate::contract::{Adapter, JobState, QueueStats};
 use crate::runtime::instrument::names;
 
 /// What the sampling task works with.
 pub(super) struct Gauges {
     pub(super) adapter: Arc<dyn Adapter>,
     pub(super) interval: Duration,
-    pub(super) running: Arc<Mutex<HashMap<String, Ticket>>>,
+    pub(super) running: Arc<super::running::Running>,
     pub(super) concurrency: usize,
     /// Cancelled when the worker has stopped.
     pub(super) done: CancellationToken,
@@ -41,7 +41,7 @@ pub(super) async fn sample(gauges: Gauges) {
             _ = ticks.tick() => {}
             () = gauges.done.cancelled() => break,
         }
-        let busy = gauges.running.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let busy = gauges.running.len();
         metrics::gauge!(names::WORKER_BUSY).set(busy as f64);
         match inspector.queues().await {
             Ok(queues) => seen = record(&queues, seen),

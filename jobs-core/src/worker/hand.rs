@@ -7,7 +7,6 @@
 //! about that horizon for a slot, so an idle worker elsewhere loses little by not getting it.
 //! Long jobs (more than `concurrency × horizon`) are not claimed ahead at all, as in Sidekiq.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -38,28 +37,22 @@ pub(super) struct Hand {
     run_nanos: AtomicU64,
 }
 
-/// One held job; dropping it (when the job finished or went back) frees its place in the hand.
-#[derive(Debug)]
-pub(super) struct Held(Arc<Hand>);
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        self.0.held.fetch_sub(1, Ordering::AcqRel);
-        self.0.finished.notify_one();
-    }
-}
-
 impl Hand {
     /// How many jobs are held.
     pub(super) fn held(&self) -> usize {
         self.held.load(Ordering::Acquire)
     }
 
-    /// Holds `count` more jobs, one [`Held`] each.
-    pub(super) fn take(self: &Arc<Self>, count: usize) -> impl Iterator<Item = Held> + use<> {
+    /// Holds `count` more jobs; each is let go of with [`release`](Hand::release) (by the
+    /// worker's `Held` guard).
+    pub(super) fn take(&self, count: usize) {
         self.held.fetch_add(count, Ordering::AcqRel);
-        let hand = self.clone();
-        (0..count).map(move |_| Held(hand.clone()))
+    }
+
+    /// Lets go of one held job (it finished or went back), waking the claim loop.
+    pub(super) fn release(&self) {
+        self.held.fetch_sub(1, Ordering::AcqRel);
+        self.finished.notify_one();
     }
 
     /// Waits until a held job finishes (returns at once if one finished since the last wait).
@@ -112,10 +105,12 @@ mod tests {
 
     #[test]
     fn the_hand_counts_held_jobs_and_the_pace_of_runs() {
-        let hand = Arc::new(Hand::default());
-        let held: Vec<Held> = hand.take(3).collect();
+        let hand = Hand::default();
+        hand.take(3);
         assert_eq!(hand.held(), 3);
-        drop(held);
+        for _ in 0..3 {
+            hand.release();
+        }
         assert_eq!(hand.held(), 0);
         for _ in 0..64 {
             hand.ran(Duration::from_millis(5));
