@@ -1,7 +1,7 @@
 //! `list` and `show`: jobs as the operations API finds them.
 
 use chrono::Utc;
-use jobs_core::{JobInfo, ListParams};
+use jobs_core::{JobInfo, ListParams, Registry};
 
 use crate::args::ListArgs;
 use crate::database::Store;
@@ -20,8 +20,10 @@ pub(super) async fn list(store: &Store, args: &ListArgs, out: Output) -> Result<
     if args.newest_first {
         params = params.newest_first();
     }
-    let page = store.inspect()?.list(&params).await.map_err(|e| store.failure("listing jobs", e))?;
+    let mut page = store.inspect()?.list(&params).await.map_err(|e| store.failure("listing jobs", e))?;
     if out.json {
+        let secrets = Secrets::of_this_program();
+        page.jobs = page.jobs.into_iter().map(|job| secrets.shown(job)).collect();
         return out.json(&page);
     }
     if page.jobs.is_empty() {
@@ -66,14 +68,53 @@ pub(super) async fn show(store: &Store, id: &str, out: Output) -> Result<(), Fai
     let job = store.inspect()?.find(id).await.map_err(|e| store.failure("looking up the job", e))?;
     let job = job
         .ok_or_else(|| Failure::NotFound(format!("no job has id {id}, as a backend id or as an Active Job job id")))?;
+    let hidden = Secrets::of_this_program().hides(&job.class);
     if out.json {
-        return out.json(&job);
+        return out.json(&if hidden { redacted(job) } else { job });
     }
-    out.text(&describe(&job))
+    out.text(&describe(&job, hidden))
 }
 
-/// A job as `show` prints it: one field a line, then its arguments and errors.
-fn describe(job: &JobInfo) -> String {
+/// The job classes of this program declared `log_arguments = false`: their arguments are
+/// printed as `[redacted]`, as the dashboard shows them. An application's own binary
+/// (`jobs::cli::run()`) knows its classes; the standalone `jobs` binary knows none.
+struct Secrets(Option<Registry>);
+
+impl Secrets {
+    fn of_this_program() -> Self {
+        Secrets(Registry::from_inventory().ok())
+    }
+
+    fn hides(&self, class: &str) -> bool {
+        self.0.as_ref().and_then(|registry| registry.get(class)).is_some_and(|job| !job.log_arguments())
+    }
+
+    /// `job`, its arguments redacted if its class hides them.
+    fn shown(&self, job: JobInfo) -> JobInfo {
+        if self.hides(&job.class) { redacted(job) } else { job }
+    }
+}
+
+/// `job` with the arguments in its payload replaced by `"[redacted]"` (the whole payload, when
+/// it is not readable JSON).
+fn redacted(mut job: JobInfo) -> JobInfo {
+    job.payload = match serde_json::from_str::<serde_json::Value>(&job.payload) {
+        Ok(mut payload) => {
+            if let Some(arguments) = payload.get_mut("arguments") {
+                *arguments = serde_json::Value::from(REDACTED);
+            }
+            payload.to_string()
+        }
+        Err(_) => REDACTED.to_owned(),
+    };
+    job
+}
+
+const REDACTED: &str = "[redacted]";
+
+/// A job as `show` prints it: one field a line, then its arguments (or `[redacted]` when
+/// `hidden`) and errors.
+fn describe(job: &JobInfo, hidden: bool) -> String {
     let time = |t: Option<chrono::DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| format!("{} UTC", show_time(t)));
     let or_dash = |text: Option<&str>| text.unwrap_or("-").to_owned();
     let fields = [
@@ -95,6 +136,11 @@ fn describe(job: &JobInfo) -> String {
         text.push_str(&format!("{name:<12} {value}\n"));
     }
     match job.data() {
+        Ok(data) if hidden => {
+            text.push_str(&format!("arguments    {REDACTED}\n"));
+            text.push_str(&format!("executions   {}\n", data.executions));
+        }
+        Err(_) if hidden => text.push_str(&format!("payload      {REDACTED}\n")),
         Ok(data) => {
             // Short arguments on one line, long ones one value a line.
             let compact = serde_json::to_string(&data.arguments).unwrap_or_else(|e| e.to_string());
@@ -162,7 +208,7 @@ mod tests {
 
     #[test]
     fn show_prints_fields_arguments_and_errors() {
-        let text = describe(&dead_job());
+        let text = describe(&dead_job(), false);
         assert!(text.contains("job id       0e5b5b4e-0c46-4b8f-9d34-7c1b1c6c4d1a\n"), "{text}");
         assert!(text.contains("state        dead\n"), "{text}");
         assert!(text.contains("arguments    [42]\n"), "{text}");
@@ -172,9 +218,31 @@ mod tests {
     #[test]
     fn an_unreadable_payload_is_shown_as_it_is() {
         let job = JobInfo { payload: "not json".into(), errors: vec![], ..dead_job() };
-        let text = describe(&job);
+        let text = describe(&job, false);
         assert!(text.contains("payload      not json (not readable:"), "{text}");
         assert!(text.contains("errors       none\n"), "{text}");
+    }
+
+    /// A class of this test program whose arguments are secret.
+    #[jobs_macros::job(crate = "::jobs_core", log_arguments = false)]
+    async fn send_invoice(invoice: u64) {
+        let _ = invoice;
+    }
+
+    #[test]
+    fn arguments_of_a_class_declared_log_arguments_false_are_redacted() {
+        let secrets = Secrets::of_this_program();
+        assert!(secrets.hides("SendInvoice") && !secrets.hides("SomethingElse"));
+        let text = describe(&dead_job(), secrets.hides("SendInvoice"));
+        assert!(text.contains("arguments    [redacted]\n") && !text.contains("42"), "{text}");
+        assert!(text.contains("smtp busy"), "the errors are still shown: {text}");
+        let json = secrets.shown(dead_job()).payload;
+        assert!(json.contains(r#""arguments":"[redacted]""#) && !json.contains("42"), "{json}");
+        assert!(json.contains(r#""job_class":"SendInvoice""#), "{json}");
+        let unreadable = secrets.shown(JobInfo { payload: "secret 42".into(), ..dead_job() });
+        assert_eq!(unreadable.payload, "[redacted]");
+        let other = JobInfo { class: "Other".into(), ..dead_job() };
+        assert_eq!(secrets.shown(other.clone()).payload, other.payload, "other classes are shown");
     }
 
     #[test]
