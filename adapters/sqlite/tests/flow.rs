@@ -4,45 +4,14 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use jobs_core::adapter::{
-    Adapter, Backend, ClaimParams, ClaimedJob, FlowStore, NewJob, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness,
+    Adapter, Backend, ClaimParams, FlowStore, SlotOutcome, SlotParams, UniqueOutcome, Uniqueness,
 };
-use jobs_core::{Clock, Inspect, JobData, JobFilter, JobState, ListParams, ManualClock};
-use jobs_sqlite::SqliteAdapter;
+use jobs_core::{Clock, Inspect, JobState};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
-const HOLD: Duration = Duration::from_secs(300);
-
-/// A handle on `path`: each one has its own connections, as another process would.
-async fn open(path: &std::path::Path, clock: &ManualClock) -> SqliteAdapter {
-    SqliteAdapter::builder(path).clock(clock.clone()).max_connections(1).open().await.unwrap()
-}
-
-fn clock() -> ManualClock {
-    ManualClock::new(DateTime::parse_from_rfc3339("2026-12-06T12:00:00Z").unwrap().with_timezone(&Utc))
-}
-
-/// A job of class `class` with Active Job id `job_id` on queue `q`, due now.
-fn job(class: &str, job_id: &str) -> NewJob {
-    let json = serde_json::json!({"job_class": class, "job_id": job_id, "queue_name": "q", "arguments": []});
-    NewJob::new(JobData::from_json(&json.to_string()).unwrap()).unwrap()
-}
-
-async fn claim_all(sqlite: &SqliteAdapter) -> Vec<ClaimedJob> {
-    let queues = ["q".to_owned()];
-    let params = ClaimParams { queues: &queues, limit: 1000, lease: Duration::from_secs(60), worker_id: "w" };
-    sqlite.claim(params).await.unwrap()
-}
-
-fn slot<'a>(claimed: &'a ClaimedJob, key: &'a str, limit: u32) -> SlotParams<'a> {
-    SlotParams { ticket: &claimed.ticket, key, limit, hold: HOLD, block: true }
-}
-
-async fn in_state(sqlite: &SqliteAdapter, state: JobState) -> Vec<String> {
-    let page = sqlite.list(&ListParams::new().filter(JobFilter::new().state(state)).limit(1000)).await.unwrap();
-    page.jobs.into_iter().map(|job| job.id).collect()
-}
+mod support;
+use support::*;
 
 fn unique(key: &str) -> Option<Uniqueness> {
     Some(Uniqueness { key: key.into(), states: vec![JobState::Ready, JobState::Running], until: None })

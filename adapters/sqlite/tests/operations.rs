@@ -12,7 +12,8 @@ use jobs_core::{
     ProcessCommand, ProcessInfo, ProcessState, Target,
 };
 use jobs_sqlite::SqliteAdapter;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+mod support;
 
 struct Store {
     sqlite: SqliteAdapter,
@@ -355,33 +356,9 @@ async fn processes_register_take_commands_once_and_age_out() {
 
 #[tokio::test]
 async fn migrating_a_version_2_file_backfills_job_classes() {
-    use jobs_core::adapter::migrations::Migration;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobs.db");
-    let pool =
-        SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path).create_if_missing(true)).await.unwrap();
-    sqlx::raw_sql(
-        "CREATE TABLE jobs_schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, \
-         checksum TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let old = [
-        ("jobs table and paused queues", include_str!("../migrations/0001_jobs.sql")),
-        ("index of Active Job job ids", include_str!("../migrations/0002_job_id_index.sql")),
-    ];
-    for (version, (description, sql)) in (1..).zip(old) {
-        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
-        let checksum = Migration { version, description, sql }.checksum();
-        sqlx::query("INSERT INTO jobs_schema_migrations VALUES (?1, ?2, ?3, 0)")
-            .bind(version)
-            .bind(description)
-            .bind(checksum)
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
+    let pool = support::file_at(&path, 2).await;
     for payload in [r#"{"job_class":"Old","job_id":"x"}"#, "not json", r#"{"job_class":7}"#, "[1]"] {
         sqlx::query(
             "INSERT INTO jobs_jobs (queue, state, run_at, payload, enqueued_at) VALUES ('q', 'dead', 0, ?1, 0)",
