@@ -28,6 +28,10 @@
 //!   interval.
 //! * **Leases**: heartbeats renew them; any live worker rescues expired ones; pruning of finished
 //!   jobs runs on one elected worker (an advisory lock) per [`PostgresBuilder::maintenance_interval`].
+//! * **Vacuum**: claiming workers `VACUUM` the jobs table once it holds
+//!   [`PostgresBuilder::vacuum_after`] dead row versions (10 000 by default), one at a time and
+//!   in the background, so that claims do not read through the dead index entries of every job
+//!   claimed since the last vacuum.
 //! * **Transactional enqueue**: [`PostgresAdapter::enqueue_in`] writes jobs with the
 //!   application's transaction: visible after commit, gone after rollback.
 //! * **Flow control** ([`FlowStore`](jobs_core::adapter::FlowStore), schema versions 5 and 6):
