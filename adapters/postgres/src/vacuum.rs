@@ -67,6 +67,18 @@ impl Vacuum {
     }
 }
 
+/// A check in progress: ends the turn when dropped, also when its runtime drops the task.
+struct Turn {
+    adapter: PostgresAdapter,
+    took: Option<Duration>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.adapter.inner().vacuum.end_turn(self.took);
+    }
+}
+
 impl PostgresAdapter {
     /// Starts a background check (and vacuum) of the jobs table if one is due. Called by claims.
     pub(crate) fn vacuum_when_due(&self) {
@@ -75,15 +87,13 @@ impl PostgresAdapter {
         if !vacuum.take_turn() {
             return;
         }
-        let adapter = self.clone();
+        let turn = Turn { adapter: self.clone(), took: None };
         tokio::spawn(async move {
-            let outcome = adapter.vacuum_if_dead(threshold).await;
-            let vacuum = &adapter.inner().vacuum;
-            match outcome {
-                Ok(took) => vacuum.end_turn(took),
+            let mut turn = turn;
+            match turn.adapter.vacuum_if_dead(threshold).await {
+                Ok(took) => turn.took = took,
                 Err(error) => {
                     tracing::warn!(target: "jobs", %error, "Vacuuming the PostgreSQL jobs table failed; the next check tries again");
-                    vacuum.end_turn(None);
                 }
             }
         });
