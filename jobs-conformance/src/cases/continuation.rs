@@ -20,9 +20,12 @@ pub async fn continuation_resumes_after_shutdowns(fixture: Fixture) {
     env.enqueue("continuation", Import { rows: ROWS }).await;
     for stop in 0..STOPS {
         let worker = env.worker(&["continuation"]).concurrency(1).start();
-        // A random row in this stop's share of the rows, so that every stop lands mid-step.
+        env.wait_for("the worker to resume the import", || imports.runs().len() > stop as usize).await;
+        // A random row in this stop's share of the rows, so that every stop lands mid-step; past
+        // the rows already saved, as a slow shutdown may have carried the last run beyond it.
         let share = ROWS / u64::from(STOPS + 1);
-        let target = (u64::from(stop) * share + fastrand::u64(1..share)) as usize;
+        let planned = (u64::from(stop) * share + fastrand::u64(1..share)) as usize;
+        let target = planned.max(imports.row_count() + 1);
         env.wait_for("the import to reach its stop", || imports.row_count() >= target).await;
         worker.shutdown().await.unwrap();
         let runs = imports.runs();
