@@ -4,7 +4,9 @@
 pub mod rails;
 pub mod smtp;
 
-use std::sync::Mutex;
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use jobs::prelude::*;
@@ -65,25 +67,40 @@ pub fn worker_with(runtime: &Runtime, queues: &[&str], concurrency: usize, polic
         .start()
 }
 
+thread_local! {
+    /// The capture of this thread's test, if one runs: its level and what it logged.
+    static CAPTURE: RefCell<Option<(tracing::Level, Arc<Mutex<Vec<u8>>>)>> = const { RefCell::new(None) };
+}
+
 /// What a test logs, as the `fmt` subscriber writes it, while the returned guard lives.
+///
+/// One subscriber is installed for the whole test binary, and it writes each event to the
+/// capture of the thread that logged it. (A subscriber per test, set as the thread's default,
+/// raced with tests on other threads over tracing's per-callsite interest cache: an event could
+/// go unseen.) The tests run jobs on their own thread (`#[tokio::test]`'s current-thread runtime).
 pub struct CapturedLogs {
-    lines: std::sync::Arc<Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
+    lines: Arc<Mutex<Vec<u8>>>,
+    _this_thread: PhantomData<*const ()>,
 }
 
 impl CapturedLogs {
     /// Captures this thread's logs at `level` and above until dropped.
     pub fn start(level: tracing::Level) -> Self {
-        let lines = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_ansi(false)
-            .with_writer(move || CaptureWriter(writer.clone()))
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        tracing::callsite::rebuild_interest_cache();
-        CapturedLogs { lines, _guard: guard }
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            use tracing_subscriber::Layer as _;
+            use tracing_subscriber::layer::SubscriberExt as _;
+            let capturing = tracing_subscriber::filter::filter_fn(|meta| {
+                CAPTURE.with(|capture| capture.borrow().as_ref().is_some_and(|(level, _)| meta.level() <= level))
+            });
+            let layer =
+                tracing_subscriber::fmt::layer().with_ansi(false).with_writer(|| CaptureWriter).with_filter(capturing);
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+                .expect("no other global subscriber in the integration tests");
+        });
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some((level, lines.clone())));
+        CapturedLogs { lines, _this_thread: PhantomData }
     }
 
     /// Everything logged so far.
@@ -92,11 +109,22 @@ impl CapturedLogs {
     }
 }
 
-struct CaptureWriter(std::sync::Arc<Mutex<Vec<u8>>>);
+impl Drop for CapturedLogs {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| capture.borrow_mut().take());
+    }
+}
+
+/// Writes to the capture of the thread that logs, if any.
+struct CaptureWriter;
 
 impl std::io::Write for CaptureWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURE.with(|capture| {
+            if let Some((_, lines)) = capture.borrow().as_ref() {
+                lines.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

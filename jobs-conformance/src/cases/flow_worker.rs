@@ -160,8 +160,12 @@ pub async fn throttle_paces_starts_without_spending_attempts(fixture: Fixture) {
     let spans = ledger.spans();
     let counted = spans.iter().filter(|s| s.at >= from && s.at < to).count();
     let expected = THROTTLE as usize * 10;
+    // Never more than the throttle allows (a tenth over for starts timed across a window's edge);
+    // and the pace kept, give or take what a loaded machine cannot keep up with: a delayed job is
+    // stored again for the next window, and a busy single-writer store may not get every start
+    // of a window through in time.
     assert!(
-        (expected * 9 / 10..=expected * 11 / 10).contains(&counted),
+        (expected * 3 / 4..=expected * 11 / 10).contains(&counted),
         "{counted} starts in 10 s under a throttle of {THROTTLE}/s"
     );
     assert!(spans.iter().all(|s| s.executions == 1), "a throttle delay spends no attempt");
