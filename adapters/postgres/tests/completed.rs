@@ -172,3 +172,24 @@ async fn a_schema_of_version_6_with_jobs_in_every_state_migrates_to_the_complete
     assert_eq!(listed(&postgres, ListParams::new().state(JobState::Completed)).await.len(), 4);
     postgres.close().await;
 }
+
+#[tokio::test]
+async fn a_completed_row_a_previous_build_wrote_into_jobs_is_found_and_pruned() {
+    let Some(schema) = TestSchema::new("a_completed_row_a_previous_build_wrote").await else { return };
+    let postgres = schema.adapter().await;
+    // A process of the build before schema version 7, still running during a rolling upgrade,
+    // completes its job in place, two hours ago.
+    let stray = format!(
+        "INSERT INTO \"{}\".jobs (job_id, queue, state, run_at, payload, class, finished_at)
+         VALUES ('stray', 'default', 'completed', now(), '{{}}', 'Count', now() - interval '2 hours')",
+        schema.name
+    );
+    sqlx::query(sqlx::AssertSqlSafe(stray)).execute(&mut connection().await).await.unwrap();
+    assert_eq!(state_of(&postgres, "stray").await, Some(JobState::Completed));
+    assert_eq!(listed(&postgres, ListParams::new().queue("default")).await, ["stray"]);
+    assert_eq!(postgres.counts().await.unwrap().total(JobState::Completed), 1);
+    assert_eq!(postgres.prune_completed(Duration::from_secs(3 * 3600)).await.unwrap(), 0, "kept for its retention");
+    assert_eq!(postgres.prune_completed(Duration::from_secs(3600)).await.unwrap(), 1);
+    assert_eq!(state_of(&postgres, "stray").await, None);
+    postgres.close().await;
+}
