@@ -206,7 +206,11 @@ impl Statements {
                  WHERE NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = levels.name)"
             )),
             // Tickets as two arrays: $1 ids, $2 tokens; only current claims match.
-            complete: sql(completion(schema, &format!("unnest($1::int8[], $2::int8[]) AS r(id, token){nowait}"), "j.errors")),
+            complete: sql(completion(
+                schema,
+                &format!("unnest($1::int8[], $2::int8[]) AS r(id, token){nowait}"),
+                "j.errors",
+            )),
             // Per run: id, token, the error it failed with before the job enqueued itself again.
             complete_requeued: sql(completion(
                 schema,
