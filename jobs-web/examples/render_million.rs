@@ -206,7 +206,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let store: Arc<dyn Adapter> = Arc::new(postgres);
             let result = async {
                 fill(store.as_ref(), total).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE \"{SCHEMA}\".jobs"))).execute(&pool).await?;
+                // Every table of the schema: the jobs, and the completed ones where the adapter keeps them.
+                let tables: Vec<String> =
+                    sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = $1")
+                        .bind(SCHEMA)
+                        .fetch_all(&pool)
+                        .await?;
+                for table in tables {
+                    let vacuum = format!("VACUUM ANALYZE \"{SCHEMA}\".\"{table}\"");
+                    sqlx::query(sqlx::AssertSqlSafe(vacuum)).execute(&pool).await?;
+                }
                 println!("PostgreSQL, schema {SCHEMA}");
                 measure(store.clone()).await
             }

@@ -3,12 +3,14 @@
 //! which read every job.
 //!
 //! ```text
-//! cargo run --release -p jobs-postgres --example list_million -- [JOBS] [busy|backlog]
+//! cargo run --release -p jobs-postgres --example list_million -- [JOBS] [busy|backlog|dashboard]
 //! ```
 //!
 //! `busy` (the default) is a table of a worker fleet a day into its retention: 90 % completed,
 //! 8 % ready, the rest scheduled, retrying, dead or running. `backlog` is a table that fell
-//! behind: nearly every job ready, a few completed and dead. Jobs go to `default` (3 in 4),
+//! behind: nearly every job ready, a few completed and dead. `dashboard` is the dashboard
+//! benchmark's store (`render_million`), in its order: the oldest 70 % completed, then 0.5 %
+//! retrying, 0.5 % dead, 100 running, a ready backlog, and the newest 4 % scheduled. Jobs go to `default` (3 in 4),
 //! `mailers` (1 in 4) and `rare` (1 in 10 007). The server is `JOBS_BENCH_POSTGRES_URL`
 //! (default: the local one); the schema `jobs_list_million` is created and dropped.
 
@@ -19,14 +21,21 @@ use jobs_postgres::PostgresAdapter;
 
 const SCHEMA: &str = "jobs_list_million";
 
-/// The rows: each `i` gets a state by `i % 1000` and a queue by `i`.
-fn insert_sql(jobs: u64, backlog: bool) -> String {
-    let state = if backlog {
-        "CASE WHEN i % 1000 < 998 THEN 'ready' WHEN i % 1000 = 998 THEN 'completed' ELSE 'dead' END"
+/// The rows: each `i` gets a state by `i % 1000` (`dashboard`: by its rank) and a queue by `i`.
+fn insert_sql(jobs: u64, scenario: &str) -> String {
+    let state = if scenario == "backlog" {
+        "CASE WHEN i % 1000 < 998 THEN 'ready' WHEN i % 1000 = 998 THEN 'completed' ELSE 'dead' END".to_owned()
+    } else if scenario == "dashboard" {
+        format!(
+            "CASE WHEN i <= {jobs} * 0.7 THEN 'completed' WHEN i <= {jobs} * 0.705 THEN 'retrying'
+                  WHEN i <= {jobs} * 0.71 THEN 'dead' WHEN i <= {jobs} * 0.71 + 100 THEN 'running'
+                  WHEN i <= {jobs} * 0.96 THEN 'ready' ELSE 'scheduled' END"
+        )
     } else {
         "CASE WHEN i % 1000 < 900 THEN 'completed' WHEN i % 1000 < 980 THEN 'ready'
               WHEN i % 1000 < 990 THEN 'scheduled' WHEN i % 1000 < 995 THEN 'retrying'
               WHEN i % 1000 < 999 THEN 'dead' ELSE 'running' END"
+            .to_owned()
     };
     format!(
         "INSERT INTO \"{SCHEMA}\".jobs (job_id, class, queue, state, run_at, failures, errors, payload, enqueued_at,
@@ -55,6 +64,19 @@ fn insert_sql(jobs: u64, backlog: bool) -> String {
     )
 }
 
+/// Moves the completed rows into the completed jobs' table (schema version 7), where completing
+/// a job puts it; a schema of an earlier version keeps them in `jobs`, as it did.
+fn move_completed_sql() -> String {
+    format!(
+        "DO $$ BEGIN
+            IF to_regclass('\"{SCHEMA}\".jobs_completed') IS NOT NULL THEN
+                WITH moved AS (DELETE FROM \"{SCHEMA}\".jobs WHERE state = 'completed' RETURNING *)
+                INSERT INTO \"{SCHEMA}\".jobs_completed SELECT * FROM moved;
+            END IF;
+         END $$"
+    )
+}
+
 async fn drop_schema(postgres: &PostgresAdapter) -> Result<(), sqlx::Error> {
     let drop = format!("DROP SCHEMA IF EXISTS \"{SCHEMA}\" CASCADE");
     sqlx::query(sqlx::AssertSqlSafe(drop)).execute(postgres.pool()).await.map(|_| ())
@@ -64,7 +86,7 @@ async fn drop_schema(postgres: &PostgresAdapter) -> Result<(), sqlx::Error> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let jobs: u64 = args.next().map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
-    let backlog = args.next().is_some_and(|scenario| scenario == "backlog");
+    let scenario = args.next().unwrap_or_else(|| "busy".to_owned());
     let url = std::env::var("JOBS_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
 
@@ -73,9 +95,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     postgres.close().await;
     let postgres = PostgresAdapter::builder().url(&url).schema(SCHEMA).connect().await?;
     let started = Instant::now();
-    sqlx::query(sqlx::AssertSqlSafe(insert_sql(jobs, backlog))).execute(postgres.pool()).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE \"{SCHEMA}\".jobs"))).execute(postgres.pool()).await?;
-    println!("stored {jobs} jobs ({}) in {:.1?}", if backlog { "backlog" } else { "busy" }, started.elapsed());
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql(jobs, &scenario))).execute(postgres.pool()).await?;
+    sqlx::query(sqlx::AssertSqlSafe(move_completed_sql())).execute(postgres.pool()).await?;
+    let tables: Vec<String> = sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = $1")
+        .bind(SCHEMA)
+        .fetch_all(postgres.pool())
+        .await?;
+    for table in tables {
+        let vacuum = format!("VACUUM ANALYZE \"{SCHEMA}\".\"{table}\"");
+        sqlx::query(sqlx::AssertSqlSafe(vacuum)).execute(postgres.pool()).await?;
+    }
+    println!("stored {jobs} jobs ({scenario}) in {:.1?}", started.elapsed());
     let started = Instant::now();
     let counts = postgres.counts().await?;
     println!("counts in {:.1?}", started.elapsed());

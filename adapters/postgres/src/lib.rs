@@ -28,6 +28,13 @@
 //!   interval.
 //! * **Leases**: heartbeats renew them; any live worker rescues expired ones; pruning of finished
 //!   jobs runs on one elected worker (an advisory lock) per [`PostgresBuilder::maintenance_interval`].
+//! * **Completed jobs** (schema version 7) live in `jobs_completed`, not in `jobs`: the statement
+//!   that completes a run deletes its row from `jobs` and inserts it there (one round trip), so
+//!   the claimed table holds only waiting, running, blocked and dead jobs, and listings of
+//!   waiting jobs never read through a day of completed ones. The inspection side reads both
+//!   (`find`, `counts`, `queues`, listings of every state, merged in id order; a listing of
+//!   completed jobs reads only the new table), a delete applies to both, and the elected worker
+//!   prunes it by `finished_at` ([`PostgresBuilder::retain_completed`]).
 //! * **Vacuum**: claiming workers `VACUUM` the jobs table once it holds
 //!   [`PostgresBuilder::vacuum_after`] dead row versions (10 000 by default), one at a time and
 //!   in the background, so that claims do not read through the dead index entries of every job

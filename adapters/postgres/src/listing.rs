@@ -1,13 +1,17 @@
 //! Listing jobs: a filter and a keyset page in one statement, the cursor being the last row's id.
+//!
+//! Completed jobs live in a table of their own (migration 7): a listing of completed jobs reads
+//! only that table, one of another state only the jobs table, and one of every state both, merged
+//! in id order, so that the oldest waiting jobs are never found behind the completed ones.
 
-use jobs_core::{Error, JobPage, ListParams};
+use jobs_core::{Error, JobPage, JobState, ListParams};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::adapter::PostgresAdapter;
 use crate::error::PostgresError;
 use crate::filter::{Conditions, Value};
 use crate::inspect::job_info;
-use crate::sql::{INFO, SHOWN_STATE};
+use crate::sql::{COLUMNS, INFO, SHOWN_STATE};
 
 /// The id a page starts after: the [`JobPage::next`] of the page before, which is a row id.
 pub(crate) fn cursor(params: &ListParams) -> Result<Option<i64>, Error> {
@@ -36,20 +40,32 @@ impl PostgresAdapter {
         }
         let limit = i64::try_from(params.limit).unwrap_or(i64::MAX).saturating_add(1);
         let limit = conditions.bind(Value::Id(limit));
-        let jobs = format!("(SELECT *, {SHOWN_STATE} AS shown FROM {}.jobs) j", self.inner().schema.quoted);
-        let page = |state: &str| {
-            format!("SELECT {INFO} FROM {jobs} WHERE {}{state} ORDER BY id {order} LIMIT {limit}", conditions.sql())
+        let schema = &self.inner().schema.quoted;
+        let jobs = format!("(SELECT *, {SHOWN_STATE} AS shown FROM {schema}.jobs) j");
+        let completed = format!("(SELECT {COLUMNS}, 'completed' AS shown FROM {schema}.jobs_completed) j");
+        let page = |table: &str, group: &str| {
+            format!("SELECT {INFO} FROM {table} WHERE {}{group} ORDER BY id {order} LIMIT {limit}", conditions.sql())
         };
-        // A queue's jobs in any state are indexed by state group (jobs_available, jobs_blocked,
-        // jobs_leases, jobs_finished_queue), none of which holds them all: one page per group, merged.
-        let sql = if params.filter.queue.is_some() && params.filter.state.is_none() {
-            let groups =
-                ["state = 'available'", "state = 'blocked'", "state = 'running'", "state IN ('completed', 'dead')"];
-            let pages: Vec<String> =
-                groups.iter().map(|group| format!("({})", page(&format!(" AND {group}")))).collect();
-            format!("SELECT * FROM ({}) page ORDER BY id {order} LIMIT {limit}", pages.join(" UNION ALL "))
+        let pages: Vec<String> = match params.filter.state {
+            Some(JobState::Completed) => vec![page(&completed, "")],
+            Some(_) => vec![page(&jobs, "")],
+            // A queue's jobs in any state are indexed by state group (jobs_available,
+            // jobs_blocked, jobs_leases, jobs_finished_queue, and the completed jobs' queue
+            // index), none of which holds them all: one page per group, merged.
+            None if params.filter.queue.is_some() => {
+                let groups =
+                    ["state = 'available'", "state = 'blocked'", "state = 'running'", "state IN ('completed', 'dead')"];
+                let mut pages: Vec<String> = groups.iter().map(|group| page(&jobs, &format!(" AND {group}"))).collect();
+                pages.push(page(&completed, ""));
+                pages
+            }
+            None => vec![page(&jobs, ""), page(&completed, "")],
+        };
+        let sql = if let [only] = pages.as_slice() {
+            only.clone()
         } else {
-            page("")
+            let pages: Vec<String> = pages.iter().map(|page| format!("({page})")).collect();
+            format!("SELECT * FROM ({}) page ORDER BY id {order} LIMIT {limit}", pages.join(" UNION ALL "))
         };
         (sql, conditions)
     }

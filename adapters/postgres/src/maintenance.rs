@@ -8,6 +8,7 @@ use jobs_core::adapter::duration_to_micros;
 
 use crate::adapter::PostgresAdapter;
 use crate::error::PostgresError;
+use crate::sql::Sql;
 
 impl PostgresAdapter {
     /// Prunes finished jobs if this worker is elected and the interval has passed; returns
@@ -41,8 +42,8 @@ impl PostgresAdapter {
         if !due {
             return Ok(false);
         }
-        let mut pruned = self.prune(&mut tx, "completed", Some(inner.settings.retain_completed)).await?;
-        pruned += self.prune(&mut tx, "dead", inner.settings.retain_dead).await?;
+        let mut pruned = self.prune(&mut tx, &inner.sql.prune_completed, Some(inner.settings.retain_completed)).await?;
+        pruned += self.prune(&mut tx, &inner.sql.prune_dead, inner.settings.retain_dead).await?;
         let history = self.prune_history(&mut tx).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO {schema}.maintenance (task, last_run_at) VALUES ('prune', now())
@@ -64,25 +65,24 @@ impl PostgresAdapter {
         Ok(true)
     }
 
+    /// Runs one of the pruning statements (`prune_completed`, `prune_dead`) with `retention`, if
+    /// jobs of its kind are pruned at all; returns how many it deleted.
     async fn prune(
         &self,
         conn: &mut sqlx::PgConnection,
-        state: &str,
+        statement: &Sql,
         retention: Option<std::time::Duration>,
     ) -> Result<u64, PostgresError> {
         let Some(retention) = retention else { return Ok(0) };
-        let done = sqlx::query(self.inner().sql.prune.get())
-            .bind(state)
-            .bind(duration_to_micros(retention))
-            .execute(conn)
-            .await?;
-        Ok(done.rows_affected())
+        let deleted: i64 =
+            sqlx::query_scalar(statement.get()).bind(duration_to_micros(retention)).fetch_one(conn).await?;
+        Ok(u64::try_from(deleted).unwrap_or(0))
     }
 
     /// Deletes completed jobs that finished more than `older_than` ago, now, whoever is elected;
     /// returns how many (at most 10 000 per call).
     pub async fn prune_completed(&self, older_than: std::time::Duration) -> Result<u64, jobs_core::Error> {
         let mut conn = self.pool().acquire().await.map_err(PostgresError::from)?;
-        Ok(self.prune(&mut conn, "completed", Some(older_than)).await?)
+        Ok(self.prune(&mut conn, &self.inner().sql.prune_completed, Some(older_than)).await?)
     }
 }

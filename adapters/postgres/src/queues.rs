@@ -8,17 +8,19 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::adapter::PostgresAdapter;
 use crate::error::PostgresError;
-use crate::sql::SHOWN_STATE;
+use crate::sql::every_job;
 
 impl PostgresAdapter {
-    /// Every queue that holds jobs or is paused, by name. One pass over the jobs counts them per
-    /// queue and state and finds each queue's oldest ready job.
+    /// Every queue that holds jobs or is paused, by name. One pass over the jobs (both tables: the
+    /// completed ones are counted too) counts them per queue and state and finds each queue's
+    /// oldest ready job.
     pub(crate) async fn queue_stats(&self) -> Result<Vec<QueueStats>, PostgresError> {
         let schema = &self.inner().schema.quoted;
+        let every = every_job(schema);
         let sql = format!(
             "WITH counts AS (
-                SELECT queue, {SHOWN_STATE} AS shown, count(*) AS n, min(run_at) AS oldest
-                FROM {schema}.jobs GROUP BY 1, 2
+                SELECT queue, shown, count(*) AS n, min(run_at) AS oldest
+                FROM {every} j GROUP BY 1, 2
              ), names AS (
                 SELECT queue FROM counts UNION SELECT queue FROM {schema}.paused_queues
              )

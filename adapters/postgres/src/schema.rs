@@ -39,6 +39,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "concurrency slots held under the claim that took them",
         sql: include_str!("../migrations/0006_slot_claims.sql"),
     },
+    Migration {
+        version: 7,
+        description: "completed jobs in a table of their own",
+        sql: include_str!("../migrations/0007_completed_jobs.sql"),
+    },
 ];
 
 /// The schema version this crate creates and expects: its newest migration's.

@@ -22,7 +22,8 @@ pub(crate) struct Statements {
     pub(crate) save_progress: Sql,
     pub(crate) fail: Sql,
     pub(crate) rescue: Sql,
-    pub(crate) prune: Sql,
+    pub(crate) prune_completed: Sql,
+    pub(crate) prune_dead: Sql,
     pub(crate) counts: Sql,
     pub(crate) find: Sql,
     pub(crate) earlier_errors: Sql,
@@ -56,6 +57,38 @@ pub(crate) const SHOWN_STATE: &str = "CASE WHEN state <> 'available' THEN state
                                 WHEN failures > 0 THEN 'retrying'
                                 ELSE 'scheduled' END";
 
+/// Every column of a stored job, in the order both tables (`jobs`, `jobs_completed`) keep them.
+pub(crate) const COLUMNS: &str = "id, job_id, queue, priority, state, run_at, attempts, failures, token, lease_until,
+    worker_id, payload, errors, enqueued_at, finished_at, class, started_at, concurrency_key, concurrency_limit";
+
+/// Every stored job of the schema whose quoted name is `schema`, with its `shown` state (see
+/// [`SHOWN_STATE`]), as one relation: the jobs table and the completed jobs (migration 7) read as
+/// one. Conditions on it reach both tables' indexes (the planner pushes them into each branch).
+pub(crate) fn every_job(schema: &str) -> String {
+    format!(
+        "(SELECT {COLUMNS}, {SHOWN_STATE} AS shown FROM {schema}.jobs
+          UNION ALL SELECT {COLUMNS}, 'completed' AS shown FROM {schema}.jobs_completed)"
+    )
+}
+
+/// The statement that completes the current runs among `runs` (a `FROM` item naming its columns
+/// `id` and `token`, plus whatever `errors` reads): it deletes them from the jobs table and stores
+/// them in the completed jobs' table with `errors` as their errors, in one statement, so a
+/// completion is one round trip and a concurrent write to the row no longer matches it.
+fn completion(schema: &str, runs: &str, errors: &str) -> String {
+    format!(
+        "WITH done AS (
+            DELETE FROM {schema}.jobs j USING {runs}
+            WHERE j.id = r.id AND j.token = r.token AND j.state = 'running'
+            RETURNING j.*, {errors} AS new_errors
+         )
+         INSERT INTO {schema}.jobs_completed ({COLUMNS})
+         SELECT id, job_id, queue, priority, 'completed', run_at, attempts, failures, token, NULL, NULL,
+                payload, new_errors, enqueued_at, now(), class, started_at, concurrency_key, concurrency_limit
+         FROM done"
+    )
+}
+
 /// Columns of a claimed job, in the order `backend.rs` reads them.
 const CLAIMED: &str = "j.id, j.token, j.attempts, j.payload, j.priority, j.run_at";
 
@@ -80,6 +113,8 @@ impl Statements {
             " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS nowait"
         };
         let jobs = format!("{schema}.jobs");
+        let completed = format!("{schema}.jobs_completed");
+        let every = every_job(schema);
         let paused = format!("{schema}.paused_queues");
         let (levels_named, levels_any) = (levels::of_named_queues(&jobs), levels::of_every_queue(&jobs));
         let sql = |text: String| Sql(Arc::from(text));
@@ -171,17 +206,16 @@ impl Statements {
                  WHERE NOT EXISTS (SELECT 1 FROM {paused} p WHERE p.queue = levels.name)"
             )),
             // Tickets as two arrays: $1 ids, $2 tokens; only current claims match.
-            complete: sql(format!(
-                "UPDATE {jobs} j SET state = 'completed', finished_at = now(), lease_until = NULL, worker_id = NULL
-                 FROM unnest($1::int8[], $2::int8[]) AS t(id, token){nowait}
-                 WHERE j.id = t.id AND j.token = t.token AND j.state = 'running'"
+            complete: sql(completion(
+                schema,
+                &format!("unnest($1::int8[], $2::int8[]) AS r(id, token){nowait}"),
+                "j.errors",
             )),
             // Per run: id, token, the error it failed with before the job enqueued itself again.
-            complete_requeued: sql(format!(
-                "UPDATE {jobs} j SET state = 'completed', finished_at = now(), lease_until = NULL, worker_id = NULL,
-                     errors = j.errors || jsonb_build_array(r.error::jsonb)
-                 FROM unnest($1::int8[], $2::int8[], $3::text[]) AS r(id, token, error){nowait}
-                 WHERE j.id = r.id AND j.token = r.token AND j.state = 'running'"
+            complete_requeued: sql(completion(
+                schema,
+                &format!("unnest($1::int8[], $2::int8[], $3::text[]) AS r(id, token, error){nowait}"),
+                "j.errors || jsonb_build_array(r.error::jsonb)",
             )),
             // $3: the channel, woken for each queue that got a job back.
             release: sql(format!(
@@ -243,23 +277,45 @@ impl Statements {
                  SELECT count(*) AS n, (SELECT count(*) FROM (SELECT pg_notify($1, queue) FROM rescued) w) AS woken
                  FROM rescued"
             )),
-            // $1: the state; $2: how long it is kept.
-            prune: sql(format!(
-                "DELETE FROM {jobs} WHERE id IN (
-                    SELECT id FROM {jobs} WHERE state = $1 AND finished_at < now() - $2 {MICROS} LIMIT 10000)"
+            // $1: how long completed jobs are kept; returns how many were deleted. Completed rows
+            // in the jobs table are those a process of the build before migration 7 wrote.
+            prune_completed: sql(format!(
+                "WITH old AS (
+                    DELETE FROM {completed} WHERE id IN (
+                        SELECT id FROM {completed} WHERE finished_at < now() - $1 {MICROS} LIMIT 10000)
+                    RETURNING 1
+                 ), stray AS (
+                    DELETE FROM {jobs} WHERE id IN (
+                        SELECT id FROM {jobs} WHERE state = 'completed' AND finished_at < now() - $1 {MICROS} LIMIT 10000)
+                    RETURNING 1
+                 )
+                 SELECT (SELECT count(*) FROM old) + (SELECT count(*) FROM stray)"
+            )),
+            // $1: how long dead jobs are kept; returns how many were deleted.
+            prune_dead: sql(format!(
+                "WITH old AS (
+                    DELETE FROM {jobs} WHERE id IN (
+                        SELECT id FROM {jobs} WHERE state = 'dead' AND finished_at < now() - $1 {MICROS} LIMIT 10000)
+                    RETURNING 1
+                 )
+                 SELECT count(*) FROM old"
             )),
             counts: sql(format!(
-                "SELECT queue, {SHOWN_STATE} AS shown, count(*) AS n FROM {jobs} GROUP BY queue, shown"
+                "SELECT queue, shown, sum(n)::int8 AS n FROM (
+                    SELECT queue, {SHOWN_STATE} AS shown, count(*) AS n FROM {jobs} GROUP BY queue, shown
+                    UNION ALL SELECT queue, 'completed', count(*) FROM {completed} GROUP BY queue
+                 ) c GROUP BY queue, shown"
             )),
-            // $1: a provider id (or null); $2: else an Active Job job_id, whose latest row is shown.
+            // $1: a provider id (or null); $2: else an Active Job job_id, whose latest row (in
+            // either table) is shown.
             find: sql(format!(
-                "SELECT {INFO} FROM (SELECT *, {SHOWN_STATE} AS shown FROM {jobs} WHERE id = coalesce(
-                    (SELECT id FROM {jobs} WHERE id = $1),
-                    (SELECT max(id) FROM {jobs} WHERE job_id = $2))) j"
+                "SELECT {INFO} FROM {every} j WHERE id = coalesce(
+                    (SELECT id FROM {every} f WHERE id = $1),
+                    (SELECT max(id) FROM {every} f WHERE job_id = $2))"
             )),
             // The errors of the jobs stored under job_id $1 before row $2, oldest first.
             earlier_errors: sql(format!(
-                "SELECT errors::text FROM {jobs} WHERE job_id = $1 AND id < $2 AND errors <> '[]'::jsonb ORDER BY id"
+                "SELECT errors::text FROM {every} j WHERE job_id = $1 AND id < $2 AND errors <> '[]'::jsonb ORDER BY id"
             )),
             pause: sql(format!("INSERT INTO {paused} (queue) VALUES ($1) ON CONFLICT DO NOTHING")),
             // $2: the channel, woken for the resumed queue.

@@ -5,7 +5,8 @@
 //! Whether a job holds its key is read from its row at enqueue time (its state among the key's
 //! states, the key's time not passed), so completions and failures write nothing for unique jobs.
 //! Enqueues of one key on any number of connections queue up on its lock: the second one reads
-//! the first one's commit and is a duplicate.
+//! the first one's commit and is a duplicate. A holder that completed is read from the completed
+//! jobs' table (migration 7), where its completion moved it.
 
 use std::collections::HashMap;
 
@@ -15,7 +16,7 @@ use jobs_core::{Error, JobState};
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use crate::adapter::{PostgresAdapter, Rows, ids};
-use crate::sql::SHOWN_STATE;
+use crate::sql::every_job;
 
 impl PostgresAdapter {
     /// Stores the jobs of `jobs` whose keys are free, in one transaction, retried whole on a new
@@ -64,9 +65,10 @@ impl PostgresAdapter {
     /// meanwhile stays.
     pub(crate) async fn prune_unique_keys(&self) -> Result<u64, sqlx::Error> {
         let s = &self.inner().schema.quoted;
+        let every = every_job(s);
         let released = format!(
             "(u.held_until <= now() OR NOT EXISTS (
-                SELECT 1 FROM {s}.jobs j WHERE j.id = u.holder
+                SELECT 1 FROM {every} j WHERE j.id = u.holder
                 AND (j.state NOT IN ('completed', 'dead') OR j.state = ANY(u.states))))"
         );
         let mut tx = self.pool().begin().await?;
@@ -100,10 +102,11 @@ impl PostgresAdapter {
         let keys = plan.keys();
         self.lock_unique_keys(&mut *tx, &keys).await?;
         let s = &self.inner().schema.quoted;
+        let every = every_job(s);
         // After the locks: this statement sees every enqueue of these keys that went before.
         let holders: Vec<(String, i64, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT u.key, u.holder, u.job_id, {SHOWN_STATE} AS shown
-             FROM {s}.unique_keys u JOIN {s}.jobs j ON j.id = u.holder
+            "SELECT u.key, u.holder, u.job_id, j.shown
+             FROM {s}.unique_keys u JOIN {every} j ON j.id = u.holder
              WHERE u.key = ANY($1::text[]) AND (u.held_until IS NULL OR u.held_until > now())"
         )))
         .bind(&keys)

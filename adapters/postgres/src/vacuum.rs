@@ -10,6 +10,13 @@
 //! took before the next one, so that vacuuming costs at most a tenth of one server connection's
 //! time. The check rides on claims (one atomic read per claim) and runs in the background: a
 //! claim never waits for it.
+//!
+//! Only the jobs table needs this. Completed jobs live in `jobs_completed` (migration 7), which
+//! no claim reads and no statement updates: rows are inserted at completion and deleted by age
+//! (or by an operator). Its dead rows come only from pruning, a batch at a time, and cost no
+//! claim anything, so the workers leave it to autovacuum, which reclaims the pruned rows' space
+//! for the next inserts; on a server without autovacuum, a periodic `VACUUM` of it keeps the
+//! table from growing past a retention's worth of jobs.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -217,8 +217,23 @@ async fn run_now_and_retry_wake_an_idle_worker() {
     // The worker polls every 30 s: only the NOTIFY makes it this quick.
     assert!(started.elapsed() < Duration::from_secs(5), "picked up after {:?}", started.elapsed());
 
+    // Once its completion is written (it moved the job to jobs_completed), the job is made dead
+    // behind the adapter's back: moved back into the jobs table.
+    for _ in 0..500 {
+        if postgres.find(&later).await.unwrap().unwrap().state == JobState::Completed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let s = format!("\"{}\"", schema.name);
+    let dead = format!(
+        "WITH moved AS (DELETE FROM {s}.jobs_completed WHERE id = $1 RETURNING *)
+         INSERT INTO {s}.jobs OVERRIDING SYSTEM VALUE SELECT * FROM moved"
+    );
     let mut tx = postgres.pool().begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE \"{}\".jobs SET state = 'dead' WHERE id = $1", schema.name)))
+    let moved = sqlx::query(sqlx::AssertSqlSafe(dead)).bind(later.parse::<i64>().unwrap()).execute(&mut *tx).await;
+    assert_eq!(moved.unwrap().rows_affected(), 1, "the run's completion was written");
+    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {s}.jobs SET state = 'dead' WHERE id = $1")))
         .bind(later.parse::<i64>().unwrap())
         .execute(&mut *tx)
         .await
