@@ -67,9 +67,12 @@ pub fn worker_with(runtime: &Runtime, queues: &[&str], concurrency: usize, polic
         .start()
 }
 
+/// What a capture logged, as written.
+type Lines = Arc<Mutex<Vec<u8>>>;
+
 thread_local! {
     /// The capture of this thread's test, if one runs: its level and what it logged.
-    static CAPTURE: RefCell<Option<(tracing::Level, Arc<Mutex<Vec<u8>>>)>> = const { RefCell::new(None) };
+    static CAPTURE: RefCell<Option<(tracing::Level, Lines)>> = const { RefCell::new(None) };
 }
 
 /// What a test logs, as the `fmt` subscriber writes it, while the returned guard lives.
@@ -79,7 +82,7 @@ thread_local! {
 /// raced with tests on other threads over tracing's per-callsite interest cache: an event could
 /// go unseen.) The tests run jobs on their own thread (`#[tokio::test]`'s current-thread runtime).
 pub struct CapturedLogs {
-    lines: Arc<Mutex<Vec<u8>>>,
+    lines: Lines,
     _this_thread: PhantomData<*const ()>,
 }
 
