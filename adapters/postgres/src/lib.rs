@@ -38,7 +38,8 @@
 //! * **Vacuum**: claiming workers `VACUUM` the jobs table once it holds
 //!   [`PostgresBuilder::vacuum_after`] dead row versions (10 000 by default), one at a time and
 //!   in the background, so that claims do not read through the dead index entries of every job
-//!   claimed since the last vacuum.
+//!   claimed since the last vacuum; and the completed jobs' table by the same rule, so that the
+//!   space of pruned jobs is reused without autovacuum.
 //! * **Transactional enqueue**: [`PostgresAdapter::enqueue_in`] writes jobs with the
 //!   application's transaction: visible after commit, gone after rollback.
 //! * **Flow control** ([`FlowStore`](jobs_core::adapter::FlowStore), schema versions 5 and 6):

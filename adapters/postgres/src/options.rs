@@ -173,7 +173,9 @@ impl PostgresBuilder {
     /// and until a vacuum removes their index entries each claim reads through those of the jobs
     /// claimed before it, so a long drain slows down claim by claim. One worker at a time
     /// vacuums, in the background, waiting ten times as long as its last vacuum took before the
-    /// next; see the README's "PostgreSQL" section.
+    /// next. The completed jobs' table is vacuumed by the same rule (its dead rows are the pruned
+    /// ones). A role that may not vacuum a table (not its owner) skips it, with one warning per
+    /// process; see the README's "PostgreSQL" section.
     pub fn vacuum_after(mut self, dead_rows: Option<u64>) -> Self {
         self.settings.vacuum_after = dead_rows;
         self

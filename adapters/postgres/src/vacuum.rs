@@ -11,12 +11,14 @@
 //! time. The check rides on claims (one atomic read per claim) and runs in the background: a
 //! claim never waits for it.
 //!
-//! Only the jobs table needs this. Completed jobs live in `jobs_completed` (migration 7), which
-//! no claim reads and no statement updates: rows are inserted at completion and deleted by age
-//! (or by an operator). Its dead rows come only from pruning, a batch at a time, and cost no
-//! claim anything, so the workers leave it to autovacuum, which reclaims the pruned rows' space
-//! for the next inserts; on a server without autovacuum, a periodic `VACUUM` of it keeps the
-//! table from growing past a retention's worth of jobs.
+//! Completed jobs live in `jobs_completed` (migration 7), which no claim reads and no statement
+//! updates: rows are inserted at completion and deleted by age (or by an operator). Its dead rows
+//! come only from pruning and cost no claim anything, but until a vacuum their space is not reused,
+//! so on a server without autovacuum the table would grow by every job ever completed. The same
+//! check covers it: either table is vacuumed once it holds the threshold's dead row versions.
+//!
+//! `VACUUM` by a role that may not vacuum a table (not its owner) only warns and does nothing, so
+//! the check asks first, and skips such a table with one warning per process.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,6 +33,19 @@ use crate::error::PostgresError;
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The next vacuum waits this many times as long as the last one took.
 const SPACING: u32 = 10;
+/// The tables the workers vacuum, in the schema.
+const TABLES: [&str; 2] = ["jobs", "jobs_completed"];
+/// $1: the tables' qualified names. Each one's dead row versions, and whether this role may
+/// vacuum it: its owner (or a member of the owner's role, superusers included), the database's
+/// owner, or from PostgreSQL 17 a role granted `MAINTAIN` on it.
+const DEAD_ROWS: &str = "SELECT t.name, coalesce(s.n_dead_tup, 0),
+        pg_has_role(c.relowner, 'USAGE')
+        OR pg_has_role((SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE')
+        OR CASE WHEN current_setting('server_version_num')::int >= 170000
+                THEN has_table_privilege(c.oid, 'MAINTAIN') ELSE false END
+    FROM unnest($1::text[]) AS t(name)
+    JOIN pg_class c ON c.oid = to_regclass(t.name)
+    LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid";
 
 /// When this process may next look at the dead row count, and whether it is vacuuming.
 pub(crate) struct Vacuum {
@@ -39,6 +54,8 @@ pub(crate) struct Vacuum {
     next_check_ms: AtomicU64,
     running: AtomicBool,
     last_took: Mutex<Duration>,
+    /// Whether this process said that it may not vacuum a table.
+    refused: AtomicBool,
 }
 
 impl Vacuum {
@@ -48,6 +65,7 @@ impl Vacuum {
             next_check_ms: AtomicU64::new(0),
             running: AtomicBool::new(false),
             last_took: Mutex::new(Duration::ZERO),
+            refused: AtomicBool::new(false),
         }
     }
 
@@ -106,18 +124,30 @@ impl PostgresAdapter {
         });
     }
 
-    /// Vacuums the jobs table if it holds at least `threshold` dead row versions and no other
-    /// worker is vacuuming it; returns how long the vacuum took, if one ran.
+    /// Vacuums each table of [`TABLES`] that holds at least `threshold` dead row versions, if no
+    /// other worker is vacuuming; returns how long the vacuums took, if any ran.
     async fn vacuum_if_dead(&self, threshold: u64) -> Result<Option<Duration>, PostgresError> {
         let inner = self.inner();
-        let table = format!("{}.jobs", inner.schema.quoted);
-        let dead: Option<i64> =
-            sqlx::query_scalar("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = $1::regclass")
-                .bind(&table)
-                .fetch_optional(self.pool())
-                .await?;
-        let dead = dead.and_then(|dead| u64::try_from(dead).ok()).unwrap_or(0);
-        if dead < threshold {
+        let tables: Vec<String> = TABLES.iter().map(|table| format!("{}.{table}", inner.schema.quoted)).collect();
+        let rows: Vec<(String, i64, bool)> = sqlx::query_as(DEAD_ROWS).bind(&tables).fetch_all(self.pool()).await?;
+        let mut due = Vec::new();
+        for (table, dead, allowed) in rows {
+            let dead = u64::try_from(dead).unwrap_or(0);
+            if dead < threshold {
+                continue;
+            }
+            if allowed {
+                due.push((table, dead));
+            } else if !inner.vacuum.refused.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    target: "jobs",
+                    "This PostgreSQL role may not VACUUM {table} (it is not the table's owner), which holds \
+                     {dead} dead row versions: workers leave it to autovacuum. Connect as the owner, or set \
+                     vacuum_after(None) to silence this."
+                );
+            }
+        }
+        if due.is_empty() {
             return Ok(None);
         }
         // VACUUM cannot run in a transaction, so the election is a session lock, on a connection
@@ -129,10 +159,12 @@ impl PostgresAdapter {
             .await?;
         let took = if elected {
             let start = Instant::now();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM (SKIP_LOCKED) {table}"))).execute(&mut conn).await?;
-            let took = start.elapsed();
-            tracing::debug!(target: "jobs", "Vacuumed {dead} dead row versions from {table} in {took:?}");
-            Some(took)
+            for (table, dead) in due {
+                let one = Instant::now();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM (SKIP_LOCKED) {table}"))).execute(&mut conn).await?;
+                tracing::debug!(target: "jobs", "Vacuumed {dead} dead row versions from {table} in {:?}", one.elapsed());
+            }
+            Some(start.elapsed())
         } else {
             None
         };

@@ -133,49 +133,6 @@ async fn maintenance_prunes_on_one_elected_worker_per_interval() {
     assert_eq!(a.prune_completed(Duration::ZERO).await.unwrap(), 1, "pruning by hand ignores the election");
 }
 
-/// When the jobs table was last vacuumed by hand (not by autovacuum), if ever.
-async fn last_vacuum(schema: &TestSchema) -> Option<chrono::DateTime<chrono::Utc>> {
-    let mut conn = support::connection().await;
-    sqlx::query_scalar("SELECT last_vacuum FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'")
-        .bind(&schema.name)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
-}
-
-/// Drains `n` jobs with a worker on `postgres`, then lets it claim (idle) for `idle`.
-async fn drain(postgres: &jobs_postgres::PostgresAdapter, n: u64, idle: Duration) {
-    let seen = Arc::new(Seen::default());
-    let runtime = runtime(postgres, &seen);
-    runtime.perform_all_later((0..n).map(|n| PendingJob::new(Count { n, millis: 0 }))).await.unwrap();
-    let running = worker(&runtime, Duration::from_millis(50));
-    wait_until("the jobs to run", Duration::from_secs(30), || seen.sorted().len() == n as usize).await;
-    tokio::time::sleep(idle).await;
-    running.shutdown().await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn claiming_workers_vacuum_the_jobs_table_once_dead_rows_build_up() {
-    let Some(schema) = TestSchema::new("claiming_workers_vacuum_the_jobs_table_once_dead_rows_build_up").await else {
-        return;
-    };
-    // Left to autovacuum (off on the test server or too slow to matter here), nobody vacuums.
-    let hands_off = schema.builder().vacuum_after(None).connect().await.unwrap();
-    drain(&hands_off, 300, Duration::from_secs(2)).await;
-    assert_eq!(last_vacuum(&schema).await, None, "vacuum_after(None) leaves the table to autovacuum");
-
-    // With a threshold, a claiming worker vacuums once the dead rows are counted.
-    let vacuuming = schema.builder().vacuum_after(Some(100)).connect().await.unwrap();
-    let seen = Arc::new(Seen::default());
-    let running = worker(&runtime(&vacuuming, &seen), Duration::from_millis(50));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while last_vacuum(&schema).await.is_none() {
-        assert!(Instant::now() < deadline, "no vacuum within 30 s of idle claims over 600 dead row versions");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    running.shutdown().await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_enqueues_with_debounced_notifications_all_wake_the_worker() {
     let Some(schema) = TestSchema::new("concurrent_enqueues_with_debounced_notifications_all_wake_the_worker").await
