@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "completed jobs in a table of their own",
         sql: include_str!("../migrations/0007_completed_jobs.sql"),
     },
+    Migration {
+        version: 8,
+        description: "an index of the jobs due later than their enqueue (scheduled, retrying)",
+        sql: include_str!("../migrations/0008_later_jobs.sql"),
+    },
 ];
 
 /// The schema version this crate creates and expects: its newest migration's.

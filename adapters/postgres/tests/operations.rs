@@ -158,6 +158,35 @@ async fn listings_filter_in_sql_as_the_reference_filter_does_and_page_by_id() {
 }
 
 #[tokio::test]
+async fn scheduled_and_retrying_listings_do_not_walk_the_ready_backlog() {
+    let Some(schema) = TestSchema::new("scheduled_and_retrying_listings_do_not_walk_the_ready_backlog").await else {
+        return;
+    };
+    let postgres = schema.adapter().await;
+    let seen = Arc::new(Seen::default());
+    let runtime = runtime(&postgres, &seen);
+    // A ready backlog enqueued first, then a few jobs for later, one of which fails into a retry.
+    runtime.perform_all_later((0..3000).map(|n| jobs_core::PendingJob::new(Count { n, millis: 0 }))).await.unwrap();
+    for n in 0..4 {
+        let job = ConfiguredJob::<Count>::new().runtime(&runtime).queue("later").wait(HOUR);
+        job.enqueue(Count { n, millis: 0 }).await.unwrap();
+    }
+    ConfiguredJob::<Count>::new().runtime(&runtime).queue("failing").enqueue(Count { n: 9, millis: 0 }).await.unwrap();
+    fail(&postgres, claim(&postgres, "failing", "w").await, Some(HOUR)).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {}.jobs", schema.name)))
+        .execute(&mut connection().await)
+        .await
+        .unwrap();
+
+    for (state, expected) in [(JobState::Scheduled, 4), (JobState::Retrying, 1)] {
+        let params = ListParams::new().state(state);
+        assert_eq!(walk(&postgres, params.clone()).await.len(), expected, "{state:?}");
+        let plan = postgres.explain_list(&params).await.unwrap();
+        assert!(plan.contains("jobs_later"), "{state:?} read from the index of later jobs:\n{plan}");
+    }
+}
+
+#[tokio::test]
 async fn actions_change_only_the_states_they_name_in_one_statement() {
     let Some(schema) = TestSchema::new("actions_change_only_the_states_they_name_in_one_statement").await else {
         return;
