@@ -11,12 +11,12 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use metrics::{Counter, Histogram, Label, Recorder};
 
 use super::{RunLabels, names};
 use crate::contract::Outcome;
+use crate::support::hash::Words;
 
 /// The handles of one run's labels, each registered when first used.
 #[derive(Default)]
@@ -72,7 +72,8 @@ struct Key {
 struct Cache {
     /// The address of the recorder the handles were registered with.
     recorder: usize,
-    runs: HashMap<Key, Handles, BuildHasherDefault<KeyHasher>>,
+    /// Keyed by addresses, which need no SipHash.
+    runs: HashMap<Key, Handles, Words>,
 }
 
 thread_local! {
@@ -95,27 +96,4 @@ pub(super) fn with<T>(labels: &RunLabels, f: impl FnOnce(&mut Handles) -> T) -> 
         }
         f(cache.runs.entry(key).or_default())
     })
-}
-
-/// Hashes a [`Key`]'s four words with a multiplication each: the keys are addresses, which only
-/// need spreading.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        bytes.iter().for_each(|byte| self.write_u64(u64::from(*byte)));
-    }
-
-    fn write_usize(&mut self, word: usize) {
-        self.write_u64(word as u64);
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
 }
