@@ -9,6 +9,7 @@
 //! built-in ones do.
 
 mod forward;
+pub(crate) mod hash;
 mod hostname;
 pub mod migrations;
 mod redact;

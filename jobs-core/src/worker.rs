@@ -373,7 +373,10 @@ impl Worker {
             let places = running.insert_all(claimed.iter().map(|job| &job.ticket));
             hand.take(claimed.len());
             for (job, place) in claimed.into_iter().zip(places) {
-                tasks.spawn(Crew::start(Held(crew.clone()), job, place));
+                // Boxed: tokio moves a task's future into its cell and later writes its output
+                // over it, each a copy of the whole future (several kilobytes, its deepest
+                // await); a box is one pointer to move.
+                tasks.spawn(Box::pin(Crew::start(Held(crew.clone()), job, place)));
             }
         }
     }

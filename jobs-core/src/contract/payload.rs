@@ -1,5 +1,8 @@
 //! The wire format: Active Job's serialized hash.
 
+mod read;
+mod time;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -111,7 +114,10 @@ fn null_as_locale<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
 impl JobData {
     /// Parses a payload; unknown keys are ignored and Active Job's older forms are accepted.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        serde_json::from_str(json).map_err(|e| Error::InvalidPayload(e.to_string()))
+        match read::read(json) {
+            Some(data) => Ok(data),
+            None => serde_json::from_str(json).map_err(|e| Error::InvalidPayload(e.to_string())),
+        }
     }
 
     /// Writes the payload in the current Active Job form.
@@ -132,6 +138,9 @@ pub fn format_time(time: &DateTime<Utc>) -> String {
 
 /// Parses an ISO 8601 time with or without fractional seconds, in any offset.
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, Error> {
+    if let Some(time) = time::utc(text) {
+        return Ok(time);
+    }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| Error::InvalidPayload(format!("invalid time `{text}`: {e}")))

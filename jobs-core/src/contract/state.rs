@@ -1,7 +1,6 @@
 //! Application state injected into jobs: `State<T>`.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -51,19 +50,25 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for State<T> {
     }
 }
 
-/// Values of any type, one per type, shared with jobs.
+/// Values of any type, one per type, shared with jobs: an application has a handful, which a
+/// search of a list sorted by type finds with a few comparisons, where a map would SipHash the
+/// type for every job that asks.
 #[derive(Clone, Default)]
-pub(crate) struct StateMap(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+pub(crate) struct StateMap(Vec<(TypeId, Arc<dyn Any + Send + Sync>)>);
 
 impl StateMap {
     pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
-        self.0.insert(TypeId::of::<T>(), value);
+        match self.0.binary_search_by_key(&TypeId::of::<T>(), |(key, _)| *key) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (TypeId::of::<T>(), value)),
+        }
     }
 
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Result<State<T>, Error> {
         self.0
-            .get(&TypeId::of::<T>())
-            .and_then(|v| v.clone().downcast::<T>().ok())
+            .binary_search_by_key(&TypeId::of::<T>(), |(key, _)| *key)
+            .ok()
+            .and_then(|at| self.0[at].1.clone().downcast::<T>().ok())
             .map(State)
             .ok_or(Error::MissingState(std::any::type_name::<T>()))
     }
@@ -72,5 +77,25 @@ impl StateMap {
 impl fmt::Debug for StateMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "StateMap({} values)", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_each_value_by_its_type_and_keeps_the_last_of_a_type() {
+        let mut map = StateMap::default();
+        map.insert(Arc::new(1_u8));
+        map.insert(Arc::new("pool".to_owned()));
+        map.insert(Arc::new(2_u64));
+        map.insert(Arc::new(3_u8));
+        map.insert(Arc::new(vec![4_i32]));
+        assert_eq!(*map.get::<u8>().unwrap(), 3);
+        assert_eq!(*map.get::<String>().unwrap(), "pool");
+        assert_eq!(*map.get::<u64>().unwrap(), 2);
+        assert_eq!(*map.get::<Vec<i32>>().unwrap(), [4]);
+        assert!(matches!(map.get::<u16>(), Err(Error::MissingState("u16"))));
     }
 }

@@ -8,6 +8,7 @@
 //! started). The gauges sampled from the store are the worker's (`worker/gauges.rs`).
 
 pub(crate) mod flow;
+mod handles;
 pub(crate) mod names;
 pub(crate) mod steps;
 
@@ -50,6 +51,9 @@ pub(crate) fn labels(data: &JobData) -> Vec<Label> {
 pub(crate) struct RunLabels {
     queue: SharedString,
     class: SharedString,
+    /// The declared queue and class, when they are the run's: the run's metric handles are then
+    /// kept (see [`handles`]).
+    fixed: Option<(&'static str, &'static str)>,
 }
 
 impl RunLabels {
@@ -59,7 +63,8 @@ impl RunLabels {
             true => SharedString::const_str(declared),
             false => SharedString::from_shared(Arc::from(value)),
         };
-        RunLabels { queue: label(&data.queue_name, queue), class: label(&data.job_class, class) }
+        let fixed = (data.queue_name == queue && data.job_class == class).then_some((queue, class));
+        RunLabels { queue: label(&data.queue_name, queue), class: label(&data.job_class, class), fixed }
     }
 
     /// The labels of a run of `data`, whatever its type.
@@ -115,7 +120,7 @@ pub(crate) fn perform_start(runtime: &Runtime, adapter: &str, data: &JobData, la
         arguments(data, log_arguments)
     );
     if let Some(latency) = data.due_at().and_then(|due| (runtime.now() - due).to_std().ok()) {
-        metrics::histogram!(names::QUEUE_LATENCY, labels.to_vec()).record(latency.as_secs_f64());
+        handles::with(labels, |handles| handles.latency(labels).record(latency.as_secs_f64()));
     }
     runtime.emit(&Event::new(EventKind::PerformStart, adapter, Some(data), log_arguments));
 }
@@ -158,14 +163,14 @@ pub(crate) fn performed(
             data.job_class, data.job_id, adapter, data.queue_name, ms
         ),
     }
-    let mut labels = labels.to_vec();
-    if outcome == Outcome::Failed {
-        metrics::counter!(names::FAILED, labels.clone()).increment(1);
-    }
-    labels.push(Label::from_static_parts(names::OUTCOME, outcome.as_str()));
-    metrics::counter!(names::PROCESSED, labels.clone()).increment(1);
-    labels.push(operation("perform"));
-    metrics::histogram!(names::PROCESS_DURATION, labels).record(took.as_secs_f64());
+    handles::with(labels, |handles| {
+        if outcome == Outcome::Failed {
+            handles.failed(labels).increment(1);
+        }
+        let finished = handles.finished(labels, outcome);
+        finished.processed.increment(1);
+        finished.duration.record(took.as_secs_f64());
+    });
     runtime.emit(&Event {
         duration: Some(took),
         outcome: Some(outcome),

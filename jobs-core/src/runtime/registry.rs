@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::contract::{BoxFuture, Environment, Error, FlowControl, JobData, JobError, Outcome, Stops};
 use crate::runtime::Runtime;
+use crate::support::hash::Words;
 
 /// How a registered job is decoded and performed: the perform layer's pipeline for its type.
 ///
@@ -126,7 +127,10 @@ inventory::collect!(JobRegistration);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
-    jobs: HashMap<&'static str, JobRegistration>,
+    /// By name: every run looks its class up here. The names are the application's own, so a
+    /// multiplication per word spreads them (a payload naming a class can look one up, not add
+    /// one).
+    jobs: HashMap<&'static str, JobRegistration, Words>,
     /// Whether a registered class has a concurrency limit or a throttle (which workers enforce).
     flow_controlled: bool,
 }

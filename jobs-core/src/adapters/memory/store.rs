@@ -1,13 +1,13 @@
 //! The memory adapter's store: jobs by id, ready sets per queue, the schedule, paused queues.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::contract::{ClaimedJob, ErrorRecord, Ticket};
 use crate::contract::{JobAction, JobInfo, JobState};
+use crate::support::hash::Words;
 
 /// How many completed jobs the memory adapter keeps for look-ups by default.
 pub(super) const DEFAULT_RETENTION: usize = 10_000;
@@ -54,30 +54,9 @@ impl Default for Store {
     }
 }
 
-/// Hashes the store's job ids with one multiplication. SipHash, the default, guards a map against
-/// keys chosen to collide; these ids are the store's own sequence, so they only need spreading,
-/// and a claim and its completion look a job up three times.
-pub(super) type Ids = BuildHasherDefault<IdHasher>;
-
-/// The hasher of [`Ids`]: Fibonacci hashing of a `u64`.
-#[derive(Debug, Default)]
-pub(super) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.write_u64(u64::from(*byte));
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = (self.0.rotate_left(5) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
+/// The store's job ids are its own sequence: they only need spreading, and a claim and its
+/// completion look a job up three times.
+pub(super) type Ids = Words;
 
 #[derive(Debug)]
 pub(super) struct Entry {
