@@ -3,6 +3,8 @@
 //! then) are registered again with the new one. In a binary of its own because it installs a
 //! global recorder.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -13,6 +15,7 @@ use serde_json::Value;
 use jobs_core::adapters::MemoryAdapter;
 use jobs_core::encoding::{ArgumentsReader, EncodeContext};
 use jobs_core::{ConfiguredJob, Error, EventKind, Job, JobContext, Registry, Runtime, Worker};
+use support::eventually;
 
 struct Tick;
 
@@ -32,14 +35,6 @@ impl Job for Tick {
 
     async fn perform(self, _ctx: JobContext) -> Result<(), Error> {
         Ok(())
-    }
-}
-
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

@@ -2,6 +2,8 @@
 //! finishes the jobs it holds, claims nothing more, shows as quiet, and stays listed until it is
 //! shut down), and a backend that keeps no process registry nor history.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +18,7 @@ use jobs_core::{
     BoxFuture, ConfiguredJob, Error, HistoryPoint, Inspect, Job, JobContext, ProcessCommand, ProcessInfo, ProcessState,
     Registry, Runtime, Worker,
 };
+use support::eventually;
 
 /// What the jobs did, and the gate a held job waits for.
 #[derive(Default)]
@@ -57,14 +60,6 @@ impl Job for Step {
         }
         log.lines.lock().unwrap().push(format!("{} finished", self.label));
         Ok(())
-    }
-}
-
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
