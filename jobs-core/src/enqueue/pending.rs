@@ -118,7 +118,7 @@ fn build_data(
     };
     Ok(JobData {
         job_class: class.to_owned(),
-        job_id: uuid::Uuid::new_v4().to_string(),
+        job_id: JobData::new_job_id(),
         provider_job_id: None,
         queue_name: options.queue.clone().unwrap_or_else(|| default_queue.to_owned()),
         priority: options.priority.or(default_priority),

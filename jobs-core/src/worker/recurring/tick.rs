@@ -20,7 +20,7 @@ fn job(runtime: &Runtime, task: &RecurringTask, run_at: DateTime<Utc>) -> Result
     let queue = task.queue.clone().or_else(|| registration.map(|r| r.queue().to_owned()));
     let data = JobData {
         job_class: task.class.clone(),
-        job_id: uuid::Uuid::new_v4().to_string(),
+        job_id: JobData::new_job_id(),
         provider_job_id: None,
         queue_name: queue.unwrap_or_else(|| "default".to_owned()),
         priority: task.priority.or_else(|| registration.and_then(|r| r.priority())),
