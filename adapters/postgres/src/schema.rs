@@ -49,6 +49,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "an index of the jobs due later than their enqueue (scheduled, retrying)",
         sql: include_str!("../migrations/0008_later_jobs.sql"),
     },
+    Migration {
+        version: 9,
+        description: "concurrency slots look the run up by primary key, whatever the statistics",
+        sql: include_str!("../migrations/0009_running_by_id.sql"),
+    },
 ];
 
 /// The schema version this crate creates and expects: its newest migration's.
