@@ -172,7 +172,7 @@ impl PostgresBuilder {
     /// (default 10 000; `None` leaves it to autovacuum). Every claim and completion leaves one,
     /// and until a vacuum removes their index entries each claim reads through those of the jobs
     /// claimed before it, so a long drain slows down claim by claim. One worker at a time
-    /// vacuums, in the background, waiting ten times as long as its last vacuum took before the
+    /// vacuums, in the background, waiting three times as long as its last vacuum took before the
     /// next. The completed jobs' table is vacuumed by the same rule (its dead rows are the pruned
     /// ones). A role that may not vacuum a table (not its owner) skips it, with one warning per
     /// process; see the README's "PostgreSQL" section.

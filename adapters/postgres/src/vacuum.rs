@@ -6,10 +6,17 @@
 //! a time (and may be off); a jobs table changes every row twice in a drain.
 //!
 //! So claiming workers vacuum the table themselves: at most one at a time (an advisory lock),
-//! once enough dead row versions have built up, and waiting ten times as long as the last vacuum
-//! took before the next one, so that vacuuming costs at most a tenth of one server connection's
+//! once enough dead row versions have built up, and waiting three times as long as the last vacuum
+//! took before the next one, so that vacuuming costs at most a quarter of one server connection's
 //! time. The check rides on claims (one atomic read per claim) and runs in the background: a
 //! claim never waits for it.
+//!
+//! A vacuum reads every index of the table whole, so its time grows with the jobs stored, not
+//! with the dead ones; a backlog of a million scheduled jobs makes each one take about a second.
+//! Between two vacuums the claims read through the dead entries of every job claimed since the
+//! last, so the spacing trades vacuum time for claim time: with a spacing of ten, a drain beside a
+//! million scheduled jobs let 230 000 dead entries gather and its claims read ~1 500 index pages
+//! each (27 % slower than without the backlog); with three, 10 % (BENCHMARKS.md).
 //!
 //! Completed jobs live in `jobs_completed` (migration 7), which no claim reads and no statement
 //! updates: rows are inserted at completion and deleted by age (or by an operator). Its dead rows
@@ -32,7 +39,7 @@ use crate::error::PostgresError;
 /// The least time between two checks of the dead row count.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The next vacuum waits this many times as long as the last one took.
-const SPACING: u32 = 10;
+const SPACING: u32 = 3;
 /// The tables the workers vacuum, in the schema.
 const TABLES: [&str; 2] = ["jobs", "jobs_completed"];
 /// $1: the tables' qualified names. Each one's dead row versions, and whether this role may
