@@ -191,12 +191,12 @@ impl PostgresAdapter {
     pub async fn enqueue_raw(&self, queue: &str, priority: i32, payload: &str) -> Result<String, Error> {
         let data = JobData::from_json(payload).ok();
         let rows = Rows {
-            job_ids: vec![data.as_ref().map(|data| data.job_id.clone())],
-            classes: vec![data.map(|data| data.job_class).unwrap_or_default()],
-            queues: vec![queue.to_owned()],
+            job_ids: vec![data.as_ref().map(|data| data.job_id.as_str())],
+            classes: vec![data.as_ref().map_or("", |data| data.job_class.as_str())],
+            queues: vec![queue],
             priorities: vec![priority],
             run_at: vec![None],
-            payloads: vec![payload.to_owned()],
+            payloads: vec![payload],
         };
         let ids = self.insert_debounced(&rows).await?;
         Ok(ids[0].to_string())
@@ -229,7 +229,7 @@ impl PostgresAdapter {
     pub(crate) async fn insert<'e>(
         &self,
         executor: impl PgExecutor<'e>,
-        rows: &Rows,
+        rows: &Rows<'_>,
         wake: &[&str],
     ) -> Result<Vec<i64>, sqlx::Error> {
         sqlx::query_scalar(self.inner.sql.insert.get())
@@ -248,7 +248,7 @@ impl PostgresAdapter {
 
 impl PostgresAdapter {
     /// Inserts with the pool, notifying as [`crate::notify`] decides.
-    async fn insert_debounced(&self, rows: &Rows) -> Result<Vec<i64>, PostgresError> {
+    async fn insert_debounced(&self, rows: &Rows<'_>) -> Result<Vec<i64>, PostgresError> {
         let pending = self.inner.debounce.begin(rows.distinct_queues(), self.pool(), &self.inner.channel);
         let wake = pending.notified();
         let ids = self.retrying("enqueue", || self.insert(self.pool(), rows, &wake)).await?;
@@ -258,37 +258,47 @@ impl PostgresAdapter {
     }
 }
 
-/// Jobs to insert, column by column, as the insert statement takes them.
+/// Jobs to insert, column by column, as the insert statement takes them: borrowed from the jobs,
+/// so that a bulk enqueue copies each payload once, into the statement.
 #[derive(Debug, Default)]
-pub(crate) struct Rows {
-    job_ids: Vec<Option<String>>,
-    classes: Vec<String>,
-    queues: Vec<String>,
+pub(crate) struct Rows<'a> {
+    job_ids: Vec<Option<&'a str>>,
+    classes: Vec<&'a str>,
+    queues: Vec<&'a str>,
     priorities: Vec<i32>,
     run_at: Vec<Option<DateTime<Utc>>>,
-    payloads: Vec<String>,
+    payloads: Vec<&'a str>,
 }
 
-impl Rows {
+impl<'a> Rows<'a> {
     /// The queues of the rows, each once.
-    pub(crate) fn distinct_queues(&self) -> Vec<String> {
+    pub(crate) fn distinct_queues(&self) -> Vec<&'a str> {
         let mut queues = self.queues.clone();
         queues.sort_unstable();
         queues.dedup();
         queues
     }
 
-    pub(crate) fn of<'a>(jobs: impl IntoIterator<Item = &'a NewJob>) -> Rows {
-        let mut rows = Rows::default();
+    pub(crate) fn of(jobs: impl IntoIterator<Item = &'a NewJob>) -> Rows<'a> {
+        let jobs = jobs.into_iter();
+        let capacity = jobs.size_hint().0;
+        let mut rows = Rows {
+            job_ids: Vec::with_capacity(capacity),
+            classes: Vec::with_capacity(capacity),
+            queues: Vec::with_capacity(capacity),
+            priorities: Vec::with_capacity(capacity),
+            run_at: Vec::with_capacity(capacity),
+            payloads: Vec::with_capacity(capacity),
+        };
         for new in jobs {
             let job = new.data();
-            rows.job_ids.push(Some(job.job_id.clone()));
-            rows.classes.push(job.job_class.clone());
-            rows.queues.push(job.queue_name.clone());
+            rows.job_ids.push(Some(job.job_id.as_str()));
+            rows.classes.push(job.job_class.as_str());
+            rows.queues.push(job.queue_name.as_str());
             rows.priorities.push(job.priority.unwrap_or(0));
             // Rounded up to the microseconds PostgreSQL keeps, so that it never runs early.
             rows.run_at.push(job.scheduled_at.map(|at| micros_to_time(due_micros(at))));
-            rows.payloads.push(new.payload().to_owned());
+            rows.payloads.push(new.payload());
         }
         rows
     }

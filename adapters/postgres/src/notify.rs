@@ -41,12 +41,15 @@ pub(crate) struct Pending {
 
 impl Debounce {
     /// Starts an enqueue of jobs on `queues` (distinct): which of them it should notify itself.
-    pub(crate) fn begin(self: &Arc<Self>, queues: Vec<String>, pool: &PgPool, channel: &str) -> Pending {
+    pub(crate) fn begin(self: &Arc<Self>, queues: Vec<&str>, pool: &PgPool, channel: &str) -> Pending {
         let mut state = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         let queues = queues
             .into_iter()
             .map(|name| {
-                let queue = state.entry(name.clone()).or_default();
+                if !state.contains_key(name) {
+                    state.insert(name.to_owned(), Queue::default());
+                }
+                let queue = state.get_mut(name).expect("inserted above");
                 queue.in_flight += 1;
                 let alone = queue.in_flight == 1;
                 let quiet = queue.last_sent.is_none_or(|at| at.elapsed() >= WINDOW);
@@ -54,7 +57,7 @@ impl Debounce {
                 if notify {
                     queue.last_sent = Some(Instant::now());
                 }
-                (name, notify)
+                (name.to_owned(), notify)
             })
             .collect();
         Pending { debounce: self.clone(), queues, stored: false, sender: Some((pool.clone(), channel.to_owned())) }
@@ -127,7 +130,7 @@ mod tests {
     async fn one_enqueue_at_a_time_always_notifies_itself() {
         let (debounce, pool) = (Arc::new(Debounce::default()), pool());
         for _ in 0..3 {
-            let pending = debounce.begin(vec!["a".into()], &pool, "jobs:x");
+            let pending = debounce.begin(vec!["a"], &pool, "jobs:x");
             assert_eq!(pending.notified(), ["a"]);
             pending.stored();
             assert!(!trailing(&debounce, "a"));
@@ -137,9 +140,9 @@ mod tests {
     #[tokio::test]
     async fn concurrent_enqueues_leave_one_trailing_notification() {
         let (debounce, pool) = (Arc::new(Debounce::default()), pool());
-        let first = debounce.begin(vec!["a".into(), "b".into()], &pool, "jobs:x");
-        let second = debounce.begin(vec!["a".into()], &pool, "jobs:x");
-        let third = debounce.begin(vec!["a".into()], &pool, "jobs:x");
+        let first = debounce.begin(vec!["a", "b"], &pool, "jobs:x");
+        let second = debounce.begin(vec!["a"], &pool, "jobs:x");
+        let third = debounce.begin(vec!["a"], &pool, "jobs:x");
         assert_eq!(first.notified(), ["a", "b"]);
         assert!(second.notified().is_empty() && third.notified().is_empty(), "within the window");
         second.stored();
@@ -150,7 +153,7 @@ mod tests {
 
         tokio::time::sleep(WINDOW * 20).await;
         assert!(!trailing(&debounce, "a"), "the trailing notification went out");
-        let failed = debounce.begin(vec!["a".into()], &pool, "jobs:x");
+        let failed = debounce.begin(vec!["a"], &pool, "jobs:x");
         drop(failed); // not stored: owed nothing
         assert!(!trailing(&debounce, "a"));
     }

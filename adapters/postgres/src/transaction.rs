@@ -20,8 +20,7 @@ impl TransactionalEnqueue for PostgresAdapter {
             let rows = Rows::of(jobs);
             // Inside the application's transaction every queue is notified: the NOTIFY is sent
             // when it commits, which only the application knows.
-            let queues = rows.distinct_queues();
-            let wake: Vec<&str> = queues.iter().map(String::as_str).collect();
+            let wake = rows.distinct_queues();
             let stored = self.insert(&mut *conn, &rows, &wake).await.map_err(PostgresError::from)?;
             Ok(ids(stored))
         })

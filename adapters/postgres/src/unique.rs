@@ -121,8 +121,7 @@ impl PostgresAdapter {
 
         let stored: Vec<&NewJob> = plan.stored().map(|index| &jobs[index]).collect();
         let rows = Rows::of(stored.iter().copied());
-        let queues = rows.distinct_queues();
-        let wake: Vec<&str> = queues.iter().map(String::as_str).collect();
+        let wake = rows.distinct_queues();
         // The wake-ups are sent when the transaction commits.
         let new_ids = if stored.is_empty() { Vec::new() } else { self.insert(&mut *tx, &rows, &wake).await? };
 
