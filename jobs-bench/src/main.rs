@@ -5,7 +5,8 @@
 //! * burn-down: enqueue N no-op jobs (one by one, or in bulk with `--bulk`), then drain them with
 //!   one worker at concurrency C, counting completions in-process; jobs/s for each phase;
 //! * pickup latency: L sequential enqueues on an idle worker; enqueue→start p50, p99 and max;
-//! * both with a backlog of future jobs in the store, with `--backlog-scheduled N`;
+//! * both with a backlog of future jobs in the store, with `--backlog-scheduled N` (vacuumed once
+//!   stored, on PostgreSQL, unless `--backlog-fresh`);
 //! * the peak resident set size of the process.
 //!
 //! ```text
@@ -131,6 +132,11 @@ async fn fill_then<T>(
     if settings.backlog_scheduled > 0 {
         let took = backlog::fill(target, settings.backlog_scheduled).await?;
         eprintln!("stored {} scheduled jobs in {:.1} s", settings.backlog_scheduled, took.as_secs_f64());
+        if let Some(settle) = target.settle.as_ref().filter(|_| !settings.backlog_fresh) {
+            let started = std::time::Instant::now();
+            settle().await.map_err(RunError::Failed)?;
+            eprintln!("vacuumed the backlog in {:.1} s", started.elapsed().as_secs_f64());
+        }
     }
     run.await
 }

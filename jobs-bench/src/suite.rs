@@ -162,6 +162,9 @@ fn run_cell(exe: &Path, args: &Args, cell: Cell) -> Outcome {
     if cell.bulk {
         command.arg("--bulk");
     }
+    if args.backlog_fresh {
+        command.arg("--backlog-fresh");
+    }
     let output = match command.output() {
         Ok(output) => output,
         Err(error) => return Outcome::Failed(format!("cannot start {}: {error}", exe.display())),

@@ -13,6 +13,10 @@ use crate::targets;
 /// Undoes what opening a target set up (a schema, a key prefix, a file).
 pub(crate) type Teardown = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
+/// The store's own maintenance after a bulk load (see `--backlog-fresh`): what a store that took
+/// the same rows over time would have had done; an error says why it failed.
+pub(crate) type Settle = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+
 /// A freshly opened, empty store of one backend.
 pub(crate) struct Target {
     /// The adapter, ready to enqueue to and to be drained by a worker.
@@ -21,6 +25,8 @@ pub(crate) struct Target {
     pub(crate) version: String,
     /// Run by [`Target::close`].
     pub(crate) teardown: Option<Teardown>,
+    /// Run after the backlog is stored, unless `--backlog-fresh`; `None`: nothing to do.
+    pub(crate) settle: Option<Settle>,
 }
 
 impl Target {

@@ -12,5 +12,6 @@ pub(crate) fn open() -> Target {
         adapter: Arc::new(MemoryAdapter::new()),
         version: format!("jobs-core {} (in-process)", env!("CARGO_PKG_VERSION")),
         teardown: None,
+        settle: None,
     }
 }

@@ -39,6 +39,7 @@ pub(crate) async fn open() -> Result<Target, Unavailable> {
         .await
         .map_err(unreachable)?;
     let pool = adapter.pool().clone();
+    let (settle_pool, jobs) = (pool.clone(), format!("\"{schema}\".jobs"));
     Ok(Target {
         adapter: Arc::new(adapter),
         version: format!("jobs-postgres {}, PostgreSQL {server}", env!("CARGO_PKG_VERSION")),
@@ -49,6 +50,12 @@ pub(crate) async fn open() -> Result<Target, Unavailable> {
                     eprintln!("could not drop benchmark schema {schema}: {error}");
                 }
                 pool.close().await;
+            })
+        })),
+        settle: Some(Box::new(move || {
+            let (pool, vacuum) = (settle_pool.clone(), format!("VACUUM (ANALYZE) {jobs}"));
+            Box::pin(async move {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(vacuum)).execute(&pool).await.map(drop).map_err(|e| e.to_string())
             })
         })),
     })

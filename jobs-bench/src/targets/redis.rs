@@ -32,6 +32,7 @@ pub(crate) async fn open() -> Result<Target, Unavailable> {
                 let _ = teardown.clear().await;
             })
         })),
+        settle: None,
     })
 }
 

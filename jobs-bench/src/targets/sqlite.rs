@@ -24,6 +24,7 @@ pub(crate) async fn open() -> Result<Target, Unavailable> {
                 let _ = std::fs::remove_dir_all(&dir);
             })
         })),
+        settle: None,
     })
 }
 
