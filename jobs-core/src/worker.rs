@@ -8,6 +8,7 @@ mod gauges;
 mod hand;
 mod process;
 mod recurring;
+mod reports;
 mod running;
 mod tally;
 mod weights;
@@ -16,7 +17,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +36,7 @@ use process::{Process, Status};
 pub use recurring::{
     Recurring, RecurringTaskInfo, RecurringTasks, Schedule, Scheduler, parse_recurring, read_recurring_file,
 };
+use reports::{Reports, Unsettled};
 use running::Running;
 use tally::Tally;
 
@@ -189,7 +191,7 @@ impl Worker {
         let stop = CancellationToken::new();
         let shutdown = CancellationToken::new();
         let running: Arc<Running> = Arc::default();
-        let (reports, inbox) = mpsc::unbounded_channel();
+        let (reports, inbox, unsettled) = Reports::channel();
         let settings = &self.settings;
         let process =
             Arc::new(Process::new(&self.id, settings.queues.queues(), settings.concurrency, self.runtime.now()));
@@ -197,7 +199,7 @@ impl Worker {
         let command = process.beat(backend, self.status.state(), 0, settings.lease).await;
         obey(command, &self.status, &shutdown);
 
-        let flusher = tokio::spawn(flush_reports(self.adapter.clone(), inbox));
+        let flusher = tokio::spawn(flush_reports(self.adapter.clone(), inbox, unsettled.clone()));
         let beats_done = CancellationToken::new();
         let heartbeat = tokio::spawn(heartbeat(Heartbeat {
             adapter: self.adapter.clone(),
@@ -224,7 +226,7 @@ impl Worker {
 
         tokio::pin!(signal);
         let mut tasks = {
-            let claiming = self.claim_loop(&quiet, &stop, &running, &reports, &tally);
+            let claiming = self.claim_loop(&quiet, &stop, &running, (&reports, &unsettled), &tally);
             tokio::pin!(claiming);
             tokio::select! {
                 tasks = &mut claiming => tasks,
@@ -266,7 +268,7 @@ impl Worker {
             }
         }
         for ticket in running.drain() {
-            let _ = reports.send(Report::Release(ticket));
+            reports.send(Report::Release(ticket));
         }
         drop(reports);
         let _ = flusher.await;
@@ -288,7 +290,7 @@ impl Worker {
         quiet: &CancellationToken,
         stop: &CancellationToken,
         running: &Arc<Running>,
-        reports: &mpsc::UnboundedSender<Report>,
+        (reports, unsettled): (&Reports, &Unsettled),
         tally: &Arc<Tally>,
     ) -> JoinSet<()> {
         let backend = self.adapter.backend().expect("checked at build");
@@ -336,6 +338,14 @@ impl Worker {
                         () = tokio::time::sleep_until(deadline) => break,
                         () = quiet.cancelled() => return tasks,
                     }
+                }
+            }
+            // A store that falls behind on writing reports holds the claims back (reports.rs).
+            let unwritten = reports::limit(hand.capacity(concurrency, prefetch));
+            if unsettled.count() >= unwritten {
+                tokio::select! {
+                    () = unsettled.below(unwritten) => {}
+                    () = quiet.cancelled() => return tasks,
                 }
             }
             let limit = room();

@@ -16,6 +16,7 @@ use crate::runtime::instrument::names::System;
 
 use super::Report;
 use super::process::{Process, Status};
+use super::reports::{BATCH, Unsettled};
 use super::running::Running;
 use super::tally::Tally;
 
@@ -24,10 +25,15 @@ pub(super) async fn join_all(tasks: &mut JoinSet<()>) {
 }
 
 /// Writes completions, failures and releases in batches.
-pub(super) async fn flush_reports(adapter: Arc<dyn Adapter>, mut inbox: mpsc::UnboundedReceiver<Report>) {
+pub(super) async fn flush_reports(
+    adapter: Arc<dyn Adapter>,
+    mut inbox: mpsc::UnboundedReceiver<Report>,
+    unsettled: Arc<Unsettled>,
+) {
     let backend = adapter.backend().expect("checked at build");
-    let mut batch = Vec::with_capacity(1024);
-    while inbox.recv_many(&mut batch, 1024).await > 0 {
+    let mut batch = Vec::with_capacity(BATCH);
+    while inbox.recv_many(&mut batch, BATCH).await > 0 {
+        let count = batch.len();
         let mut done = Vec::new();
         let mut requeued = Vec::new();
         let mut failed = Vec::new();
@@ -45,6 +51,7 @@ pub(super) async fn flush_reports(adapter: Arc<dyn Adapter>, mut inbox: mpsc::Un
         with_retries(system, "complete", || backend.complete_requeued(&requeued), requeued.len()).await;
         with_retries(system, "fail", || backend.fail(&failed), failed.len()).await;
         with_retries(system, "release", || backend.release(&released), released.len()).await;
+        unsettled.settle(count);
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
 use crate::contract::{ClaimedJob, Environment, ErrorRecord, Failure, JobError, Outcome, Requeued, Stops};
 use crate::perform::execution::execute_payload;
@@ -14,6 +14,7 @@ use crate::runtime::{Ending, Executed, Runtime, instrument};
 use super::Report;
 use super::flow;
 use super::hand::Hand;
+use super::reports::Reports;
 use super::running::{Place, Running};
 use super::tally::Tally;
 
@@ -31,7 +32,7 @@ pub(super) struct Crew {
     /// The runtime as its jobs' environment.
     pub(super) env: Arc<dyn Environment>,
     pub(super) running: Arc<Running>,
-    pub(super) reports: mpsc::UnboundedSender<Report>,
+    pub(super) reports: Reports,
     pub(super) retry: RetryPolicy,
     /// The worker's quiet and stop signals, handed to each run as they are.
     pub(super) stops: Arc<Stops>,
@@ -85,7 +86,7 @@ impl Crew {
     /// Returns a job that never started to the queue, without spending its attempt.
     fn hand_back(&self, job: ClaimedJob, place: Place) {
         if self.running.remove(place) {
-            let _ = self.reports.send(Report::Release(job.ticket));
+            self.reports.send(Report::Release(job.ticket));
         }
     }
 
@@ -98,7 +99,7 @@ impl Crew {
                     if self.running.remove(place)
                         && let Some(report) = report
                     {
-                        let _ = self.reports.send(report);
+                        self.reports.send(report);
                     }
                     return;
                 }
@@ -139,7 +140,7 @@ impl Crew {
                 .map_or((UNKNOWN_QUEUE, UNDECODABLE), |data| (data.queue_name.as_str(), data.job_class.as_str()));
             self.tally.count(self.runtime.now(), queue, class, matches!(report, Report::Fail(_)));
         }
-        let _ = self.reports.send(report);
+        self.reports.send(report);
     }
 
     fn failure(&self, job: &ClaimedJob, executed: &Executed, error: &JobError) -> Failure {
