@@ -33,13 +33,16 @@ async fn weighted_queues_serve_both_in_proportion_and_never_starve_the_light_one
         .runtime(&rt)
         .weighted_queues([("critical", 3), ("default", 1)])
         .concurrency(1)
+        .prefetch(0)
         .poll_interval(Duration::from_millis(20))
         .build()
         .unwrap()
         .start();
     eventually("every job performed", || log(&rt).lines().len() == 400).await;
     handle.shutdown().await.unwrap();
-    // One job per claim: while both have a backlog, `default` comes first one claim in four.
+    // One job per claim (no claim-ahead): while both have a backlog, `default` comes first one
+    // claim in four. With claim-ahead, a claim takes a batch from the queue drawn first, and the
+    // proportion holds over many claims rather than over these 120 jobs.
     // Strict order would run all 200 `critical` jobs first.
     let first = log(&rt).lines()[..120].iter().filter(|queue| *queue == "default").count();
     assert!((12..=50).contains(&first), "{first} of the first 120 jobs came from `default` (expected ~30)");

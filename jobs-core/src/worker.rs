@@ -7,6 +7,7 @@ mod flow;
 mod gauges;
 mod hand;
 mod process;
+mod queued;
 mod recurring;
 mod reports;
 mod running;
@@ -17,7 +18,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +30,7 @@ use background::{Heartbeat, flush_reports, heartbeat, join_all, obey};
 use builder::Settings;
 use crew::{Crew, Held};
 use hand::Hand;
+use queued::Queued;
 
 pub use builder::WorkerBuilder;
 use process::{Process, Status};
@@ -244,7 +245,7 @@ impl Worker {
         if !shutdown.is_cancelled() {
             // Quiet: run the jobs held, claim no more, until told to stop.
             self.status.set_state(ProcessState::Quiet);
-            tracing::info!(target: "jobs", worker = %self.id, running = tasks.len(), "Worker quiet");
+            tracing::info!(target: "jobs", worker = %self.id, running = running.len(), "Worker quiet");
             loop {
                 tokio::select! {
                     Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -258,9 +259,9 @@ impl Worker {
             let _ = scheduling.await;
         }
 
-        tracing::info!(target: "jobs", worker = %self.id, running = tasks.len(), "Worker shutting down");
+        tracing::info!(target: "jobs", worker = %self.id, running = running.len(), "Worker shutting down");
         if tokio::time::timeout(settings.grace, join_all(&mut tasks)).await.is_err() {
-            tracing::warn!(target: "jobs", running = tasks.len(), "Grace period over: asking running jobs to stop");
+            tracing::warn!(target: "jobs", running = running.len(), "Grace period over: asking running jobs to stop");
             stop.cancel();
             if tokio::time::timeout(settings.stop_timeout, join_all(&mut tasks)).await.is_err() {
                 tasks.abort_all();
@@ -294,10 +295,10 @@ impl Worker {
         tally: &Arc<Tally>,
     ) -> JoinSet<()> {
         let backend = self.adapter.backend().expect("checked at build");
-        // `crew.slots` bounds the jobs running at once; `crew.hand` counts the jobs claimed and
-        // not yet finished: running ones plus those claimed ahead, waiting for a slot, so that
-        // the next claim overlaps the jobs running now instead of waiting for them (see
-        // `hand.rs`).
+        // `concurrency` runners run the jobs (see `queued.rs`); `crew.hand` counts the jobs
+        // claimed and not yet finished: running ones plus those claimed ahead, queued for a
+        // runner, so that the next claim overlaps the jobs running now instead of waiting for
+        // them (see `hand.rs`).
         let concurrency = self.settings.concurrency;
         let prefetch = self.settings.prefetch;
         let crew = Arc::new(Crew {
@@ -310,10 +311,13 @@ impl Worker {
             tally: tally.clone(),
             flow: self.runtime.registry().has_flow_control(),
             hand: Hand::default(),
-            slots: Semaphore::new(concurrency),
+            queued: Queued::default(),
         });
         let hand = &crew.hand;
         let mut tasks = JoinSet::new();
+        for _ in 0..concurrency {
+            tasks.spawn(crew.clone().runner());
+        }
         let mut error_backoff = Duration::from_millis(100);
         // When the last claim came back full there is a backlog: rather than claiming one job
         // each time one job finishes (a round trip per job on a networked backend), wait briefly
@@ -321,7 +325,6 @@ impl Worker {
         // worker never waits.
         let mut backlog = false;
         loop {
-            while tasks.try_join_next().is_some() {}
             let room = || hand.capacity(concurrency, prefetch).saturating_sub(hand.held());
             let batch = hand.capacity(concurrency, prefetch).div_ceil(2);
             while room() == 0 {
@@ -382,11 +385,13 @@ impl Worker {
             backlog = claimed.len() == limit;
             let places = running.insert_all(claimed.iter().map(|job| &job.ticket));
             hand.take(claimed.len());
-            for (job, place) in claimed.into_iter().zip(places) {
-                // Boxed: tokio moves a task's future into its cell and later writes its output
-                // over it, each a copy of the whole future (several kilobytes, its deepest
-                // await); a box is one pointer to move.
-                tasks.spawn(Box::pin(Crew::start(Held(crew.clone()), job, place)));
+            crew.queued.push_all(claimed.into_iter().zip(places));
+            if quiet.is_cancelled() {
+                // Went quiet during the claim: the runners may have stopped taking jobs.
+                for (_, place) in crew.queued.take_all() {
+                    let _held = Held(hand);
+                    crew.hand_back(place);
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The worker's process side on the memory adapter: `WorkerHandle::quiet` (a quiet worker
-//! finishes the jobs it holds, claims nothing more, shows as quiet, and stays listed until it is
-//! shut down), and a backend that keeps no process registry nor history.
+//! finishes the jobs it runs, hands back those claimed ahead, claims nothing more, shows as quiet,
+//! and stays listed until it is shut down), and a backend that keeps no process registry nor history.
 
 mod support;
 
@@ -15,8 +15,8 @@ use jobs_core::adapter::{Adapter, Backend, Capabilities, ClaimParams, ClaimedJob
 use jobs_core::adapters::MemoryAdapter;
 use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
 use jobs_core::{
-    BoxFuture, ConfiguredJob, Error, HistoryPoint, Inspect, Job, JobContext, ProcessCommand, ProcessInfo, ProcessState,
-    Registry, Runtime, Worker,
+    BoxFuture, ConfiguredJob, Error, HistoryPoint, Inspect, Job, JobContext, JobState, ProcessCommand, ProcessInfo,
+    ProcessState, Registry, Runtime, Worker,
 };
 use support::eventually;
 
@@ -106,6 +106,55 @@ async fn a_quiet_worker_finishes_what_it_holds_and_claims_nothing_more() {
     handle.shutdown().await.unwrap();
     assert_eq!(log.lines(), ["held started", "held finished"], "nothing ran after quiet");
     assert!(memory.processes().await.unwrap().is_empty(), "a stopped worker leaves the list");
+}
+
+#[tokio::test]
+async fn jobs_claimed_ahead_go_back_unrun_when_the_worker_goes_quiet() {
+    let memory = MemoryAdapter::new();
+    let log = Arc::new(Log::default());
+    let mut registry = Registry::new();
+    registry.register::<Step>().unwrap();
+    let rt = Runtime::builder().adapter(memory.clone()).registry(registry).shared_state(log.clone()).build().unwrap();
+    let enqueue = |label: String, hold| ConfiguredJob::<Step>::new().runtime(&rt).enqueue(Step { label, hold });
+    let held = enqueue("held".into(), true).await.unwrap().provider_job_id.unwrap();
+    let mut ahead = Vec::new();
+    for n in 0..3 {
+        ahead.push(enqueue(format!("ahead {n}"), false).await.unwrap().provider_job_id.unwrap());
+    }
+    // One slot and three jobs claimed ahead: the first claim takes all four.
+    let handle = Worker::builder()
+        .runtime(&rt)
+        .concurrency(1)
+        .prefetch(3)
+        .poll_interval(Duration::from_millis(10))
+        .build()
+        .unwrap()
+        .start();
+    eventually("the held job to start", || log.lines() == ["held started"]).await;
+    let state = |id: &String| {
+        let id = id.clone();
+        let memory = memory.clone();
+        async move { memory.find(&id).await.unwrap().map(|job| (job.state, job.attempts)).unwrap() }
+    };
+    for id in &ahead {
+        assert_eq!(state(id).await, (JobState::Running, 1), "claimed ahead with the held job");
+    }
+
+    handle.quiet();
+    log.gate.notify_one();
+    eventually("the held job to finish", || log.lines() == ["held started", "held finished"]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for id in &ahead {
+        // Handed back by the quiet worker itself, not at its shutdown: it is still running.
+        while state(id).await != (JobState::Ready, 0) {
+            assert!(tokio::time::Instant::now() < deadline, "job {id} never went back: {:?}", state(id).await);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    assert!(!handle.is_finished());
+    assert_eq!(state(&held).await.0, JobState::Completed);
+    handle.shutdown().await.unwrap();
+    assert_eq!(log.lines(), ["held started", "held finished"], "no job claimed ahead ran after quiet");
 }
 
 /// The memory adapter as a third-party adapter written before the registry and the history:

@@ -66,12 +66,12 @@ pub(crate) async fn perform_now<J: Job>(
 pub(crate) async fn execute_payload(
     runtime: &Runtime,
     payload: &str,
-    provider_job_id: &str,
+    provider_job_id: String,
     ending: Ending,
 ) -> Executed {
     match JobData::from_json(payload).map(Box::new) {
         Ok(mut data) => {
-            data.provider_job_id = Some(provider_job_id.to_owned());
+            data.provider_job_id = Some(provider_job_id);
             execute(runtime, data, ending).await
         }
         Err(error) => {

@@ -34,7 +34,8 @@ pub(super) async fn flush_reports(
     let mut batch = Vec::with_capacity(BATCH);
     while inbox.recv_many(&mut batch, BATCH).await > 0 {
         let count = batch.len();
-        let mut done = Vec::new();
+        // Mostly completions: room for all of them at once.
+        let mut done = Vec::with_capacity(count);
         let mut requeued = Vec::new();
         let mut failed = Vec::new();
         let mut released = Vec::new();

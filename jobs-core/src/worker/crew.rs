@@ -1,12 +1,13 @@
 //! One worker's runs: what they share, and how each claimed job is run, handed back or settled.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use serde::de::IgnoredAny;
-use tokio::sync::Semaphore;
 
-use crate::contract::{ClaimedJob, Environment, ErrorRecord, Failure, JobError, Outcome, Requeued, Stops};
+use crate::contract::{ClaimedJob, Environment, ErrorRecord, Failure, JobError, Outcome, Requeued, Stops, Ticket};
 use crate::perform::execution::execute_payload;
 use crate::perform::retry::RetryPolicy;
 use crate::runtime::{Ending, Executed, Runtime, instrument};
@@ -14,6 +15,7 @@ use crate::runtime::{Ending, Executed, Runtime, instrument};
 use super::Report;
 use super::flow;
 use super::hand::Hand;
+use super::queued::Queued;
 use super::reports::Reports;
 use super::running::{Place, Running};
 use super::tally::Tally;
@@ -41,52 +43,64 @@ pub(super) struct Crew {
     pub(super) flow: bool,
     /// The jobs held (claimed and not finished), told how long each run took.
     pub(super) hand: Hand,
-    /// Bounds the jobs running at once.
-    pub(super) slots: Semaphore,
+    /// The jobs claimed and not started, for the runners.
+    pub(super) queued: Queued,
 }
 
-/// One held job of a crew; dropping it (when the job finished or went back) frees its place in
-/// the hand.
-pub(super) struct Held(pub(super) Arc<Crew>);
+/// One held job of a crew; dropping it (when the job finished or went back, or its run
+/// panicked) frees its place in the hand.
+pub(super) struct Held<'a>(pub(super) &'a Hand);
 
-impl Drop for Held {
+impl Drop for Held<'_> {
     fn drop(&mut self) {
-        self.0.hand.release();
+        self.0.release();
     }
 }
 
 impl Crew {
-    /// Runs a job claimed at `place`: waits for a slot, unless the worker goes quiet first, in
-    /// which case a job that has not started goes back to the queue.
-    pub(super) async fn start(held: Held, job: ClaimedJob, place: Place) {
-        let crew = &*held.0;
-        let quiet = &crew.stops.quiet;
-        // A free slot is taken without waiting on the quiet token (which registers a waiter
-        // under its lock).
-        let slot = if quiet.is_cancelled() {
-            None
-        } else if let Ok(slot) = crew.slots.try_acquire() {
-            Some(slot)
-        } else {
-            tokio::select! {
-                biased;
-                () = quiet.cancelled() => None,
-                slot = crew.slots.acquire() => slot.ok(),
+    /// One of the worker's `concurrency` runners: runs the queued jobs one after another until
+    /// the worker goes quiet, then hands back the jobs not started.
+    pub(super) async fn runner(self: Arc<Self>) {
+        let quiet = &self.stops.quiet;
+        loop {
+            // A queued job is taken without waiting on the quiet token (which registers a
+            // waiter under its lock).
+            let next = match self.queued.try_next() {
+                Some(next) => Some(next),
+                None if quiet.is_cancelled() => break,
+                None => tokio::select! {
+                    biased;
+                    () = quiet.cancelled() => break,
+                    next = self.queued.next() => next,
+                },
+            };
+            let Some((job, place)) = next else { continue };
+            let _held = Held(&self.hand);
+            if quiet.is_cancelled() {
+                self.hand_back(place);
+                continue;
             }
-        };
-        match slot {
-            Some(slot) => {
-                crew.run(job, place).await;
-                drop(slot);
+            // A job's own panics are caught in its pipeline; this catches the runner's, so that
+            // the worker keeps its concurrency (the claim is released at shutdown).
+            if AssertUnwindSafe(self.run(job, place)).catch_unwind().await.is_err() {
+                tracing::error!(target: "jobs", "A run panicked outside its job; its claim is let go of at shutdown");
             }
-            None => crew.hand_back(job, place),
+            // Jobs that never wait would otherwise keep this task on its thread for as long as
+            // the queue holds jobs: every job counts against tokio's budget, which yields when
+            // spent.
+            tokio::task::coop::consume_budget().await;
+        }
+        for (_, place) in self.queued.take_all() {
+            let _held = Held(&self.hand);
+            self.hand_back(place);
         }
     }
 
-    /// Returns a job that never started to the queue, without spending its attempt.
-    fn hand_back(&self, job: ClaimedJob, place: Place) {
-        if self.running.remove(place) {
-            self.reports.send(Report::Release(job.ticket));
+    /// Returns the job claimed at `place`, which never started, to the queue without spending
+    /// its attempt.
+    pub(super) fn hand_back(&self, place: Place) {
+        if let Some(ticket) = self.running.remove(place) {
+            self.reports.send(Report::Release(ticket));
         }
     }
 
@@ -96,7 +110,7 @@ impl Crew {
             true => match flow::gate(&self.runtime, &job).await {
                 flow::Gate::Run(slot) => slot,
                 flow::Gate::Skip(report) => {
-                    if self.running.remove(place)
+                    if self.running.remove(place).is_some()
                         && let Some(report) = report
                     {
                         self.reports.send(report);
@@ -113,25 +127,27 @@ impl Crew {
             claim_token: Some(job.ticket.token),
             env: Some(self.env.clone()),
         };
+        // The job's id moves into its payload; its report takes the ticket `running` holds.
+        let ClaimedJob { ticket: Ticket { id, .. }, payload, attempt } = job;
         let started = tokio::time::Instant::now();
-        let executed = self.runtime.scope(execute_payload(&self.runtime, &job.payload, &job.ticket.id, ending)).await;
+        let executed = self.runtime.scope(execute_payload(&self.runtime, &payload, id, ending)).await;
         // However the run ended (a failure, a retry, a snooze, a shutdown), its slot frees now.
         if let Some(slot) = slot {
             slot.release().await;
         }
         self.hand.ran(started.elapsed());
-        if !self.running.remove(place) {
+        let Some(ticket) = self.running.remove(place) else {
             return; // already handed back at shutdown
-        }
+        };
         let report = match (executed.outcome, &executed.error) {
-            (Outcome::Failed, _) if self.stops.stop.is_cancelled() => Report::Release(job.ticket),
-            (Outcome::Failed, Some(error)) => Report::Fail(self.failure(&job, &executed, error)),
+            (Outcome::Failed, _) if self.stops.stop.is_cancelled() => Report::Release(ticket),
+            (Outcome::Failed, Some(error)) => Report::Fail(self.failure(ticket, &payload, attempt, &executed, error)),
             // Enqueued again by `retry_on` (or resumed after a failure): the run keeps its error.
             (Outcome::Retried | Outcome::Resumed, Some(error)) => {
-                let error = error_record(error, attempt_of(&job, &executed), self.runtime.now());
-                Report::Requeued(Requeued { ticket: job.ticket.clone(), error })
+                let error = error_record(error, attempt_of(attempt, &executed), self.runtime.now());
+                Report::Requeued(Requeued { ticket, error })
             }
-            _ => Report::Complete(job.ticket),
+            _ => Report::Complete(ticket),
         };
         if !matches!(report, Report::Release(_)) {
             let (queue, class) = executed
@@ -143,15 +159,16 @@ impl Crew {
         self.reports.send(report);
     }
 
-    fn failure(&self, job: &ClaimedJob, executed: &Executed, error: &JobError) -> Failure {
-        let attempt = attempt_of(job, executed);
+    /// The failure of the run of `payload` under `ticket`, claimed as attempt `claimed`.
+    fn failure(&self, ticket: Ticket, payload: &str, claimed: u32, executed: &Executed, error: &JobError) -> Failure {
+        let attempt = attempt_of(claimed, executed);
         // A payload that is not JSON never will be: like Sidekiq, send it to the dead set at once.
         // One that is JSON but names an unknown class or does not decode goes through retries,
         // since the next deploy may know how to read it.
-        let poison = executed.data.is_none() && serde_json::from_str::<IgnoredAny>(&job.payload).is_err();
+        let poison = executed.data.is_none() && serde_json::from_str::<IgnoredAny>(payload).is_err();
         let retry_in = if poison { None } else { self.retry.retry_in(attempt) };
         let now = self.runtime.now();
-        let payload = executed.data.as_ref().and_then(|data| {
+        let rewritten = executed.data.as_ref().and_then(|data| {
             let mut data = data.clone();
             if let Some(delay) = retry_in {
                 data.scheduled_at = chrono::Duration::from_std(delay).ok().map(|d| now + d);
@@ -161,26 +178,26 @@ impl Crew {
         let class = executed.data.as_ref().map_or(UNDECODABLE, |d| d.job_class.as_str());
         match retry_in {
             Some(delay) => tracing::info!(
-                target: "jobs", provider_job_id = %job.ticket.id,
+                target: "jobs", provider_job_id = %ticket.id,
                 "Retrying {class} in {} seconds, due to a {}", instrument::seconds(delay), error.class()
             ),
             None if poison => tracing::error!(
-                target: "jobs", provider_job_id = %job.ticket.id,
+                target: "jobs", provider_job_id = %ticket.id,
                 "Moving a payload that is not JSON to the dead set: {error}"
             ),
             None => tracing::error!(
-                target: "jobs", provider_job_id = %job.ticket.id,
+                target: "jobs", provider_job_id = %ticket.id,
                 "Stopped retrying {class} after {attempt} attempts, moving it to the dead set: {error}"
             ),
         }
-        Failure { ticket: job.ticket.clone(), error: error_record(error, attempt, now), retry_in, payload }
+        Failure { ticket, error: error_record(error, attempt, now), retry_in, payload: rewritten }
     }
 }
 
-/// Which attempt the run of `job` was: the payload's executions, or the claims counted when the
-/// payload could not be read.
-fn attempt_of(job: &ClaimedJob, executed: &Executed) -> u32 {
-    executed.data.as_ref().map_or(job.attempt, |d| d.executions.max(job.attempt))
+/// Which attempt a run claimed as attempt `claimed` was: the payload's executions, or the claims
+/// counted when the payload could not be read.
+fn attempt_of(claimed: u32, executed: &Executed) -> u32 {
+    executed.data.as_ref().map_or(claimed, |d| d.executions.max(claimed))
 }
 
 /// How `error`, from run `attempt` at `now`, is kept in the job's history.

@@ -52,17 +52,14 @@ impl Running {
             .collect()
     }
 
-    /// Lets go of the claim at `place`; false if it was taken already (handed back at shutdown).
-    pub(super) fn remove(&self, place: Place) -> bool {
+    /// Lets go of the claim at `place` and returns its ticket; `None` if it was taken already
+    /// (handed back at shutdown).
+    pub(super) fn remove(&self, place: Place) -> Option<Ticket> {
         let mut slab = self.slab();
-        match slab.entries.get_mut(place.0).and_then(Option::take) {
-            Some(_) => {
-                slab.len -= 1;
-                slab.free.push(place.0);
-                true
-            }
-            None => false,
-        }
+        let ticket = slab.entries.get_mut(place.0).and_then(Option::take)?;
+        slab.len -= 1;
+        slab.free.push(place.0);
+        Some(ticket)
     }
 
     /// The tickets of the claims held now.
@@ -98,8 +95,8 @@ mod tests {
         let (a, b) = (ticket("a"), ticket("b"));
         let places = running.insert_all([&a, &b].into_iter());
         assert_eq!(running.len(), 2);
-        assert!(running.remove(places[0]));
-        assert!(!running.remove(places[0]), "a claim is let go of once");
+        assert_eq!(running.remove(places[0]), Some(a));
+        assert_eq!(running.remove(places[0]), None, "a claim is let go of once");
         assert_eq!(running.tickets(), vec![b.clone()]);
         let c = ticket("c");
         let again = running.insert_all(std::iter::once(&c));
@@ -116,6 +113,6 @@ mod tests {
         drained.sort_by(|x, y| x.id.cmp(&y.id));
         assert_eq!(drained, vec![a, b]);
         assert_eq!(running.len(), 0);
-        assert!(!running.remove(places[1]), "handed back at shutdown");
+        assert_eq!(running.remove(places[1]), None, "handed back at shutdown");
     }
 }

@@ -54,6 +54,9 @@ impl Default for Store {
     }
 }
 
+/// At most this many places are reserved up front for a claim's jobs (a claim of more grows).
+const CLAIM_CAPACITY: usize = 1024;
+
 /// The store's job ids are its own sequence: they only need spreading, and a claim and its
 /// completion look a job up three times.
 pub(super) type Ids = Words;
@@ -260,10 +263,11 @@ impl Store {
             Some(worker) if **worker == *worker_id => worker.clone(),
             _ => self.last_worker.insert(Arc::from(worker_id)).clone(),
         };
-        let mut claimed = Vec::new();
+        let mut claimed = Vec::with_capacity(limit.min(CLAIM_CAPACITY));
         for queue in order.iter().filter(|q| !self.paused.contains(*q)) {
+            let Some(ready) = self.ready.get_mut(queue) else { continue };
             while claimed.len() < limit {
-                let Some((_, id)) = self.ready.get_mut(queue).and_then(BTreeSet::pop_first) else { break };
+                let Some((_, id)) = ready.pop_first() else { break };
                 self.next_token += 1;
                 let token = self.next_token;
                 let entry = self.jobs.get_mut(&id).expect("ready jobs exist");
