@@ -65,14 +65,14 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
     let enqueue = started.elapsed();
 
     perf_control(settings, "enable");
-    let cpu_before = stats::process_cpu_time();
+    let cpu_before = stats::ThreadTimes::now();
     let started = Instant::now();
     let worker = settings.worker(&runtime).build()?;
     let handle = worker.start();
     let drained = counter.wait(settings.stall).await;
     handle.shutdown().await?;
     let drain = started.elapsed();
-    let drain_cpu = stats::process_cpu_time().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    let drain_cpu = stats::ThreadTimes::now().zip(cpu_before).map(|(after, before)| after.since(&before));
     perf_control(settings, "disable");
     drained.map_err(RunError::Failed)?;
     Ok(BurnDown { enqueue, drain, drain_cpu, calls: counting.calls() })

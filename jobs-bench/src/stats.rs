@@ -53,16 +53,31 @@ pub(crate) fn peak_rss_bytes() -> Option<u64> {
     vm_hwm_bytes(&status)
 }
 
-/// CPU time this process has spent so far, all threads together (the sum of each thread's time
-/// on CPU in `/proc/self/task/*/schedstat`, in nanoseconds; `None` off Linux).
-pub(crate) fn process_cpu_time() -> Option<Duration> {
-    let mut total = 0u64;
-    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
-        // A thread may exit between listing and reading: its time is then not counted.
-        let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
-        total += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+/// Each live thread's time on CPU so far, by thread id (from `/proc/self/task/*/schedstat`, in
+/// nanoseconds; `None` off Linux).
+#[derive(Debug)]
+pub(crate) struct ThreadTimes(std::collections::HashMap<u64, u64>);
+
+impl ThreadTimes {
+    /// The times of the threads alive now.
+    pub(crate) fn now() -> Option<ThreadTimes> {
+        let mut times = std::collections::HashMap::new();
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let Some(tid) = task.file_name().to_str().and_then(|name| name.parse().ok()) else { continue };
+            // A thread may exit between listing and reading: it is then left out.
+            let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
+            times.insert(tid, schedstat.split_whitespace().next()?.parse::<u64>().ok()?);
+        }
+        Some(ThreadTimes(times))
     }
-    Some(Duration::from_nanos(total))
+
+    /// The CPU time spent from `earlier` to these times: each thread's gain, a new thread's
+    /// whole time. A thread that exited in between counts for nothing (its time is gone with it;
+    /// a sum over the live threads would subtract what it spent before `earlier`).
+    pub(crate) fn since(&self, earlier: &ThreadTimes) -> Duration {
+        let spent = self.0.iter().map(|(tid, &now)| now.saturating_sub(earlier.0.get(tid).copied().unwrap_or(0))).sum();
+        Duration::from_nanos(spent)
+    }
 }
 
 /// Reads `VmHWM` (in kB) out of a `/proc/<pid>/status` text.
@@ -75,6 +90,24 @@ fn vm_hwm_bytes(status: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_times_count_gains_and_new_threads_never_exited_ones() {
+        let times = |pairs: &[(u64, u64)]| ThreadTimes(pairs.iter().copied().collect());
+        let before = times(&[(1, 100), (2, 5_000), (3, 40)]);
+        // Thread 2 exited (it had spent 5 000 before), 4 is new.
+        let after = times(&[(1, 350), (3, 40), (4, 70)]);
+        assert_eq!(after.since(&before), Duration::from_nanos(250 + 70));
+        #[cfg(target_os = "linux")]
+        {
+            let start = ThreadTimes::now().expect("Linux has /proc/self/task");
+            let mut x = 0u64;
+            for i in 0..2_000_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+            }
+            assert!(ThreadTimes::now().unwrap().since(&start) > Duration::ZERO, "{x}");
+        }
+    }
 
     #[test]
     fn nearest_rank_picks_the_sample_at_or_above_the_percentile() {
