@@ -28,7 +28,7 @@ use crate::runtime::Runtime;
 pub use background::shutdown_signal;
 use background::{Heartbeat, flush_reports, heartbeat, join_all, obey};
 use builder::Settings;
-use crew::{Crew, Held};
+use crew::Crew;
 use hand::Hand;
 use queued::Queued;
 
@@ -388,10 +388,7 @@ impl Worker {
             crew.queued.push_all(claimed.into_iter().zip(places));
             if quiet.is_cancelled() {
                 // Went quiet during the claim: the runners may have stopped taking jobs.
-                for (_, place) in crew.queued.take_all() {
-                    let _held = Held(hand);
-                    crew.hand_back(place);
-                }
+                crew.hand_back_queued();
             }
         }
     }

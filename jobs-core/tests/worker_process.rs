@@ -63,13 +63,19 @@ impl Job for Step {
     }
 }
 
-#[tokio::test]
-async fn a_quiet_worker_finishes_what_it_holds_and_claims_nothing_more() {
+/// A memory adapter, and a runtime over it that runs `Step` jobs into a fresh log.
+fn step_runtime() -> (MemoryAdapter, Arc<Log>, Runtime) {
     let memory = MemoryAdapter::new();
     let log = Arc::new(Log::default());
     let mut registry = Registry::new();
     registry.register::<Step>().unwrap();
     let rt = Runtime::builder().adapter(memory.clone()).registry(registry).shared_state(log.clone()).build().unwrap();
+    (memory, log, rt)
+}
+
+#[tokio::test]
+async fn a_quiet_worker_finishes_what_it_holds_and_claims_nothing_more() {
+    let (memory, log, rt) = step_runtime();
     let enqueue =
         |label: &str, hold| ConfiguredJob::<Step>::new().runtime(&rt).enqueue(Step { label: label.into(), hold });
     enqueue("held", true).await.unwrap();
@@ -110,11 +116,7 @@ async fn a_quiet_worker_finishes_what_it_holds_and_claims_nothing_more() {
 
 #[tokio::test]
 async fn jobs_claimed_ahead_go_back_unrun_when_the_worker_goes_quiet() {
-    let memory = MemoryAdapter::new();
-    let log = Arc::new(Log::default());
-    let mut registry = Registry::new();
-    registry.register::<Step>().unwrap();
-    let rt = Runtime::builder().adapter(memory.clone()).registry(registry).shared_state(log.clone()).build().unwrap();
+    let (memory, log, rt) = step_runtime();
     let enqueue = |label: String, hold| ConfiguredJob::<Step>::new().runtime(&rt).enqueue(Step { label, hold });
     let held = enqueue("held".into(), true).await.unwrap().provider_job_id.unwrap();
     let mut ahead = Vec::new();

@@ -90,6 +90,11 @@ impl Crew {
             // spent.
             tokio::task::coop::consume_budget().await;
         }
+        self.hand_back_queued();
+    }
+
+    /// Hands back every job queued and not started (at quiet).
+    pub(super) fn hand_back_queued(&self) {
         for (_, place) in self.queued.take_all() {
             let _held = Held(&self.hand);
             self.hand_back(place);
