@@ -17,6 +17,8 @@ use metrics::{Label, SharedString};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::contract::JobError;
 use crate::contract::{Event, EventKind, Outcome};
 use crate::contract::{JobData, format_time};
@@ -108,7 +110,15 @@ pub(crate) fn enqueued_all(runtime: &Runtime, adapter: &str, count: usize) {
     runtime.emit(&Event { count, ..Event::new(EventKind::EnqueueAll, adapter, None, false) });
 }
 
-pub(crate) fn perform_start(runtime: &Runtime, adapter: &str, data: &JobData, labels: &RunLabels, log_arguments: bool) {
+/// A run starts at `now`, by the runtime's clock.
+pub(crate) fn perform_start(
+    runtime: &Runtime,
+    adapter: &str,
+    data: &JobData,
+    labels: &RunLabels,
+    log_arguments: bool,
+    now: DateTime<Utc>,
+) {
     tracing::debug!(
         target: "jobs",
         "Performing {} (Job ID: {}) from {}({}) enqueued at {}{}",
@@ -119,7 +129,7 @@ pub(crate) fn perform_start(runtime: &Runtime, adapter: &str, data: &JobData, la
         data.enqueued_at.map(|t| format_time(&t)).unwrap_or_default(),
         arguments(data, log_arguments)
     );
-    if let Some(latency) = data.due_at().and_then(|due| (runtime.now() - due).to_std().ok()) {
+    if let Some(latency) = data.due_at().and_then(|due| (now - due).to_std().ok()) {
         handles::with(labels, |handles| handles.latency(labels).record(latency.as_secs_f64()));
     }
     runtime.emit(&Event::new(EventKind::PerformStart, adapter, Some(data), log_arguments));

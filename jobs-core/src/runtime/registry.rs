@@ -3,6 +3,9 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::contract::{BoxFuture, Environment, Error, FlowControl, JobData, JobError, Outcome, Stops};
 use crate::runtime::Runtime;
@@ -43,6 +46,24 @@ pub(crate) struct Executed {
     pub(crate) error: Option<JobError>,
     /// The halting callback and its reason, for `Halted`.
     pub(crate) halted: Option<(String, Option<String>)>,
+    /// How long the run took (zero when the job never ran: a payload not read, a class not known).
+    pub(crate) took: Duration,
+    /// When the run ended by the runtime's clock, if it ran.
+    pub(crate) ended_at: Option<DateTime<Utc>>,
+}
+
+impl Executed {
+    /// A job that failed before it ran (its payload could not be read, or its class is not known).
+    pub(crate) fn unrun(data: Option<Box<JobData>>, error: JobError) -> Self {
+        Executed {
+            data,
+            outcome: Outcome::Failed,
+            error: Some(error),
+            halted: None,
+            took: Duration::ZERO,
+            ended_at: None,
+        }
+    }
 }
 
 /// A job class as the registry keeps it: its name and how to decode and perform it.

@@ -134,13 +134,14 @@ impl Crew {
         };
         // The job's id moves into its payload; its report takes the ticket `running` holds.
         let ClaimedJob { ticket: Ticket { id, .. }, payload, attempt } = job;
-        let started = tokio::time::Instant::now();
         let executed = self.runtime.scope(execute_payload(&self.runtime, &payload, id, ending)).await;
         // However the run ended (a failure, a retry, a snooze, a shutdown), its slot frees now.
         if let Some(slot) = slot {
             slot.release().await;
         }
-        self.hand.ran(started.elapsed());
+        if executed.ended_at.is_some() {
+            self.hand.ran(executed.took);
+        }
         let Some(ticket) = self.running.remove(place) else {
             return; // already handed back at shutdown
         };
@@ -159,7 +160,8 @@ impl Crew {
                 .data
                 .as_ref()
                 .map_or((UNKNOWN_QUEUE, UNDECODABLE), |data| (data.queue_name.as_str(), data.job_class.as_str()));
-            self.tally.count(self.runtime.now(), queue, class, matches!(report, Report::Fail(_)));
+            let at = executed.ended_at.unwrap_or_else(|| self.runtime.now());
+            self.tally.count(at, queue, class, matches!(report, Report::Fail(_)));
         }
         self.reports.send(report);
     }
