@@ -326,21 +326,19 @@ impl Worker {
         let mut backlog = false;
         loop {
             let room = || hand.capacity(concurrency, prefetch).saturating_sub(hand.held());
-            let batch = hand.capacity(concurrency, prefetch).div_ceil(2);
-            while room() == 0 {
-                tokio::select! {
-                    () = hand.finished() => {}
-                    () = quiet.cancelled() => return tasks,
-                }
+            let capacity = hand.capacity(concurrency, prefetch);
+            let batch = capacity.div_ceil(2);
+            tokio::select! {
+                () = hand.fewer_than(capacity) => {}
+                () = quiet.cancelled() => return tasks,
             }
             if backlog && batch > 1 && room() < batch {
                 let deadline = tokio::time::Instant::now() + self.settings.claim_batch_wait;
-                while room() < batch {
-                    tokio::select! {
-                        () = hand.finished() => {}
-                        () = tokio::time::sleep_until(deadline) => break,
-                        () = quiet.cancelled() => return tasks,
-                    }
+                // Room for a batch: at most `capacity - batch` held.
+                tokio::select! {
+                    () = hand.fewer_than(capacity - batch + 1) => {}
+                    () = tokio::time::sleep_until(deadline) => {}
+                    () = quiet.cancelled() => return tasks,
                 }
             }
             // A store that falls behind on writing reports holds the claims back (reports.rs).

@@ -28,11 +28,17 @@ pub(super) enum Prefetch {
     Adaptive,
 }
 
-/// The jobs a worker holds: a count, and a wake-up each time one finishes.
+/// The jobs a worker holds: a count, and a wake-up for the claim loop once it has fallen to the
+/// level the loop waits for.
 #[derive(Debug, Default)]
 pub(super) struct Hand {
     held: AtomicUsize,
+    /// Wakes the claim loop waiting in [`fewer_than`](Hand::fewer_than).
     finished: Notify,
+    /// The claim loop waits until fewer than this many jobs are held: a job that finishes above
+    /// it wakes nothing. (A wake-up per finished job cost the loop a poll per job and, on a
+    /// runtime with several threads, a thread woken per job.)
+    wake_below: AtomicUsize,
     /// A moving average of how long a run takes, in nanoseconds (0: no run finished yet).
     run_nanos: AtomicU64,
 }
@@ -49,15 +55,27 @@ impl Hand {
         self.held.fetch_add(count, Ordering::AcqRel);
     }
 
-    /// Lets go of one held job (it finished or went back), waking the claim loop.
+    /// Lets go of one held job (it finished or went back), waking the claim loop if it waits for
+    /// fewer held jobs than are left.
     pub(super) fn release(&self) {
-        self.held.fetch_sub(1, Ordering::AcqRel);
-        self.finished.notify_one();
+        // Sequentially consistent with `fewer_than`'s store and load: of a release and a wait
+        // that cross, at least one sees the other, so the wake-up is not lost.
+        let held = self.held.fetch_sub(1, Ordering::SeqCst) - 1;
+        if held < self.wake_below.load(Ordering::SeqCst) {
+            self.finished.notify_one();
+        }
     }
 
-    /// Waits until a held job finishes (returns at once if one finished since the last wait).
-    pub(super) async fn finished(&self) {
-        self.finished.notified().await;
+    /// Waits until fewer than `level` jobs are held (returns at once if they are).
+    pub(super) async fn fewer_than(&self, level: usize) {
+        loop {
+            self.wake_below.store(level, Ordering::SeqCst);
+            if self.held.load(Ordering::SeqCst) < level {
+                return;
+            }
+            // A release between the check and this wait leaves its wake-up stored in `finished`.
+            self.finished.notified().await;
+        }
     }
 
     /// Counts a run of `took` in the moving average of run times (weight 1/8).
@@ -90,6 +108,8 @@ fn ahead(concurrency: usize, prefetch: Prefetch, run_nanos: u64) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt;
+
     use super::*;
 
     #[test]
@@ -112,6 +132,15 @@ mod tests {
             hand.release();
         }
         assert_eq!(hand.held(), 0);
+        hand.take(3);
+        assert!(hand.fewer_than(4).now_or_never().is_some(), "3 held: fewer than 4 at once");
+        let mut wait = Box::pin(hand.fewer_than(2));
+        assert!((&mut wait).now_or_never().is_none());
+        hand.release();
+        assert!((&mut wait).now_or_never().is_none(), "2 held: still waiting for fewer than 2");
+        hand.release();
+        assert!(wait.now_or_never().is_some(), "1 held: the wait is over");
+        hand.release();
         for _ in 0..64 {
             hand.ran(Duration::from_millis(5));
         }
