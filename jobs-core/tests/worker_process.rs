@@ -1,6 +1,7 @@
 //! The worker's process side on the memory adapter: `WorkerHandle::quiet` (a quiet worker
 //! finishes the jobs it runs, hands back those claimed ahead, claims nothing more, shows as quiet,
-//! and stays listed until it is shut down), and a backend that keeps no process registry nor history.
+//! and stays listed until it is shut down), a backend that keeps no process registry nor history,
+//! and a run that panics outside its job.
 
 mod support;
 
@@ -15,8 +16,8 @@ use jobs_core::adapter::{Adapter, Backend, Capabilities, ClaimParams, ClaimedJob
 use jobs_core::adapters::MemoryAdapter;
 use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
 use jobs_core::{
-    BoxFuture, ConfiguredJob, Error, HistoryPoint, Inspect, Job, JobContext, JobState, ProcessCommand, ProcessInfo,
-    ProcessState, Registry, Runtime, Worker,
+    Backoff, BoxFuture, ConfiguredJob, Error, Event, EventKind, HistoryPoint, Inspect, Job, JobContext, JobState,
+    ProcessCommand, ProcessInfo, ProcessState, Registry, RetryPolicy, Runtime, Worker,
 };
 use support::eventually;
 
@@ -250,4 +251,56 @@ async fn a_backend_without_registry_or_history_is_asked_once_and_keeps_working()
     assert_eq!(older.memory.pending(), 0, "every job ran and completed");
     assert_eq!(older.beats.load(Ordering::SeqCst), 1, "beat_process is not asked again after NotSupported");
     assert_eq!(older.records.load(Ordering::SeqCst), 1, "record_history is not asked again after NotSupported");
+}
+
+#[tokio::test]
+async fn a_run_that_panics_outside_its_job_fails_it_and_the_worker_runs_on() {
+    let memory = MemoryAdapter::new();
+    let log = Arc::new(Log::default());
+    let mut registry = Registry::new();
+    registry.register::<Step>().unwrap();
+    // An event subscriber that panics on the end of one job's run: after the job, outside it.
+    let poisoned: Arc<Mutex<Option<String>>> = Arc::default();
+    let target = poisoned.clone();
+    let subscriber = move |event: &Event<'_>| {
+        let poisoned = target.lock().unwrap().clone();
+        if event.kind() == EventKind::Perform && event.job_id().is_some() && event.job_id() == poisoned.as_deref() {
+            panic!("the subscriber gave up");
+        }
+    };
+    let rt = Runtime::builder()
+        .adapter(memory.clone())
+        .registry(registry)
+        .shared_state(log.clone())
+        .subscribe(subscriber)
+        .build()
+        .unwrap();
+    let enqueue =
+        |label: &str| ConfiguredJob::<Step>::new().runtime(&rt).enqueue(Step { label: label.into(), hold: false });
+    let boom = enqueue("boom").await.unwrap().job_id;
+    *poisoned.lock().unwrap() = Some(boom.clone());
+    enqueue("after").await.unwrap();
+    // One runner, one retry: the runner that panicked must run the next job, and the job that
+    // made it panic is claimed twice, then dead.
+    let handle = Worker::builder()
+        .runtime(&rt)
+        .concurrency(1)
+        .retry_policy(RetryPolicy::retries(1).backoff(Backoff::Fixed(Duration::from_millis(10))))
+        .poll_interval(Duration::from_millis(10))
+        .build()
+        .unwrap()
+        .start();
+    eventually("the poisoned job in the dead set", || !memory.dead().is_empty()).await;
+    let dead = memory.dead();
+    let (data, errors) = &dead[0];
+    assert_eq!(data.job_id, boom);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors.iter().map(|e| e.attempt).collect::<Vec<_>>(), [1, 2]);
+    assert!(
+        errors.iter().all(|e| e.class == "jobs::PanicError" && e.message.contains("the subscriber gave up")),
+        "{errors:?}"
+    );
+    eventually("the job after it to run", || log.lines().contains(&"after finished".to_owned())).await;
+    assert_eq!(log.lines().iter().filter(|line| *line == "boom finished").count(), 2, "{:?}", log.lines());
+    handle.shutdown().await.unwrap();
 }

@@ -1,5 +1,6 @@
 //! One worker's runs: what they share, and how each claimed job is run, handed back or settled.
 
+use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use futures_util::FutureExt;
 use serde::de::IgnoredAny;
 
 use crate::contract::{ClaimedJob, Environment, ErrorRecord, Failure, JobError, Outcome, Requeued, Stops, Ticket};
-use crate::perform::execution::execute_payload;
+use crate::perform::execution::{execute_payload, panic_message};
 use crate::perform::retry::RetryPolicy;
 use crate::runtime::{Ending, Executed, Runtime, instrument};
 
@@ -80,10 +81,12 @@ impl Crew {
                 self.hand_back(place);
                 continue;
             }
-            // A job's own panics are caught in its pipeline; this catches the runner's, so that
-            // the worker keeps its concurrency (the claim is released at shutdown).
-            if AssertUnwindSafe(self.run(job, place)).catch_unwind().await.is_err() {
-                tracing::error!(target: "jobs", "A run panicked outside its job; its claim is let go of at shutdown");
+            // A job's own panics are caught in its pipeline; this catches the rest of the run's
+            // (an event subscriber's, say), so that the worker keeps its concurrency and the job
+            // fails as for any other error.
+            let attempt = job.attempt;
+            if let Err(panic) = AssertUnwindSafe(self.run(job, place)).catch_unwind().await {
+                self.panicked(place, attempt, &*panic);
             }
             // Jobs that never wait would otherwise keep this task on its thread for as long as
             // the queue holds jobs: every job counts against tokio's budget, which yields when
@@ -164,6 +167,19 @@ impl Crew {
             self.tally.count(at, queue, class, matches!(report, Report::Fail(_)));
         }
         self.reports.send(report);
+    }
+
+    /// A run that panicked outside its job (in an event subscriber, say) fails like a job that
+    /// raised: it runs again under the worker's retry policy, then goes to the dead set with the
+    /// panic's message, its payload as stored. A panic after the run was reported (its place
+    /// already empty) is only logged.
+    fn panicked(&self, place: Place, attempt: u32, panic: &(dyn Any + Send)) {
+        let error = JobError::panic(format!("the run panicked outside its job: {}", panic_message(panic)));
+        tracing::error!(target: "jobs", "{}", error.message());
+        let Some(ticket) = self.running.remove(place) else { return };
+        let retry_in = self.retry.retry_in(attempt);
+        let error = error_record(&error, attempt, self.runtime.now());
+        self.reports.send(Report::Fail(Failure { ticket, error, retry_in, payload: None }));
     }
 
     /// The failure of the run of `payload` under `ticket`, claimed as attempt `claimed`.
