@@ -28,7 +28,7 @@ pub(crate) struct BurnDown {
 
 /// Enqueues `settings.jobs` no-op jobs into `target`, then drains them.
 pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnDown, RunError> {
-    let counter = Arc::new(Counter::new(settings.jobs));
+    let counter = Arc::new(Counter::new(settings.jobs, settings.job_cpu));
     let counting = Arc::new(Counting::new(target.adapter.clone()));
     let runtime = crate::otel::traced(
         Runtime::builder()

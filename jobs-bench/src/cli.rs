@@ -79,6 +79,11 @@ pub(crate) struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) limit_keys: Option<u64>,
 
+    /// Each drained job spins this many microseconds of CPU before it counts itself (0: a no-op
+    /// job), to see how a drain scales with runtime threads once jobs do some work.
+    #[arg(long, value_name = "MICROS", default_value_t = 0)]
+    pub(crate) job_cpu_us: u64,
+
     /// Record jobs' spans with OpenTelemetry (the `otel` feature's layer, spans discarded by the
     /// exporter) and carry trace context in payloads, to measure what tracing costs.
     #[arg(long)]
@@ -145,6 +150,8 @@ pub(crate) struct RunSettings {
     pub(crate) otel: bool,
     /// `Some(N)`: every drained job is limited to 2 at once per key, over N keys.
     pub(crate) limit_keys: Option<u64>,
+    /// The CPU each drained job spins (zero: a no-op job).
+    pub(crate) job_cpu: std::time::Duration,
 }
 
 impl RunSettings {
@@ -173,6 +180,7 @@ impl Args {
             perf_ctl: self.perf_ctl.clone(),
             otel: self.otel,
             limit_keys: self.limit_keys,
+            job_cpu: std::time::Duration::from_micros(self.job_cpu_us),
         }
     }
 }

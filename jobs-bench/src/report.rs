@@ -23,6 +23,9 @@ pub(crate) struct Report {
     /// (`--limit-keys`); absent without a limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) limit_keys: Option<u64>,
+    /// Microseconds of CPU each drained job spins (`--job-cpu-us`); absent for no-op jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) job_cpu_us: Option<u64>,
     /// Worker concurrency.
     pub(crate) concurrency: usize,
     /// `"single"` (one `perform_later` per job) or `"bulk"` (`perform_all_later`).
@@ -68,6 +71,7 @@ impl Report {
             jobs: settings.jobs,
             backlog_scheduled: settings.backlog_scheduled,
             limit_keys: settings.limit_keys,
+            job_cpu_us: u64::try_from(settings.job_cpu.as_micros()).ok().filter(|&us| us > 0),
             concurrency: settings.concurrency,
             enqueue_mode: if settings.bulk.is_some() { "bulk" } else { "single" }.to_owned(),
             batch_size: settings.bulk,
@@ -144,7 +148,10 @@ fn row(report: &Report) -> [String; 14] {
     let ms = |f: fn(&Percentiles) -> f64| report.latency.as_ref().map_or("-".to_owned(), |p| format_ms(f(p)));
     [
         report.adapter.name().to_owned(),
-        thousands(report.jobs),
+        match report.job_cpu_us {
+            Some(us) => format!("{} × {us} µs", thousands(report.jobs)),
+            None => thousands(report.jobs),
+        },
         thousands(report.backlog_scheduled),
         report.concurrency.to_string(),
         match report.batch_size {
@@ -197,6 +204,7 @@ mod tests {
             jobs: 100_000,
             backlog_scheduled: 0,
             limit_keys: None,
+            job_cpu_us: None,
             concurrency: 10,
             enqueue_mode: "bulk".into(),
             batch_size: Some(1000),

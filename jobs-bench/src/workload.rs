@@ -6,22 +6,30 @@ use std::time::{Duration, Instant};
 use jobs::prelude::*;
 use tokio::sync::{Notify, mpsc};
 
-/// Counts completed no-op jobs and wakes the bench when the last one is done.
+/// Counts completed burn-down jobs and wakes the bench when the last one is done; holds the CPU
+/// each job spins first.
 #[derive(Debug)]
 pub(crate) struct Counter {
     done: AtomicU64,
     target: u64,
     finished: Notify,
+    work: Duration,
 }
 
 impl Counter {
-    /// A counter that is finished after `target` jobs.
-    pub(crate) fn new(target: u64) -> Self {
-        Counter { done: AtomicU64::new(0), target, finished: Notify::new() }
+    /// A counter that is finished after `target` jobs, each spinning `work` of CPU first.
+    pub(crate) fn new(target: u64, work: Duration) -> Self {
+        Counter { done: AtomicU64::new(0), target, finished: Notify::new(), work }
     }
 
-    /// Counts one job.
+    /// Spins the job's CPU work, then counts the job.
     fn record(&self) {
+        if !self.work.is_zero() {
+            let started = Instant::now();
+            while started.elapsed() < self.work {
+                std::hint::spin_loop();
+            }
+        }
         if self.done.fetch_add(1, Ordering::Relaxed) + 1 == self.target {
             self.finished.notify_one();
         }
