@@ -17,7 +17,7 @@ use jobs_core::adapters::MemoryAdapter;
 use jobs_core::encoding::{ArgumentsReader, EncodeContext, to_argument};
 use jobs_core::{
     Backoff, BoxFuture, ConfiguredJob, Error, Event, EventKind, HistoryPoint, Inspect, Job, JobContext, JobState,
-    ProcessCommand, ProcessInfo, ProcessState, Registry, RetryPolicy, Runtime, Worker,
+    ProcessCommand, ProcessInfo, ProcessState, Registry, RetryPolicy, Runtime, RuntimeBuilder, Worker,
 };
 use support::eventually;
 
@@ -67,11 +67,20 @@ impl Job for Step {
 /// A memory adapter, and a runtime over it that runs `Step` jobs into a fresh log.
 fn step_runtime() -> (MemoryAdapter, Arc<Log>, Runtime) {
     let memory = MemoryAdapter::new();
+    let (log, rt) = step_runtime_over(memory.clone(), |builder| builder);
+    (memory, log, rt)
+}
+
+/// A runtime over `adapter` that runs `Step` jobs into a fresh log, set up further by `configure`.
+fn step_runtime_over(
+    adapter: impl Adapter,
+    configure: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder,
+) -> (Arc<Log>, Runtime) {
     let log = Arc::new(Log::default());
     let mut registry = Registry::new();
     registry.register::<Step>().unwrap();
-    let rt = Runtime::builder().adapter(memory.clone()).registry(registry).shared_state(log.clone()).build().unwrap();
-    (memory, log, rt)
+    let builder = Runtime::builder().adapter(adapter).registry(registry).shared_state(log.clone());
+    (log, configure(builder).build().unwrap())
 }
 
 #[tokio::test]
@@ -230,10 +239,7 @@ impl Backend for Older {
 #[tokio::test]
 async fn a_backend_without_registry_or_history_is_asked_once_and_keeps_working() {
     let older = Older::default();
-    let log = Arc::new(Log::default());
-    let mut registry = Registry::new();
-    registry.register::<Step>().unwrap();
-    let rt = Runtime::builder().adapter(older.clone()).registry(registry).shared_state(log.clone()).build().unwrap();
+    let (log, rt) = step_runtime_over(older.clone(), |builder| builder);
     let enqueue = |label: String| ConfiguredJob::<Step>::new().runtime(&rt).enqueue(Step { label, hold: false });
     let handle = Worker::builder()
         .runtime(&rt)
@@ -256,9 +262,6 @@ async fn a_backend_without_registry_or_history_is_asked_once_and_keeps_working()
 #[tokio::test]
 async fn a_run_that_panics_outside_its_job_fails_it_and_the_worker_runs_on() {
     let memory = MemoryAdapter::new();
-    let log = Arc::new(Log::default());
-    let mut registry = Registry::new();
-    registry.register::<Step>().unwrap();
     // An event subscriber that panics on the end of one job's run: after the job, outside it.
     let poisoned: Arc<Mutex<Option<String>>> = Arc::default();
     let target = poisoned.clone();
@@ -268,13 +271,7 @@ async fn a_run_that_panics_outside_its_job_fails_it_and_the_worker_runs_on() {
             panic!("the subscriber gave up");
         }
     };
-    let rt = Runtime::builder()
-        .adapter(memory.clone())
-        .registry(registry)
-        .shared_state(log.clone())
-        .subscribe(subscriber)
-        .build()
-        .unwrap();
+    let (log, rt) = step_runtime_over(memory.clone(), |builder| builder.subscribe(subscriber));
     let enqueue =
         |label: &str| ConfiguredJob::<Step>::new().runtime(&rt).enqueue(Step { label: label.into(), hold: false });
     let boom = enqueue("boom").await.unwrap().job_id;
