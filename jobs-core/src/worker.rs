@@ -325,16 +325,16 @@ impl Worker {
         // worker never waits.
         let mut backlog = false;
         loop {
-            let room = || hand.capacity(concurrency, prefetch).saturating_sub(hand.held());
+            // What the worker may hold, for this round (it follows the pace of recent runs).
             let capacity = hand.capacity(concurrency, prefetch);
             let batch = capacity.div_ceil(2);
             tokio::select! {
                 () = hand.fewer_than(capacity) => {}
                 () = quiet.cancelled() => return tasks,
             }
-            if backlog && batch > 1 && room() < batch {
+            // Room for a batch: at most `capacity - batch` held.
+            if backlog && batch > 1 && hand.held() > capacity - batch {
                 let deadline = tokio::time::Instant::now() + self.settings.claim_batch_wait;
-                // Room for a batch: at most `capacity - batch` held.
                 tokio::select! {
                     () = hand.fewer_than(capacity - batch + 1) => {}
                     () = tokio::time::sleep_until(deadline) => {}
@@ -342,14 +342,14 @@ impl Worker {
                 }
             }
             // A store that falls behind on writing reports holds the claims back (reports.rs).
-            let unwritten = reports::limit(hand.capacity(concurrency, prefetch));
+            let unwritten = reports::limit(capacity);
             if unsettled.count() >= unwritten {
                 tokio::select! {
                     () = unsettled.below(unwritten) => {}
                     () = quiet.cancelled() => return tasks,
                 }
             }
-            let limit = room();
+            let limit = capacity.saturating_sub(hand.held());
             // Strict order borrows the configured queues; weights draw a fresh order per claim.
             let queues = self.settings.queues.next();
             let params = ClaimParams { queues: &queues, limit, lease: self.settings.lease, worker_id: &self.id };
