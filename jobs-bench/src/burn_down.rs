@@ -40,10 +40,6 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
     .build()?;
 
     let started = Instant::now();
-    let job = |n: u64| match settings.limit_keys {
-        Some(keys) => PendingJob::new(Limited { key: n % keys }),
-        None => PendingJob::new(Noop {}),
-    };
     match settings.bulk {
         None => {
             for n in 0..settings.jobs {
@@ -54,11 +50,26 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
             }
         }
         Some(batch) => {
-            let mut n = 0;
-            while n < settings.jobs {
-                let size = (settings.jobs - n).min(batch);
-                runtime.perform_all_later((n..n + size).map(job)).await?;
-                n += size;
+            // Batch i goes to enqueuer i mod K: each enqueuer's batches run one after the other.
+            let batches = settings.jobs.div_ceil(batch);
+            let mut enqueuers = tokio::task::JoinSet::new();
+            for first in 0..settings.enqueuers.min(batches) {
+                let (runtime, settings) = (runtime.clone(), settings.clone());
+                enqueuers.spawn(async move {
+                    let job = |n: u64| match settings.limit_keys {
+                        Some(keys) => PendingJob::new(Limited { key: n % keys }),
+                        None => PendingJob::new(Noop {}),
+                    };
+                    for index in (first..batches).step_by(settings.enqueuers as usize) {
+                        let n = index * batch;
+                        let size = (settings.jobs - n).min(batch);
+                        runtime.perform_all_later((n..n + size).map(job)).await?;
+                    }
+                    Ok::<_, jobs::Error>(())
+                });
+            }
+            while let Some(done) = enqueuers.join_next().await {
+                done.map_err(|panic| RunError::Failed(format!("an enqueuer panicked: {panic}")))??;
             }
         }
     }

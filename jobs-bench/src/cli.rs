@@ -40,6 +40,11 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) batch_size: u64,
 
+    /// With --bulk: this many tasks enqueue at once, each its share of the batches, as an
+    /// application enqueuing from several requests or threads does.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) enqueuers: u64,
+
     /// Pickup-latency samples: sequential enqueues on an idle worker (0 skips the measurement).
     #[arg(long = "latency", short = 'l', default_value_t = DEFAULT_LATENCY)]
     pub(crate) latency: u64,
@@ -136,6 +141,8 @@ pub(crate) struct RunSettings {
     pub(crate) prefetch: Option<usize>,
     /// `Some(batch size)` to enqueue in bulk, `None` for one by one.
     pub(crate) bulk: Option<u64>,
+    /// Tasks enqueueing batches at once, with `bulk`.
+    pub(crate) enqueuers: u64,
     /// Pickup-latency samples (0: none).
     pub(crate) latency_samples: u64,
     /// Future jobs stored before the run and never drained.
@@ -173,6 +180,7 @@ impl Args {
             concurrency: self.concurrency.max(1),
             prefetch: self.prefetch,
             bulk: self.bulk.then_some(self.batch_size),
+            enqueuers: self.enqueuers,
             latency_samples: self.latency,
             backlog_scheduled: self.backlog_scheduled,
             backlog_fresh: self.backlog_fresh,
@@ -200,6 +208,8 @@ mod tests {
             "--concurrency",
             "100",
             "--bulk",
+            "--enqueuers",
+            "2",
             "--latency",
             "0",
             "--backlog-scheduled",
@@ -210,7 +220,7 @@ mod tests {
         let settings = args.run_settings();
         assert_eq!(args.adapter, Some(AdapterKind::Memory));
         assert_eq!((settings.jobs, settings.concurrency, settings.bulk), (500, 100, Some(1_000)));
-        assert_eq!(settings.latency_samples, 0);
+        assert_eq!((settings.enqueuers, settings.latency_samples), (2, 0));
         assert_eq!(settings.backlog_scheduled, 1_000_000);
         assert!(settings.backlog_fresh && args.json && !args.suite);
     }
@@ -219,7 +229,7 @@ mod tests {
     fn defaults_make_a_short_run() {
         let settings = Args::parse_from(["jobs-bench", "--adapter", "sqlite"]).run_settings();
         assert_eq!((settings.jobs, settings.concurrency, settings.bulk), (10_000, 10, None));
-        assert_eq!(settings.backlog_scheduled, 0);
+        assert_eq!((settings.backlog_scheduled, settings.enqueuers), (0, 1));
         assert!(!settings.backlog_fresh, "a backlog is vacuumed once stored unless asked not to");
     }
 }

@@ -32,6 +32,9 @@ pub(crate) struct Report {
     pub(crate) enqueue_mode: String,
     /// Jobs per `perform_all_later` call, in bulk mode.
     pub(crate) batch_size: Option<u64>,
+    /// Tasks enqueueing batches at once (`--enqueuers`); absent for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) enqueuers: Option<u64>,
     /// Seconds to enqueue all jobs.
     pub(crate) enqueue_secs: f64,
     /// Jobs enqueued per second.
@@ -75,6 +78,7 @@ impl Report {
             concurrency: settings.concurrency,
             enqueue_mode: if settings.bulk.is_some() { "bulk" } else { "single" }.to_owned(),
             batch_size: settings.bulk,
+            enqueuers: settings.bulk.and(Some(settings.enqueuers)).filter(|&k| k > 1),
             enqueue_secs,
             enqueue_jobs_per_sec: rate(enqueue_secs),
             drain_secs,
@@ -154,9 +158,10 @@ fn row(report: &Report) -> [String; 14] {
         },
         thousands(report.backlog_scheduled),
         report.concurrency.to_string(),
-        match report.batch_size {
-            Some(batch) => format!("bulk ({batch})"),
-            None => report.enqueue_mode.clone(),
+        match (report.batch_size, report.enqueuers) {
+            (Some(batch), Some(k)) => format!("bulk ({batch}) × {k}"),
+            (Some(batch), None) => format!("bulk ({batch})"),
+            (None, _) => report.enqueue_mode.clone(),
         },
         thousands(report.enqueue_jobs_per_sec.round() as u64),
         thousands(report.drain_jobs_per_sec.round() as u64),
@@ -208,6 +213,7 @@ mod tests {
             concurrency: 10,
             enqueue_mode: "bulk".into(),
             batch_size: Some(1000),
+            enqueuers: None,
             enqueue_secs: 0.25,
             enqueue_jobs_per_sec: 400_000.0,
             drain_secs: 0.5,
@@ -231,11 +237,16 @@ mod tests {
 
     #[test]
     fn the_table_has_one_aligned_row_per_run() {
-        let table = table(&[sample(), Report { latency: None, backlog_scheduled: 1_000_000, ..sample() }]);
+        let table = table(&[
+            sample(),
+            Report { latency: None, backlog_scheduled: 1_000_000, ..sample() },
+            Report { enqueuers: Some(2), ..sample() },
+        ]);
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 4, "{table}");
+        assert_eq!(lines.len(), 5, "{table}");
+        assert!(lines[4].contains("| bulk (1000) × 2 |"), "{table}");
         assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()), "{table}");
-        assert!(lines[2].contains("| bulk (1000) |") && lines[2].contains(" 400,000 | "), "{table}");
+        assert!(lines[2].contains("| bulk (1000)     |") && lines[2].contains(" 400,000 | "), "{table}");
         assert!(
             lines[2].contains("0.042 ms")
                 && lines[2].contains("12.5 ms")

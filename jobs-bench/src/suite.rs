@@ -156,6 +156,7 @@ fn run_cell(exe: &Path, args: &Args, cell: Cell) -> Outcome {
         .args(["--concurrency", &cell.concurrency.to_string()])
         .args(["--latency", &cell.latency.to_string()])
         .args(["--batch-size", &args.batch_size.to_string()])
+        .args(["--enqueuers", &args.enqueuers.to_string()])
         .args(["--stall-secs", &args.stall_secs.to_string()])
         .args(["--backlog-scheduled", &cell.backlog.to_string()])
         .stdin(Stdio::null());
