@@ -240,29 +240,49 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_at_shutdown() {
 }
 
 #[job]
+async fn at_once(label: String, log: State<Log>) {
+    log.push(label);
+}
+
+#[job]
 async fn brief(label: String, log: State<Log>) {
     tokio::time::sleep(Duration::from_millis(2)).await;
     log.push(label);
+}
+
+/// Stores `jobs` and drains them with two workers (built by `worker`) over one memory store;
+/// returns how many each ran.
+async fn shared_by_two_workers(
+    jobs: Vec<PendingJob>,
+    worker: impl Fn(&Runtime) -> jobs::WorkerBuilder,
+) -> (usize, usize) {
+    let (memory, total) = (MemoryAdapter::new(), jobs.len());
+    let (first, second) = (runtime(&memory), runtime(&memory));
+    first.scope(jobs::perform_all_later(jobs)).await.unwrap();
+    let (a, b) = (worker(&first).build().unwrap().start(), worker(&second).build().unwrap().start());
+    eventually("every job ran", || log(&first).lines().len() + log(&second).lines().len() == total).await;
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+    (log(&first).lines().len(), log(&second).lines().len())
 }
 
 /// By default a worker claims ahead only what it will start within a few milliseconds, so a
 /// second worker on the same backlog gets its share instead of finding everything claimed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_share_a_backlog_of_short_jobs() {
-    let memory = MemoryAdapter::new();
-    let (first, second) = (runtime(&memory), runtime(&memory));
-    let jobs = (0..600).map(|n| PendingJob::new(Brief { label: n.to_string() }));
-    first.scope(jobs::perform_all_later(jobs)).await.unwrap();
-    let start = |rt: &Runtime| {
-        Worker::builder().runtime(rt).concurrency(5).poll_interval(Duration::from_millis(20)).build().unwrap().start()
-    };
-    let (a, b) = (start(&first), start(&second));
-    eventually("every job ran", || log(&first).lines().len() + log(&second).lines().len() == 600).await;
-    a.shutdown().await.unwrap();
-    b.shutdown().await.unwrap();
-    let (ran_first, ran_second) = (log(&first).lines().len(), log(&second).lines().len());
-    assert!(
-        ran_first >= 150 && ran_second >= 150,
-        "each worker ran at least a quarter of the jobs: {ran_first} and {ran_second}"
-    );
+    let jobs = (0..600).map(|n| PendingJob::new(Brief { label: n.to_string() })).collect();
+    let (first, second) = shared_by_two_workers(jobs, |rt| {
+        Worker::builder().runtime(rt).concurrency(5).poll_interval(Duration::from_millis(20))
+    })
+    .await;
+    assert!(first >= 150 && second >= 150, "each worker ran at least a quarter of the jobs: {first} and {second}");
+}
+
+/// Jobs that take no time at all are claimed hundreds at a time (the claim-ahead's cap, not its
+/// horizon, bounds them), and still a second worker on the same backlog keeps busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_share_a_backlog_of_instant_jobs() {
+    let jobs = (0..20_000).map(|n| PendingJob::new(AtOnce { label: n.to_string() })).collect();
+    let (first, second) = shared_by_two_workers(jobs, |rt| Worker::builder().runtime(rt).concurrency(10)).await;
+    assert!(first >= 4_000 && second >= 4_000, "each worker ran at least a fifth of the jobs: {first} and {second}");
 }

@@ -154,9 +154,9 @@ impl WorkerBuilder {
     /// the cost of holding jobs that another worker could have taken.
     ///
     /// The default adapts to the jobs: the worker claims ahead as many jobs as its slots will
-    /// start within 10 ms at the pace of its recent runs, at most four per slot. Short jobs then
-    /// travel tens per round trip; a job held ahead waits about 10 ms at most; jobs that run longer
-    /// than `concurrency` × 10 ms are not claimed ahead at all.
+    /// start within 10 ms at the pace of its recent runs, at most 64 per slot and 1 000 in all.
+    /// Short jobs then travel hundreds per round trip; a job held ahead waits about 10 ms at most;
+    /// jobs that run longer than `concurrency` × 10 ms are not claimed ahead at all.
     pub fn prefetch(mut self, jobs: usize) -> Self {
         self.settings.prefetch = Prefetch::Fixed(jobs);
         self

@@ -3,8 +3,11 @@
 //!
 //! By default the claim-ahead adapts to the pace of the jobs: a worker holds beyond its slots
 //! only what it will start within [`AHEAD_HORIZON`], judged by how long its recent jobs ran. Many
-//! short jobs then travel in batches of tens per round trip, and a job held ahead waits at most
-//! about that horizon for a slot, so an idle worker elsewhere loses little by not getting it.
+//! short jobs then travel in batches of hundreds per round trip, and a job held ahead waits at
+//! most about that horizon for a slot, so an idle worker elsewhere loses little by not getting it.
+//! For jobs of a few microseconds the cap, not the horizon, decides: a run's own time says little
+//! about how fast the worker turns jobs over (its claims and reports cost more than such a job),
+//! and the cap keeps a worker from holding thousands on the word of a few fast runs.
 //! Long jobs (more than `concurrency × horizon`) are not claimed ahead at all, as in Sidekiq.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -15,8 +18,11 @@ use tokio::sync::Notify;
 /// How long a job claimed ahead should wait for a slot, at most, under the adaptive default.
 pub(super) const AHEAD_HORIZON: Duration = Duration::from_millis(10);
 
-/// The adaptive claim-ahead holds at most this many jobs per slot beyond the slots.
-const AHEAD_PER_SLOT: usize = 4;
+/// The adaptive claim-ahead holds at most this many jobs per slot beyond the slots...
+const AHEAD_PER_SLOT: usize = 64;
+
+/// ...and at most this many in all.
+const AHEAD_MAX: usize = 1_000;
 
 /// How many jobs a worker claims beyond its free slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +30,7 @@ pub(super) enum Prefetch {
     /// Exactly this many (`WorkerBuilder::prefetch`); 0 claims only for free slots.
     Fixed(usize),
     /// As many as start within [`AHEAD_HORIZON`] at the pace of recent jobs, at most
-    /// [`AHEAD_PER_SLOT`] per slot (the default).
+    /// [`AHEAD_PER_SLOT`] per slot and [`AHEAD_MAX`] in all (the default).
     Adaptive,
 }
 
@@ -101,7 +107,10 @@ fn ahead(concurrency: usize, prefetch: Prefetch, run_nanos: u64) -> usize {
         Prefetch::Adaptive if run_nanos == 0 => 0,
         Prefetch::Adaptive => {
             let within_horizon = concurrency as u128 * AHEAD_HORIZON.as_nanos() / u128::from(run_nanos);
-            usize::try_from(within_horizon).unwrap_or(usize::MAX).min(concurrency * AHEAD_PER_SLOT)
+            usize::try_from(within_horizon)
+                .unwrap_or(usize::MAX)
+                .min(concurrency.saturating_mul(AHEAD_PER_SLOT))
+                .min(AHEAD_MAX)
         }
     }
 }
@@ -116,7 +125,9 @@ mod tests {
     fn short_jobs_are_claimed_ahead_long_ones_are_not() {
         let micros = |n: u64| n * 1_000;
         assert_eq!(ahead(10, Prefetch::Adaptive, 0), 0, "nothing ahead before a run has finished");
-        assert_eq!(ahead(10, Prefetch::Adaptive, micros(20)), 40, "no-op jobs: four per slot");
+        assert_eq!(ahead(10, Prefetch::Adaptive, micros(1)), 640, "no-op jobs: 64 per slot");
+        assert_eq!(ahead(100, Prefetch::Adaptive, micros(1)), 1_000, "no-op jobs: 1000 in all");
+        assert_eq!(ahead(10, Prefetch::Adaptive, micros(20)), 640, "20 µs jobs: within 10 ms, 64 per slot");
         assert_eq!(ahead(10, Prefetch::Adaptive, micros(5_000)), 20, "5 ms jobs: what starts within 10 ms");
         assert_eq!(ahead(10, Prefetch::Adaptive, micros(100_000)), 1);
         assert_eq!(ahead(10, Prefetch::Adaptive, micros(2_000_000)), 0, "long jobs: none");
