@@ -51,24 +51,21 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
         }
         Some(batch) => {
             // Batch i goes to enqueuer i mod K: each enqueuer's batches run one after the other.
-            let batches = settings.jobs.div_ceil(batch);
-            let mut enqueuers = tokio::task::JoinSet::new();
-            for first in 0..settings.enqueuers.min(batches) {
-                let (runtime, settings) = (runtime.clone(), settings.clone());
-                enqueuers.spawn(async move {
-                    let job = |n: u64| match settings.limit_keys {
-                        Some(keys) => PendingJob::new(Limited { key: n % keys }),
-                        None => PendingJob::new(Noop {}),
-                    };
-                    for index in (first..batches).step_by(settings.enqueuers as usize) {
+            let (jobs, enqueuers, limit_keys) = (settings.jobs, settings.enqueuers, settings.limit_keys);
+            let batches = jobs.div_ceil(batch);
+            let mut tasks = tokio::task::JoinSet::new();
+            for first in 0..enqueuers.min(batches) {
+                let runtime = runtime.clone();
+                tasks.spawn(async move {
+                    for index in (first..batches).step_by(enqueuers as usize) {
                         let n = index * batch;
-                        let size = (settings.jobs - n).min(batch);
-                        runtime.perform_all_later((n..n + size).map(job)).await?;
+                        let size = (jobs - n).min(batch);
+                        runtime.perform_all_later((n..n + size).map(|n| pending(limit_keys, n))).await?;
                     }
                     Ok::<_, jobs::Error>(())
                 });
             }
-            while let Some(done) = enqueuers.join_next().await {
+            while let Some(done) = tasks.join_next().await {
                 done.map_err(|panic| RunError::Failed(format!("an enqueuer panicked: {panic}")))??;
             }
         }
@@ -87,6 +84,15 @@ pub(crate) async fn run(target: &Target, settings: &RunSettings) -> Result<BurnD
     perf_control(settings, "disable");
     drained.map_err(RunError::Failed)?;
     Ok(BurnDown { enqueue, drain, drain_cpu, calls: counting.calls() })
+}
+
+/// The `n`th job of a bulk burn-down: limited under key `n mod keys` with `--limit-keys`, else a
+/// no-op.
+fn pending(limit_keys: Option<u64>, n: u64) -> PendingJob {
+    match limit_keys {
+        Some(keys) => PendingJob::new(Limited { key: n % keys }),
+        None => PendingJob::new(Noop {}),
+    }
 }
 
 /// Tells perf to start or stop sampling, when the run is being profiled with `--perf-ctl`.

@@ -78,7 +78,7 @@ impl Report {
             concurrency: settings.concurrency,
             enqueue_mode: if settings.bulk.is_some() { "bulk" } else { "single" }.to_owned(),
             batch_size: settings.bulk,
-            enqueuers: settings.bulk.and(Some(settings.enqueuers)).filter(|&k| k > 1),
+            enqueuers: (settings.bulk.is_some() && settings.enqueuers > 1).then_some(settings.enqueuers),
             enqueue_secs,
             enqueue_jobs_per_sec: rate(enqueue_secs),
             drain_secs,
