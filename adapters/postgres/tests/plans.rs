@@ -1,10 +1,12 @@
-//! The workers' statements keep their plans when the statistics are stale: runs are found by
-//! primary key, not through the lease index, after an ANALYZE taken while no job ran.
+//! The statements keep their plans: runs are found by primary key, not through the lease index,
+//! after an ANALYZE taken while no job ran; a job is found by its job_id through the job-id
+//! indexes of both tables, not by reading them.
 
 mod support;
 
 use std::time::Duration;
 
+use jobs_core::Inspect;
 use jobs_core::adapter::{Adapter, Backend};
 use sqlx::PgConnection;
 use support::{TestSchema, claim, connection, new_job};
@@ -78,4 +80,42 @@ async fn completions_find_runs_by_primary_key_after_an_analyze_of_an_idle_table(
     let after = scans_until(&mut conn, &schema.name, |s| s.leases > 0 || s.pkey >= done.pkey + 100).await;
     assert_eq!(after.leases, 0, "heartbeats or releases read the lease index: {after:?}");
     assert!(after.pkey >= done.pkey + 100, "their lookups were never reported: {after:?} after {done:?}");
+}
+
+#[tokio::test]
+async fn a_job_is_found_by_its_job_id_through_the_job_id_indexes_of_both_tables() {
+    let Some(schema) = TestSchema::new("a_job_is_found_by_its_job_id_through_the_job_id_indexes").await else {
+        return;
+    };
+    let adapter = schema.builder().vacuum_after(None).connect().await.unwrap();
+    let jobs: Vec<_> = (0..4_000).map(|n| new_job(&format!("job-{n}"), 0)).collect();
+    adapter.enqueue_all(&jobs).await.unwrap();
+    // The first 2 000 complete, and move to jobs_completed.
+    let tickets: Vec<_> = claim(&adapter, 2_000, Duration::from_secs(600)).await.into_values().collect();
+    assert_eq!(adapter.complete(&tickets).await.unwrap(), 2_000);
+    let mut conn = connection().await;
+    for table in ["jobs", "jobs_completed"] {
+        let analyze = format!("ANALYZE \"{}\".{table}", schema.name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(analyze)).execute(&mut conn).await.unwrap();
+    }
+
+    for job_id in ["job-10", "job-3999"] {
+        let found = adapter.find(job_id).await.unwrap().expect("found by its job_id");
+        assert_eq!(found.job_id.as_deref(), Some(job_id));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let scans = loop {
+        let scans = (
+            index_scans(&mut conn, &schema.name, "jobs_job_id").await,
+            index_scans(&mut conn, &schema.name, "jobs_completed_job_id").await,
+        );
+        if (scans.0 >= 2 && scans.1 >= 2) || tokio::time::Instant::now() >= deadline {
+            break scans;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        scans.0 >= 2 && scans.1 >= 2,
+        "two finds by job_id scanned the job-id indexes (jobs, completed) {scans:?} times"
+    );
 }
