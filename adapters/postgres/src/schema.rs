@@ -54,11 +54,6 @@ const MIGRATIONS: &[Migration] = &[
         description: "concurrency slots look the run up by primary key, whatever the statistics",
         sql: include_str!("../migrations/0009_running_by_id.sql"),
     },
-    Migration {
-        version: 10,
-        description: "hash indexes of Active Job job ids",
-        sql: include_str!("../migrations/0010_job_id_hash.sql"),
-    },
 ];
 
 /// The schema version this crate creates and expects: its newest migration's.
