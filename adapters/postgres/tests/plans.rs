@@ -11,31 +11,39 @@ use jobs_core::adapter::{Adapter, Backend};
 use sqlx::PgConnection;
 use support::{TestSchema, claim, connection, new_job};
 
-/// Index scans of the jobs table's `index`, as the statistics have them so far.
-async fn index_scans(conn: &mut PgConnection, schema: &str, index: &str) -> i64 {
-    sqlx::query_scalar("SELECT idx_scan FROM pg_stat_user_indexes WHERE schemaname = $1 AND indexrelname = $2")
-        .bind(schema)
-        .bind(index)
-        .fetch_one(conn)
-        .await
-        .unwrap()
-}
-
-/// Scans of the primary key, the lease index and the claim index, once `condition` holds of them
+/// Index scans of each of `indexes`, as the statistics have them, once `condition` holds of them
 /// (or after 30 s: backends report their counts within seconds of going idle).
-async fn scans_until(conn: &mut PgConnection, schema: &str, condition: impl Fn(&Scans) -> bool) -> Scans {
+async fn index_scans_until<const N: usize>(
+    conn: &mut PgConnection,
+    schema: &str,
+    indexes: [&str; N],
+    condition: impl Fn(&[i64; N]) -> bool,
+) -> [i64; N] {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let scans = Scans {
-            pkey: index_scans(conn, schema, "jobs_pkey").await,
-            leases: index_scans(conn, schema, "jobs_leases").await,
-            available: index_scans(conn, schema, "jobs_available").await,
-        };
+        let mut scans = [0; N];
+        for (scan, index) in scans.iter_mut().zip(indexes) {
+            *scan = sqlx::query_scalar(
+                "SELECT idx_scan FROM pg_stat_user_indexes WHERE schemaname = $1 AND indexrelname = $2",
+            )
+            .bind(schema)
+            .bind(index)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        }
         if condition(&scans) || tokio::time::Instant::now() >= deadline {
             return scans;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Scans of the primary key, the lease index and the claim index, once `condition` holds of them.
+async fn scans_until(conn: &mut PgConnection, schema: &str, condition: impl Fn(&Scans) -> bool) -> Scans {
+    let scans = |[pkey, leases, available]: [i64; 3]| Scans { pkey, leases, available };
+    let indexes = ["jobs_pkey", "jobs_leases", "jobs_available"];
+    scans(index_scans_until(conn, schema, indexes, |counts| condition(&scans(*counts))).await)
 }
 
 /// Index scan counts of the jobs table.
@@ -103,19 +111,10 @@ async fn a_job_is_found_by_its_job_id_through_the_job_id_indexes_of_both_tables(
         let found = adapter.find(job_id).await.unwrap().expect("found by its job_id");
         assert_eq!(found.job_id.as_deref(), Some(job_id));
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let scans = loop {
-        let scans = (
-            index_scans(&mut conn, &schema.name, "jobs_job_id").await,
-            index_scans(&mut conn, &schema.name, "jobs_completed_job_id").await,
-        );
-        if (scans.0 >= 2 && scans.1 >= 2) || tokio::time::Instant::now() >= deadline {
-            break scans;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let indexes = ["jobs_job_id", "jobs_completed_job_id"];
+    let scans = index_scans_until(&mut conn, &schema.name, indexes, |scans| scans.iter().all(|&n| n >= 2)).await;
     assert!(
-        scans.0 >= 2 && scans.1 >= 2,
+        scans.iter().all(|&n| n >= 2),
         "two finds by job_id scanned the job-id indexes (jobs, completed) {scans:?} times"
     );
 }
